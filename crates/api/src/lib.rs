@@ -1,0 +1,152 @@
+//! Argus's HTTP surface. Handlers are thin: parse the request, call a store
+//! trait or the ingest pipeline, render the answer. Errors map to statuses
+//! in one place ([`ApiError::status`]).
+
+mod error;
+mod metrics;
+pub mod params;
+mod query;
+pub mod tenant;
+mod write;
+
+pub use error::{ApiError, JsonError};
+pub use metrics::{HttpMetrics, IngestMetrics};
+pub use write::{ingest_series, WriteOutcome};
+
+use argus_limits::{LimitsConfig, RateLimiter};
+use argus_model::TenantId;
+use argus_tsdb::Db;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::{Arc, OnceLock};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub default_tenant: TenantId,
+    /// `multitenancy: required`: a request without `X-Scope-OrgID` is 401.
+    pub require_tenant: bool,
+    /// Largest request body accepted (compressed), 413 beyond.
+    pub max_request_bytes: usize,
+    /// Largest decompressed write body, 413 beyond.
+    pub max_decompressed_bytes: usize,
+    pub otlp: argus_ingest::otlp::OtlpOptions,
+}
+
+/// A source of self-metrics text (scrape manager, …) added by the binary.
+pub type MetricsSource = Arc<dyn Fn(&mut String) + Send + Sync>;
+
+pub struct AppState {
+    db: OnceLock<Arc<Db>>,
+    pub config: ApiConfig,
+    pub limits: LimitsConfig,
+    pub rate: RateLimiter,
+    pub http_metrics: HttpMetrics,
+    pub ingest_metrics: IngestMetrics,
+    pub metrics_sources: std::sync::Mutex<Vec<MetricsSource>>,
+    pub version: &'static str,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(config: ApiConfig, limits: LimitsConfig, version: &'static str) -> Self {
+        AppState {
+            db: OnceLock::new(),
+            config,
+            limits,
+            rate: RateLimiter::default(),
+            http_metrics: HttpMetrics::default(),
+            ingest_metrics: IngestMetrics::default(),
+            metrics_sources: Default::default(),
+            version,
+        }
+    }
+
+    /// Marks the server ready: the database is open and its WAL replayed.
+    pub fn set_db(&self, db: Arc<Db>) {
+        let _ = self.db.set(db);
+    }
+
+    /// The database, or 503 while the WAL is still being replayed.
+    pub fn db(&self) -> Result<Arc<Db>, ApiError> {
+        self.db.get().cloned().ok_or_else(|| {
+            ApiError::NotReady("Argus is starting up (replaying the WAL); try again shortly".into())
+        })
+    }
+}
+
+/// Prometheus's float formatting for values that JSON cannot hold.
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        v.to_string()
+    }
+}
+
+async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    match s.db() {
+        Ok(_) => (StatusCode::OK, "Argus is Ready.\n"),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: replaying the WAL\n",
+        ),
+    }
+}
+
+async fn healthy() -> impl IntoResponse {
+    (StatusCode::OK, "Argus is Healthy.\n")
+}
+
+async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    let mut out = String::new();
+    s.http_metrics.render(&mut out);
+    s.ingest_metrics.render(&mut out);
+    if let Ok(db) = s.db() {
+        db.render_metrics(&mut out);
+    }
+    for src in s.metrics_sources.lock().expect("lock").iter() {
+        src(&mut out);
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}
+
+/// All routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/-/ready", get(ready))
+        .route("/-/healthy", get(healthy))
+        .route("/metrics", get(self_metrics))
+        .route("/api/v1/write", post(write::remote_write))
+        .route("/v1/metrics", post(write::otlp_metrics))
+        .route("/api/v1/series", get(query::series).post(query::series))
+        .route("/api/v1/labels", get(query::labels).post(query::labels))
+        .route("/api/v1/label/{name}/values", get(query::label_values))
+        .route("/api/v1/export", get(query::export).post(query::export))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}

@@ -1,0 +1,159 @@
+//! Read endpoints: `/api/v1/series`, `/api/v1/labels`,
+//! `/api/v1/label/<name>/values` (Prometheus JSON) and `/api/v1/export`
+//! (raw samples, one JSON object per series and line).
+
+use crate::error::JsonError;
+use crate::params::{parse_selectors, time_param, Params, MAX_TIME, MIN_TIME};
+use crate::tenant::tenant_of;
+use crate::{ApiError, AppState};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+fn params(query: Option<String>, headers: &HeaderMap, body: &Bytes) -> Result<Params, ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    Params::parse(query.as_deref(), is_form.then_some(body.as_ref()))
+}
+
+fn success(data: Value) -> Response {
+    axum::Json(json!({"status": "success", "data": data})).into_response()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+fn labels_json(l: &argus_model::Labels) -> Value {
+    let mut m = Map::new();
+    for x in l.iter() {
+        m.insert(x.name.clone(), Value::String(x.value.clone()));
+    }
+    Value::Object(m)
+}
+
+pub async fn series(
+    State(s): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, JsonError> {
+    let p = params(q, &headers, &body)?;
+    let tenant = tenant_of(&s, &headers)?;
+    let sets = parse_selectors(&p)?;
+    if sets.is_empty() {
+        return Err(ApiError::BadData("no match[] parameter provided".into()).into());
+    }
+    let (start, end) = (
+        time_param(&p, "start", MIN_TIME)?,
+        time_param(&p, "end", MAX_TIME)?,
+    );
+    let db = s.db()?;
+    let series = blocking(move || Ok(db.series(&tenant, &sets, start, end)?)).await?;
+    Ok(success(Value::Array(
+        series.iter().map(labels_json).collect(),
+    )))
+}
+
+pub async fn labels(
+    State(s): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, JsonError> {
+    let p = params(q, &headers, &body)?;
+    let tenant = tenant_of(&s, &headers)?;
+    let sets = parse_selectors(&p)?;
+    let (start, end) = (
+        time_param(&p, "start", MIN_TIME)?,
+        time_param(&p, "end", MAX_TIME)?,
+    );
+    let db = s.db()?;
+    let names = blocking(move || Ok(db.label_names(&tenant, &sets, start, end)?)).await?;
+    Ok(success(json!(names)))
+}
+
+pub async fn label_values(
+    State(s): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, JsonError> {
+    let p = params(q, &headers, &Bytes::new())?;
+    let tenant = tenant_of(&s, &headers)?;
+    if !argus_model::validate_label_name(&name) && name != argus_model::METRIC_NAME {
+        return Err(ApiError::BadData(format!("invalid label name: {name:?}")).into());
+    }
+    let sets = parse_selectors(&p)?;
+    let (start, end) = (
+        time_param(&p, "start", MIN_TIME)?,
+        time_param(&p, "end", MAX_TIME)?,
+    );
+    let db = s.db()?;
+    let values = blocking(move || Ok(db.label_values(&tenant, &name, &sets, start, end)?)).await?;
+    Ok(success(json!(values)))
+}
+
+/// Raw samples of matching series: one line per series,
+/// `{"metric":{...},"values":[...],"timestamps":[...]}` (VictoriaMetrics's
+/// export format; staleness markers are left out, NaN/Inf as strings).
+pub async fn export(
+    State(s): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, JsonError> {
+    let p = params(q, &headers, &body)?;
+    let tenant = tenant_of(&s, &headers)?;
+    let sets = parse_selectors(&p)?;
+    if sets.is_empty() {
+        return Err(ApiError::BadData("no match[] parameter provided".into()).into());
+    }
+    let (start, end) = (
+        time_param(&p, "start", MIN_TIME)?,
+        time_param(&p, "end", MAX_TIME)?,
+    );
+    let db = s.db()?;
+    let out = blocking(move || {
+        let mut all = std::collections::BTreeMap::new();
+        for m in &sets {
+            for (l, samples) in db.select(&tenant, m, start, end)? {
+                all.insert(l, samples);
+            }
+        }
+        let mut out = String::new();
+        for (l, samples) in all {
+            let samples: Vec<_> = samples
+                .into_iter()
+                .filter(|x| !argus_model::is_stale_nan(x.v))
+                .collect();
+            let values: Vec<Value> = samples
+                .iter()
+                .map(|x| {
+                    if x.v.is_finite() {
+                        json!(x.v)
+                    } else {
+                        Value::String(crate::format_float(x.v))
+                    }
+                })
+                .collect();
+            let ts: Vec<i64> = samples.iter().map(|x| x.t).collect();
+            out.push_str(
+                &json!({"metric": labels_json(&l), "values": values, "timestamps": ts}).to_string(),
+            );
+            out.push('\n');
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/stream+json")], out).into_response())
+}

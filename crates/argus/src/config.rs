@@ -1,0 +1,257 @@
+//! `argus serve` configuration: a YAML file (see `argus.example.yaml`),
+//! then command-line flags on top. [`RawConfig`] is what the file says;
+//! [`Config::resolve`] validates it into what the server runs with.
+
+use anyhow::{bail, Context, Result};
+use argus_limits::Limits;
+use argus_model::TenantId;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub default_tenant: Option<String>,
+    /// `optional` (default) or `required`.
+    pub multitenancy: Option<String>,
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub tsdb: RawTsdb,
+    #[serde(default)]
+    pub ingest: RawIngest,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub overrides: HashMap<String, Limits>,
+    #[serde(default)]
+    pub global: Option<serde_yaml::Value>,
+    #[serde(default)]
+    pub scrape_configs: Vec<serde_yaml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub local: Option<RawLocal>,
+    pub s3: Option<argus_objstore::S3Config>,
+    /// Where downloaded objects are cached (default `<data_dir>/cache`).
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocal {
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTsdb {
+    pub block_range: Option<String>,
+    pub out_of_order_window: Option<String>,
+    pub retention: Option<String>,
+    pub retention_size: Option<u64>,
+    /// `always` (group commit before acknowledging), `never`, or an interval like `1s`.
+    pub wal_fsync: Option<String>,
+    pub wal_segment_size: Option<u64>,
+    pub maintenance_interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIngest {
+    pub max_request_bytes: Option<usize>,
+    pub max_decompressed_bytes: Option<usize>,
+}
+
+/// Flags that override the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub default_tenant: TenantId,
+    pub require_tenant: bool,
+    pub backend: argus_objstore::Backend,
+    pub cache_dir: PathBuf,
+    pub block_range_ms: i64,
+    pub ooo_window_ms: i64,
+    pub retention_ms: i64,
+    pub retention_bytes: u64,
+    pub wal: argus_wal::WalOptions,
+    pub maintenance_interval: Duration,
+    pub max_request_bytes: usize,
+    pub max_decompressed_bytes: usize,
+    pub limits: argus_limits::LimitsConfig,
+    pub global: argus_scrape::GlobalScrapeConfig,
+    pub scrape_configs: Vec<argus_scrape::ScrapeConfig>,
+}
+
+fn dur_ms(s: &Option<String>, default: Duration, what: &str) -> Result<i64> {
+    Ok(match s {
+        None => default.as_millis() as i64,
+        Some(s) => argus_model::parse_duration(s)
+            .with_context(|| format!("tsdb.{what}: invalid duration {s:?}"))?
+            .as_millis() as i64,
+    })
+}
+
+impl Config {
+    pub fn load(file: Option<&std::path::Path>, flags: Overrides) -> Result<Config> {
+        let raw: RawConfig = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading config file {}", p.display()))?;
+                serde_yaml::from_str(&text)
+                    .with_context(|| format!("parsing config file {}", p.display()))?
+            }
+            None => RawConfig::default(),
+        };
+        Self::resolve(raw, flags)
+    }
+
+    pub fn resolve(raw: RawConfig, flags: Overrides) -> Result<Config> {
+        let listen = flags
+            .listen
+            .or(raw.listen)
+            .unwrap_or_else(|| "127.0.0.1:9009".into());
+        let listen: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("listen: {listen:?} is not an address like 127.0.0.1:9009"))?;
+        let data_dir = flags
+            .data_dir
+            .or(raw.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let default_tenant = TenantId::new(raw.default_tenant.as_deref().unwrap_or("anonymous"))
+            .context("default_tenant")?;
+        let require_tenant = match raw.multitenancy.as_deref().unwrap_or("optional") {
+            "optional" => false,
+            "required" => true,
+            other => bail!("multitenancy: {other:?} must be \"optional\" or \"required\""),
+        };
+        let backend = match (raw.storage.local, raw.storage.s3) {
+            (Some(_), Some(_)) => bail!("storage: configure either local or s3, not both"),
+            (_, Some(s3)) => argus_objstore::Backend::S3(s3),
+            (Some(l), None) => {
+                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data_dir.join("objects")))
+            }
+            (None, None) => argus_objstore::Backend::Local(data_dir.join("objects")),
+        };
+        let cache_dir = raw
+            .storage
+            .cache_dir
+            .unwrap_or_else(|| data_dir.join("cache"));
+        let t = &raw.tsdb;
+        let block_range_ms = dur_ms(&t.block_range, Duration::from_secs(7200), "block_range")?;
+        if block_range_ms < 1000 {
+            bail!("tsdb.block_range must be at least 1s");
+        }
+        let fsync = match t.wal_fsync.as_deref().unwrap_or("always") {
+            "always" => argus_wal::FsyncPolicy::Always,
+            "never" => argus_wal::FsyncPolicy::Never,
+            other => {
+                argus_wal::FsyncPolicy::Interval(argus_model::parse_duration(other).with_context(
+                    || format!("tsdb.wal_fsync: {other:?} must be always, never or a duration"),
+                )?)
+            }
+        };
+        let mut wal = argus_wal::WalOptions {
+            fsync,
+            ..Default::default()
+        };
+        if let Some(s) = t.wal_segment_size {
+            wal.segment_size = s;
+        }
+        let mut overrides = HashMap::new();
+        for (k, v) in raw.overrides {
+            TenantId::new(&k).with_context(|| format!("overrides: {k:?}"))?;
+            overrides.insert(k, v);
+        }
+        let global: argus_scrape::GlobalScrapeConfig = match raw.global {
+            Some(v) => serde_yaml::from_value(v).context("global")?,
+            None => Default::default(),
+        };
+        let mut scrape_configs = Vec::new();
+        for v in raw.scrape_configs {
+            let c: argus_scrape::ScrapeConfig =
+                serde_yaml::from_value(v).context("scrape_configs")?;
+            scrape_configs.push(c);
+        }
+        Ok(Config {
+            listen,
+            data_dir,
+            default_tenant,
+            require_tenant,
+            backend,
+            cache_dir,
+            block_range_ms,
+            ooo_window_ms: dur_ms(
+                &t.out_of_order_window,
+                Duration::ZERO,
+                "out_of_order_window",
+            )?,
+            retention_ms: dur_ms(&t.retention, Duration::from_secs(15 * 86400), "retention")?,
+            retention_bytes: t.retention_size.unwrap_or(0),
+            wal,
+            maintenance_interval: Duration::from_millis(dur_ms(
+                &t.maintenance_interval,
+                Duration::from_secs(60),
+                "maintenance_interval",
+            )? as u64),
+            max_request_bytes: raw.ingest.max_request_bytes.unwrap_or(32 << 20),
+            max_decompressed_bytes: raw.ingest.max_decompressed_bytes.unwrap_or(64 << 20),
+            limits: argus_limits::LimitsConfig {
+                defaults: raw.limits,
+                overrides,
+            },
+            global,
+            scrape_configs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../../../argus.example.yaml");
+        let raw: RawConfig = serde_yaml::from_str(text).unwrap();
+        let c = Config::resolve(raw, Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9009");
+        assert_eq!(c.block_range_ms, 7_200_000);
+        assert_eq!(c.scrape_configs.len(), 1);
+        assert!(c.limits.overrides.contains_key("team-a"));
+    }
+
+    #[test]
+    fn flags_override_file_and_errors_are_clear() {
+        let raw: RawConfig = serde_yaml::from_str("listen: 0.0.0.0:1\ndata_dir: /x").unwrap();
+        let c = Config::resolve(
+            raw,
+            Overrides {
+                listen: Some("127.0.0.1:5".into()),
+                data_dir: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:5");
+        assert_eq!(c.data_dir, PathBuf::from("/x"));
+        let raw: RawConfig = serde_yaml::from_str("multitenancy: sometimes").unwrap();
+        let e = Config::resolve(raw, Overrides::default()).unwrap_err();
+        assert!(format!("{e:#}").contains("multitenancy"));
+        assert!(serde_yaml::from_str::<RawConfig>("bogus: 1").is_err());
+    }
+}

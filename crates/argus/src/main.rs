@@ -1,0 +1,57 @@
+//! The `argus` binary: wiring only. Configuration in [`config`], the
+//! server's start-up and shutdown sequence in [`serve`].
+
+mod config;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "argus",
+    version,
+    about = "Argus: metrics, logs and traces in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// YAML configuration file (see argus.example.yaml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:9009].
+        #[arg(long)]
+        listen: Option<String>,
+        /// Directory for the WAL, local blocks and caches [default: ./data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check a configuration file and print what it resolves to.
+    CheckConfig { file: PathBuf },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => {
+            let cfg =
+                config::Config::load(config.as_deref(), config::Overrides { listen, data_dir })?;
+            serve::run(cfg)
+        }
+        Command::CheckConfig { file } => {
+            let cfg = config::Config::load(Some(&file), config::Overrides::default())?;
+            println!("{cfg:#?}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `argus serve`: listen at once (`/-/ready` answers 503), open storage
+//! and replay WALs, then mark ready, start scraping and the block
+//! lifecycle; on SIGTERM/SIGINT stop accepting, stop scraping (writing
+//! staleness markers), fsync the WALs and exit 0.
+
+use crate::config::Config;
+use anyhow::Context;
+use argus_api::{ApiConfig, AppState};
+use argus_model::{TenantId, TimeSeries};
+use argus_tsdb::{Db, DbOptions, SeriesLimits};
+use std::sync::Arc;
+use tracing::{error, info};
+
+/// Scraped samples go through the same limits as pushed ones.
+struct DbSink {
+    db: Arc<Db>,
+    state: Arc<AppState>,
+}
+
+impl argus_scrape::ScrapeSink for DbSink {
+    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
+        let l = self.state.limits.for_tenant(tenant);
+        let limits = SeriesLimits {
+            max_series: if l.max_series == 0 {
+                usize::MAX
+            } else {
+                l.max_series
+            },
+            max_labels: if l.max_labels_per_series == 0 {
+                usize::MAX
+            } else {
+                l.max_labels_per_series
+            },
+        };
+        let n: usize = series.iter().map(|s| s.samples.len()).sum();
+        let r = self
+            .db
+            .append(tenant, series, limits)
+            .map_err(|e| e.to_string())?;
+        self.state.ingest_metrics.received(tenant, n);
+        match r.rejected_total() {
+            0 => Ok(()),
+            k => Err(format!("{k} samples rejected: {:?}", r.rejected_samples)),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => info!(signal = "SIGTERM", "shutting down"),
+        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "shutting down"),
+    }
+}
+
+pub fn run(cfg: Config) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ARGUS_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(cfg))
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data dir {}", cfg.data_dir.display()))?;
+    let api_cfg = ApiConfig {
+        default_tenant: cfg.default_tenant.clone(),
+        require_tenant: cfg.require_tenant,
+        max_request_bytes: cfg.max_request_bytes,
+        max_decompressed_bytes: cfg.max_decompressed_bytes,
+        otlp: Default::default(),
+    };
+    let state = Arc::new(AppState::new(
+        api_cfg,
+        cfg.limits.clone(),
+        env!("CARGO_PKG_VERSION"),
+    ));
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    info!(address = %listener.local_addr()?, version = env!("CARGO_PKG_VERSION"), "listening");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = argus_api::router(state.clone());
+    let mut http_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let storage = argus_objstore::ObjectStorage::new(cfg.backend.clone(), cfg.cache_dir.clone())
+        .context("object storage")?;
+    let mut opts = DbOptions::new(cfg.data_dir.clone());
+    opts.block_range_ms = cfg.block_range_ms;
+    opts.compaction_ranges = vec![
+        cfg.block_range_ms,
+        cfg.block_range_ms * 3,
+        cfg.block_range_ms * 12,
+    ];
+    opts.out_of_order_window_ms = cfg.ooo_window_ms;
+    opts.retention_ms = cfg.retention_ms;
+    opts.retention_bytes = cfg.retention_bytes;
+    opts.wal = cfg.wal.clone();
+    let started = std::time::Instant::now();
+    let open = tokio::select! {
+        r = Db::open(opts, storage) => Some(r),
+        _ = shutdown_signal() => None,
+    };
+    let Some(db) = open else {
+        let _ = stop_tx.send(true);
+        let _ = server.await;
+        return Ok(());
+    };
+    let db = Arc::new(db.context("opening storage")?);
+    state.set_db(db.clone());
+    info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "storage open, ready"
+    );
+
+    let scrape = Arc::new(argus_scrape::ScrapeManager::start(
+        cfg.scrape_configs.clone(),
+        cfg.global.clone(),
+        cfg.default_tenant.clone(),
+        Arc::new(DbSink {
+            db: db.clone(),
+            state: state.clone(),
+        }),
+    ));
+    let s2 = scrape.clone();
+    state
+        .metrics_sources
+        .lock()
+        .expect("lock")
+        .push(Arc::new(move |out: &mut String| s2.render_metrics(out)));
+    let maint_db = db.clone();
+    let interval = cfg.maintenance_interval;
+    let mut maint_stop = stop_rx.clone();
+    let maintenance = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => maint_db.maintain().await,
+                _ = maint_stop.changed() => return,
+            }
+        }
+    });
+
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    state.metrics_sources.lock().expect("lock").clear();
+    if let Ok(scrape) = Arc::try_unwrap(scrape) {
+        scrape.stop().await;
+    }
+    let _ = maintenance.await;
+    match server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => error!(error = %e, "http server failed"),
+        Err(e) => error!(error = %e, "http server task failed"),
+    }
+    db.close().context("closing storage")?;
+    info!("stopped");
+    Ok(())
+}

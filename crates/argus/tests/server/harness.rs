@@ -1,0 +1,248 @@
+//! Starts the real `argus serve` binary on a free loopback port with its own
+//! data directory, and stops it (SIGTERM or SIGKILL) by PID.
+
+use argus_model::{Labels, Sample, TimeSeries};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Skips (returns false) when a peer program is missing, unless the test
+/// script asked for peers to be required.
+pub fn have(program: &str) -> bool {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("ARGUS_REQUIRE_PEERS").is_err(),
+            "{program} is required (ARGUS_REQUIRE_PEERS is set) but not installed"
+        );
+        eprintln!("skipping: {program} not installed (run scripts/test to install it)");
+    }
+    ok
+}
+
+pub struct Argus {
+    pub child: Option<Child>,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub config: String,
+    log: PathBuf,
+}
+
+impl Argus {
+    /// Starts Argus with `config` as its configuration file.
+    pub fn start(dir: &Path, config: &str) -> Argus {
+        Self::start_with(dir, |_| config.to_string())
+    }
+
+    /// Starts Argus with a config that may mention its own port.
+    pub fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
+        let port = free_port();
+        let mut a = Argus {
+            child: None,
+            port,
+            dir: dir.to_path_buf(),
+            config: config(port),
+            log: dir.join("argus.log"),
+        };
+        a.spawn();
+        a
+    }
+
+    pub fn spawn(&mut self) {
+        let cfg = self.dir.join("argus.yaml");
+        std::fs::write(&cfg, &self.config).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_argus"))
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(self.dir.join("data"))
+            .env("ARGUS_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn wait_ready(&mut self) {
+        let c = client();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("argus exited early with {st}; log:\n{}", self.log_text());
+            }
+            if c.get(self.url("/-/ready"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("argus not ready after 60s; log:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit status code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(st) = c.try_wait().unwrap() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        panic!("argus did not stop within 30s of SIGTERM");
+    }
+
+    pub fn write_v1(
+        &self,
+        tenant: Option<&str>,
+        series: &[TimeSeries],
+    ) -> reqwest::blocking::Response {
+        let mut body = Vec::new();
+        argus_ingest::remote_write::encode_v1(series, &mut body);
+        self.post_write(tenant, body, "application/x-protobuf")
+    }
+
+    pub fn post_write(
+        &self,
+        tenant: Option<&str>,
+        body: Vec<u8>,
+        ct: &str,
+    ) -> reqwest::blocking::Response {
+        let mut r = client()
+            .post(self.url("/api/v1/write"))
+            .header("Content-Type", ct)
+            .header("Content-Encoding", "snappy")
+            .header("X-Prometheus-Remote-Write-Version", "0.1.0")
+            .body(body);
+        if let Some(t) = tenant {
+            r = r.header("X-Scope-OrgID", t);
+        }
+        r.send().unwrap()
+    }
+
+    pub fn get_json(&self, tenant: Option<&str>, path: &str) -> serde_json::Value {
+        let mut r = client().get(self.url(path));
+        if let Some(t) = tenant {
+            r = r.header("X-Scope-OrgID", t);
+        }
+        let resp = r.send().unwrap();
+        let status = resp.status();
+        let text = resp.text().unwrap();
+        assert!(status.is_success(), "GET {path}: {status}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Raw samples per series from `/api/v1/export`, keyed by label string.
+    pub fn export(
+        &self,
+        tenant: Option<&str>,
+        selector: &str,
+    ) -> std::collections::BTreeMap<String, Vec<(i64, f64)>> {
+        let mut r = client()
+            .get(self.url("/api/v1/export"))
+            .query(&[("match[]", selector)]);
+        if let Some(t) = tenant {
+            r = r.header("X-Scope-OrgID", t);
+        }
+        let resp = r.send().unwrap();
+        assert!(resp.status().is_success(), "export: {}", resp.status());
+        let mut out = std::collections::BTreeMap::new();
+        for line in resp.text().unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let ts = v["timestamps"].as_array().unwrap();
+            let vals = v["values"].as_array().unwrap();
+            let samples = ts
+                .iter()
+                .zip(vals)
+                .map(|(t, x)| {
+                    (
+                        t.as_i64().unwrap(),
+                        x.as_f64()
+                            .unwrap_or_else(|| x.as_str().unwrap().parse().unwrap()),
+                    )
+                })
+                .collect();
+            out.insert(v["metric"].to_string(), samples);
+        }
+        out
+    }
+}
+
+impl Drop for Argus {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+    let mut pairs = vec![("__name__", name)];
+    pairs.extend_from_slice(labels);
+    TimeSeries {
+        labels: Labels::from_pairs(pairs),
+        samples: samples.iter().map(|(t, v)| Sample::new(*t, *v)).collect(),
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}

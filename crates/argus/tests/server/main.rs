@@ -1,0 +1,11 @@
+//! The integration target: every test here starts the real `argus serve`.
+
+mod harness;
+
+mod api;
+mod blocks;
+mod crash;
+mod hostile;
+mod otlp;
+mod prometheus;
+mod scrape;

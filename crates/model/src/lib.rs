@@ -1,0 +1,20 @@
+//! The Argus data model, shared by every signal and layer.
+//!
+//! - [`TenantId`]: who owns data (`X-Scope-OrgID`); every file, index and limit is keyed by it.
+//! - [`Labels`]: a sorted, duplicate-free label set identifying a series (`__name__` included).
+//! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
+//! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
+
+mod duration;
+mod labels;
+mod matcher;
+mod sample;
+mod tenant;
+
+pub use duration::{format_duration, format_seconds, parse_duration, parse_size, DurationError};
+pub use labels::{
+    validate_label_name, validate_metric_name, Label, Labels, LabelsBuilder, METRIC_NAME,
+};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use sample::{is_stale_nan, Sample, TimeSeries, STALE_NAN, STALE_NAN_BITS};
+pub use tenant::{TenantError, TenantId};

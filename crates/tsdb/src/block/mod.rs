@@ -1,0 +1,33 @@
+//! Immutable blocks: all samples of a tenant for a time range, as an
+//! `index` file and a `chunks` file plus `meta.json`. Format in
+//! `docs/format/block.md`.
+
+mod meta;
+pub(crate) mod reader;
+mod writer;
+
+pub use meta::{new_block_id, BlockMeta, BlockStats, Compaction, META_VERSION};
+pub use reader::BlockReader;
+pub use writer::write_block;
+
+pub const INDEX_MAGIC: u32 = 0x4152_4749; // "ARGI"
+pub const CHUNKS_MAGIC: u32 = 0x4152_4743; // "ARGC"
+pub const FORMAT_VERSION: u8 = 1;
+/// Samples per chunk in a block (head chunks hold 120).
+pub const BLOCK_CHUNK_SAMPLES: usize = 240;
+
+pub const META_FILE: &str = "meta.json";
+pub const INDEX_FILE: &str = "index";
+pub const CHUNKS_FILE: &str = "chunks";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documented_magics_match_the_code() {
+        let doc = include_str!("../../../../docs/format/block.md");
+        assert!(doc.contains(&format!("magic(0x{:08X})", super::INDEX_MAGIC)));
+        assert!(doc.contains(&format!("magic(0x{:08X})", super::CHUNKS_MAGIC)));
+        assert!(doc.contains(&format!("version({})", super::FORMAT_VERSION)));
+        assert!(doc.contains(&format!("\"version\": {}", super::META_VERSION)));
+    }
+}

@@ -1,0 +1,316 @@
+use super::*;
+use crate::chunk::{Encoding, XorIter};
+use crate::postings::{self, PostingsSource};
+use crate::varint::{get_uvarint, get_varint};
+use argus_model::{Label, Labels, Matcher, Sample};
+use std::collections::HashMap;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("block {block}: corrupt {what}")]
+    Corrupt { block: String, what: String },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChunkMeta {
+    mint: i64,
+    maxt: i64,
+    offset: u64,
+}
+
+/// An opened block: its index in memory, its chunks read on demand.
+#[derive(Debug)]
+pub struct BlockReader {
+    pub meta: BlockMeta,
+    series: Vec<(Labels, Vec<ChunkMeta>)>,
+    postings: HashMap<String, HashMap<String, Vec<u64>>>,
+    chunks: std::fs::File,
+    chunks_len: u64,
+}
+
+impl BlockReader {
+    pub fn open(
+        meta: BlockMeta,
+        index_path: &Path,
+        chunks_path: &Path,
+    ) -> Result<Self, BlockError> {
+        let ioerr = |p: &Path| {
+            let path = p.display().to_string();
+            move |source| BlockError::Io { path, source }
+        };
+        let corrupt = |what: &str| BlockError::Corrupt {
+            block: meta.id.clone(),
+            what: what.to_string(),
+        };
+        let data = std::fs::read(index_path).map_err(ioerr(index_path))?;
+        if data.len() < 12 || u32::from_be_bytes(data[0..4].try_into().expect("4")) != INDEX_MAGIC {
+            return Err(corrupt("index header"));
+        }
+        if data[4] != FORMAT_VERSION {
+            return Err(corrupt(&format!("index version {}", data[4])));
+        }
+        let (body, crc) = data[8..].split_at(data.len() - 12);
+        if crc32fast::hash(body) != u32::from_be_bytes(crc.try_into().expect("4")) {
+            return Err(corrupt("index checksum"));
+        }
+        let mut b = body;
+        let nsym = get_uvarint(&mut b).ok_or_else(|| corrupt("symbol count"))? as usize;
+        let mut symbols = Vec::with_capacity(nsym.min(b.len()));
+        for _ in 0..nsym {
+            let n = get_uvarint(&mut b).ok_or_else(|| corrupt("symbol"))? as usize;
+            if n > b.len() {
+                return Err(corrupt("symbol length"));
+            }
+            symbols.push(
+                std::str::from_utf8(&b[..n])
+                    .map_err(|_| corrupt("symbol utf-8"))?
+                    .to_string(),
+            );
+            b = &b[n..];
+        }
+        let sym = |r: u64| {
+            symbols
+                .get(r as usize)
+                .cloned()
+                .ok_or_else(|| corrupt("symbol ref"))
+        };
+        let nseries = get_uvarint(&mut b).ok_or_else(|| corrupt("series count"))? as usize;
+        let mut series = Vec::with_capacity(nseries.min(b.len()));
+        let mut postings: HashMap<String, HashMap<String, Vec<u64>>> = HashMap::new();
+        for id in 0..nseries {
+            let nl = get_uvarint(&mut b).ok_or_else(|| corrupt("label count"))? as usize;
+            let mut labels = Vec::with_capacity(nl.min(b.len()));
+            for _ in 0..nl {
+                let n = get_uvarint(&mut b).ok_or_else(|| corrupt("label name"))?;
+                let v = get_uvarint(&mut b).ok_or_else(|| corrupt("label value"))?;
+                labels.push(Label {
+                    name: sym(n)?,
+                    value: sym(v)?,
+                });
+            }
+            let nc = get_uvarint(&mut b).ok_or_else(|| corrupt("chunk count"))? as usize;
+            let mut metas = Vec::with_capacity(nc.min(b.len()));
+            for _ in 0..nc {
+                let mint = get_varint(&mut b).ok_or_else(|| corrupt("chunk mint"))?;
+                let d = get_uvarint(&mut b).ok_or_else(|| corrupt("chunk maxt"))?;
+                let offset = get_uvarint(&mut b).ok_or_else(|| corrupt("chunk offset"))?;
+                metas.push(ChunkMeta {
+                    mint,
+                    maxt: mint.saturating_add(d as i64),
+                    offset,
+                });
+            }
+            if !labels.windows(2).all(|w| w[0].name < w[1].name) {
+                return Err(corrupt("series labels not sorted"));
+            }
+            for l in &labels {
+                postings
+                    .entry(l.name.clone())
+                    .or_default()
+                    .entry(l.value.clone())
+                    .or_default()
+                    .push(id as u64);
+            }
+            series.push((Labels::from_sorted_unchecked(labels), metas));
+        }
+        let chunks = std::fs::File::open(chunks_path).map_err(ioerr(chunks_path))?;
+        let chunks_len = chunks.metadata().map_err(ioerr(chunks_path))?.len();
+        let mut head = [0u8; 8];
+        chunks
+            .read_exact_at(&mut head, 0)
+            .map_err(ioerr(chunks_path))?;
+        if u32::from_be_bytes(head[0..4].try_into().expect("4")) != CHUNKS_MAGIC {
+            return Err(corrupt("chunks header"));
+        }
+        Ok(BlockReader {
+            meta,
+            series,
+            postings,
+            chunks,
+            chunks_len,
+        })
+    }
+
+    pub fn num_series(&self) -> usize {
+        self.series.len()
+    }
+
+    fn read_chunk(
+        &self,
+        c: &ChunkMeta,
+        out: &mut Vec<Sample>,
+        mint: i64,
+        maxt: i64,
+    ) -> Result<(), BlockError> {
+        let corrupt = |what: &str| BlockError::Corrupt {
+            block: self.meta.id.clone(),
+            what: what.to_string(),
+        };
+        let ioerr = |source| BlockError::Io {
+            path: format!("block {} chunks", self.meta.id),
+            source,
+        };
+        let mut lenbuf = [0u8; 10];
+        let avail = (self.chunks_len.saturating_sub(c.offset)).min(10) as usize;
+        self.chunks
+            .read_exact_at(&mut lenbuf[..avail], c.offset)
+            .map_err(ioerr)?;
+        let mut lb = &lenbuf[..avail];
+        let n = get_uvarint(&mut lb).ok_or_else(|| corrupt("chunk length"))?;
+        let start = c.offset + (avail - lb.len()) as u64;
+        if n == 0 || start + n + 4 > self.chunks_len {
+            return Err(corrupt("chunk length"));
+        }
+        let mut buf = vec![0u8; n as usize + 4];
+        self.chunks.read_exact_at(&mut buf, start).map_err(ioerr)?;
+        let (data, crc) = buf.split_at(n as usize);
+        if crc32fast::hash(data) != u32::from_be_bytes(crc.try_into().expect("4")) {
+            return Err(corrupt("chunk checksum"));
+        }
+        match Encoding::from_u8(data[0]) {
+            Some(Encoding::Xor) => {
+                let it = XorIter::new(&data[1..]).ok_or_else(|| corrupt("chunk data"))?;
+                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+                Ok(())
+            }
+            None => Err(corrupt("chunk encoding")),
+        }
+    }
+
+    /// Series matching `matchers` with their samples in [mint, maxt].
+    pub fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(Labels, Vec<Sample>)>, BlockError> {
+        let mut out = Vec::new();
+        for id in postings::select(self, matchers) {
+            let (labels, metas) = &self.series[id as usize];
+            let mut samples = Vec::new();
+            for c in metas.iter().filter(|c| c.maxt >= mint && c.mint <= maxt) {
+                self.read_chunk(c, &mut samples, mint, maxt)?;
+            }
+            if !samples.is_empty() {
+                out.push((labels.clone(), samples));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Label sets of matching series with a chunk overlapping [mint, maxt].
+    pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        let ids = if matchers.is_empty() {
+            self.all_postings()
+        } else {
+            postings::select(self, matchers)
+        };
+        ids.into_iter()
+            .map(|id| &self.series[id as usize])
+            .filter(|(_, m)| m.iter().any(|c| c.maxt >= mint && c.mint <= maxt))
+            .map(|(l, _)| l.clone())
+            .collect()
+    }
+
+    /// Every series with all its samples (for compaction).
+    pub fn all_series(&self) -> Result<Vec<(Labels, Vec<Sample>)>, BlockError> {
+        self.select(&[], i64::MIN, i64::MAX)
+    }
+}
+
+impl PostingsSource for BlockReader {
+    fn label_values(&self, name: &str) -> Vec<&str> {
+        self.postings
+            .get(name)
+            .map(|v| v.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    fn postings(&self, name: &str, value: &str) -> &[u64] {
+        self.postings
+            .get(name)
+            .and_then(|v| v.get(value))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn all_postings(&self) -> Vec<u64> {
+        (0..self.series.len() as u64).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argus_model::MatchOp;
+
+    #[test]
+    fn write_then_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut series: Vec<(Labels, Vec<Sample>)> = (0..50)
+            .map(|i| {
+                let l = Labels::from_pairs([
+                    ("__name__", "m"),
+                    ("i", &*i.to_string()),
+                    ("even", if i % 2 == 0 { "y" } else { "n" }),
+                ]);
+                (
+                    l,
+                    (0..1000)
+                        .map(|j| Sample::new(j * 1000, (i * j) as f64))
+                        .collect(),
+                )
+            })
+            .collect();
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        let meta = write_block(
+            dir.path(),
+            "B",
+            0,
+            1_000_000,
+            &series,
+            Compaction {
+                level: 1,
+                sources: vec!["B".into()],
+                parents: vec![],
+            },
+        )
+        .unwrap();
+        assert_eq!(meta.stats.num_samples, 50_000);
+        let r = BlockReader::open(
+            meta,
+            &dir.path().join(INDEX_FILE),
+            &dir.path().join(CHUNKS_FILE),
+        )
+        .unwrap();
+        let m = [Matcher::new(MatchOp::Equal, "even", "y").unwrap()];
+        let got = r.select(&m, 10_000, 20_000).unwrap();
+        assert_eq!(got.len(), 25);
+        assert!(got.iter().all(|(_, s)| s.len() == 11 && s[0].t == 10_000));
+        assert_eq!(r.all_series().unwrap(), series);
+    }
+
+    #[test]
+    fn corruption_is_reported_not_panicked() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = vec![(
+            Labels::from_pairs([("__name__", "m")]),
+            vec![Sample::new(1, 1.0)],
+        )];
+        let meta = write_block(dir.path(), "B", 0, 10, &series, Compaction::default()).unwrap();
+        let idx = dir.path().join(INDEX_FILE);
+        let mut data = std::fs::read(&idx).unwrap();
+        let n = data.len();
+        data[n / 2] ^= 0xff;
+        std::fs::write(&idx, &data).unwrap();
+        let err = BlockReader::open(meta, &idx, &dir.path().join(CHUNKS_FILE)).unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+    }
+}

@@ -1,0 +1,429 @@
+//! The multi-tenant database: routes appends and reads to per-tenant
+//! storage, opens tenants from disk and object storage at start-up.
+
+use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
+use crate::head::{AppendReport, SeriesLimits};
+use crate::merge::merge_runs;
+use crate::tenant::TenantDb;
+use crate::{DbError, DbMetrics};
+use argus_model::{Labels, Matcher, Sample, TenantId, TimeSeries};
+use argus_objstore::{paths, ObjectStorage};
+use argus_wal::WalOptions;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tracing::warn;
+
+/// Milliseconds since the Unix epoch; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    })
+}
+
+#[derive(Clone)]
+pub struct DbOptions {
+    pub data_dir: PathBuf,
+    /// Length of a level-1 block (and alignment of head chunks). Default 2h.
+    pub block_range_ms: i64,
+    /// Accept samples up to this much older than a series' newest sample. Default 0 (off), like Prometheus.
+    pub out_of_order_window_ms: i64,
+    /// Block ranges compaction builds, each a multiple of the previous. Default 2h, 6h, 24h.
+    pub compaction_ranges: Vec<i64>,
+    /// Delete blocks whose newest sample is older than this. 0 = keep forever. Default 15d.
+    pub retention_ms: i64,
+    /// Delete oldest blocks while a tenant's blocks exceed this. 0 = no size limit.
+    pub retention_bytes: u64,
+    pub wal: WalOptions,
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for DbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbOptions")
+            .field("data_dir", &self.data_dir)
+            .field("block_range_ms", &self.block_range_ms)
+            .field("retention_ms", &self.retention_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DbOptions {
+    pub fn new(data_dir: PathBuf) -> Self {
+        let h = 3_600_000;
+        DbOptions {
+            data_dir,
+            block_range_ms: 2 * h,
+            out_of_order_window_ms: 0,
+            compaction_ranges: vec![2 * h, 6 * h, 24 * h],
+            retention_ms: 15 * 24 * h,
+            retention_bytes: 0,
+            wal: WalOptions::default(),
+            clock: system_clock(),
+        }
+    }
+}
+
+/// Series and their samples, sorted by labels.
+pub type SeriesSet = Vec<(Labels, Vec<Sample>)>;
+
+#[derive(Debug)]
+pub struct Db {
+    pub(crate) opts: DbOptions,
+    pub(crate) storage: ObjectStorage,
+    tenants: RwLock<HashMap<TenantId, Arc<TenantDb>>>,
+    pub metrics: DbMetrics,
+}
+
+impl Db {
+    /// Opens every tenant found in the data directory or the object store,
+    /// loading blocks and replaying WALs. The server is ready after this.
+    pub async fn open(opts: DbOptions, storage: ObjectStorage) -> Result<Db, DbError> {
+        let db = Db {
+            opts,
+            storage,
+            tenants: RwLock::default(),
+            metrics: DbMetrics::default(),
+        };
+        let mut names: BTreeSet<String> = db
+            .storage
+            .list_dirs(paths::TENANTS_PREFIX)
+            .await?
+            .into_iter()
+            .collect();
+        let tdir = db.opts.data_dir.join("tenants");
+        if let Ok(rd) = std::fs::read_dir(&tdir) {
+            for e in rd.flatten() {
+                names.insert(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        for name in names {
+            let Ok(tenant) = TenantId::new(&name) else {
+                warn!(name = %name, "ignoring directory that is not a valid tenant id");
+                continue;
+            };
+            let blocks = db.load_blocks(&tenant).await?;
+            let opts = db.opts.clone();
+            let t = tenant.clone();
+            let tdb = tokio::task::spawn_blocking(move || TenantDb::open(t, &opts, blocks))
+                .await
+                .map_err(|e| DbError::Internal(e.to_string()))??;
+            db.tenants
+                .write()
+                .expect("lock")
+                .insert(tenant, Arc::new(tdb));
+        }
+        Ok(db)
+    }
+
+    /// Opens the complete blocks of a tenant; incomplete ones (no meta.json)
+    /// and ones superseded by a compacted block are cleaned up.
+    async fn load_blocks(&self, tenant: &TenantId) -> Result<Vec<Arc<BlockReader>>, DbError> {
+        let prefix = paths::metrics_blocks_prefix(tenant);
+        let mut metas = Vec::new();
+        for id in self.storage.list_dirs(&prefix).await? {
+            let key = paths::metrics_block_file(tenant, &id, META_FILE);
+            match self.storage.get(&key).await {
+                Ok(b) => match serde_json::from_slice::<BlockMeta>(&b) {
+                    Ok(m) => metas.push(m),
+                    Err(e) => {
+                        warn!(tenant = %tenant, block = %id, error = %e, "ignoring block with unreadable meta.json")
+                    }
+                },
+                Err(e) if e.is_not_found() => {
+                    warn!(tenant = %tenant, block = %id, "deleting incomplete block (no meta.json)");
+                    self.storage
+                        .delete_prefix(&paths::metrics_block_prefix(tenant, &id))
+                        .await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // A block listed as a parent of another complete block was compacted
+        // away but not yet deleted (crash during compaction).
+        let parents: BTreeSet<String> = metas
+            .iter()
+            .flat_map(|m| m.compaction.parents.iter().cloned())
+            .collect();
+        let mut out = Vec::new();
+        for m in metas {
+            if parents.contains(&m.id) {
+                warn!(tenant = %tenant, block = %m.id, "deleting block already merged into a compacted block");
+                self.storage
+                    .delete_prefix(&paths::metrics_block_prefix(tenant, &m.id))
+                    .await?;
+                continue;
+            }
+            out.push(Arc::new(self.open_block(tenant, m).await?));
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn open_block(
+        &self,
+        tenant: &TenantId,
+        meta: BlockMeta,
+    ) -> Result<BlockReader, DbError> {
+        let index = self
+            .storage
+            .local_file(&paths::metrics_block_file(tenant, &meta.id, INDEX_FILE))
+            .await?;
+        let chunks = self
+            .storage
+            .local_file(&paths::metrics_block_file(tenant, &meta.id, CHUNKS_FILE))
+            .await?;
+        let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
+            .await
+            .map_err(|e| DbError::Internal(e.to_string()))??;
+        Ok(r)
+    }
+
+    pub fn tenant(&self, t: &TenantId) -> Option<Arc<TenantDb>> {
+        self.tenants.read().expect("lock").get(t).cloned()
+    }
+
+    pub(crate) fn all_tenants(&self) -> Vec<Arc<TenantDb>> {
+        self.tenants
+            .read()
+            .expect("lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn tenant_or_create(&self, t: &TenantId) -> Result<Arc<TenantDb>, DbError> {
+        if let Some(x) = self.tenant(t) {
+            return Ok(x);
+        }
+        let mut map = self.tenants.write().expect("lock");
+        if let Some(x) = map.get(t) {
+            return Ok(x.clone());
+        }
+        let tdb = Arc::new(TenantDb::open(t.clone(), &self.opts, Vec::new())?);
+        map.insert(t.clone(), tdb.clone());
+        Ok(tdb)
+    }
+
+    /// Appends a batch for a tenant: validate, write to the WAL, apply to the
+    /// head, then wait for the fsync policy. Blocking; call from a blocking
+    /// context. Returns what was accepted and rejected.
+    pub fn append(
+        &self,
+        tenant: &TenantId,
+        batch: Vec<TimeSeries>,
+        limits: SeriesLimits,
+    ) -> Result<AppendReport, DbError> {
+        let tdb = self.tenant_or_create(tenant)?;
+        let seq = {
+            let _g = tdb.head.append_lock.lock().expect("lock");
+            let plan = tdb.head.plan(batch, limits);
+            let recs = plan.wal_records();
+            let seq = if recs.is_empty() {
+                None
+            } else {
+                let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+                Some(tdb.wal.append(&refs)?)
+            };
+            let report = tdb.head.commit(plan);
+            self.record(tenant, &report);
+            (seq, report)
+        };
+        if let Some(s) = seq.0 {
+            tdb.wal.sync(s)?;
+        }
+        Ok(seq.1)
+    }
+
+    fn record(&self, tenant: &TenantId, r: &AppendReport) {
+        let t = tenant.as_str();
+        self.metrics.add_appended(t, r.accepted - r.duplicates);
+        for (reason, n) in &r.rejected_samples {
+            self.metrics.add_rejected(t, reason, *n);
+        }
+        self.metrics
+            .series_created
+            .fetch_add(r.new_series as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Series matching `matchers` with their samples in [mint, maxt], sorted
+    /// by labels; head and blocks merged, duplicates dropped.
+    pub fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<SeriesSet, DbError> {
+        let Some(tdb) = self.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let mut acc: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
+        for b in tdb
+            .blocks()
+            .iter()
+            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
+        {
+            for (l, s) in b.select(matchers, mint, maxt)? {
+                acc.entry(l).or_default().push(s);
+            }
+        }
+        for (l, s) in tdb.head.select(matchers, mint, maxt) {
+            acc.entry(l).or_default().push(s);
+        }
+        Ok(acc
+            .into_iter()
+            .map(|(l, runs)| (l, merge_runs(runs)))
+            .collect())
+    }
+
+    /// Label sets of series matching any of `matcher_sets` (all series when
+    /// empty) with data in [mint, maxt], sorted and unique.
+    pub fn series(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Labels>, DbError> {
+        let Some(tdb) = self.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let mut out = BTreeSet::new();
+        let sets: Vec<&[Matcher]> = if matcher_sets.is_empty() {
+            vec![&[]]
+        } else {
+            matcher_sets.iter().map(Vec::as_slice).collect()
+        };
+        for m in sets {
+            for b in tdb
+                .blocks()
+                .iter()
+                .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
+            {
+                out.extend(b.series_labels(m, mint, maxt));
+            }
+            out.extend(tdb.head.series_labels(m, mint, maxt));
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    pub fn label_names(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, DbError> {
+        let mut names = BTreeSet::new();
+        for l in self.series(tenant, matcher_sets, mint, maxt)? {
+            names.extend(l.iter().map(|x| x.name.clone()));
+        }
+        Ok(names.into_iter().collect())
+    }
+
+    pub fn label_values(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        matcher_sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, DbError> {
+        let mut vals = BTreeSet::new();
+        for l in self.series(tenant, matcher_sets, mint, maxt)? {
+            if let Some(v) = l.get(name) {
+                vals.insert(v.to_string());
+            }
+        }
+        Ok(vals.into_iter().collect())
+    }
+
+    /// Final fsync of every WAL.
+    pub fn close(&self) -> Result<(), DbError> {
+        for t in self.all_tenants() {
+            t.wal.close()?;
+        }
+        Ok(())
+    }
+
+    /// Storage self-metrics plus per-tenant gauges.
+    pub fn render_metrics(&self, out: &mut String) {
+        self.metrics.render(out);
+        let tenants = {
+            let mut v = self.all_tenants();
+            v.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+            v
+        };
+        let gauge = |out: &mut String,
+                     name: &str,
+                     help: &str,
+                     typ: &str,
+                     f: &dyn Fn(&TenantDb) -> String| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {typ}");
+            for t in &tenants {
+                let _ = writeln!(out, "{name}{{tenant=\"{}\"}} {}", t.tenant, f(t));
+            }
+        };
+        gauge(
+            out,
+            "argus_tsdb_head_series",
+            "Active series in the head.",
+            "gauge",
+            &|t| t.head.num_series().to_string(),
+        );
+        gauge(
+            out,
+            "argus_tsdb_head_chunks",
+            "Chunks in the head.",
+            "gauge",
+            &|t| t.head.chunk_count().to_string(),
+        );
+        gauge(
+            out,
+            "argus_tsdb_blocks_loaded",
+            "Blocks loaded.",
+            "gauge",
+            &|t| t.blocks().len().to_string(),
+        );
+        gauge(
+            out,
+            "argus_tsdb_blocks_bytes",
+            "Bytes of loaded blocks.",
+            "gauge",
+            &|t| {
+                t.blocks()
+                    .iter()
+                    .map(|b| b.meta.stats.num_bytes)
+                    .sum::<u64>()
+                    .to_string()
+            },
+        );
+        gauge(
+            out,
+            "argus_wal_bytes",
+            "Bytes of WAL on disk.",
+            "gauge",
+            &|t| t.wal.stats().disk_bytes.to_string(),
+        );
+        gauge(
+            out,
+            "argus_wal_fsyncs_total",
+            "WAL fsyncs.",
+            "counter",
+            &|t| t.wal.stats().fsyncs.to_string(),
+        );
+        gauge(
+            out,
+            "argus_wal_fsync_seconds_total",
+            "Time spent in WAL fsync.",
+            "counter",
+            &|t| t.wal.stats().fsync_seconds_total.to_string(),
+        );
+    }
+}

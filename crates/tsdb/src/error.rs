@@ -1,0 +1,41 @@
+use crate::block::reader::BlockError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("wal: {0}")]
+    Wal(#[from] argus_wal::WalError),
+    #[error("object storage: {0}")]
+    Storage(#[from] argus_objstore::StorageError),
+    #[error(transparent)]
+    Block(#[from] BlockError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("wal record: {0}")]
+    Record(#[from] crate::walrec::RecordError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl DbError {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        DbError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// True when the failure comes from a full disk (answered 507/503 rather than 500).
+    pub fn is_disk_full(&self) -> bool {
+        let code = match self {
+            DbError::Io { source, .. } => source.raw_os_error(),
+            DbError::Wal(e) => std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .and_then(|e| e.raw_os_error()),
+            _ => None,
+        };
+        code == Some(28)
+    }
+}

@@ -1,0 +1,522 @@
+//! The in-memory head: series with compressed chunks and an inverted index.
+//!
+//! Appends happen in three steps so that an acknowledged write is always in
+//! the WAL and a failed WAL write leaves memory untouched:
+//! [`Head::plan`] validates a batch (creating series as needed),
+//! the caller writes the plan's WAL records, then [`Head::commit`] applies it.
+//! The caller serialises plan→WAL→commit per tenant.
+
+mod series;
+
+pub use series::{HeadChunk, MemSeries, SampleReject, SeriesData, Verdict};
+
+use crate::postings::{self, MemPostings, PostingsSource};
+use crate::walrec;
+use argus_model::{Labels, Matcher, Sample, TimeSeries};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Why a whole series of a batch was not appended.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SeriesReject {
+    MaxSeries(usize),
+    MaxLabels(usize),
+}
+
+impl SeriesReject {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SeriesReject::MaxSeries(_) => "max_series",
+            SeriesReject::MaxLabels(_) => "max_labels_per_series",
+        }
+    }
+}
+
+impl std::fmt::Display for SeriesReject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeriesReject::MaxSeries(n) => {
+                write!(f, "per-tenant limit of {n} active series reached")
+            }
+            SeriesReject::MaxLabels(n) => {
+                write!(f, "series has more than the per-tenant limit of {n} labels")
+            }
+        }
+    }
+}
+
+/// What happened to a batch.
+#[derive(Debug, Default, Clone)]
+pub struct AppendReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub new_series: usize,
+    /// Rejected samples by reason.
+    pub rejected_samples: BTreeMap<&'static str, usize>,
+    /// Series rejected whole by limits.
+    pub rejected_series: BTreeMap<&'static str, usize>,
+    /// The first few rejections, for the error message: (series, reason, samples).
+    pub examples: Vec<(String, String, usize)>,
+    /// True when any rejection came from a limit (answered 429).
+    pub limited: bool,
+}
+
+impl AppendReport {
+    pub fn rejected_total(&self) -> usize {
+        self.rejected_samples.values().sum()
+    }
+
+    fn example(&mut self, labels: &Labels, reason: String, samples: usize) {
+        if self.examples.len() < 5 {
+            let mut s = labels.to_string();
+            if s.len() > 200 {
+                let mut cut = 200;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+                s.push('…');
+            }
+            self.examples.push((s, reason, samples));
+        }
+    }
+}
+
+/// Limits the head enforces while planning.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesLimits {
+    pub max_series: usize,
+    pub max_labels: usize,
+}
+
+/// A validated batch waiting for its WAL write.
+#[derive(Debug, Default)]
+pub struct AppendPlan {
+    unlogged: Vec<Arc<MemSeries>>,
+    samples: Vec<(Arc<MemSeries>, Sample, Verdict)>,
+    pub report: AppendReport,
+}
+
+impl AppendPlan {
+    pub fn is_empty(&self) -> bool {
+        self.unlogged.is_empty() && self.samples.is_empty()
+    }
+
+    /// The WAL records for this plan: series first, then samples.
+    pub fn wal_records(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        if !self.unlogged.is_empty() {
+            let s: Vec<(u64, &Labels)> = self.unlogged.iter().map(|s| (s.id, &s.labels)).collect();
+            let mut buf = Vec::new();
+            walrec::encode_series(&s, &mut buf);
+            out.push(buf);
+        }
+        let samples: Vec<(u64, Sample)> = self
+            .samples
+            .iter()
+            .filter(|(_, _, v)| *v != Verdict::Duplicate)
+            .map(|(s, x, _)| (s.id, *x))
+            .collect();
+        if !samples.is_empty() {
+            let mut buf = Vec::with_capacity(samples.len() * 12 + 8);
+            walrec::encode_samples(&samples, &mut buf);
+            out.push(buf);
+        }
+        out
+    }
+}
+
+#[derive(Debug, Default)]
+struct SeriesMap {
+    by_hash: HashMap<u64, Vec<Arc<MemSeries>>>,
+    by_id: HashMap<u64, Arc<MemSeries>>,
+}
+
+#[derive(Debug)]
+pub struct Head {
+    series: RwLock<SeriesMap>,
+    index: RwLock<MemPostings>,
+    next_id: AtomicU64,
+    min_valid_time: AtomicI64,
+    min_time: AtomicI64,
+    max_time: AtomicI64,
+    chunk_range: i64,
+    ooo_window: i64,
+    /// Serialises plan → WAL → commit.
+    pub append_lock: Mutex<()>,
+}
+
+impl Head {
+    pub fn new(chunk_range: i64, ooo_window: i64) -> Self {
+        Head {
+            series: RwLock::default(),
+            index: RwLock::default(),
+            next_id: AtomicU64::new(1),
+            min_valid_time: AtomicI64::new(i64::MIN),
+            min_time: AtomicI64::new(i64::MAX),
+            max_time: AtomicI64::new(i64::MIN),
+            chunk_range,
+            ooo_window,
+            append_lock: Mutex::new(()),
+        }
+    }
+
+    pub fn num_series(&self) -> usize {
+        self.series.read().expect("lock").by_id.len()
+    }
+
+    pub fn min_valid_time(&self) -> i64 {
+        self.min_valid_time.load(Ordering::Acquire)
+    }
+
+    pub fn set_min_valid_time(&self, t: i64) {
+        self.min_valid_time.fetch_max(t, Ordering::AcqRel);
+    }
+
+    /// Lowest and highest sample time in the head (None when empty). The
+    /// lower bound rises only when data leaves the head ([`Head::truncate`]),
+    /// so a block whose upload failed is cut again on the next pass.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let (a, b) = (
+            self.min_time.load(Ordering::Acquire),
+            self.max_time.load(Ordering::Acquire),
+        );
+        (a <= b).then_some((a, b))
+    }
+
+    pub fn chunk_range(&self) -> i64 {
+        self.chunk_range
+    }
+
+    fn get(&self, labels: &Labels, hash: u64) -> Option<Arc<MemSeries>> {
+        let map = self.series.read().expect("lock");
+        map.by_hash
+            .get(&hash)?
+            .iter()
+            .find(|s| &s.labels == labels)
+            .cloned()
+    }
+
+    /// Creates a series with a given id (WAL replay) or the next id.
+    fn create(&self, labels: Labels, hash: u64, id: Option<u64>) -> Arc<MemSeries> {
+        let mut map = self.series.write().expect("lock");
+        if let Some(s) = map
+            .by_hash
+            .get(&hash)
+            .and_then(|v| v.iter().find(|s| s.labels == labels))
+        {
+            return s.clone();
+        }
+        let id = match id {
+            Some(id) => {
+                self.next_id.fetch_max(id + 1, Ordering::AcqRel);
+                id
+            }
+            None => self.next_id.fetch_add(1, Ordering::AcqRel),
+        };
+        let s = Arc::new(MemSeries {
+            id,
+            labels,
+            data: Mutex::new(SeriesData::default()),
+        });
+        map.by_hash.entry(hash).or_default().push(s.clone());
+        map.by_id.insert(id, s.clone());
+        self.index.write().expect("lock").add(id, &s.labels);
+        s
+    }
+
+    /// Validates a batch. Must be called with `append_lock` held, followed by
+    /// the WAL write and [`Head::commit`] under the same lock.
+    pub fn plan(&self, batch: Vec<TimeSeries>, limits: SeriesLimits) -> AppendPlan {
+        let mut plan = AppendPlan::default();
+        let min_valid = self.min_valid_time();
+        let mut pending_last: HashMap<u64, Sample> = HashMap::new();
+        let mut pending_ooo: HashMap<(u64, i64), u64> = HashMap::new();
+        for ts in batch {
+            if ts.samples.is_empty() {
+                continue;
+            }
+            if ts.labels.len() > limits.max_labels {
+                let r = SeriesReject::MaxLabels(limits.max_labels);
+                plan.report.limited = true;
+                *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
+                *plan.report.rejected_samples.entry(r.as_str()).or_default() += ts.samples.len();
+                plan.report
+                    .example(&ts.labels, r.to_string(), ts.samples.len());
+                continue;
+            }
+            let hash = ts.labels.stable_hash();
+            let series = match self.get(&ts.labels, hash) {
+                Some(s) => s,
+                None => {
+                    if self.num_series() >= limits.max_series {
+                        let r = SeriesReject::MaxSeries(limits.max_series);
+                        plan.report.limited = true;
+                        *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
+                        *plan.report.rejected_samples.entry(r.as_str()).or_default() +=
+                            ts.samples.len();
+                        plan.report
+                            .example(&ts.labels, r.to_string(), ts.samples.len());
+                        continue;
+                    }
+                    plan.report.new_series += 1;
+                    self.create(ts.labels, hash, None)
+                }
+            };
+            let data = series.data.lock().expect("lock");
+            if !data.wal_logged && !plan.unlogged.iter().any(|s| s.id == series.id) {
+                plan.unlogged.push(series.clone());
+            }
+            let mut last = pending_last
+                .get(&series.id)
+                .copied()
+                .or_else(|| data.last());
+            let mut rejected: Option<(SampleReject, usize)> = None;
+            for s in ts.samples {
+                let verdict = match data.check(last, s, min_valid, self.ooo_window) {
+                    Ok(Verdict::OutOfOrder) => match pending_ooo.get(&(series.id, s.t)) {
+                        Some(bits) if *bits == s.v.to_bits() => Ok(Verdict::Duplicate),
+                        Some(_) => Err(SampleReject::DuplicateTimestamp),
+                        None => Ok(Verdict::OutOfOrder),
+                    },
+                    v => v,
+                };
+                match verdict {
+                    Ok(v) => {
+                        match v {
+                            Verdict::InOrder => last = Some(s),
+                            Verdict::OutOfOrder => {
+                                pending_ooo.insert((series.id, s.t), s.v.to_bits());
+                            }
+                            Verdict::Duplicate => plan.report.duplicates += 1,
+                        }
+                        plan.report.accepted += 1;
+                        plan.samples.push((series.clone(), s, v));
+                    }
+                    Err(r) => {
+                        *plan.report.rejected_samples.entry(r.as_str()).or_default() += 1;
+                        match &mut rejected {
+                            Some((_, n)) => *n += 1,
+                            None => rejected = Some((r, 1)),
+                        }
+                    }
+                }
+            }
+            if let Some(l) = last {
+                pending_last.insert(series.id, l);
+            }
+            if let Some((r, n)) = rejected {
+                plan.report
+                    .example(&series.labels, r.message().to_string(), n);
+            }
+        }
+        plan
+    }
+
+    /// Applies a plan whose WAL records were written.
+    pub fn commit(&self, plan: AppendPlan) -> AppendReport {
+        for s in &plan.unlogged {
+            s.data.lock().expect("lock").wal_logged = true;
+        }
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (series, s, v) in &plan.samples {
+            let mut d = series.data.lock().expect("lock");
+            match v {
+                Verdict::InOrder => d.append(*s, self.chunk_range),
+                Verdict::OutOfOrder => d.insert_ooo(*s),
+                Verdict::Duplicate => continue,
+            }
+            lo = lo.min(s.t);
+            hi = hi.max(s.t);
+        }
+        if lo <= hi {
+            self.min_time.fetch_min(lo, Ordering::AcqRel);
+            self.max_time.fetch_max(hi, Ordering::AcqRel);
+        }
+        plan.report
+    }
+
+    /// Applies one WAL record during replay.
+    pub fn replay_record(&self, rec: walrec::Record, unknown_refs: &mut u64) {
+        match rec {
+            walrec::Record::Series(series) => {
+                for (id, labels) in series {
+                    let hash = labels.stable_hash();
+                    let s = self.create(labels, hash, Some(id));
+                    s.data.lock().expect("lock").wal_logged = true;
+                }
+            }
+            walrec::Record::Samples(samples) => {
+                let min_valid = self.min_valid_time();
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                let map = self.series.read().expect("lock");
+                for (id, s) in samples {
+                    let Some(series) = map.by_id.get(&id) else {
+                        *unknown_refs += 1;
+                        continue;
+                    };
+                    if s.t < min_valid {
+                        continue;
+                    }
+                    let mut d = series.data.lock().expect("lock");
+                    match d.last() {
+                        Some(l) if s.t <= l.t => {
+                            if s.t < l.t {
+                                d.insert_ooo(s);
+                            }
+                        }
+                        _ => d.append(s, self.chunk_range),
+                    }
+                    lo = lo.min(s.t);
+                    hi = hi.max(s.t);
+                }
+                if lo <= hi {
+                    self.min_time.fetch_min(lo, Ordering::AcqRel);
+                    self.max_time.fetch_max(hi, Ordering::AcqRel);
+                }
+            }
+            walrec::Record::MinValidTime(t) => self.set_min_valid_time(t),
+        }
+    }
+
+    /// Series matching `matchers` that have samples in [mint, maxt].
+    pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
+        let ids = postings::select(&*self.index.read().expect("lock"), matchers);
+        let map = self.series.read().expect("lock");
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(s) = map.by_id.get(&id) else {
+                continue;
+            };
+            let mut samples = Vec::new();
+            s.data
+                .lock()
+                .expect("lock")
+                .samples(mint, maxt, &mut samples);
+            if !samples.is_empty() {
+                out.push((s.labels.clone(), samples));
+            }
+        }
+        out
+    }
+
+    /// Label sets of series matching `matchers` with data in [mint, maxt]
+    /// (all series when `matchers` is empty).
+    pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        let index = self.index.read().expect("lock");
+        let ids = if matchers.is_empty() {
+            index.all_postings()
+        } else {
+            postings::select(&*index, matchers)
+        };
+        drop(index);
+        let map = self.series.read().expect("lock");
+        ids.into_iter()
+            .filter_map(|id| map.by_id.get(&id))
+            .filter(|s| {
+                let d = s.data.lock().expect("lock");
+                let mut v = Vec::new();
+                d.samples(mint, maxt, &mut v);
+                !v.is_empty()
+            })
+            .map(|s| s.labels.clone())
+            .collect()
+    }
+
+    /// Every series with all its samples, for writing a block of [mint, maxt].
+    pub fn snapshot_range(&self, mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
+        let map = self.series.read().expect("lock");
+        let mut out: Vec<(Labels, Vec<Sample>)> = map
+            .by_id
+            .values()
+            .filter_map(|s| {
+                let mut v = Vec::new();
+                s.data.lock().expect("lock").samples(mint, maxt, &mut v);
+                (!v.is_empty()).then(|| (s.labels.clone(), v))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// WAL records describing the whole head (for a checkpoint).
+    pub fn checkpoint_records(&self) -> Vec<Vec<u8>> {
+        let map = self.series.read().expect("lock");
+        let mut series: Vec<&Arc<MemSeries>> = map.by_id.values().collect();
+        series.sort_by_key(|s| s.id);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        walrec::encode_min_valid_time(self.min_valid_time(), &mut buf);
+        out.push(std::mem::take(&mut buf));
+        for group in series.chunks(1000) {
+            let s: Vec<(u64, &Labels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
+            walrec::encode_series(&s, &mut buf);
+            out.push(std::mem::take(&mut buf));
+            let mut samples = Vec::new();
+            for s in group {
+                let mut v = Vec::new();
+                s.data
+                    .lock()
+                    .expect("lock")
+                    .samples(i64::MIN, i64::MAX, &mut v);
+                samples.extend(v.into_iter().map(|x| (s.id, x)));
+            }
+            if !samples.is_empty() {
+                walrec::encode_samples(&samples, &mut buf);
+                out.push(std::mem::take(&mut buf));
+            }
+        }
+        out
+    }
+
+    /// Drops data before `t` and series left empty; returns (chunks, series) removed.
+    pub fn truncate(&self, t: i64) -> (usize, usize) {
+        self.set_min_valid_time(t);
+        let mut chunks = 0;
+        let mut empty = Vec::new();
+        {
+            let map = self.series.read().expect("lock");
+            for s in map.by_id.values() {
+                let mut d = s.data.lock().expect("lock");
+                chunks += d.truncate_before(t);
+                if d.is_empty() {
+                    empty.push(s.clone());
+                }
+            }
+        }
+        let mut map = self.series.write().expect("lock");
+        let mut index = self.index.write().expect("lock");
+        for s in &empty {
+            map.by_id.remove(&s.id);
+            let h = s.labels.stable_hash();
+            if let Some(v) = map.by_hash.get_mut(&h) {
+                v.retain(|x| x.id != s.id);
+                if v.is_empty() {
+                    map.by_hash.remove(&h);
+                }
+            }
+            index.remove(s.id, &s.labels);
+        }
+        self.min_time.fetch_max(t, Ordering::AcqRel);
+        (chunks, empty.len())
+    }
+
+    pub fn label_names(&self) -> Vec<String> {
+        self.index
+            .read()
+            .expect("lock")
+            .label_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn chunk_count(&self) -> usize {
+        let map = self.series.read().expect("lock");
+        map.by_id
+            .values()
+            .map(|s| s.data.lock().expect("lock").chunk_count())
+            .sum()
+    }
+}

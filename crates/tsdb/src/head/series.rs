@@ -1,0 +1,217 @@
+//! One in-memory series: closed XOR chunks, an open chunk, and a small
+//! sorted buffer for out-of-order samples within the configured window.
+
+use crate::chunk::{XorAppender, XorIter, SAMPLES_PER_CHUNK};
+use argus_model::{Labels, Sample};
+use std::sync::Mutex;
+
+/// Why one sample was not appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SampleReject {
+    /// Older than the head's lower bound (that range is already in blocks).
+    TooOld,
+    /// Older than the series' newest sample, outside the out-of-order window.
+    OutOfOrder,
+    /// Same timestamp as a stored sample, different value.
+    DuplicateTimestamp,
+}
+
+impl SampleReject {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SampleReject::TooOld => "too_old",
+            SampleReject::OutOfOrder => "out_of_order",
+            SampleReject::DuplicateTimestamp => "duplicate_timestamp",
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            SampleReject::TooOld => {
+                "sample is older than the head's minimum valid time (out of bounds)"
+            }
+            SampleReject::OutOfOrder => "out of order sample",
+            SampleReject::DuplicateTimestamp => {
+                "duplicate sample for timestamp with a different value"
+            }
+        }
+    }
+}
+
+/// Where an accepted sample goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    InOrder,
+    OutOfOrder,
+    /// Exact duplicate of a stored sample: accepted, nothing stored.
+    Duplicate,
+}
+
+#[derive(Debug, Clone)]
+pub struct HeadChunk {
+    pub mint: i64,
+    pub maxt: i64,
+    pub data: Box<[u8]>,
+}
+
+#[derive(Debug, Default)]
+pub struct SeriesData {
+    pub closed: Vec<HeadChunk>,
+    pub open: Option<(i64, XorAppender)>,
+    /// Out-of-order samples, sorted by time, unique timestamps.
+    pub ooo: Vec<Sample>,
+    /// Whether the series record is in the WAL.
+    pub wal_logged: bool,
+}
+
+#[derive(Debug)]
+pub struct MemSeries {
+    pub id: u64,
+    pub labels: Labels,
+    pub data: Mutex<SeriesData>,
+}
+
+impl SeriesData {
+    pub fn last(&self) -> Option<Sample> {
+        match &self.open {
+            Some((_, a)) => a.last(),
+            None => self
+                .closed
+                .last()
+                .and_then(|c| XorIter::new(&c.data).and_then(|it| it.last())),
+        }
+    }
+
+    /// Judges one sample against the series' state, where `last` is the
+    /// newest in-order sample (including samples accepted earlier in the same
+    /// batch but not applied yet).
+    pub fn check(
+        &self,
+        last: Option<Sample>,
+        s: Sample,
+        min_valid: i64,
+        ooo_window: i64,
+    ) -> Result<Verdict, SampleReject> {
+        if s.t < min_valid {
+            return Err(SampleReject::TooOld);
+        }
+        let Some(last) = last else {
+            return Ok(Verdict::InOrder);
+        };
+        if s.t > last.t {
+            return Ok(Verdict::InOrder);
+        }
+        if s.t == last.t {
+            return if s.v.to_bits() == last.v.to_bits() {
+                Ok(Verdict::Duplicate)
+            } else {
+                Err(SampleReject::DuplicateTimestamp)
+            };
+        }
+        if ooo_window > 0 && s.t >= last.t - ooo_window {
+            if let Ok(i) = self.ooo.binary_search_by_key(&s.t, |x| x.t) {
+                return if self.ooo[i].v.to_bits() == s.v.to_bits() {
+                    Ok(Verdict::Duplicate)
+                } else {
+                    Err(SampleReject::DuplicateTimestamp)
+                };
+            }
+            return Ok(Verdict::OutOfOrder);
+        }
+        Err(SampleReject::OutOfOrder)
+    }
+
+    /// Appends an in-order sample; closes the open chunk when it is full or
+    /// when `t` crosses a multiple of `chunk_range` (so chunks never span
+    /// two blocks).
+    pub fn append(&mut self, s: Sample, chunk_range: i64) {
+        if let Some((mint, app)) = &self.open {
+            let boundary = (mint.div_euclid(chunk_range) + 1) * chunk_range;
+            if app.count() >= SAMPLES_PER_CHUNK || s.t >= boundary {
+                self.close_open();
+            }
+        }
+        let (_, app) = self.open.get_or_insert_with(|| (s.t, XorAppender::new()));
+        app.append(s.t, s.v);
+    }
+
+    pub fn insert_ooo(&mut self, s: Sample) {
+        match self.ooo.binary_search_by_key(&s.t, |x| x.t) {
+            Ok(i) => self.ooo[i] = s,
+            Err(i) => self.ooo.insert(i, s),
+        }
+    }
+
+    pub fn close_open(&mut self) {
+        if let Some((mint, app)) = self.open.take() {
+            let maxt = app.last().map(|s| s.t).unwrap_or(mint);
+            self.closed.push(HeadChunk {
+                mint,
+                maxt,
+                data: app.into_bytes().into_boxed_slice(),
+            });
+        }
+    }
+
+    pub fn mint(&self) -> Option<i64> {
+        let c = self
+            .closed
+            .first()
+            .map(|c| c.mint)
+            .or(self.open.as_ref().map(|(m, _)| *m));
+        match (c, self.ooo.first()) {
+            (Some(a), Some(b)) => Some(a.min(b.t)),
+            (a, b) => a.or(b.map(|s| s.t)),
+        }
+    }
+
+    /// All samples in [mint, maxt], sorted, out-of-order ones merged in.
+    pub fn samples(&self, mint: i64, maxt: i64, out: &mut Vec<Sample>) {
+        let start = out.len();
+        for c in &self.closed {
+            if c.maxt < mint || c.mint > maxt {
+                continue;
+            }
+            if let Some(it) = XorIter::new(&c.data) {
+                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+            }
+        }
+        if let Some((_, app)) = &self.open {
+            if let Some(it) = XorIter::new(app.bytes()) {
+                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+            }
+        }
+        let ooo: Vec<Sample> = self
+            .ooo
+            .iter()
+            .filter(|s| s.t >= mint && s.t <= maxt)
+            .copied()
+            .collect();
+        if !ooo.is_empty() {
+            crate::merge::merge_into(out, start, &ooo);
+        }
+    }
+
+    /// Drops all data before `t` (data that is now in a block). Returns the
+    /// number of chunks removed. Chunks never straddle a block boundary, so
+    /// dropping whole chunks is exact.
+    pub fn truncate_before(&mut self, t: i64) -> usize {
+        let before = self.closed.len();
+        self.closed.retain(|c| c.maxt >= t);
+        if let Some((_, app)) = &self.open {
+            if app.last().is_some_and(|s| s.t < t) {
+                self.open = None;
+            }
+        }
+        self.ooo.retain(|s| s.t >= t);
+        before - self.closed.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty()
+    }
+
+    pub fn chunk_count(&self) -> usize {
+        self.closed.len() + usize::from(self.open.is_some())
+    }
+}

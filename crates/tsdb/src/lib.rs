@@ -1,0 +1,25 @@
+//! The Argus metrics storage engine.
+//!
+//! Data path: [`Db::append`] → per-tenant WAL (`argus-wal`) → in-memory
+//! [`head::Head`] (XOR [`chunk`]s + inverted index) → immutable
+//! [`block`]s cut every `block_range` and uploaded through
+//! `argus-objstore` → compaction into larger blocks → retention.
+//! Reads: [`Db::select`] merges head and blocks.
+
+pub mod block;
+pub mod chunk;
+mod db;
+mod error;
+pub mod head;
+mod lifecycle;
+pub mod merge;
+mod metrics;
+pub mod postings;
+mod tenant;
+mod varint;
+pub mod walrec;
+
+pub use db::{Db, DbOptions, SeriesSet};
+pub use error::DbError;
+pub use head::{AppendReport, SampleReject, SeriesLimits};
+pub use metrics::DbMetrics;

@@ -1,0 +1,72 @@
+//! One tenant's storage: its WAL, head and blocks.
+
+use crate::block::BlockReader;
+use crate::head::Head;
+use crate::{walrec, DbError, DbOptions};
+use argus_model::TenantId;
+use argus_wal::Wal;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use tracing::{info, warn};
+
+#[derive(Debug)]
+pub struct TenantDb {
+    pub tenant: TenantId,
+    pub head: Head,
+    pub wal: Wal,
+    /// Sorted by min_time.
+    pub blocks: RwLock<Vec<Arc<BlockReader>>>,
+    pub dir: PathBuf,
+    /// Serialises block cutting, compaction and retention.
+    pub lifecycle: tokio::sync::Mutex<()>,
+}
+
+impl TenantDb {
+    /// Opens the tenant's WAL and replays it into a new head. Samples older
+    /// than the newest block's end are skipped: they are in that block.
+    pub fn open(
+        tenant: TenantId,
+        opts: &DbOptions,
+        blocks: Vec<Arc<BlockReader>>,
+    ) -> Result<TenantDb, DbError> {
+        let dir = opts.data_dir.join("tenants").join(tenant.as_str());
+        let wal_dir = dir.join("wal");
+        std::fs::create_dir_all(&wal_dir).map_err(|e| DbError::io(&wal_dir, e))?;
+        let wal = Wal::open(&wal_dir, opts.wal.clone())?;
+        let head = Head::new(opts.block_range_ms, opts.out_of_order_window_ms);
+        if let Some(maxt) = blocks.iter().map(|b| b.meta.max_time).max() {
+            head.set_min_valid_time(maxt);
+        }
+        let started = std::time::Instant::now();
+        let mut unknown = 0u64;
+        let mut bad = 0u64;
+        let stats = wal.replay(|rec| {
+            match walrec::decode(rec) {
+                Ok(r) => head.replay_record(r, &mut unknown),
+                Err(_) => bad += 1,
+            }
+            Ok(())
+        })?;
+        if unknown > 0 || bad > 0 {
+            warn!(tenant = %tenant, unknown_series_refs = unknown, malformed_records = bad, "wal replay skipped samples");
+        }
+        if stats.records > 0 {
+            info!(tenant = %tenant, records = stats.records, bytes = stats.bytes, series = head.num_series(),
+                  elapsed_ms = started.elapsed().as_millis() as u64, "wal replayed");
+        }
+        let mut blocks = blocks;
+        blocks.sort_by_key(|b| b.meta.min_time);
+        Ok(TenantDb {
+            tenant,
+            head,
+            wal,
+            blocks: RwLock::new(blocks),
+            dir,
+            lifecycle: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn blocks(&self) -> Vec<Arc<BlockReader>> {
+        self.blocks.read().expect("lock").clone()
+    }
+}
