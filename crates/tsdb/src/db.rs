@@ -425,5 +425,12 @@ impl Db {
             "counter",
             &|t| t.wal.stats().fsync_seconds_total.to_string(),
         );
+        gauge(
+            out,
+            "argus_wal_last_fsync_seconds",
+            "Duration of the latest WAL fsync.",
+            "gauge",
+            &|t| t.wal.stats().last_fsync_seconds.to_string(),
+        );
     }
 }

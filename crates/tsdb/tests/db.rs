@@ -233,3 +233,45 @@ async fn size_retention_drops_oldest_blocks_first() {
     );
     assert!(count(&db, &t("a"), "m") > 0);
 }
+
+#[tokio::test]
+async fn out_of_order_window_accepts_late_samples_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path());
+    o.out_of_order_window_ms = 60_000;
+    {
+        let db = Arc::new(open(dir.path(), o.clone()).await);
+        append(db.clone(), t("a"), vec![series("m", 0, 100_000, 1, 1)]).await;
+        let late = TimeSeries {
+            labels: series("m", 0, 0, 0, 1).labels,
+            samples: vec![
+                Sample::new(50_000, 5.0),
+                Sample::new(45_000, 4.5),
+                Sample::new(10_000, 1.0),
+            ],
+        };
+        let r = append(db.clone(), t("a"), vec![late]).await;
+        assert_eq!(r.accepted, 2, "{r:?}");
+        assert_eq!(
+            r.rejected_samples.get("out_of_order"),
+            Some(&1),
+            "older than the window"
+        );
+        let got = db
+            .select(&t("a"), &by_name("m"), i64::MIN, i64::MAX)
+            .unwrap();
+        assert_eq!(
+            got[0].1.iter().map(|s| s.t).collect::<Vec<_>>(),
+            vec![45_000, 50_000, 100_000]
+        );
+        db.close().unwrap();
+    }
+    let db = open(dir.path(), o).await;
+    let got = db
+        .select(&t("a"), &by_name("m"), i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(
+        got[0].1.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>(),
+        vec![(45_000, 4.5), (50_000, 5.0), (100_000, 0.0)]
+    );
+}

@@ -231,6 +231,7 @@ impl Head {
     pub fn plan(&self, batch: Vec<TimeSeries>, limits: SeriesLimits) -> AppendPlan {
         let mut plan = AppendPlan::default();
         let min_valid = self.min_valid_time();
+        let head_maxt = self.max_time.load(Ordering::Acquire);
         let mut pending_last: HashMap<u64, Sample> = HashMap::new();
         let mut pending_ooo: HashMap<(u64, i64), u64> = HashMap::new();
         for ts in batch {
@@ -274,7 +275,7 @@ impl Head {
                 .or_else(|| data.last());
             let mut rejected: Option<(SampleReject, usize)> = None;
             for s in ts.samples {
-                let verdict = match data.check(last, s, min_valid, self.ooo_window) {
+                let verdict = match data.check(last, s, min_valid, self.ooo_window, head_maxt) {
                     Ok(Verdict::OutOfOrder) => match pending_ooo.get(&(series.id, s.t)) {
                         Some(bits) if *bits == s.v.to_bits() => Ok(Verdict::Duplicate),
                         Some(_) => Err(SampleReject::DuplicateTimestamp),

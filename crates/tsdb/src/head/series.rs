@@ -84,13 +84,15 @@ impl SeriesData {
 
     /// Judges one sample against the series' state, where `last` is the
     /// newest in-order sample (including samples accepted earlier in the same
-    /// batch but not applied yet).
+    /// batch but not applied yet). As in Prometheus, the out-of-order window
+    /// is measured from the newest sample of the whole head (`head_maxt`).
     pub fn check(
         &self,
         last: Option<Sample>,
         s: Sample,
         min_valid: i64,
         ooo_window: i64,
+        head_maxt: i64,
     ) -> Result<Verdict, SampleReject> {
         if s.t < min_valid {
             return Err(SampleReject::TooOld);
@@ -108,7 +110,7 @@ impl SeriesData {
                 Err(SampleReject::DuplicateTimestamp)
             };
         }
-        if ooo_window > 0 && s.t >= last.t - ooo_window {
+        if ooo_window > 0 && s.t >= head_maxt.max(last.t).saturating_sub(ooo_window) {
             if let Ok(i) = self.ooo.binary_search_by_key(&s.t, |x| x.t) {
                 return if self.ooo[i].v.to_bits() == s.v.to_bits() {
                     Ok(Verdict::Duplicate)
