@@ -5,6 +5,7 @@
 mod error;
 mod metrics;
 pub mod params;
+mod promql;
 mod query;
 pub mod tenant;
 mod write;
@@ -34,6 +35,9 @@ pub struct ApiConfig {
     /// Largest decompressed write body, 413 beyond.
     pub max_decompressed_bytes: usize,
     pub otlp: argus_ingest::otlp::OtlpOptions,
+    pub engine: argus_promql::EngineOptions,
+    /// Retention as shown by `/api/v1/status/runtimeinfo` (e.g. `15d`).
+    pub retention: String,
 }
 
 /// A source of self-metrics text (scrape manager, …) added by the binary.
@@ -48,6 +52,9 @@ pub struct AppState {
     pub ingest_metrics: IngestMetrics,
     pub metrics_sources: std::sync::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
+    pub engine: Arc<argus_promql::Engine>,
+    pub start_time: String,
+    pub retention_text: String,
 }
 
 impl std::fmt::Debug for AppState {
@@ -62,13 +69,21 @@ impl AppState {
     pub fn new(config: ApiConfig, limits: LimitsConfig, version: &'static str) -> Self {
         AppState {
             db: OnceLock::new(),
-            config,
             limits,
             rate: RateLimiter::default(),
             http_metrics: HttpMetrics::default(),
             ingest_metrics: IngestMetrics::default(),
             metrics_sources: Default::default(),
             version,
+            engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
+            start_time: params::format_rfc3339(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0),
+            ),
+            retention_text: config.retention.clone(),
+            config,
         }
     }
 
@@ -143,6 +158,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/labels", get(query::labels).post(query::labels))
         .route("/api/v1/label/{name}/values", get(query::label_values))
         .route("/api/v1/export", get(query::export).post(query::export))
+        .route("/api/v1/query", get(promql::query).post(promql::query))
+        .route(
+            "/api/v1/query_range",
+            get(promql::query_range).post(promql::query_range),
+        )
+        .route(
+            "/api/v1/format_query",
+            get(promql::format_query).post(promql::format_query),
+        )
+        .route(
+            "/api/v1/parse_query",
+            get(promql::parse_query).post(promql::parse_query),
+        )
+        .route("/api/v1/status/buildinfo", get(promql::buildinfo))
+        .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

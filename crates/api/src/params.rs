@@ -103,6 +103,30 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// ms to `2006-01-02T15:04:05.000Z` (UTC).
+pub fn format_rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // civil_from_days (H. Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
 /// `2006-01-02T15:04:05.999999999Z07:00` to ms.
 fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -234,6 +258,17 @@ mod tests {
             1_435_781_451_000
         );
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn rfc3339_roundtrip() {
+        for ms in [0, 1_435_781_451_781, 951_782_400_000, -86_400_000] {
+            assert_eq!(parse_time(&format_rfc3339(ms)).unwrap(), ms);
+        }
+        assert_eq!(
+            format_rfc3339(1_435_781_451_781),
+            "2015-07-01T20:10:51.781Z"
+        );
     }
 
     #[test]

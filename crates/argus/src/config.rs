@@ -26,6 +26,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub ingest: RawIngest,
     #[serde(default)]
+    pub query: RawQuery,
+    #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
     pub overrides: HashMap<String, Limits>,
@@ -65,6 +67,14 @@ pub struct RawTsdb {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawQuery {
+    pub lookback_delta: Option<String>,
+    pub max_samples: Option<usize>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawIngest {
     pub max_request_bytes: Option<usize>,
     pub max_decompressed_bytes: Option<usize>,
@@ -93,6 +103,9 @@ pub struct Config {
     pub maintenance_interval: Duration,
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
+    pub engine: argus_promql::EngineOptions,
+    /// Retention as written in the config, for display.
+    pub retention_text: String,
     pub limits: argus_limits::LimitsConfig,
     pub global: argus_scrape::GlobalScrapeConfig,
     pub scrape_configs: Vec<argus_scrape::ScrapeConfig>,
@@ -102,7 +115,7 @@ fn dur_ms(s: &Option<String>, default: Duration, what: &str) -> Result<i64> {
     Ok(match s {
         None => default.as_millis() as i64,
         Some(s) => argus_model::parse_duration(s)
-            .with_context(|| format!("tsdb.{what}: invalid duration {s:?}"))?
+            .with_context(|| format!("{what}: invalid duration {s:?}"))?
             .as_millis() as i64,
     })
 }
@@ -153,7 +166,11 @@ impl Config {
             .cache_dir
             .unwrap_or_else(|| data_dir.join("cache"));
         let t = &raw.tsdb;
-        let block_range_ms = dur_ms(&t.block_range, Duration::from_secs(7200), "block_range")?;
+        let block_range_ms = dur_ms(
+            &t.block_range,
+            Duration::from_secs(7200),
+            "tsdb.block_range",
+        )?;
         if block_range_ms < 1000 {
             bail!("tsdb.block_range must be at least 1s");
         }
@@ -188,7 +205,26 @@ impl Config {
                 serde_yaml::from_value(v).context("scrape_configs")?;
             scrape_configs.push(c);
         }
+        let q = &raw.query;
+        let defaults = argus_promql::EngineOptions::default();
+        let engine = argus_promql::EngineOptions {
+            lookback_delta_ms: dur_ms(
+                &q.lookback_delta,
+                Duration::from_secs(300),
+                "query.lookback_delta",
+            )?,
+            timeout: Duration::from_millis(dur_ms(
+                &q.timeout,
+                Duration::from_secs(120),
+                "query.timeout",
+            )? as u64),
+            max_samples: q.max_samples.unwrap_or(defaults.max_samples),
+            ..defaults
+        };
+        let retention_text = t.retention.clone().unwrap_or_else(|| "15d".into());
         Ok(Config {
+            engine,
+            retention_text,
             listen,
             data_dir,
             default_tenant,
@@ -201,7 +237,11 @@ impl Config {
                 Duration::ZERO,
                 "out_of_order_window",
             )?,
-            retention_ms: dur_ms(&t.retention, Duration::from_secs(15 * 86400), "retention")?,
+            retention_ms: dur_ms(
+                &t.retention,
+                Duration::from_secs(15 * 86400),
+                "tsdb.retention",
+            )?,
             retention_bytes: t.retention_size.unwrap_or(0),
             wal,
             maintenance_interval: Duration::from_millis(dur_ms(

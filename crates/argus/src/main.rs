@@ -34,6 +34,12 @@ enum Command {
     },
     /// Check a configuration file and print what it resolves to.
     CheckConfig { file: PathBuf },
+    /// Run Prometheus PromQL test scripts (`load`/`eval` …) against the engine.
+    Promqltest {
+        /// Test script files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +53,29 @@ fn main() -> anyhow::Result<()> {
             let cfg =
                 config::Config::load(config.as_deref(), config::Overrides { listen, data_dir })?;
             serve::run(cfg)
+        }
+        Command::Promqltest { files } => {
+            let (mut passed, mut failed) = (0, 0);
+            let mut failures = Vec::new();
+            for f in &files {
+                let r = argus_promql::promqltest::run_file(f);
+                println!("{}: {} passed, {} failed", f.display(), r.passed, r.failed);
+                passed += r.passed;
+                failed += r.failed;
+                failures.extend(
+                    r.failures
+                        .into_iter()
+                        .map(|x| format!("{}: {x}", f.display())),
+                );
+            }
+            for x in &failures {
+                println!("\n{x}");
+            }
+            println!("\n{passed} passed, {failed} failed");
+            if failed > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::CheckConfig { file } => {
             let cfg = config::Config::load(Some(&file), config::Overrides::default())?;

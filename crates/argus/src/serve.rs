@@ -78,6 +78,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_request_bytes: cfg.max_request_bytes,
         max_decompressed_bytes: cfg.max_decompressed_bytes,
         otlp: Default::default(),
+        engine: cfg.engine.clone(),
+        retention: cfg.retention_text.clone(),
     };
     let state = Arc::new(AppState::new(
         api_cfg,

@@ -6,12 +6,16 @@
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
 
 mod duration;
+mod histogram;
 mod labels;
 mod matcher;
 mod sample;
 mod tenant;
 
 pub use duration::{format_duration, format_seconds, parse_duration, parse_size, DurationError};
+pub use histogram::{
+    CounterResetHint, FloatHistogram, HistogramSample, Span, StoredSeries, CUSTOM_BUCKETS_SCHEMA,
+};
 pub use labels::{
     validate_label_name, validate_metric_name, Label, Labels, LabelsBuilder, METRIC_NAME,
 };

@@ -32,8 +32,20 @@ impl Sample {
 }
 
 /// A series and its samples, as carried by ingest protocols.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TimeSeries {
     pub labels: Labels,
     pub samples: Vec<Sample>,
+    /// Native histogram samples (sorted by time, like `samples`).
+    pub histograms: Vec<crate::HistogramSample>,
+}
+
+impl TimeSeries {
+    pub fn new(labels: Labels, samples: Vec<Sample>) -> Self {
+        TimeSeries {
+            labels,
+            samples,
+            histograms: Vec::new(),
+        }
+    }
 }

@@ -82,6 +82,7 @@ impl Batch {
         self.series.push(TimeSeries {
             labels: labels.clone(),
             samples: vec![Sample::new(t, v)],
+            ..Default::default()
         });
     }
 

@@ -32,6 +32,7 @@ fn series(name: &str, i: usize, from: i64, n: i64, step: i64) -> TimeSeries {
         samples: (0..n)
             .map(|k| Sample::new(from + k * step, (k * 3 + i as i64) as f64))
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -249,6 +250,7 @@ async fn out_of_order_window_accepts_late_samples_and_survives_restart() {
                 Sample::new(45_000, 4.5),
                 Sample::new(10_000, 1.0),
             ],
+            ..Default::default()
         };
         let r = append(db.clone(), t("a"), vec![late]).await;
         assert_eq!(r.accepted, 2, "{r:?}");

@@ -29,11 +29,11 @@ fn wait_for(a: &Argus, name: &str, at_least: f64) {
     }
 }
 
-/// 14 hours of one-minute samples for 10 series, ending now.
+/// 3 hours of one-minute samples for 10 series, ending now.
 fn load(a: &Argus, end: i64) -> usize {
-    let start = end - 14 * H;
+    let start = end - 3 * H;
     let mut n = 0;
-    for chunk in 0..14 {
+    for chunk in 0..3 {
         let series: Vec<_> = (0..10)
             .map(|i| {
                 let samples: Vec<(i64, f64)> = (0..60)
@@ -67,7 +67,9 @@ fn total(a: &Argus) -> (usize, i64) {
 
 fn lifecycle(storage: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let base = format!("tsdb:\n  maintenance_interval: 200ms\n  retention: 0s\n{storage}");
+    let base = format!(
+        "tsdb:\n  block_range: 10m\n  maintenance_interval: 200ms\n  retention: 0s\n{storage}"
+    );
     let mut a = Argus::start(dir.path(), &base);
     let end = now_ms();
     let n = load(&a, end);
@@ -86,16 +88,18 @@ fn lifecycle(storage: &str) {
     a.kill9();
     a.spawn();
     assert_eq!(total(&a).0, n);
-    // retention of 5h: only blocks wholly older than now-5h go
+    // retention of 1h: only blocks wholly older than now-1h go
     a.stop();
-    a.config = format!("tsdb:\n  maintenance_interval: 200ms\n  retention: 5h\n{storage}");
+    a.config = format!(
+        "tsdb:\n  block_range: 10m\n  maintenance_interval: 200ms\n  retention: 1h\n{storage}"
+    );
     a.spawn();
     wait_for(&a, "argus_tsdb_blocks_deleted_retention_total", 1.0);
     let (kept, oldest) = total(&a);
     assert!(kept < n, "something was deleted");
-    assert!(oldest > end - 14 * H, "the oldest block is gone");
+    assert!(oldest > end - 3 * H, "the oldest block is gone");
     // everything newer than the retention horizon is still there
-    let horizon = now_ms() - 5 * H;
+    let horizon = now_ms() - H;
     let e = a.export(None, "blk");
     let recent: usize = e
         .values()
@@ -103,8 +107,8 @@ fn lifecycle(storage: &str) {
         .sum();
     let expected: usize = (0..10)
         .map(|_| {
-            (0..14 * 60)
-                .filter(|k| end - 14 * H + k * 60_000 >= horizon)
+            (0..3 * 60)
+                .filter(|k| end - 3 * H + k * 60_000 >= horizon)
                 .count()
         })
         .sum();

@@ -237,6 +237,7 @@ pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSe
     TimeSeries {
         labels: Labels::from_pairs(pairs),
         samples: samples.iter().map(|(t, v)| Sample::new(*t, *v)).collect(),
+        ..Default::default()
     }
 }
 

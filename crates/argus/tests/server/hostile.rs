@@ -87,6 +87,7 @@ fn malformed_and_hostile_bodies_get_4xx_and_server_keeps_serving() {
     let s = TimeSeries {
         labels: Labels::from_sorted_unchecked(labels),
         samples: vec![argus_model::Sample::new(now_ms(), 1.0)],
+        ..Default::default()
     };
     let r = a.write_v1(None, &[s]);
     assert!(

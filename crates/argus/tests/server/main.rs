@@ -8,4 +8,5 @@ mod crash;
 mod hostile;
 mod otlp;
 mod prometheus;
+mod query;
 mod scrape;

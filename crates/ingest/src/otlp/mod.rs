@@ -279,6 +279,7 @@ impl Converter<'_> {
                 self.out.series.push(TimeSeries {
                     labels,
                     samples: Vec::new(),
+                    histograms: Vec::new(),
                 });
                 i
             }

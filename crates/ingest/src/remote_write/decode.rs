@@ -240,7 +240,7 @@ impl Out {
                     );
                 }
                 if !samples.is_empty() {
-                    self.req.series.push(TimeSeries { labels, samples });
+                    self.req.series.push(TimeSeries::new(labels, samples));
                 }
                 true
             }

@@ -42,6 +42,7 @@ fn valid_series() -> impl Strategy<Value = TimeSeries> {
                     .into_iter()
                     .map(|(t, v)| Sample::new(t, f64::from_bits(v)))
                     .collect(),
+                ..Default::default()
             }
         })
 }

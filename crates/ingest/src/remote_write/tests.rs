@@ -10,6 +10,7 @@ pub(super) fn series(pairs: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeri
     TimeSeries {
         labels: Labels::from_pairs(pairs.iter().copied()),
         samples: samples.iter().map(|&(t, v)| Sample::new(t, v)).collect(),
+        ..Default::default()
     }
 }
 

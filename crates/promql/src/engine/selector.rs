@@ -1,0 +1,361 @@
+//! Vector selectors, range selectors and subqueries.
+
+use argus_model::{is_stale_nan, Labels, MatchOp, Matcher, Sample, METRIC_NAME};
+use promql_parser::label::MatchOp as PMatchOp;
+use promql_parser::parser::{
+    AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector,
+};
+
+use super::modifiers::{modifier_of, Modifier};
+use super::{exec_err, EResult, ESeries, Evaluator};
+use crate::value::PromqlError;
+
+pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
+    match o {
+        None => 0,
+        Some(Offset::Pos(d)) => d.as_millis() as i64,
+        Some(Offset::Neg(d)) => -(d.as_millis() as i64),
+    }
+}
+
+/// Series of a range argument (range selector or subquery) with all the points
+/// needed by every step; each step cuts its window `(ref - range, ref]`.
+pub(crate) struct RangeArg {
+    pub series: Vec<ESeries>,
+    pub range_ms: i64,
+    pub offset_ms: i64,
+    pub at_ms: Option<i64>,
+    /// `anchored`/`smoothed` on a range selector.
+    pub modifier: Modifier,
+    /// How far the window reaches before `end - range` and after `end` (lookback for the modifiers).
+    pub extra_before_ms: i64,
+    pub extra_after_ms: i64,
+}
+
+impl RangeArg {
+    /// The end of the window evaluated at step `ts`.
+    pub fn window_end(&self, ts: i64) -> i64 {
+        self.at_ms.unwrap_or(ts) - self.offset_ms
+    }
+
+    /// Points of series `i` in the window of step `ts`.
+    pub fn window(&self, i: usize, ts: i64) -> &[Sample] {
+        let end = self.window_end(ts) + self.extra_after_ms;
+        let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
+        let pts = &self.series[i].points;
+        let lo = pts.partition_point(|p| p.t <= start);
+        let hi = pts.partition_point(|p| p.t <= end);
+        &pts[lo..hi.max(lo)]
+    }
+}
+
+impl Evaluator<'_, '_> {
+    pub fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
+        match at {
+            None => None,
+            Some(AtModifier::Start) => Some(self.ctx.query_start),
+            Some(AtModifier::End) => Some(self.ctx.query_end),
+            Some(AtModifier::At(t)) => Some(match t.duration_since(std::time::UNIX_EPOCH) {
+                Ok(d) => d.as_millis() as i64,
+                Err(e) => -(e.duration().as_millis() as i64),
+            }),
+        }
+    }
+
+    /// Fetches the series of a selector with samples in `[mint, maxt]`.
+    pub fn select(
+        &self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+    ) -> EResult<Vec<(Labels, Vec<Sample>)>> {
+        let mut groups = vec![vs.matchers.matchers.clone()];
+        groups.extend(vs.matchers.or_matchers.iter().cloned());
+        let mut out: Vec<(Labels, Vec<Sample>)> = Vec::new();
+        for (gi, group) in groups.iter().enumerate() {
+            if gi > 0 && group.is_empty() {
+                continue;
+            }
+            let mut ms = Vec::with_capacity(group.len() + 1);
+            for m in group
+                .iter()
+                .filter(|m| !super::modifiers::is_marker(&m.name))
+            {
+                let op = match &m.op {
+                    PMatchOp::Equal => MatchOp::Equal,
+                    PMatchOp::NotEqual => MatchOp::NotEqual,
+                    PMatchOp::Re(_) => MatchOp::Regex,
+                    PMatchOp::NotRe(_) => MatchOp::NotRegex,
+                };
+                ms.push(
+                    Matcher::new(op, m.name.clone(), m.value.clone())
+                        .map_err(|e| exec_err(e.to_string()))?,
+                );
+            }
+            if let Some(name) = &vs.name {
+                if !ms.iter().any(|m| m.name == METRIC_NAME) {
+                    ms.push(Matcher::equal(METRIC_NAME, name.clone()));
+                }
+            }
+            let got = self.ctx.q.select(&ms, mint, maxt).map_err(exec_err)?;
+            if gi == 0 {
+                out = got;
+            } else {
+                for s in got {
+                    if !out.iter().any(|(l, _)| *l == s.0) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        if groups.len() > 1 {
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        // Raw samples are not counted against max_samples: like Prometheus, the
+        // limit applies to the points queries hold (selector outputs, range windows).
+        Ok(out)
+    }
+
+    /// An instant vector selector over all steps: the latest sample in
+    /// `(ref - lookback, ref]` unless it is a staleness marker. With
+    /// `sample_time`, the value is the sample's timestamp in seconds (for `timestamp()`).
+    pub fn eval_vector_selector_with(
+        &self,
+        vs: &VectorSelector,
+        sample_time: bool,
+    ) -> EResult<Vec<ESeries>> {
+        let steps = self.steps();
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = self.at_ms(&vs.at);
+        let off = offset_ms(&vs.offset);
+        let refs: Vec<i64> = steps.iter().map(|&ts| at.unwrap_or(ts) - off).collect();
+        let lookback = self.ctx.opts.lookback_delta_ms;
+        let (Some(&min_ref), Some(&max_ref)) = (refs.iter().min(), refs.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let raw = self.select(vs, min_ref - lookback + 1, max_ref)?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (labels, samples) in raw {
+            self.ctx.check_deadline()?;
+            let mut points = Vec::new();
+            for (&ts, &r) in steps.iter().zip(&refs) {
+                let idx = samples.partition_point(|s| s.t <= r);
+                if idx == 0 {
+                    continue;
+                }
+                let s = samples[idx - 1];
+                if s.t <= r - lookback || is_stale_nan(s.v) {
+                    continue;
+                }
+                let v = if sample_time {
+                    s.t as f64 / 1000.0
+                } else {
+                    s.v
+                };
+                points.push(Sample::new(ts, v));
+            }
+            if !points.is_empty() {
+                out.push(ESeries {
+                    labels: labels.into(),
+                    drop_name: false,
+                    points,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn eval_vector_selector(&self, vs: &VectorSelector) -> EResult<Vec<ESeries>> {
+        if modifier_of(vs) == Modifier::Smoothed {
+            return self.eval_smoothed_selector(vs);
+        }
+        self.eval_vector_selector_with(vs, false)
+    }
+
+    /// `x smoothed`: the value at each step interpolated between the samples
+    /// around it (within the lookback delta on each side), or the last value
+    /// when there is no later sample yet.
+    fn eval_smoothed_selector(&self, vs: &VectorSelector) -> EResult<Vec<ESeries>> {
+        let steps = self.steps();
+        let at = self.at_ms(&vs.at);
+        let off = offset_ms(&vs.offset);
+        let lb = self.ctx.opts.lookback_delta_ms;
+        let refs: Vec<i64> = steps.iter().map(|&ts| at.unwrap_or(ts) - off).collect();
+        let (Some(&lo), Some(&hi)) = (refs.iter().min(), refs.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let raw = self.select(vs, lo - lb + 1, hi + lb)?;
+        let mut out = Vec::new();
+        for (labels, samples) in raw {
+            self.ctx.check_deadline()?;
+            let samples: Vec<Sample> = samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect();
+            let mut points = Vec::new();
+            for (&ts, &r) in steps.iter().zip(&refs) {
+                let lo_i = samples.partition_point(|s| s.t <= r - lb);
+                let hi_i = samples.partition_point(|s| s.t <= r + lb);
+                let w = &samples[lo_i..hi_i.max(lo_i)];
+                if w.is_empty() {
+                    continue;
+                }
+                let i = w.partition_point(|s| s.t < r);
+                let v = if i < w.len() && w[i].t == r {
+                    w[i].v
+                } else if i > 0 && i < w.len() {
+                    let (p, n) = (w[i - 1], w[i]);
+                    p.v + (n.v - p.v) * (r - p.t) as f64 / (n.t - p.t) as f64
+                } else if i > 0 {
+                    w[i - 1].v
+                } else {
+                    continue;
+                };
+                points.push(Sample::new(ts, v));
+            }
+            if !points.is_empty() {
+                out.push(ESeries {
+                    labels: labels.into(),
+                    drop_name: false,
+                    points,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A range selector's samples for all steps (stale markers removed).
+    pub fn range_selector(&self, ms: &MatrixSelector) -> EResult<RangeArg> {
+        let vs = &ms.vs;
+        let range_ms = ms.range.as_millis() as i64;
+        let at = self.at_ms(&vs.at);
+        let off = offset_ms(&vs.offset);
+        let modifier = modifier_of(vs);
+        let lookback = self.ctx.opts.lookback_delta_ms;
+        let (extra_before_ms, extra_after_ms) = match modifier {
+            Modifier::None => (0, 0),
+            Modifier::Anchored => (lookback, 0),
+            Modifier::Smoothed => (lookback, lookback),
+        };
+        let steps = self.steps();
+        let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
+            return Ok(RangeArg {
+                series: Vec::new(),
+                range_ms,
+                offset_ms: off,
+                at_ms: at,
+                modifier,
+                extra_before_ms,
+                extra_after_ms,
+            });
+        };
+        let (min_ref, max_ref) = match at {
+            Some(a) => (a - off, a - off),
+            None => (first - off, last - off),
+        };
+        let raw = self.select(
+            vs,
+            min_ref - range_ms - extra_before_ms + 1,
+            max_ref + extra_after_ms,
+        )?;
+        let series = raw
+            .into_iter()
+            .map(|(labels, samples)| ESeries {
+                labels: labels.into(),
+                drop_name: false,
+                points: samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect(),
+            })
+            .collect();
+        Ok(RangeArg {
+            series,
+            range_ms,
+            offset_ms: off,
+            at_ms: at,
+            modifier,
+            extra_before_ms,
+            extra_after_ms,
+        })
+    }
+
+    /// A range selector evaluated as a value (instant queries only): each series' window at the evaluation time.
+    pub fn select_range(&self, ms: &MatrixSelector) -> EResult<Vec<ESeries>> {
+        let arg = self.range_selector(ms)?;
+        let ts = self.start;
+        let mut out = Vec::new();
+        for i in 0..arg.series.len() {
+            let w = arg.window(i, ts).to_vec();
+            if !w.is_empty() {
+                out.push(ESeries {
+                    labels: arg.series[i].labels.clone(),
+                    drop_name: false,
+                    points: w,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The time range and step a subquery is evaluated over.
+    fn subquery_range(&self, sq: &SubqueryExpr) -> (i64, i64, i64, i64, Option<i64>) {
+        let off = offset_ms(&sq.offset);
+        let range = sq.range.as_millis() as i64;
+        let at = self.at_ms(&sq.at);
+        let interval = match sq.step {
+            Some(s) if !s.is_zero() => s.as_millis() as i64,
+            _ => self.ctx.opts.default_subquery_step_ms,
+        };
+        let (ref_start, ref_end) = match at {
+            Some(a) => (a, a),
+            None => {
+                let end = if self.interval > 0 {
+                    self.start + ((self.end - self.start) / self.interval) * self.interval
+                } else {
+                    self.end
+                };
+                (self.start, end)
+            }
+        };
+        let end = ref_end - off;
+        let lower = ref_start - off - range;
+        let mut start = interval * (lower / interval);
+        if start <= lower {
+            start += interval;
+        }
+        (start, end, interval, off, at)
+    }
+
+    /// Evaluates a subquery's inner expression over its own steps.
+    pub fn eval_subquery(&self, sq: &SubqueryExpr) -> EResult<Vec<ESeries>> {
+        let (start, end, interval, _, _) = self.subquery_range(sq);
+        if end >= start && ((end - start) / interval) as u128 >= self.ctx.opts.max_samples as u128 {
+            // Every step would hold at least one sample.
+            return Err(PromqlError::TooManySamples);
+        }
+        let child = self.child(start, end, interval);
+        child.eval_vector(&sq.expr)
+    }
+
+    /// A subquery as a range argument of a function.
+    pub fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg> {
+        let (_, _, _, off, at) = self.subquery_range(sq);
+        let series = self.eval_subquery(sq)?;
+        Ok(RangeArg {
+            series,
+            range_ms: sq.range.as_millis() as i64,
+            offset_ms: off,
+            at_ms: at,
+            modifier: Modifier::None,
+            extra_before_ms: 0,
+            extra_after_ms: 0,
+        })
+    }
+
+    /// A range argument given as an expression (range selector or subquery, possibly in parentheses).
+    pub fn range_arg(&self, e: &Expr) -> EResult<RangeArg> {
+        match e {
+            Expr::MatrixSelector(ms) => self.range_selector(ms),
+            Expr::Subquery(sq) => self.subquery_arg(sq),
+            Expr::Paren(p) => self.range_arg(&p.expr),
+            _ => Err(exec_err("expected a range vector argument")),
+        }
+    }
+}

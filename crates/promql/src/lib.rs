@@ -1,0 +1,59 @@
+//! PromQL engine for Argus.
+//!
+//! ```
+//! use argus_model::{Labels, Sample};
+//! use argus_promql::{Engine, MemStore, Value};
+//!
+//! let mut store = MemStore::new();
+//! store.add(Labels::from_pairs([("__name__", "up"), ("job", "api")]), Sample::new(0, 1.0));
+//! let res = Engine::default().instant(&store, "sum by (job) (up)", 60_000).unwrap();
+//! let Value::Vector(v) = res.value else { unreachable!() };
+//! assert_eq!(v[0].v, 1.0);
+//! ```
+//!
+//! Queries are parsed by `promql-parser` and evaluated the way Prometheus's
+//! engine does it: every node is evaluated for all steps of the query at once
+//! (an instant query is a range query with one step); selectors fetch their
+//! series once for the whole range through [`Queryable`] and the engine applies
+//! lookback, staleness markers, `offset` and `@` itself. Names are removed the
+//! way Prometheus does with delayed name removal (the behaviour its own test
+//! suite runs with). Annotations (`PromQL warning: ...`, `PromQL info: ...`)
+//! come with the position of the expression they are about.
+//!
+//! Also supported, although `promql-parser` does not parse them (the query text
+//! is rewritten when the first parse fails): the experimental duration
+//! arithmetic (`x[5m+step()]`, `offset min_of(range(), 1h)`), the `anchored`
+//! and `smoothed` modifiers, and `info()` label selectors matching "". The
+//! experimental `info()` function is implemented too.
+//!
+//! Not supported yet: native histograms (storage has none), start timestamps.
+//!
+//! [`promqltest`] runs Prometheus's own PromQL test scripts against the engine.
+
+mod annotations;
+mod engine;
+mod functions;
+mod json;
+mod literals;
+mod memstore;
+pub mod promqltest;
+mod value;
+
+pub use engine::{Engine, EngineOptions};
+pub use json::format_value;
+pub use memstore::MemStore;
+pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
+
+use argus_model::{Labels, Matcher, Sample};
+
+/// The storage seen by the engine.
+pub trait Queryable: Send + Sync {
+    /// Series matching all matchers with their samples in [mint, maxt] (ms, inclusive), sorted by labels;
+    /// samples sorted by time; staleness markers included (the engine handles them).
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(Labels, Vec<Sample>)>, String>;
+}

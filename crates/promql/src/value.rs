@@ -1,0 +1,51 @@
+//! Query results and errors.
+
+use argus_model::{Labels, Sample};
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorSample {
+    pub labels: Labels,
+    pub t: i64,
+    pub v: f64,
+}
+
+/// One series of a range vector (matrix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub samples: Vec<Sample>,
+}
+
+/// The value of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(i64, f64),
+    String(i64, String),
+    Vector(Vec<VectorSample>),
+    Matrix(Vec<Series>),
+}
+
+/// A query's value with the annotations Prometheus would attach to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub value: Value,
+    /// `PromQL warning: ...` annotations, deduplicated.
+    pub warnings: Vec<String>,
+    /// `PromQL info: ...` annotations, deduplicated.
+    pub infos: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PromqlError {
+    /// The query is malformed (parse errors, bad parameters); HTTP `bad_data`.
+    #[error("{0}")]
+    BadData(String),
+    /// Evaluation failed.
+    #[error("{0}")]
+    Execution(String),
+    #[error("query timed out in expression evaluation")]
+    Timeout,
+    #[error("query processing would load too many samples into memory in query execution")]
+    TooManySamples,
+}
