@@ -7,7 +7,7 @@ use crate::params::{parse_time, time_param, Params};
 use crate::query::{blocking, params};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
-use argus_model::{Labels, Matcher, Sample, TenantId};
+use argus_model::{Matcher, TenantId};
 use argus_promql::{PromqlError, QueryResult};
 use argus_tsdb::Db;
 use axum::body::Bytes;
@@ -29,9 +29,9 @@ impl argus_promql::Queryable for TenantStorage {
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<(Labels, Vec<Sample>)>, String> {
+    ) -> Result<Vec<argus_model::StoredSeries>, String> {
         self.db
-            .select(&self.tenant, matchers, mint, maxt)
+            .select_series(&self.tenant, matchers, mint, maxt)
             .map_err(|e| e.to_string())
     }
 }

@@ -251,7 +251,10 @@ pub async fn remote_write(
     if protocol == rw::Protocol::V2 {
         let h = resp.headers_mut();
         h.insert("X-Prometheus-Remote-Write-Samples-Written", written.into());
-        h.insert("X-Prometheus-Remote-Write-Histograms-Written", 0.into());
+        h.insert(
+            "X-Prometheus-Remote-Write-Histograms-Written",
+            outcome.report.histograms_accepted.into(),
+        );
         h.insert("X-Prometheus-Remote-Write-Exemplars-Written", 0.into());
     }
     Ok(resp)

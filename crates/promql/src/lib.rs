@@ -23,16 +23,26 @@
 //! Also supported, although `promql-parser` does not parse them (the query text
 //! is rewritten when the first parse fails): the experimental duration
 //! arithmetic (`x[5m+step()]`, `offset min_of(range(), 1h)`), the `anchored`
-//! and `smoothed` modifiers, and `info()` label selectors matching "". The
-//! experimental `info()` function is implemented too.
+//! and `smoothed` modifiers, `info()` label selectors matching "", and the
+//! histogram trim operators `</` and `>/`. The experimental `info()` function
+//! is implemented too.
 //!
-//! Not supported yet: native histograms (storage has none), start timestamps.
+//! Native histograms (exponential and custom buckets, `argus_model::FloatHistogram`)
+//! go everywhere floats go: selectors (a float stale marker ends a histogram
+//! series too), range functions, subqueries, operators, aggregations and the
+//! `histogram_*` functions, with Prometheus's counter reset detection and
+//! annotations. Their arithmetic lives in the private `histogram` module.
+//! Selectors read only by `histogram_count`/`histogram_sum`/`histogram_avg`
+//! see count and sum only, with counter resets detected on the fly, as
+//! Prometheus's `HistogramStatsIterator` does. Not supported yet: start
+//! timestamps (the model has none).
 //!
 //! [`promqltest`] runs Prometheus's own PromQL test scripts against the engine.
 
 mod annotations;
 mod engine;
 mod functions;
+mod histogram;
 mod json;
 mod literals;
 mod memstore;
@@ -44,16 +54,17 @@ pub use json::format_value;
 pub use memstore::MemStore;
 pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
 
-use argus_model::{Labels, Matcher, Sample};
+use argus_model::{Matcher, StoredSeries};
 
 /// The storage seen by the engine.
 pub trait Queryable: Send + Sync {
-    /// Series matching all matchers with their samples in [mint, maxt] (ms, inclusive), sorted by labels;
-    /// samples sorted by time; staleness markers included (the engine handles them).
+    /// Series matching all matchers with their float and histogram samples in
+    /// [mint, maxt] (ms, inclusive), sorted by labels; samples sorted by time;
+    /// staleness markers (float stale NaNs) included (the engine handles them).
     fn select(
         &self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<(Labels, Vec<Sample>)>, String>;
+    ) -> Result<Vec<StoredSeries>, String>;
 }

@@ -2,14 +2,22 @@
 
 use std::collections::BTreeMap;
 
-use argus_model::{Labels, Matcher, Sample};
+use argus_model::{
+    CounterResetHint, FloatHistogram, HistogramSample, Labels, Matcher, Sample, StoredSeries,
+};
 
 use crate::Queryable;
+
+#[derive(Debug, Clone)]
+enum Point {
+    Float(f64),
+    Histogram(FloatHistogram),
+}
 
 /// Series kept in a `BTreeMap` (so `select` returns them sorted by labels).
 #[derive(Debug, Clone, Default)]
 pub struct MemStore {
-    series: BTreeMap<Labels, Vec<Sample>>,
+    series: BTreeMap<Labels, BTreeMap<i64, Point>>,
 }
 
 impl MemStore {
@@ -17,13 +25,20 @@ impl MemStore {
         Self::default()
     }
 
-    /// Adds a sample; a sample at an existing timestamp replaces it.
+    /// Adds a float sample; a sample at an existing timestamp replaces it.
     pub fn add(&mut self, labels: Labels, sample: Sample) {
-        let samples = self.series.entry(labels).or_default();
-        match samples.binary_search_by_key(&sample.t, |s| s.t) {
-            Ok(i) => samples[i] = sample,
-            Err(i) => samples.insert(i, sample),
-        }
+        self.series
+            .entry(labels)
+            .or_default()
+            .insert(sample.t, Point::Float(sample.v));
+    }
+
+    /// Adds a native histogram sample; a sample at an existing timestamp replaces it.
+    pub fn add_histogram(&mut self, labels: Labels, t: i64, h: FloatHistogram) {
+        self.series
+            .entry(labels)
+            .or_default()
+            .insert(t, Point::Histogram(h));
     }
 
     pub fn clear(&mut self) {
@@ -35,22 +50,74 @@ impl MemStore {
     }
 }
 
+/// The counter reset hint a histogram is read back with from Prometheus's
+/// chunks: gauges stay gauges; the first histogram of a chunk (after a float,
+/// a gauge, a layout change or a detected counter reset) is "unknown" unless it
+/// was appended as a counter reset; the others are "not a counter reset".
+fn read_hint(prev: Option<&FloatHistogram>, h: &FloatHistogram) -> CounterResetHint {
+    match h.counter_reset_hint {
+        CounterResetHint::Gauge => return CounterResetHint::Gauge,
+        CounterResetHint::CounterReset => return CounterResetHint::CounterReset,
+        _ => {}
+    }
+    let Some(p) = prev else {
+        return CounterResetHint::Unknown;
+    };
+    if p.counter_reset_hint == CounterResetHint::Gauge
+        || p.schema != h.schema
+        || p.zero_threshold != h.zero_threshold
+        || (h.uses_custom_buckets() && p.custom_values != h.custom_values)
+    {
+        return CounterResetHint::Unknown;
+    }
+    let mut cur = h.clone();
+    cur.counter_reset_hint = CounterResetHint::Unknown;
+    if crate::histogram::detect_reset(&cur, p) {
+        return CounterResetHint::Unknown;
+    }
+    CounterResetHint::NotCounterReset
+}
+
 impl Queryable for MemStore {
     fn select(
         &self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<(Labels, Vec<Sample>)>, String> {
+    ) -> Result<Vec<StoredSeries>, String> {
         let mut out = Vec::new();
-        for (labels, samples) in &self.series {
+        if mint > maxt {
+            return Ok(out);
+        }
+        for (labels, points) in &self.series {
             if !matchers.iter().all(|m| m.matches_labels(labels)) {
                 continue;
             }
-            let lo = samples.partition_point(|s| s.t < mint);
-            let hi = samples.partition_point(|s| s.t <= maxt);
-            if lo < hi {
-                out.push((labels.clone(), samples[lo..hi].to_vec()));
+            let mut s = StoredSeries {
+                labels: labels.clone(),
+                ..Default::default()
+            };
+            let mut prev: Option<&FloatHistogram> = None;
+            for (&t, p) in points.range(..=maxt) {
+                match p {
+                    Point::Float(v) => {
+                        prev = None;
+                        if t >= mint {
+                            s.floats.push(Sample::new(t, *v));
+                        }
+                    }
+                    Point::Histogram(h) => {
+                        if t >= mint {
+                            let mut h2 = h.clone();
+                            h2.counter_reset_hint = read_hint(prev, h);
+                            s.histograms.push(HistogramSample { t, h: h2 });
+                        }
+                        prev = Some(h);
+                    }
+                }
+            }
+            if !s.floats.is_empty() || !s.histograms.is_empty() {
+                out.push(s);
             }
         }
         Ok(out)
@@ -70,13 +137,15 @@ mod tests {
             s.add(a.clone(), Sample::new(t * 10, t as f64));
             s.add(b.clone(), Sample::new(t * 10, -(t as f64)));
         }
-        let got = s.select(&[Matcher::equal("job", "a")], 10, 30).unwrap();
+        s.add_histogram(a.clone(), 50, FloatHistogram::default());
+        let got = s.select(&[Matcher::equal("job", "a")], 10, 50).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].0, a);
+        assert_eq!(got[0].labels, a);
         assert_eq!(
-            got[0].1.iter().map(|s| s.t).collect::<Vec<_>>(),
-            vec![10, 20, 30]
+            got[0].floats.iter().map(|s| s.t).collect::<Vec<_>>(),
+            vec![10, 20, 30, 40]
         );
+        assert_eq!(got[0].histograms.len(), 1);
         assert!(s
             .select(&[Matcher::equal("job", "c")], 0, 100)
             .unwrap()

@@ -1,20 +1,26 @@
 //! Query results and errors.
 
-use argus_model::{Labels, Sample};
+use argus_model::{FloatHistogram, HistogramSample, Labels, Sample};
 
 /// One element of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorSample {
     pub labels: Labels,
     pub t: i64,
+    /// The float value (0 when `h` is set).
     pub v: f64,
+    /// A native histogram sample instead of a float.
+    pub h: Option<FloatHistogram>,
 }
 
 /// One series of a range vector (matrix).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub labels: Labels,
+    /// Float points.
     pub samples: Vec<Sample>,
+    /// Native histogram points.
+    pub histograms: Vec<HistogramSample>,
 }
 
 /// The value of a query.

@@ -381,3 +381,58 @@ proptest! {
         let _ = e.range(&s, &q, t, t + 120_000, 30_000);
     }
 }
+
+fn hist(count: f64) -> argus_model::FloatHistogram {
+    argus_model::FloatHistogram {
+        count,
+        sum: 2.0 * count,
+        positive_spans: vec![argus_model::Span {
+            offset: 0,
+            length: 2,
+        }],
+        positive_buckets: vec![count / 2.0, count / 2.0],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn native_histograms_flow_through_functions_and_json() {
+    let mut s = MemStore::new();
+    let h = labels(&[("__name__", "h_seconds"), ("job", "a")]);
+    for i in 0..=10 {
+        s.add_histogram(h.clone(), i * 60_000, hist(10.0 * i as f64));
+    }
+    // A float stale marker ends the histogram series.
+    s.add(h.clone(), Sample::new(11 * 60_000, STALE_NAN));
+    let e = Engine::default();
+    let r = e
+        .instant(&s, "histogram_count(rate(h_seconds[5m]))", 600_000)
+        .unwrap();
+    let v = vector(r.value);
+    assert_eq!(v.len(), 1);
+    assert!((v[0].1 - 10.0 / 60.0).abs() < 1e-9, "{v:?}");
+
+    let r = e.instant(&s, "sum(h_seconds) * 2", 600_000).unwrap();
+    let json = r.value.to_prometheus_json();
+    assert_eq!(
+        json["result"][0]["histogram"][1]["count"].as_str(),
+        Some("200")
+    );
+    assert_eq!(
+        json["result"][0]["histogram"][1]["buckets"][0].to_string(),
+        r#"[0,"0.5","1","100"]"#
+    );
+    let r = e.instant(&s, "h_seconds", 11 * 60_000 + 1).unwrap();
+    assert!(vector(r.value).is_empty());
+
+    // Histogram comparisons with floats are dropped with an info annotation.
+    let r = e.instant(&s, "h_seconds > 1", 600_000).unwrap();
+    assert!(vector(r.value).is_empty());
+    assert_eq!(
+        r.infos,
+        vec![
+            "PromQL info: incompatible sample types encountered for binary operator \">\": histogram > float (1:1)"
+                .to_string()
+        ]
+    );
+}

@@ -3,10 +3,10 @@
 
 use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
 use crate::head::{AppendReport, SeriesLimits};
-use crate::merge::merge_runs;
+use crate::merge::{merge_runs, merge_stored};
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
-use argus_model::{Labels, Matcher, Sample, TenantId, TimeSeries};
+use argus_model::{Labels, Matcher, Sample, StoredSeries, TenantId, TimeSeries};
 use argus_objstore::{paths, ObjectStorage};
 use argus_wal::WalOptions;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -242,7 +242,10 @@ impl Db {
 
     fn record(&self, tenant: &TenantId, r: &AppendReport) {
         let t = tenant.as_str();
-        self.metrics.add_appended(t, r.accepted - r.duplicates);
+        self.metrics.add_appended(
+            t,
+            r.accepted - r.duplicates + r.histograms_accepted - r.histogram_duplicates,
+        );
         for (reason, n) in &r.rejected_samples {
             self.metrics.add_rejected(t, reason, *n);
         }
@@ -251,8 +254,9 @@ impl Db {
             .fetch_add(r.new_series as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Series matching `matchers` with their samples in [mint, maxt], sorted
-    /// by labels; head and blocks merged, duplicates dropped.
+    /// Series matching `matchers` with their float samples in [mint, maxt],
+    /// sorted by labels; head and blocks merged, duplicates dropped.
+    /// Histogram samples are left out: see [`Db::select_series`].
     pub fn select(
         &self,
         tenant: &TenantId,
@@ -280,6 +284,35 @@ impl Db {
             .into_iter()
             .map(|(l, runs)| (l, merge_runs(runs)))
             .collect())
+    }
+
+    /// Series matching `matchers` with their float and histogram samples in
+    /// [mint, maxt], sorted by labels; head and blocks merged, duplicates
+    /// dropped.
+    pub fn select_series(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, DbError> {
+        let Some(tdb) = self.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let mut acc: BTreeMap<Labels, Vec<StoredSeries>> = BTreeMap::new();
+        for b in tdb
+            .blocks()
+            .iter()
+            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
+        {
+            for s in b.select_series(matchers, mint, maxt)? {
+                acc.entry(s.labels.clone()).or_default().push(s);
+            }
+        }
+        for s in tdb.head.select_series(matchers, mint, maxt) {
+            acc.entry(s.labels.clone()).or_default().push(s);
+        }
+        Ok(acc.into_values().map(merge_stored).collect())
     }
 
     /// Label sets of series matching any of `matcher_sets` (all series when

@@ -4,7 +4,9 @@
 //! [`head::Head`] (XOR [`chunk`]s + inverted index) → immutable
 //! [`block`]s cut every `block_range` and uploaded through
 //! `argus-objstore` → compaction into larger blocks → retention.
-//! Reads: [`Db::select`] merges head and blocks.
+//! Series hold float samples (XOR chunks) and native histogram samples
+//! (histogram chunks). Reads: [`Db::select`] (floats) and
+//! [`Db::select_series`] (floats and histograms) merge head and blocks.
 
 pub mod block;
 pub mod chunk;

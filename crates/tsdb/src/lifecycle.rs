@@ -5,10 +5,10 @@ use crate::block::{
     new_block_id, write_block, BlockMeta, BlockReader, Compaction, CHUNKS_FILE, INDEX_FILE,
     META_FILE,
 };
-use crate::merge::merge_runs;
+use crate::merge::merge_stored;
 use crate::tenant::TenantDb;
 use crate::{Db, DbError};
-use argus_model::{Labels, Sample};
+use argus_model::{Labels, StoredSeries};
 use argus_objstore::paths;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -132,7 +132,7 @@ impl Db {
         id: &str,
         mint: i64,
         maxt: i64,
-        series: Vec<(Labels, Vec<Sample>)>,
+        series: Vec<StoredSeries>,
         compaction: Compaction,
     ) -> Result<BlockMeta, DbError> {
         let staging = self
@@ -212,22 +212,18 @@ impl Db {
             };
             let started = Instant::now();
             let srcs = sources.clone();
-            let merged = tokio::task::spawn_blocking(
-                move || -> Result<Vec<(Labels, Vec<Sample>)>, DbError> {
-                    let mut acc: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
+            let merged =
+                tokio::task::spawn_blocking(move || -> Result<Vec<StoredSeries>, DbError> {
+                    let mut acc: BTreeMap<Labels, Vec<StoredSeries>> = BTreeMap::new();
                     for b in &srcs {
-                        for (l, s) in b.all_series()? {
-                            acc.entry(l).or_default().push(s);
+                        for s in b.all_series()? {
+                            acc.entry(s.labels.clone()).or_default().push(s);
                         }
                     }
-                    Ok(acc
-                        .into_iter()
-                        .map(|(l, runs)| (l, merge_runs(runs)))
-                        .collect())
-                },
-            )
-            .await
-            .map_err(|e| DbError::Internal(e.to_string()))??;
+                    Ok(acc.into_values().map(merge_stored).collect())
+                })
+                .await
+                .map_err(|e| DbError::Internal(e.to_string()))??;
             let id = new_block_id();
             let level = sources
                 .iter()

@@ -277,3 +277,162 @@ async fn out_of_order_window_accepts_late_samples_and_survives_restart() {
         vec![(45_000, 4.5), (50_000, 5.0), (100_000, 0.0)]
     );
 }
+
+// ---- native histograms ----
+
+fn hist(k: i64) -> argus_model::FloatHistogram {
+    use argus_model::{CounterResetHint, FloatHistogram, Span};
+    FloatHistogram {
+        counter_reset_hint: CounterResetHint::NotCounterReset,
+        schema: 2,
+        zero_threshold: 1e-128,
+        zero_count: 1.0,
+        count: 4.0 + 3.0 * k as f64,
+        sum: 10.5 * k as f64,
+        positive_spans: vec![Span {
+            offset: -1,
+            length: 2,
+        }],
+        negative_spans: vec![],
+        positive_buckets: vec![1.0 + k as f64, 2.0 + 2.0 * k as f64],
+        negative_buckets: vec![],
+        custom_values: vec![],
+    }
+}
+
+/// A series `name{i}` with `n` histogram samples every `step` ms from `from`.
+fn hseries(name: &str, i: usize, from: i64, n: i64, step: i64) -> TimeSeries {
+    TimeSeries {
+        labels: Labels::from_pairs([("__name__", name), ("i", &*i.to_string())]),
+        histograms: (0..n)
+            .map(|k| argus_model::HistogramSample {
+                t: from + k * step,
+                h: hist(k + i as i64),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn hcount(db: &Db, tenant: &TenantId, name: &str) -> usize {
+    db.select_series(tenant, &by_name(name), i64::MIN, i64::MAX)
+        .unwrap()
+        .iter()
+        .map(|s| s.histograms.len())
+        .sum()
+}
+
+#[tokio::test]
+async fn histograms_survive_restart_and_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+        let batch: Vec<_> = (0..5).map(|i| hseries("h", i, 1000, 200, 15_000)).collect();
+        let r = append(db.clone(), t("a"), batch).await;
+        assert_eq!((r.histograms_accepted, r.accepted), (1000, 0));
+        // Retry of the newest: silently accepted; a different histogram at
+        // that time, an older one and a float at that time are refused.
+        let last_t = 1000 + 199 * 15_000;
+        let mut retry = hseries("h", 0, last_t, 1, 1);
+        retry.histograms[0].h = hist(199);
+        let mut changed = retry.clone();
+        changed.histograms[0].h.count += 1.0;
+        let old = hseries("h", 0, 1000, 1, 1);
+        let float_same_t = series("h", 0, last_t, 1, 1);
+        let r = append(
+            db.clone(),
+            t("a"),
+            vec![
+                retry,
+                changed,
+                old,
+                float_same_t,
+                series("h", 0, last_t + 1, 1, 1),
+            ],
+        )
+        .await;
+        assert_eq!(r.histograms_accepted, 1);
+        assert_eq!(r.histogram_duplicates, 1);
+        assert_eq!(r.accepted, 1, "a float after the histograms is fine");
+        assert_eq!(r.rejected_samples.get("duplicate_timestamp"), Some(&2));
+        assert_eq!(r.rejected_samples.get("out_of_order"), Some(&1));
+        // ... and then a histogram at the float's timestamp is refused.
+        let r = append(db.clone(), t("a"), vec![hseries("h", 0, last_t + 1, 1, 1)]).await;
+        assert_eq!(r.rejected_samples.get("duplicate_timestamp"), Some(&1));
+        db.close().unwrap();
+    }
+    let db = open(dir.path(), opts(dir.path())).await;
+    assert_eq!(hcount(&db, &t("a"), "h"), 1000);
+    let got = db
+        .select_series(&t("a"), &by_name("h"), 1000, 1000 + 15_000 * 9)
+        .unwrap();
+    assert_eq!(got.len(), 5);
+    assert_eq!(got[0].histograms.len(), 10);
+    assert_eq!(got[0].histograms[3].h, hist(3));
+    assert_eq!(got[0].floats, vec![]);
+    // The one series with a float: select (floats only) sees only that.
+    let floats = db
+        .select(&t("a"), &by_name("h"), i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(floats.len(), 1);
+    assert_eq!(floats[0].1.len(), 1);
+}
+
+#[tokio::test]
+async fn histograms_go_through_blocks_compaction_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let total;
+    {
+        let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+        // 14 hours, one histogram a minute, 5 series; plus a series that
+        // switches from floats to histograms at 7h.
+        let mut batch: Vec<_> = (0..5)
+            .map(|i| hseries("h", i, 0, 14 * 60, 60_000))
+            .collect();
+        let mut mixed = series("mixed", 0, 0, 7 * 60, 60_000);
+        mixed.histograms = hseries("mixed", 0, 7 * H, 7 * 60, 60_000).histograms;
+        batch.push(mixed);
+        total = 5 * 14 * 60;
+        let r = append(db.clone(), t("a"), batch).await;
+        assert_eq!(r.rejected_total(), 0);
+        db.maintain().await;
+        let blocks = db.tenant(&t("a")).unwrap().blocks();
+        assert!(blocks.iter().any(|b| b.meta.compaction.level >= 2));
+        assert_eq!(hcount(&db, &t("a"), "h"), total);
+        db.close().unwrap();
+    }
+    let db = open(dir.path(), opts(dir.path())).await;
+    assert_eq!(hcount(&db, &t("a"), "h"), total);
+    let got = db
+        .select_series(&t("a"), &by_name("h"), 5 * H, 7 * H)
+        .unwrap();
+    assert_eq!(got.len(), 5);
+    for s in &got {
+        assert_eq!(s.histograms.len(), 121);
+        assert!(s.histograms.windows(2).all(|w| w[0].t < w[1].t));
+    }
+    assert_eq!(got[0].histograms[0].h, hist(5 * 60));
+    let mixed = db
+        .select_series(&t("a"), &by_name("mixed"), i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(mixed.len(), 1);
+    assert_eq!(mixed[0].floats.len(), 7 * 60);
+    assert_eq!(mixed[0].histograms.len(), 7 * 60);
+    assert_eq!(mixed[0].histograms[0].t, 7 * H);
+    // Histograms before the newest block are too old.
+    let r = append(Arc::new(db), t("a"), vec![hseries("h", 9, 0, 1, 1)]).await;
+    assert_eq!(r.rejected_samples.get("too_old"), Some(&1));
+}
+
+#[tokio::test]
+async fn histogram_tenants_are_isolated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+    append(db.clone(), t("a"), vec![hseries("h", 1, 0, 5, 1000)]).await;
+    append(db.clone(), t("b"), vec![hseries("h", 1, 0, 3, 1000)]).await;
+    assert_eq!(hcount(&db, &t("a"), "h"), 5);
+    assert_eq!(hcount(&db, &t("b"), "h"), 3);
+    assert_eq!(hcount(&db, &t("c"), "h"), 0);
+    let s = db.series(&t("b"), &[by_name("h")], 0, 10_000).unwrap();
+    assert_eq!(s.len(), 1);
+}

@@ -68,7 +68,7 @@ proptest! {
     #[test]
     fn arbitrary_records_round_trip(
         records in records_strategy(),
-        segment_size in 16u64..4096,
+        segment_size in 17u64..4096,
         batch_sizes in prop::collection::vec(1usize..6, 1..4),
     ) {
         let dir = tempfile::tempdir().unwrap();
@@ -81,7 +81,7 @@ proptest! {
     #[test]
     fn truncation_replays_exact_prefix(
         records in records_strategy(),
-        segment_size in 16u64..4096,
+        segment_size in 17u64..4096,
         batch_sizes in prop::collection::vec(1usize..6, 1..4),
         which_segment in any::<prop::sample::Index>(),
         cut in any::<prop::sample::Index>(),
@@ -109,7 +109,7 @@ proptest! {
     #[test]
     fn corruption_replays_a_prefix(
         records in records_strategy(),
-        segment_size in 16u64..4096,
+        segment_size in 17u64..4096,
         which_segment in any::<prop::sample::Index>(),
         at in any::<prop::sample::Index>(),
         garbage in prop::collection::vec(any::<u8>(), 0..40),

@@ -20,12 +20,16 @@
 //! - Gauges and cumulative sums → one sample per point; histograms →
 //!   `_sum` (when set), `_count`, cumulative `_bucket{le}` and `le="+Inf"`;
 //!   summaries → `_sum`, `_count`, `{quantile}`. `NO_RECORDED_VALUE` → stale NaN.
+//! - Cumulative exponential histograms → native histogram samples
+//!   ([`TimeSeries::histograms`], see `exphist`); scales above 8 are merged
+//!   down to schema 8, scales below -4 are rejected.
 //!
 //! What is not stored is reported in [`Converted::rejected`] instead of failing
 //! the whole request (Prometheus fails the request), so the HTTP layer can answer
 //! with OTLP partial success.
 
 mod attrs;
+mod exphist;
 mod json;
 mod naming;
 
@@ -126,9 +130,14 @@ impl Converted {
         self.rejected.iter().map(|r| r.points).sum()
     }
 
-    /// Total samples produced.
+    /// Total float samples produced.
     pub fn samples(&self) -> usize {
         self.series.iter().map(|s| s.samples.len()).sum()
+    }
+
+    /// Total native histogram samples produced.
+    pub fn histograms(&self) -> usize {
+        self.series.iter().map(|s| s.histograms.len()).sum()
     }
 }
 
@@ -141,10 +150,6 @@ pub fn decode_request(body: &[u8], json: bool) -> Result<ExportMetricsServiceReq
         Ok(prost::Message::decode(body)?)
     }
 }
-
-/// The reason given for exponential histograms.
-pub const REASON_EXPONENTIAL_HISTOGRAM: &str =
-    "exponential histograms need native histogram storage, not supported yet";
 
 /// Flag bit `DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK`.
 const NO_RECORDED_VALUE: u32 = 1;
@@ -271,7 +276,13 @@ impl Converter<'_> {
     }
 
     fn push(&mut self, labels: Labels, t: i64, v: f64) -> usize {
-        let i = match self.index.get(&labels) {
+        let i = self.series_index(labels);
+        self.out.series[i].samples.push(Sample::new(t, v));
+        i
+    }
+
+    fn series_index(&mut self, labels: Labels) -> usize {
+        match self.index.get(&labels) {
             Some(&i) => i,
             None => {
                 let i = self.out.series.len();
@@ -283,14 +294,13 @@ impl Converter<'_> {
                 });
                 i
             }
-        };
-        self.out.series[i].samples.push(Sample::new(t, v));
-        i
+        }
     }
 
     fn finish(mut self) -> Converted {
         for (i, s) in self.out.series.iter_mut().enumerate() {
             s.samples.sort_by_key(|s| s.t);
+            s.histograms.sort_by_key(|s| s.t);
             if self.target_info.contains(&i) {
                 s.samples.dedup_by_key(|s| s.t);
             }
@@ -471,10 +481,7 @@ impl Converter<'_> {
             Data::Summary(_) => MetricKind::Summary,
         };
         let temporality = match data {
-            Data::ExponentialHistogram(_) => {
-                self.reject(&m.name, REASON_EXPONENTIAL_HISTOGRAM, n);
-                return;
-            }
+            Data::ExponentialHistogram(h) => Some(h.aggregation_temporality),
             Data::Sum(s) => Some(s.aggregation_temporality),
             Data::Histogram(h) => Some(h.aggregation_temporality),
             _ => None,
@@ -567,7 +574,24 @@ impl Converter<'_> {
                     }
                 }
             }
-            Data::ExponentialHistogram(_) => {}
+            Data::ExponentialHistogram(h) => {
+                for p in &h.data_points {
+                    let Some(mut b) =
+                        self.point_labels(&m.name, p.time_unix_nano, &p.attributes, res, scope)
+                    else {
+                        continue;
+                    };
+                    let t = ns_to_ms(p.time_unix_nano);
+                    match exphist::to_native(p, t, p.flags & NO_RECORDED_VALUE != 0) {
+                        Ok(sample) => {
+                            b.set(METRIC_NAME, name.as_str());
+                            let i = self.series_index(b.build());
+                            self.out.series[i].histograms.push(sample);
+                        }
+                        Err(reason) => self.reject(&m.name, reason, 1),
+                    }
+                }
+            }
         }
     }
 

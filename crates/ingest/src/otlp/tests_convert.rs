@@ -358,36 +358,85 @@ fn summary_quantiles_sum_count() {
 }
 
 #[test]
-fn exponential_histograms_rejected() {
+fn exponential_histograms_become_native_histograms() {
     let p = ExponentialHistogramDataPoint {
         time_unix_nano: T0,
-        count: 3,
+        count: 4,
+        sum: Some(6.5),
         scale: 2,
+        zero_count: 1,
         positive: Some(Buckets {
             offset: 0,
             bucket_counts: vec![1, 2],
         }),
+        attributes: vec![kv("op", "read")],
         ..Default::default()
     };
+    let mut later = p.clone();
+    later.time_unix_nano = T0 + 60_000_000_000;
+    later.flags = 1; // NO_RECORDED_VALUE
+    let mut bad = p.clone();
+    bad.scale = -6;
     let m = Metric {
         name: "latency".into(),
+        unit: "s".into(),
         data: Some(Data::ExponentialHistogram(ExponentialHistogram {
-            data_points: vec![p.clone(), p],
+            data_points: vec![later, p, bad],
             aggregation_temporality: CUMULATIVE,
         })),
         ..Default::default()
     };
     let c = convert(&request(vec![], vec![m]), &OtlpOptions::default());
-    assert!(c.series.is_empty());
+    assert_eq!(c.series.len(), 1);
+    let s = &c.series[0];
+    assert_eq!(
+        s.labels,
+        l(&[("__name__", "latency_seconds"), ("op", "read")])
+    );
+    assert!(s.samples.is_empty());
+    assert_eq!(c.histograms(), 2);
+    let h = &s.histograms[0];
+    assert_eq!(h.t, T0_MS);
+    assert_eq!(h.h.schema, 2);
+    assert_eq!((h.h.count, h.h.sum, h.h.zero_count), (4.0, 6.5, 1.0));
+    assert_eq!(
+        h.h.positive_spans,
+        vec![argus_model::Span {
+            offset: 1,
+            length: 2
+        }]
+    );
+    assert_eq!(h.h.positive_buckets, vec![1.0, 2.0]);
+    assert!(argus_model::is_stale_nan(s.histograms[1].h.sum));
     assert_eq!(
         c.rejected,
         [OtlpRejection {
             metric: "latency".into(),
-            reason: REASON_EXPONENTIAL_HISTOGRAM.into(),
-            points: 2
+            reason: "cannot convert exponential to native histogram: scale must be >= -4, was -6"
+                .into(),
+            points: 1
         }]
     );
-    assert_eq!(c.rejected_points(), 2);
+}
+
+#[test]
+fn delta_exponential_histograms_rejected() {
+    let m = Metric {
+        name: "latency".into(),
+        data: Some(Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: vec![ExponentialHistogramDataPoint {
+                time_unix_nano: T0,
+                count: 1,
+                ..Default::default()
+            }],
+            aggregation_temporality: 1,
+        })),
+        ..Default::default()
+    };
+    let c = convert(&request(vec![], vec![m]), &OtlpOptions::default());
+    assert!(c.series.is_empty());
+    assert_eq!(c.rejected.len(), 1);
+    assert!(c.rejected[0].reason.contains("delta temporality"));
 }
 
 #[test]

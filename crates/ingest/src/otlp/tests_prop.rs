@@ -203,20 +203,34 @@ fn metric(finite: bool) -> impl Strategy<Value = Metric> {
                 aggregation_temporality: if t == 3 { 2 } else { t }
             })
         )),
-        (time(), any::<u64>()).prop_map(|(time_unix_nano, count)| Some(
-            Data::ExponentialHistogram(ExponentialHistogram {
-                data_points: vec![ExponentialHistogramDataPoint {
-                    time_unix_nano,
-                    count,
-                    positive: Some(Buckets {
-                        offset: -1,
-                        bucket_counts: vec![count]
-                    }),
-                    ..Default::default()
-                }],
-                aggregation_temporality: 2,
-            })
-        )),
+        (
+            time(),
+            any::<u64>(),
+            -6i32..22,
+            -20i32..20,
+            prop::collection::vec(0u64..5, 0..12)
+        )
+            .prop_map(
+                |(time_unix_nano, count, scale, offset, bucket_counts)| Some(
+                    Data::ExponentialHistogram(ExponentialHistogram {
+                        data_points: vec![ExponentialHistogramDataPoint {
+                            time_unix_nano,
+                            count,
+                            scale,
+                            positive: Some(Buckets {
+                                offset,
+                                bucket_counts: bucket_counts.clone()
+                            }),
+                            negative: Some(Buckets {
+                                offset: -offset,
+                                bucket_counts
+                            }),
+                            ..Default::default()
+                        }],
+                        aggregation_temporality: 2,
+                    })
+                )
+            ),
         points(summary_point(finite))
             .prop_map(|data_points| Some(Data::Summary(Summary { data_points }))),
     ];
@@ -320,9 +334,18 @@ proptest! {
                 prop_assert!(validate_label_name(&l.name), "bad label name in {}", s.labels);
                 prop_assert!(!l.value.is_empty());
             }
-            prop_assert!(!s.samples.is_empty());
+            prop_assert!(!s.samples.is_empty() || !s.histograms.is_empty());
             prop_assert!(s.samples.windows(2).all(|w| w[0].t <= w[1].t));
             prop_assert!(s.samples.iter().all(|x| x.t >= 0));
+            prop_assert!(s.histograms.windows(2).all(|w| w[0].t <= w[1].t));
+            for h in &s.histograms {
+                prop_assert!(h.t >= 0);
+                prop_assert!((-4..=8).contains(&h.h.schema));
+                let n = |sp: &[argus_model::Span]| sp.iter().map(|x| x.length as usize).sum::<usize>();
+                prop_assert_eq!(n(&h.h.positive_spans), h.h.positive_buckets.len());
+                prop_assert_eq!(n(&h.h.negative_spans), h.h.negative_buckets.len());
+                prop_assert!(h.h.positive_spans.iter().skip(1).all(|x| x.offset >= 0));
+            }
         }
         prop_assert_eq!(c.target_info, c.series.iter().filter(|s| s.labels.metric_name() == Some("target_info")).count());
         // Every point is either converted or counted as rejected.

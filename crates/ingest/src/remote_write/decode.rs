@@ -5,10 +5,12 @@ use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 
 use argus_model::{
-    validate_label_name, validate_metric_name, Label, Labels, Sample, TimeSeries, METRIC_NAME,
+    validate_label_name, validate_metric_name, HistogramSample, Label, Labels, Sample, TimeSeries,
+    METRIC_NAME,
 };
 use prost::Message as _;
 
+use super::histogram;
 use super::wire::{expect_len, expect_str, push_u32s, Reader, WireError};
 use super::{
     v1, v2, DecodeError, DecodeLimits, MetricMetadata, MetricType, RejectReason, Rejection,
@@ -216,33 +218,59 @@ impl Out {
 
     /// Adds a decoded series: kept, rejected, or (without samples and
     /// histograms) dropped. True when its labels are valid, so that its
-    /// metadata may be used.
-    fn add_series(&mut self, labels: LabelCheck, samples: Vec<Sample>, histograms: usize) -> bool {
+    /// metadata may be used. `hist` holds the valid histograms, and the
+    /// total count with the first problem when some were invalid.
+    fn add_series(&mut self, labels: LabelCheck, samples: Vec<Sample>, hist: Histograms) -> bool {
         let stats = &mut self.req.stats;
         stats.samples += samples.len();
-        stats.histograms += histograms;
-        if samples.is_empty() && histograms == 0 {
+        stats.histograms += hist.total;
+        if samples.is_empty() && hist.total == 0 {
             // Only exemplars or metadata: nothing to store, nothing lost.
             return labels.finish().is_ok();
         }
         match labels.finish() {
             Err((reason, shown)) => {
-                self.reject(|| shown, reason, samples.len(), histograms);
+                self.reject(|| shown, reason, samples.len(), hist.total);
                 false
             }
             Ok(labels) => {
-                if histograms > 0 {
+                if let Some(reason) = hist.problem {
                     self.reject(
                         || display_labels(&labels),
-                        RejectReason::NativeHistogramsUnsupported,
-                        0,
-                        histograms,
+                        reason,
+                        samples.len(),
+                        hist.total,
                     );
+                    return true;
                 }
-                if !samples.is_empty() {
-                    self.req.series.push(TimeSeries::new(labels, samples));
-                }
+                self.req.series.push(TimeSeries {
+                    labels,
+                    samples,
+                    histograms: hist.valid,
+                });
                 true
+            }
+        }
+    }
+}
+
+/// The native histograms of one series as decoded.
+#[derive(Default)]
+struct Histograms {
+    valid: Vec<HistogramSample>,
+    total: usize,
+    problem: Option<RejectReason>,
+}
+
+impl Histograms {
+    fn add(&mut self, h: Result<HistogramSample, RejectReason>) {
+        self.total += 1;
+        match h {
+            Ok(h) if self.problem.is_none() => self.valid.push(h),
+            Ok(_) => {}
+            Err(e) => {
+                self.problem.get_or_insert(e);
+                self.valid.clear();
             }
         }
     }
@@ -306,7 +334,8 @@ impl fmt::Display for SeriesError {
 fn v1_series(bytes: &[u8], out: &mut Out) -> Result<(), SeriesError> {
     let mut labels = LabelCheck::default();
     let mut samples = Vec::new();
-    let (mut histograms, mut exemplars, mut n_labels) = (0usize, 0usize, 0usize);
+    let mut histograms = Histograms::default();
+    let (mut exemplars, mut n_labels) = (0usize, 0usize);
     let mut r = Reader::new(bytes);
     while let Some((tag, value)) = r
         .next_field()
@@ -339,8 +368,9 @@ fn v1_series(bytes: &[u8], out: &mut Out) -> Result<(), SeriesError> {
                 exemplars += 1;
             }
             _ => {
-                v1::Histogram::decode(b).map_err(|e| SeriesError::Prost(field, histograms, e))?;
-                histograms += 1;
+                let h = v1::Histogram::decode(b)
+                    .map_err(|e| SeriesError::Prost(field, histograms.total, e))?;
+                histograms.add(histogram::from_v1(&h));
             }
         }
     }
@@ -412,7 +442,8 @@ fn v2_series<'s>(
     let mut refs = Vec::new();
     let mut samples = Vec::new();
     let mut metadata = v2::Metadata::default();
-    let (mut histograms, mut exemplars) = (0usize, 0usize);
+    let mut histograms = Histograms::default();
+    let mut exemplars = 0usize;
     let mut r = Reader::new(bytes);
     while let Some((tag, value)) = r
         .next_field()
@@ -438,8 +469,9 @@ fn v2_series<'s>(
                 samples.push(sample(s.timestamp, s.value));
             }
             3 => {
-                v2::Histogram::decode(b).map_err(|e| SeriesError::Prost(field, histograms, e))?;
-                histograms += 1;
+                let h = v2::Histogram::decode(b)
+                    .map_err(|e| SeriesError::Prost(field, histograms.total, e))?;
+                histograms.add(histogram::from_v2(&h));
             }
             4 => {
                 v2::Exemplar::decode(b).map_err(|e| SeriesError::Prost(field, exemplars, e))?;

@@ -23,14 +23,19 @@
 //! - 2.0: `labels_refs` has even length and every ref (labels, help, unit) is
 //!   inside the symbols table, whose first entry must be `""`.
 //!
-//! Native histogram samples are not supported by storage yet: they are
-//! counted and rejected ([`RejectReason::NativeHistogramsUnsupported`]);
-//! float samples of the same series are kept. A series with no samples and
-//! no histograms (only exemplars or metadata) is dropped silently. Exemplars
+//! Native histogram samples (integer histograms with delta-encoded bucket
+//! counts, or float histograms) become [`TimeSeries::histograms`] with
+//! absolute float counts; they are validated as Prometheus does (schema
+//! -4..=8 or -53, spans consistent with the bucket counts, no negative
+//! counts, integer counts adding up, custom bounds increasing), and an
+//! invalid one rejects its series ([`RejectReason::InvalidHistogram`]).
+//! A series with no samples and no histograms (only exemplars or metadata)
+//! is dropped silently. Exemplars
 //! are checked and counted but not returned. 2.0 start timestamps are not
 //! kept (the model has no place for them).
 
 mod decode;
+mod histogram;
 pub mod v1;
 pub mod v2;
 mod wire;
@@ -39,6 +44,8 @@ mod wire;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_histogram;
 #[cfg(test)]
 mod tests_wire;
 
@@ -226,7 +233,7 @@ impl Default for DecodeLimits {
 /// A decoded request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteRequest {
-    /// Valid series with at least one float sample, in request order.
+    /// Valid series with at least one float or histogram sample, in request order.
     pub series: Vec<TimeSeries>,
     /// Series (or a series' histograms) that were not accepted, up to
     /// [`DecodeLimits::max_listed_rejections`].
@@ -250,11 +257,11 @@ pub struct DecodeStats {
     pub rejected_series: usize,
     /// Float samples in rejected series.
     pub rejected_samples: usize,
-    /// Histogram samples rejected (all of them, for now).
+    /// Histogram samples in rejected series.
     pub rejected_histograms: usize,
 }
 
-/// One rejected series (or the native histograms of one series).
+/// One rejected series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// The labels in Prometheus notation, cut to about 200 bytes.
@@ -303,8 +310,8 @@ pub enum RejectReason {
         "symbol reference {index} is outside the request's symbols table of {symbols} entries"
     )]
     BadSymbolRef { index: u32, symbols: usize },
-    #[error("native histogram samples are not supported yet")]
-    NativeHistogramsUnsupported,
+    #[error("invalid native histogram: {0}")]
+    InvalidHistogram(String),
 }
 
 /// Metadata of a metric family.
@@ -491,7 +498,8 @@ impl Symbols {
     }
 }
 
-/// Appends `series` to `buf` as a snappy-compressed 1.0 `WriteRequest`.
+/// Appends `series` to `buf` as a snappy-compressed 1.0 `WriteRequest`
+/// (native histograms as float histograms).
 pub fn encode_v1(series: &[TimeSeries], buf: &mut Vec<u8>) {
     let timeseries = series
         .iter()
@@ -513,7 +521,7 @@ pub fn encode_v1(series: &[TimeSeries], buf: &mut Vec<u8>) {
                 })
                 .collect(),
             exemplars: Vec::new(),
-            histograms: Vec::new(),
+            histograms: s.histograms.iter().map(histogram::to_v1).collect(),
         })
         .collect();
     encode_message(
@@ -542,7 +550,7 @@ pub fn encode_v2(series: &[TimeSeries], buf: &mut Vec<u8>) {
                     start_timestamp: 0,
                 })
                 .collect(),
-            histograms: Vec::new(),
+            histograms: s.histograms.iter().map(histogram::to_v2).collect(),
             exemplars: Vec::new(),
             metadata: None,
         });

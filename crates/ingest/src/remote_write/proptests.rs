@@ -174,15 +174,16 @@ fn check_against_prost(raw: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Every float sample is either returned or counted as rejected.
+/// Every float and histogram sample is either returned or counted as rejected.
 fn check_accounting(out: &WriteRequest) -> Result<(), TestCaseError> {
     let kept: usize = out.series.iter().map(|s| s.samples.len()).sum();
     prop_assert_eq!(kept + out.stats.rejected_samples, out.stats.samples);
-    prop_assert_eq!(out.stats.rejected_histograms, out.stats.histograms);
+    let kept: usize = out.series.iter().map(|s| s.histograms.len()).sum();
+    prop_assert_eq!(kept + out.stats.rejected_histograms, out.stats.histograms);
     prop_assert_eq!(out.rejected.len(), out.stats.rejected_series);
     for s in &out.series {
         prop_assert!(s.labels.metric_name().is_some());
-        prop_assert!(!s.samples.is_empty());
+        prop_assert!(!s.samples.is_empty() || !s.histograms.is_empty());
     }
     for r in &out.rejected {
         prop_assert!(r.series.len() <= 200 + '…'.len_utf8());

@@ -269,22 +269,33 @@ fn each_rejection_reason_v1() {
 }
 
 #[test]
-fn native_histograms_are_rejected_floats_kept() {
+fn native_histograms_are_decoded_and_invalid_ones_reject_their_series() {
     let mut only_h = v1_ts(&[("__name__", "h")], 0);
     only_h.histograms = vec![histogram(), histogram()];
     let mut mixed = v1_ts(&[("__name__", "m")], 3);
     mixed.histograms = vec![histogram()];
     let mut bad_labels = v1_ts(&[("job", "x")], 1);
     bad_labels.histograms = vec![histogram()];
+    let mut bad_hist = v1_ts(&[("__name__", "b")], 2);
+    let mut h = histogram();
+    h.positive_deltas = vec![1, 1, 1];
+    bad_hist.histograms = vec![histogram(), h];
     let out = decode(
-        &v1_req(vec![only_h, mixed, bad_labels]),
+        &v1_req(vec![only_h, mixed, bad_labels, bad_hist]),
         Protocol::V1,
         &lim(),
     )
     .unwrap();
-    assert_eq!(out.series.len(), 1);
-    assert_eq!(out.series[0].labels.metric_name(), Some("m"));
-    assert_eq!(out.series[0].samples.len(), 3);
+    assert_eq!(out.series.len(), 2);
+    assert_eq!(out.series[0].labels.metric_name(), Some("h"));
+    assert_eq!(out.series[0].histograms.len(), 2);
+    let got = &out.series[0].histograms[0];
+    assert_eq!(got.t, 7);
+    assert_eq!(got.h.count, 3.0);
+    assert_eq!(got.h.positive_buckets, vec![1.0, 2.0]);
+    assert_eq!(out.series[1].labels.metric_name(), Some("m"));
+    assert_eq!(out.series[1].samples.len(), 3);
+    assert_eq!(out.series[1].histograms.len(), 1);
     let r: Vec<_> = out
         .rejected
         .iter()
@@ -293,12 +304,20 @@ fn native_histograms_are_rejected_floats_kept() {
     assert_eq!(
         r,
         vec![
-            (RejectReason::NativeHistogramsUnsupported, 0, 2),
-            (RejectReason::NativeHistogramsUnsupported, 0, 1),
             (RejectReason::MissingMetricName, 1, 1),
+            (
+                RejectReason::InvalidHistogram(
+                    "positive spans describe 2 buckets, but there are 3 bucket counts".into()
+                ),
+                2,
+                2
+            ),
         ]
     );
-    assert_eq!(out.rejected[0].series, r#"{__name__="h"}"#);
+    assert_eq!(
+        out.rejected[1].to_string(),
+        r#"series {__name__="b"}: invalid native histogram: positive spans describe 2 buckets, but there are 3 bucket counts (2 samples and 2 native histogram samples dropped)"#
+    );
     assert_eq!(
         (
             out.stats.samples,
@@ -306,7 +325,7 @@ fn native_histograms_are_rejected_floats_kept() {
             out.stats.rejected_samples,
             out.stats.rejected_histograms
         ),
-        (4, 4, 1, 4)
+        (6, 6, 3, 3)
     );
 }
 
@@ -403,6 +422,7 @@ fn each_rejection_reason_v2() {
     let mut histo = v2_ts(&[1, 2], 0);
     histo.histograms = vec![v2::Histogram {
         count: Some(v2::histogram::Count::CountFloat(1.0)),
+        schema: 20,
         ..Default::default()
     }];
     let wire = vec![
@@ -444,7 +464,9 @@ fn each_rejection_reason_v2() {
                 index: 99,
                 symbols: 9
             },
-            NativeHistogramsUnsupported,
+            InvalidHistogram(
+                "schema 20 is out of range (must be -4..=8, or -53 for custom buckets)".into()
+            ),
         ]
     );
     assert_eq!(out.rejected[1].series, r#"{__name__="up"}"#);

@@ -1,15 +1,20 @@
 //! Aggregation operators.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use argus_model::{CounterResetHint, FloatHistogram};
 
 use argus_model::{Labels, LabelsBuilder, Sample, METRIC_NAME};
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
 
 use super::{
-    exec_err, ArgVal, EResult, ESeries, Evaluator, SeriesCollector, StepReader, StepSample,
+    exec_err, ArgVal, EResult, ESeries, Evaluator, HPoint, SeriesCollector, StepReader, StepSample,
 };
 use crate::annotations::fmt_g;
 use crate::functions::{go_sort, kahan_inc, quantile};
+use crate::histogram as hist;
+use crate::histogram::kahan::HistAcc;
 
 /// Go's `math.Max`/`math.Min`: NaN wins.
 fn go_max(a: f64, b: f64) -> f64 {
@@ -72,6 +77,22 @@ struct Group {
     incremental_mean: bool,
     drop_name: bool,
     heap: Vec<f64>,
+    hacc: Option<HistAcc>,
+    has_float: bool,
+    has_hist: bool,
+    incompatible: bool,
+    reset_seen: bool,
+    not_reset_seen: bool,
+}
+
+impl Group {
+    fn track_hint(&mut self, h: &FloatHistogram) {
+        match h.counter_reset_hint {
+            CounterResetHint::CounterReset => self.reset_seen = true,
+            CounterResetHint::NotCounterReset => self.not_reset_seen = true,
+            _ => {}
+        }
+    }
 }
 
 /// Formats a float like Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
@@ -90,7 +111,9 @@ pub(crate) fn format_float_f(v: f64) -> String {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_aggregate(&self, a: &AggregateExpr) -> EResult<Vec<ESeries>> {
+    pub fn eval_aggregate(&self, a: &AggregateExpr, e: &Expr) -> EResult<Vec<ESeries>> {
+        let agg_pos = self.ctx.pos(e);
+        let expr_pos = self.ctx.pos(&a.expr);
         let op = a.op.to_string().to_lowercase();
         let (without, mut grouping) = match &a.modifier {
             Some(LabelModifier::Include(l)) => (false, l.labels.clone()),
@@ -199,6 +222,7 @@ impl Evaluator<'_, '_> {
         let mut out_series: Vec<ESeries> = group_labels
             .iter()
             .map(|l| ESeries {
+                hists: Vec::new(),
                 labels: l.clone().into(),
                 drop_name: false,
                 points: Vec::new(),
@@ -210,16 +234,28 @@ impl Evaluator<'_, '_> {
             self.ctx.check_deadline()?;
             let param = params.as_ref().map(|p| p.at(step)).unwrap_or(0.0);
             let vals: Vec<Option<f64>> = (0..input.len()).map(|i| reader.value(i, ts)).collect();
+            let hvals: Vec<Option<Arc<FloatHistogram>>> = (0..input.len())
+                .map(|i| {
+                    if vals[i].is_some() {
+                        None
+                    } else {
+                        reader.hist(i, ts)
+                    }
+                })
+                .collect();
             if is_k {
-                let res =
-                    self.aggregate_k(&op, param, &input, &vals, &series_group, group_labels.len());
+                let res = self.aggregate_k(
+                    &op,
+                    param,
+                    &input,
+                    (&vals, &hvals),
+                    &series_group,
+                    group_labels.len(),
+                    &agg_pos,
+                );
                 for s in res {
                     if single {
-                        single_k.push(ESeries {
-                            labels: s.labels,
-                            drop_name: s.drop_name,
-                            points: vec![Sample::new(ts, s.v)],
-                        });
+                        single_k.push(ESeries::from_step(s, ts));
                     } else {
                         k_out.add(ts, s)?;
                     }
@@ -227,9 +263,32 @@ impl Evaluator<'_, '_> {
                 continue;
             }
             let mut groups = vec![Group::default(); group_labels.len()];
-            for (si, v) in vals.iter().enumerate() {
-                let Some(f) = *v else { continue };
+            let ignored = |what: &str| {
+                self.ctx.annos.info(format!(
+                    "ignored histogram in {what} aggregation {expr_pos}"
+                ));
+            };
+            for si in 0..input.len() {
+                let h = hvals[si].as_deref();
+                let f = match (vals[si], h) {
+                    (Some(f), _) => f,
+                    (None, Some(_)) => 0.0,
+                    (None, None) => continue,
+                };
                 let g = &mut groups[series_group[si]];
+                if let Some(h) = h {
+                    if self.aggregate_hist(
+                        &op,
+                        g,
+                        h,
+                        input[si].drop_name,
+                        &input[si].labels,
+                        &expr_pos,
+                        &ignored,
+                    ) {
+                        continue;
+                    }
+                }
                 if !g.seen {
                     *g = Group {
                         seen: true,
@@ -251,8 +310,13 @@ impl Evaluator<'_, '_> {
                         "group" => g.value = 1.0,
                         _ => {}
                     }
+                    g.has_float = true;
                     continue;
                 }
+                if g.incompatible {
+                    continue;
+                }
+                g.has_float = true;
                 if input[si].drop_name {
                     g.drop_name = true;
                 }
@@ -291,6 +355,35 @@ impl Evaluator<'_, '_> {
                 if !g.seen {
                     continue;
                 }
+                if g.reset_seen && g.not_reset_seen {
+                    self.ctx.annos.warn(format!(
+                        "conflicting counter resets during histogram aggregation {expr_pos}"
+                    ));
+                }
+                if matches!(op.as_str(), "sum" | "avg") && g.has_hist {
+                    if g.has_float {
+                        self.ctx.annos.warn(format!(
+                            "encountered a mix of histograms and floats for aggregation {expr_pos}"
+                        ));
+                        continue;
+                    }
+                    if g.incompatible {
+                        continue;
+                    }
+                    let Some(acc) = g.hacc.take() else { continue };
+                    let mut h = if op == "avg" {
+                        acc.finish_avg()
+                    } else {
+                        acc.finish_sum()
+                    };
+                    hist::compact(&mut h);
+                    out_series[gi].hists.push(HPoint {
+                        t: ts,
+                        h: Arc::new(h),
+                    });
+                    out_series[gi].drop_name = g.drop_name;
+                    continue;
+                }
                 let v = match op.as_str() {
                     "avg" if g.incremental_mean => g.mean + g.kahan_c,
                     "avg" => g.value / g.count + g.kahan_c / g.count,
@@ -308,11 +401,8 @@ impl Evaluator<'_, '_> {
         if is_k {
             return Ok(if single { single_k } else { k_out.series });
         }
-        let out: Vec<ESeries> = out_series
-            .into_iter()
-            .filter(|s| !s.points.is_empty())
-            .collect();
-        let n: usize = out.iter().map(|s| s.points.len()).sum();
+        let out: Vec<ESeries> = out_series.into_iter().filter(|s| !s.is_empty()).collect();
+        let n: usize = out.iter().map(|s| s.len()).sum();
         self.ctx.add_samples(n)?;
         Ok(out)
     }
@@ -355,15 +445,88 @@ impl Evaluator<'_, '_> {
         Ok(pr)
     }
 
+    /// Adds a histogram sample to a group; false when the sample is to be
+    /// handled as a float (count, group).
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate_hist(
+        &self,
+        op: &str,
+        g: &mut Group,
+        h: &FloatHistogram,
+        drop_name: bool,
+        labels: &Labels,
+        expr_pos: &str,
+        ignored: &dyn Fn(&str),
+    ) -> bool {
+        match op {
+            "sum" | "avg" => {
+                if !g.seen {
+                    *g = Group {
+                        seen: true,
+                        count: 1.0,
+                        drop_name,
+                        hacc: Some(HistAcc::new(h)),
+                        has_hist: true,
+                        ..Default::default()
+                    };
+                    g.track_hint(h);
+                    return true;
+                }
+                if g.incompatible {
+                    return true;
+                }
+                if drop_name {
+                    g.drop_name = true;
+                }
+                g.count += 1.0;
+                g.has_hist = true;
+                g.track_hint(h);
+                match g.hacc.as_mut() {
+                    Some(acc) => match if op == "sum" {
+                        acc.add_sum(h)
+                    } else {
+                        acc.add_avg(h)
+                    } {
+                        Ok(()) => {
+                            if acc.reconciled {
+                                self.ctx.annos.info(format!(
+                                    "mismatched custom buckets were reconciled during aggregation {expr_pos}"
+                                ));
+                            }
+                        }
+                        Err(_) => {
+                            self.ctx.annos.warn(format!(
+                                "vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {expr_pos}",
+                                labels.metric_name().unwrap_or("")
+                            ));
+                            g.incompatible = true;
+                        }
+                    },
+                    None => {
+                        // Floats came first: the group is mixed.
+                    }
+                }
+                true
+            }
+            "min" | "max" | "stddev" | "stdvar" | "quantile" => {
+                ignored(op);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// topk, bottomk, limitk and limit_ratio at one step.
+    #[allow(clippy::too_many_arguments)]
     fn aggregate_k(
         &self,
         op: &str,
         param: f64,
         input: &[ESeries],
-        vals: &[Option<f64>],
+        (vals, hvals): (&[Option<f64>], &[Option<Arc<FloatHistogram>>]),
         series_group: &[usize],
         n_groups: usize,
+        agg_pos: &str,
     ) -> Vec<StepSample> {
         let mut heaps: Vec<Option<Vec<usize>>> = vec![None; n_groups];
         let values: Vec<f64> = vals.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
@@ -388,8 +551,20 @@ impl Evaluator<'_, '_> {
                 va < vb
             }
         };
-        for (si, v) in vals.iter().enumerate() {
-            let Some(f) = *v else { continue };
+        for si in 0..vals.len() {
+            let f = match (vals[si], &hvals[si]) {
+                (Some(f), _) => f,
+                (None, Some(_)) => {
+                    if matches!(op, "topk" | "bottomk") {
+                        self.ctx
+                            .annos
+                            .info(format!("ignored histogram in {op} aggregation {agg_pos}"));
+                        continue;
+                    }
+                    0.0
+                }
+                (None, None) => continue,
+            };
             let h = heaps[series_group[si]].get_or_insert_with(Vec::new);
             match op {
                 "topk" | "bottomk" => {
@@ -431,6 +606,7 @@ impl Evaluator<'_, '_> {
             }
             for si in h {
                 out.push(StepSample {
+                    h: hvals[si].clone(),
                     labels: input[si].labels.clone(),
                     v: values[si],
                     drop_name: input[si].drop_name,
@@ -468,7 +644,11 @@ impl Evaluator<'_, '_> {
             let mut counts: HashMap<Labels, f64> = HashMap::new();
             for s in args[0].vector() {
                 let mut b: LabelsBuilder = s.labels.builder();
-                b.set(label.clone(), format_float_f(s.v));
+                let value = match &s.h {
+                    Some(h) => hist::to_go_string(h),
+                    None => format_float_f(s.v),
+                };
+                b.set(label.clone(), value);
                 let key = grouping_labels(&b.build(), &grouping, without);
                 match counts.get_mut(&key) {
                     Some(c) => *c += 1.0,
@@ -483,6 +663,7 @@ impl Evaluator<'_, '_> {
                 .map(|l| {
                     let v = counts[&l];
                     StepSample {
+                        h: None,
                         labels: l.into(),
                         v,
                         drop_name: false,

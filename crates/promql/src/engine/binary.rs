@@ -3,12 +3,119 @@
 //! the set operators `and`, `or`, `unless`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use argus_model::{CounterResetHint, FloatHistogram};
 
 use argus_model::{Labels, LabelsBuilder, METRIC_NAME};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 
 use super::{exec_err, ArgVal, EResult, ESeries, Evaluator, StepSample};
+use crate::histogram as hist;
+
+/// An annotation produced by an element operation: (is a warning, message without position).
+type Anno = (bool, String);
+
+/// The result of an element operation: value, histogram, whether to keep the element.
+type Elem = (f64, Option<Arc<FloatHistogram>>, bool);
+
+fn incompatible(l: &str, op: &str, r: &str) -> Anno {
+    (
+        false,
+        format!("incompatible sample types encountered for binary operator {op:?}: {l} {op} {r}"),
+    )
+}
+
+/// Prometheus's `vectorElemBinop` with native histograms: `Err` drops the
+/// element (with an annotation); the extra annotation comes with a kept element.
+fn elem_binop(
+    op: &str,
+    l: f64,
+    r: f64,
+    hl: Option<&Arc<FloatHistogram>>,
+    hr: Option<&Arc<FloatHistogram>>,
+) -> Result<(Elem, Option<Anno>), Anno> {
+    let trim = op == "</" || op == ">/";
+    match (hl, hr) {
+        (None, None) if trim => Err(incompatible("float", op, "float")),
+        (Some(h), None) if trim => {
+            let mut x = (**h).clone();
+            hist::trim::trim_buckets(&mut x, r, op == "</");
+            Ok(((0.0, Some(Arc::new(x)), true), None))
+        }
+        (None, None) => {
+            let (v, keep) = vector_elem_binop(op, l, r);
+            Ok(((v, None, keep), None))
+        }
+        (None, Some(h)) => {
+            if op == "*" {
+                let mut x = (**h).clone();
+                hist::mul(&mut x, l);
+                hist::compact(&mut x);
+                return Ok(((0.0, Some(Arc::new(x)), true), None));
+            }
+            Err(incompatible("float", op, "histogram"))
+        }
+        (Some(h), None) => {
+            if op == "*" || op == "/" {
+                let mut x = (**h).clone();
+                if op == "*" {
+                    hist::mul(&mut x, r);
+                } else {
+                    hist::div(&mut x, r);
+                }
+                hist::compact(&mut x);
+                return Ok(((0.0, Some(Arc::new(x)), true), None));
+            }
+            Err(incompatible("histogram", op, "float"))
+        }
+        (Some(a), Some(b)) => match op {
+            "+" | "-" => {
+                let mut x = (**a).clone();
+                let res = if op == "+" {
+                    hist::add(&mut x, b)
+                } else {
+                    hist::sub(&mut x, b)
+                };
+                let what = if op == "+" { "addition" } else { "subtraction" };
+                let info = match res {
+                    Err(_) => {
+                        return Err((
+                            true,
+                            format!(
+                                "incompatible bucket layout encountered for binary operator {op}"
+                            ),
+                        ))
+                    }
+                    Ok(i) => {
+                        if i.counter_reset_collision {
+                            return Err((
+                                true,
+                                format!("conflicting counter resets during histogram {what}"),
+                            ));
+                        }
+                        i.nhcb_bounds_reconciled
+                    }
+                };
+                if op == "-" {
+                    x.counter_reset_hint = CounterResetHint::Gauge;
+                }
+                hist::compact(&mut x);
+                let anno = info.then(|| {
+                    (
+                        false,
+                        format!("mismatched custom buckets were reconciled during {what}"),
+                    )
+                });
+                Ok(((0.0, Some(Arc::new(x)), true), anno))
+            }
+            "==" => Ok(((0.0, Some(a.clone()), hist::equals(a, b)), None)),
+            "!=" => Ok(((0.0, Some(a.clone()), !hist::equals(a, b)), None)),
+            _ => Err(incompatible("histogram", op, "histogram")),
+        },
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Card {
@@ -158,8 +265,29 @@ fn vector_elem_binop(op: &str, l: f64, r: f64) -> (f64, bool) {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_binary(&self, b: &BinaryExpr) -> EResult<Vec<ESeries>> {
-        let op = b.op.to_string().to_lowercase();
+    pub fn eval_binary(
+        &self,
+        b: &BinaryExpr,
+        e: &promql_parser::parser::Expr,
+    ) -> EResult<Vec<ESeries>> {
+        let pos = self.ctx.pos(e);
+        let annotate = |a: Option<Anno>| {
+            if let Some((warn, msg)) = a {
+                if warn {
+                    self.ctx.annos.warn(format!("{msg} {pos}"));
+                } else {
+                    self.ctx.annos.info(format!("{msg} {pos}"));
+                }
+            }
+        };
+        let op = match self
+            .ctx
+            .trims
+            .get(&(e as *const promql_parser::parser::Expr as usize))
+        {
+            Some(t) => t.to_string(),
+            None => b.op.to_string().to_lowercase(),
+        };
         let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
         let (lt, rt) = (b.lhs.value_type(), b.rhs.value_type());
         let lhs = self.eval_vector(&b.lhs)?;
@@ -168,6 +296,7 @@ impl Evaluator<'_, '_> {
             (ValueType::Scalar, ValueType::Scalar) => {
                 self.range_eval(&[ArgVal::Scalar(&lhs), ArgVal::Scalar(&rhs)], |a, ts| {
                     Ok(vec![StepSample {
+                        h: None,
                         labels: Labels::default().into(),
                         v: scalar_binop(&op, a[0].scalar(), a[1].scalar()),
                         drop_name: false,
@@ -179,13 +308,10 @@ impl Evaluator<'_, '_> {
                 let swap = lt == ValueType::Scalar;
                 let (vec, sc) = if swap { (&rhs, &lhs) } else { (&lhs, &rhs) };
                 self.range_eval(&[ArgVal::Vector(vec), ArgVal::Scalar(sc)], |a, _| {
-                    Ok(vector_scalar_binop(
-                        &op,
-                        a[0].vector(),
-                        a[1].scalar(),
-                        swap,
-                        return_bool,
-                    ))
+                    let (out, anno) =
+                        vector_scalar_binop(&op, a[0].vector(), a[1].scalar(), swap, return_bool);
+                    annotate(anno);
+                    Ok(out)
                 })
             }
             _ => {
@@ -197,7 +323,11 @@ impl Evaluator<'_, '_> {
                         "and" => Ok(vector_and(l, r, &m)),
                         "or" => Ok(vector_or(l, r, &m)),
                         "unless" => Ok(vector_unless(l, r, &m)),
-                        _ => vector_binop(&op, l, r, &m, return_bool),
+                        _ => {
+                            let (out, anno) = vector_binop(&op, l, r, &m, return_bool)?;
+                            annotate(anno);
+                            Ok(out)
+                        }
                     }
                 })
             }
@@ -211,21 +341,39 @@ fn vector_scalar_binop(
     scalar: f64,
     swap: bool,
     return_bool: bool,
-) -> Vec<StepSample> {
+) -> (Vec<StepSample>, Option<Anno>) {
     let mut out = Vec::with_capacity(vec.len());
+    let mut last = None;
     for s in vec {
         let (l, r) = if swap { (scalar, s.v) } else { (s.v, scalar) };
-        let (mut v, mut keep) = vector_elem_binop(op, l, r);
+        let (hl, hr) = if swap {
+            (None, s.h.as_ref())
+        } else {
+            (s.h.as_ref(), None)
+        };
+        let ((mut v, mut h, mut keep), _) = match elem_binop(op, l, r, hl, hr) {
+            Ok(x) => x,
+            Err(a) => {
+                if !a.0 {
+                    last = Some(a);
+                    continue;
+                }
+                ((0.0, None, false), None)
+            }
+        };
         if is_comparison(op) && swap {
             v = r;
+            h = hr.cloned();
         }
         if return_bool {
             v = if keep { 1.0 } else { 0.0 };
+            h = None;
             keep = true;
         }
         if keep {
             let drop_name = s.drop_name || changes_metric_schema(op) || return_bool;
             out.push(StepSample {
+                h,
                 labels: s.labels.clone(),
                 v,
                 drop_name,
@@ -233,7 +381,7 @@ fn vector_scalar_binop(
             });
         }
     }
-    out
+    (out, last)
 }
 
 fn vector_and(l: &[StepSample], r: &[StepSample], m: &Matching) -> Vec<StepSample> {
@@ -314,14 +462,14 @@ fn vector_binop(
     rhs: &[StepSample],
     m: &Matching,
     return_bool: bool,
-) -> EResult<Vec<StepSample>> {
+) -> EResult<(Vec<StepSample>, Option<Anno>)> {
     if m.card == Card::ManyToMany {
         return Err(exec_err("many-to-many only allowed for set operators"));
     }
     if (lhs.is_empty() && rhs.is_empty())
         || ((lhs.is_empty() || rhs.is_empty()) && m.fill_lhs.is_none() && m.fill_rhs.is_none())
     {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let swapped = m.card == Card::OneToMany;
     // As in Prometheus, the sides are swapped for group_right but the fill values are not.
@@ -344,6 +492,7 @@ fn vector_binop(
         right.insert(sig, rs);
     }
     let mut st = BinopState {
+        last: None,
         out: Vec::new(),
         matched_one: HashSet::new(),
         matched_many: HashMap::new(),
@@ -355,6 +504,7 @@ fn vector_binop(
             None => {
                 if let Some(f) = fill_r {
                     let rs = StepSample {
+                        h: None,
                         labels: m.match_labels(&ls.labels).into(),
                         v: f,
                         drop_name: false,
@@ -377,6 +527,7 @@ fn vector_binop(
                 continue;
             }
             let ls = StepSample {
+                h: None,
                 labels: m.match_labels(&rs.labels).into(),
                 v: f,
                 drop_name: false,
@@ -385,10 +536,11 @@ fn vector_binop(
             st.apply(op, m, swapped, return_bool, &ls, rs, &sig)?;
         }
     }
-    Ok(st.out)
+    Ok((st.out, st.last))
 }
 
 struct BinopState {
+    last: Option<Anno>,
     out: Vec<StepSample>,
     matched_one: HashSet<String>,
     matched_many: HashMap<String, HashSet<Labels>>,
@@ -407,9 +559,24 @@ impl BinopState {
         sig: &str,
     ) -> EResult<()> {
         let (fl, fr) = if swapped { (rs.v, ls.v) } else { (ls.v, rs.v) };
-        let (mut v, keep) = vector_elem_binop(op, fl, fr);
+        let (hl, hr) = if swapped {
+            (rs.h.as_ref(), ls.h.as_ref())
+        } else {
+            (ls.h.as_ref(), rs.h.as_ref())
+        };
+        let ((mut v, mut h, keep), info) = match elem_binop(op, fl, fr, hl, hr) {
+            Ok(x) => x,
+            Err(a) => {
+                self.last = Some(a);
+                return Ok(());
+            }
+        };
+        if info.is_some() {
+            self.last = info;
+        }
         if return_bool {
             v = if keep { 1.0 } else { 0.0 };
+            h = None;
         }
         let metric = result_metric(&ls.labels, &rs.labels, op, m);
         if m.card == Card::OneToOne {
@@ -430,6 +597,7 @@ impl BinopState {
         }
         if keep || return_bool {
             self.out.push(StepSample {
+                h,
                 labels: metric.into(),
                 v,
                 drop_name: return_bool,

@@ -9,10 +9,11 @@ use promql_parser::parser::{Call, Expr};
 use regex::Regex;
 
 use super::modifiers::{Modifier, ANCHORED_FUNCTIONS, SMOOTHED_FUNCTIONS};
-use super::{exec_err, ArgVal, EResult, ESeries, EVal, Evaluator, StepSample};
+use super::{exec_err, ArgVal, EResult, ESeries, EVal, Evaluator, HPoint, StepSample};
 use crate::annotations::fmt_g;
 use crate::functions::histogram::{bucket_fraction, bucket_quantile, group_buckets};
-use crate::functions::{range, vector};
+use crate::functions::{range, range_hist, vector};
+use crate::histogram::quantile::NanNote;
 use crate::value::PromqlError;
 
 /// Labels for `absent()`/`absent_over_time()`: the selector's equality matchers.
@@ -85,7 +86,16 @@ pub(crate) fn merge_same_labels(series: Vec<ESeries>) -> EResult<Vec<ESeries>> {
                 let base = &mut out[i];
                 base.points.extend(s.points);
                 base.points.sort_by_key(|p| p.t);
-                if base.points.windows(2).any(|w| w[0].t == w[1].t) {
+                base.hists.extend(s.hists);
+                base.hists.sort_by_key(|p| p.t);
+                let mut ts: Vec<i64> = base
+                    .points
+                    .iter()
+                    .map(|p| p.t)
+                    .chain(base.hists.iter().map(|p| p.t))
+                    .collect();
+                ts.sort_unstable();
+                if ts.windows(2).any(|w| w[0] == w[1]) {
                     return Err(exec_err(
                         "vector cannot contain metrics with the same labelset",
                     ));
@@ -214,9 +224,54 @@ impl Evaluator<'_, '_> {
         } else {
             Labels::default()
         };
+        let native_split = |v: &[StepSample], p: &str| {
+            let floats: Vec<StepSample> = v.iter().filter(|s| s.h.is_none()).cloned().collect();
+            let mut g = group_buckets(&floats);
+            let mut natives = Vec::new();
+            for s in v.iter().filter(|s| s.h.is_some()) {
+                if let Some(i) = g
+                    .groups
+                    .iter()
+                    .position(|(l, b)| *l == *s.labels && !b.is_empty())
+                {
+                    let suffix = match s.labels.metric_name() {
+                        Some(n) => format!(" for metric name {n:?}"),
+                        None => String::new(),
+                    };
+                    annos.warn(format!(
+                        "vector contains a mix of classic and native histograms{suffix} {p}"
+                    ));
+                    g.groups.remove(i);
+                    continue;
+                }
+                natives.push(s.clone());
+            }
+            (natives, g)
+        };
+        let name_suffix = |l: &Labels| match l.metric_name() {
+            Some(n) => format!(" for metric name {n:?}"),
+            None => String::new(),
+        };
+        let native_quantile = |q: f64, s: &StepSample, p: &str| -> f64 {
+            let h = s.h.as_deref().expect("native sample");
+            let (v, note) = crate::histogram::quantile::histogram_quantile(q, h);
+            match note {
+                NanNote::NanResult => annos.info(format!(
+                    "input to histogram_quantile has NaN observations, result is NaN{} {p}",
+                    name_suffix(&s.labels)
+                )),
+                NanNote::Skew => annos.info(format!(
+                    "input to histogram_quantile has NaN observations, result is skewed higher{} {p}",
+                    name_suffix(&s.labels)
+                )),
+                NanNote::None => {}
+            }
+            v
+        };
         let series = self.range_eval(&arg_vals, |a, ts| match name {
             "absent" => Ok(if a[0].vector().is_empty() {
                 vec![StepSample {
+                    h: None,
                     labels: absent.clone().into(),
                     v: 1.0,
                     drop_name: false,
@@ -228,15 +283,25 @@ impl Evaluator<'_, '_> {
             "histogram_quantile" => {
                 let q = a[0].scalar();
                 quantile_warning(q, &pos[0]);
-                let g = group_buckets(a[1].vector());
+                let (natives, g) = native_split(a[1].vector(), &pos[1]);
                 bad_le(&g.bad_le, &pos[1]);
                 let mut out = Vec::new();
+                for s in &natives {
+                    out.push(StepSample {
+                        h: None,
+                        labels: s.labels.clone(),
+                        v: native_quantile(q, s, &pos[1]),
+                        drop_name: true,
+                        t: ts,
+                    });
+                }
                 for (labels, buckets) in g.groups {
                     let (v, forced) = bucket_quantile(q, buckets);
                     if forced {
                         monotonicity(&labels, &pos[1]);
                     }
                     out.push(StepSample {
+                        h: None,
                         labels: labels.into(),
                         v,
                         drop_name: true,
@@ -256,10 +321,21 @@ impl Evaluator<'_, '_> {
                 for (i, q) in qs.iter().enumerate() {
                     quantile_warning(*q, &pos[i + 2]);
                 }
-                let g = group_buckets(a[0].vector());
+                let (natives, g) = native_split(a[0].vector(), &pos[0]);
                 bad_le(&g.bad_le, &pos[0]);
                 let mut out = Vec::new();
                 for q in &qs {
+                    for s in &natives {
+                        let mut b = s.labels.builder();
+                        b.set(label.to_string(), format_openmetrics_float(*q));
+                        out.push(StepSample {
+                            h: None,
+                            labels: b.build().into(),
+                            v: native_quantile(*q, s, &pos[0]),
+                            drop_name: true,
+                            t: ts,
+                        });
+                    }
                     for (labels, buckets) in &g.groups {
                         let (v, forced) = bucket_quantile(*q, buckets.clone());
                         if forced {
@@ -268,6 +344,7 @@ impl Evaluator<'_, '_> {
                         let mut b = labels.builder();
                         b.set(label.to_string(), format_openmetrics_float(*q));
                         out.push(StepSample {
+                            h: None,
                             labels: b.build().into(),
                             v,
                             drop_name: true,
@@ -279,17 +356,37 @@ impl Evaluator<'_, '_> {
             }
             "histogram_fraction" => {
                 let (lower, upper) = (a[0].scalar(), a[1].scalar());
-                let g = group_buckets(a[2].vector());
+                let (natives, g) = native_split(a[2].vector(), &pos[2]);
                 bad_le(&g.bad_le, &pos[2]);
-                Ok(g.groups
+                let mut out = Vec::new();
+                for s in &natives {
+                    let h = s.h.as_deref().expect("native sample");
+                    let (v, nan) = crate::histogram::quantile::histogram_fraction(lower, upper, h);
+                    if nan {
+                        annos.info(format!(
+                            "input to histogram_fraction has NaN observations, which are excluded from all fractions{} {}",
+                            name_suffix(&s.labels),
+                            pos[2]
+                        ));
+                    }
+                    out.push(StepSample {
+                        h: None,
+                        labels: s.labels.clone(),
+                        v,
+                        drop_name: true,
+                        t: ts,
+                    });
+                }
+                out.extend(g.groups
                     .into_iter()
                     .map(|(labels, buckets)| StepSample {
+                        h: None,
                         labels: labels.into(),
                         v: bucket_fraction(lower, upper, buckets),
                         drop_name: true,
                         t: ts,
-                    })
-                    .collect())
+                    }));
+                Ok(out)
             }
             _ => vector::call(name, a, ts),
         })?;
@@ -336,17 +433,22 @@ impl Evaluator<'_, '_> {
         } else {
             String::new()
         };
+        let range_pos = self.ctx.pos(args[idx]);
         let mut out = Vec::new();
         let mut scalars = Vec::with_capacity(scalar_args.len());
         for (i, s) in ra.series.iter().enumerate() {
             self.ctx.check_deadline()?;
             let mut points = Vec::new();
+            let mut hists = Vec::new();
+            let metric = s.labels.metric_name().unwrap_or("").to_string();
             for (step, &ts) in steps.iter().enumerate() {
                 let w = ra.window(i, ts);
-                if w.is_empty() {
+                let hw = ra.hwindow(i, ts);
+                if w.is_empty() && hw.is_empty() {
                     continue;
                 }
-                self.ctx.check_transient(w.len() + points.len())?;
+                self.ctx
+                    .check_transient(w.len() + hw.len() + points.len())?;
                 scalars.clear();
                 scalars.extend((0..scalar_args.len()).map(|j| scalar_at(j, step)));
                 if name == "quantile_over_time" {
@@ -366,12 +468,28 @@ impl Evaluator<'_, '_> {
                     scalars: &scalars,
                     modifier: ra.modifier,
                 };
-                if let Some(v) = range::call(name, &win)? {
-                    points.push(Sample::new(ts, v));
+                if hw.is_empty() {
+                    if let Some(v) = range::call(name, &win)? {
+                        points.push(Sample::new(ts, v));
+                    }
+                    continue;
+                }
+                let cx = range_hist::HCtx {
+                    annos: &self.ctx.annos,
+                    metric: &metric,
+                    pos: &range_pos,
+                };
+                match range_hist::call(name, &win, hw, &cx)? {
+                    Some(range_hist::ROut::F(v)) => points.push(Sample::new(ts, v)),
+                    Some(range_hist::ROut::H(h)) => hists.push(HPoint {
+                        t: ts,
+                        h: Arc::new(h),
+                    }),
+                    None => {}
                 }
             }
-            self.ctx.add_samples(points.len())?;
-            if matches!(name, "rate" | "increase") && !points.is_empty() {
+            self.ctx.add_samples(points.len() + hists.len())?;
+            if matches!(name, "rate" | "increase") && !points.is_empty() && s.hists.is_empty() {
                 if let Some(metric) = s.labels.metric_name() {
                     if !["_total", "_sum", "_count", "_bucket"]
                         .iter()
@@ -384,8 +502,9 @@ impl Evaluator<'_, '_> {
                     }
                 }
             }
-            if !points.is_empty() {
+            if !points.is_empty() || !hists.is_empty() {
                 out.push(ESeries {
+                    hists,
                     labels: s.labels.clone(),
                     drop_name: drop || s.drop_name,
                     points,
@@ -410,6 +529,7 @@ impl Evaluator<'_, '_> {
                 return Ok(Vec::new());
             }
             return Ok(vec![ESeries {
+                hists: Vec::new(),
                 labels: absent_labels(args[0]).into(),
                 drop_name: true,
                 points,

@@ -193,10 +193,22 @@ impl Evaluator<'_, '_> {
             .select(&ms, lo - lookback + 1, hi)
             .map_err(exec_err)?;
         let mut out = Vec::new();
-        for (labels, samples) in raw {
+        for argus_model::StoredSeries {
+            labels,
+            floats: samples,
+            histograms,
+        } in raw
+        {
             self.ctx.check_deadline()?;
             let mut points = Vec::new();
             for (&ts, &r) in steps.iter().zip(&refs) {
+                let hidx = histograms.partition_point(|h| h.t <= r);
+                if let Some(h) = hidx.checked_sub(1).map(|i| &histograms[i]) {
+                    let newer_float = samples.iter().any(|s| s.t > h.t && s.t <= r);
+                    if h.t > r - lookback && !newer_float {
+                        return Err(exec_err("info sample should be float"));
+                    }
+                }
                 let idx = samples.partition_point(|s| s.t <= r);
                 if idx == 0 {
                     continue;
@@ -210,6 +222,7 @@ impl Evaluator<'_, '_> {
             }
             if !points.is_empty() {
                 out.push(ESeries {
+                    hists: Vec::new(),
                     labels: labels.into(),
                     drop_name: false,
                     points,
@@ -268,13 +281,18 @@ impl Evaluator<'_, '_> {
                 }
             }
             for (bi, bs) in base.iter().enumerate() {
-                let Some(v) = base_reader.value(bi, ts) else {
-                    continue;
+                let (v, h) = match base_reader.value(bi, ts) {
+                    Some(v) => (v, None),
+                    None => match base_reader.hist(bi, ts) {
+                        Some(h) => (0.0, Some(h)),
+                        None => continue,
+                    },
                 };
                 if ignored.contains(&bi) {
                     out.add(
                         ts,
                         StepSample {
+                            h,
                             labels: bs.labels.clone(),
                             v,
                             drop_name: bs.drop_name,
@@ -319,6 +337,7 @@ impl Evaluator<'_, '_> {
                 out.add(
                     ts,
                     StepSample {
+                        h,
                         labels: b.build().into(),
                         v,
                         drop_name: bs.drop_name,

@@ -13,13 +13,15 @@ mod durations;
 mod info;
 pub(crate) mod modifiers;
 mod selector;
+mod stats;
+mod trim;
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use argus_model::{Labels, Sample, METRIC_NAME};
+use argus_model::{FloatHistogram, HistogramSample, Labels, Sample, METRIC_NAME};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr};
 
@@ -62,11 +64,30 @@ pub struct Engine {
 
 /// A series produced while evaluating: labels, whether `__name__` is to be
 /// dropped at the end, and its points (at step timestamps for instant vectors).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ESeries {
     pub labels: Arc<Labels>,
     pub drop_name: bool,
+    /// Float points.
     pub points: Vec<Sample>,
+    /// Native histogram points (never at the timestamp of a float point).
+    pub hists: Vec<HPoint>,
+}
+
+/// A native histogram point.
+#[derive(Debug, Clone)]
+pub(crate) struct HPoint {
+    pub t: i64,
+    pub h: Arc<FloatHistogram>,
+}
+
+impl ESeries {
+    pub fn len(&self) -> usize {
+        self.points.len() + self.hists.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty() && self.hists.is_empty()
+    }
 }
 
 /// The value of a node over all steps.
@@ -80,10 +101,12 @@ pub(crate) enum EVal {
 }
 
 /// One element of an instant vector at one step.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct StepSample {
     pub labels: Arc<Labels>,
     pub v: f64,
+    /// A native histogram instead of the float `v`.
+    pub h: Option<Arc<FloatHistogram>>,
     pub drop_name: bool,
     /// Timestamp of the sample (the step's), what `timestamp()` of a computed vector returns.
     pub t: i64,
@@ -142,6 +165,10 @@ pub(crate) struct QueryCtx<'a> {
     pub positions: crate::annotations::Positions,
     /// String literals Go would read as invalid UTF-8 (see `literals.rs`).
     pub invalid_literals: Vec<crate::literals::InvalidLiteral>,
+    /// Binary nodes (by address) written with the trim operators `</` / `>/`.
+    pub trims: std::collections::HashMap<usize, &'static str>,
+    /// Vector selectors (by address) whose histograms are read as count and sum only.
+    pub stats_selectors: std::collections::HashSet<usize>,
 }
 
 impl QueryCtx<'_> {
@@ -299,6 +326,12 @@ impl Engine {
             query_step: step,
             positions: crate::annotations::Positions::new(query, expr),
             invalid_literals: crate::literals::invalid_utf8_literals(query),
+            trims: trim::trim_nodes(query, expr),
+            stats_selectors: Default::default(),
+        };
+        let ctx = QueryCtx {
+            stats_selectors: stats::stats_selectors(expr, &ctx.trims),
+            ..ctx
         };
         let ev = Evaluator {
             ctx: &ctx,
@@ -330,10 +363,19 @@ impl Engine {
                         series
                             .into_iter()
                             .filter_map(|s| {
+                                if let Some(p) = s.hists.first() {
+                                    return Some(VectorSample {
+                                        labels: Arc::unwrap_or_clone(s.labels),
+                                        t: p.t,
+                                        v: 0.0,
+                                        h: Some(Arc::unwrap_or_clone(p.h.clone())),
+                                    });
+                                }
                                 s.points.first().map(|p| VectorSample {
                                     labels: Arc::unwrap_or_clone(s.labels),
                                     t: p.t,
                                     v: p.v,
+                                    h: None,
                                 })
                             })
                             .collect(),
@@ -341,7 +383,7 @@ impl Engine {
                 } else {
                     let mut m: Vec<Series> = series
                         .into_iter()
-                        .filter(|s| !s.points.is_empty())
+                        .filter(|s| !s.is_empty())
                         .map(to_series)
                         .collect();
                     m.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -363,6 +405,14 @@ fn to_series(s: ESeries) -> Series {
     Series {
         labels: Arc::unwrap_or_clone(s.labels),
         samples: s.points,
+        histograms: s
+            .hists
+            .into_iter()
+            .map(|p| HistogramSample {
+                t: p.t,
+                h: Arc::unwrap_or_clone(p.h),
+            })
+            .collect(),
     }
 }
 
@@ -377,6 +427,8 @@ pub(crate) fn type_name(t: ValueType) -> &'static str {
 
 /// Parses a query, mapping parser errors to `BadData`.
 pub(crate) fn parse(query: &str) -> Result<Expr, PromqlError> {
+    let trimmed = trim::rewrite_trim_ops(query);
+    let query = trimmed.as_deref().unwrap_or(query);
     let err = match parser::parse(query) {
         Ok(e) => return Ok(e),
         Err(err) => err,
@@ -454,24 +506,41 @@ impl SeriesCollector {
         match self.index.get(&s.labels) {
             Some(&i) => {
                 let e = &mut self.series[i];
-                if e.points.last().is_some_and(|p| p.t == ts) {
+                if e.points.last().is_some_and(|p| p.t == ts)
+                    || e.hists.last().is_some_and(|p| p.t == ts)
+                {
                     return Err(exec_err(
                         "vector cannot contain metrics with the same labelset",
                     ));
                 }
                 // As in Prometheus, the series keeps the drop flag it was created with.
-                e.points.push(Sample::new(ts, s.v));
+                match s.h {
+                    Some(h) => e.hists.push(HPoint { t: ts, h }),
+                    None => e.points.push(Sample::new(ts, s.v)),
+                }
             }
             None => {
                 self.index.insert(s.labels.clone(), self.series.len());
-                self.series.push(ESeries {
-                    labels: s.labels,
-                    drop_name: s.drop_name,
-                    points: vec![Sample::new(ts, s.v)],
-                });
+                self.series.push(ESeries::from_step(s, ts));
             }
         }
         Ok(())
+    }
+}
+
+impl ESeries {
+    /// A series with one point, the step sample's.
+    pub fn from_step(s: StepSample, ts: i64) -> ESeries {
+        let (points, hists) = match s.h {
+            Some(h) => (Vec::new(), vec![HPoint { t: ts, h }]),
+            None => (vec![Sample::new(ts, s.v)], Vec::new()),
+        };
+        ESeries {
+            labels: s.labels,
+            drop_name: s.drop_name,
+            points,
+            hists,
+        }
     }
 }
 
@@ -479,6 +548,7 @@ impl SeriesCollector {
 pub(crate) struct StepReader<'s> {
     series: &'s [ESeries],
     cursors: Vec<usize>,
+    hcursors: Vec<usize>,
 }
 
 impl<'s> StepReader<'s> {
@@ -486,6 +556,7 @@ impl<'s> StepReader<'s> {
         StepReader {
             series,
             cursors: vec![0; series.len()],
+            hcursors: vec![0; series.len()],
         }
     }
 
@@ -497,12 +568,35 @@ impl<'s> StepReader<'s> {
                 out.push(StepSample {
                     labels: s.labels.clone(),
                     v,
+                    h: None,
+                    drop_name: s.drop_name,
+                    t: ts,
+                });
+            } else if let Some(h) = self.hist(i, ts) {
+                out.push(StepSample {
+                    labels: s.labels.clone(),
+                    v: 0.0,
+                    h: Some(h),
                     drop_name: s.drop_name,
                     t: ts,
                 });
             }
         }
         out
+    }
+
+    /// The histogram of series `i` at `ts`, advancing its cursor.
+    pub fn hist(&mut self, i: usize, ts: i64) -> Option<Arc<FloatHistogram>> {
+        let pts = &self.series.get(i)?.hists;
+        let c = &mut self.hcursors[i];
+        while *c < pts.len() && pts[*c].t < ts {
+            *c += 1;
+        }
+        if *c < pts.len() && pts[*c].t == ts {
+            Some(pts[*c].h.clone())
+        } else {
+            None
+        }
     }
 
     /// The value of series `i` at `ts`, advancing its cursor.
@@ -551,7 +645,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
         let before = self.ctx.samples.get();
         let v = self.eval_node(e)?;
         let n = match &v {
-            EVal::Vector(s) | EVal::Range(s) => s.iter().map(|s| s.points.len()).sum(),
+            EVal::Vector(s) | EVal::Range(s) => s.iter().map(|s| s.len()).sum(),
             EVal::String(_) => 0,
         };
         self.ctx.samples.set(before);
@@ -571,13 +665,16 @@ impl<'a, 'c> Evaluator<'a, 'c> {
                     for p in &mut s.points {
                         p.v = -p.v;
                     }
+                    for p in &mut s.hists {
+                        crate::histogram::mul(Arc::make_mut(&mut p.h), -1.0);
+                    }
                     if !is_scalar {
                         s.drop_name = true;
                     }
                 }
                 Ok(EVal::Vector(series))
             }
-            Expr::VectorSelector(vs) => Ok(EVal::Vector(self.eval_vector_selector(vs)?)),
+            Expr::VectorSelector(vs) => Ok(EVal::Vector(self.eval_vector_selector(vs, e)?)),
             Expr::MatrixSelector(ms) => {
                 let raw = self.select_range(ms)?;
                 Ok(EVal::Range(raw))
@@ -586,8 +683,8 @@ impl<'a, 'c> Evaluator<'a, 'c> {
                 let series = self.eval_subquery(sq)?;
                 Ok(EVal::Range(series))
             }
-            Expr::Aggregate(a) => Ok(EVal::Vector(self.eval_aggregate(a)?)),
-            Expr::Binary(b) => Ok(EVal::Vector(self.eval_binary(b)?)),
+            Expr::Aggregate(a) => Ok(EVal::Vector(self.eval_aggregate(a, e)?)),
+            Expr::Binary(b) => Ok(EVal::Vector(self.eval_binary(b, e)?)),
             Expr::Call(c) => self.eval_call(c, e),
             Expr::Extension(_) => Err(exec_err("unsupported expression")),
         }
@@ -613,6 +710,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
             labels: Labels::default().into(),
             drop_name: false,
             points,
+            hists: Vec::new(),
         }
     }
 
@@ -651,14 +749,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
             self.ctx.add_samples(res.len())?;
             if single {
                 // Keep the output order of an instant evaluation (sort(), topk(), ...).
-                return Ok(res
-                    .into_iter()
-                    .map(|s| ESeries {
-                        labels: s.labels,
-                        drop_name: s.drop_name,
-                        points: vec![Sample::new(ts, s.v)],
-                    })
-                    .collect());
+                return Ok(res.into_iter().map(|s| ESeries::from_step(s, ts)).collect());
             }
             for s in res {
                 out.add(ts, s)?;

@@ -1,13 +1,16 @@
 //! Vector selectors, range selectors and subqueries.
 
-use argus_model::{is_stale_nan, Labels, MatchOp, Matcher, Sample, METRIC_NAME};
+use argus_model::{
+    is_stale_nan, CounterResetHint, MatchOp, Matcher, Sample, StoredSeries, METRIC_NAME,
+};
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{
     AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector,
 };
+use std::sync::Arc;
 
 use super::modifiers::{modifier_of, Modifier};
-use super::{exec_err, EResult, ESeries, Evaluator};
+use super::{exec_err, EResult, ESeries, Evaluator, HPoint};
 use crate::value::PromqlError;
 
 pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
@@ -47,6 +50,16 @@ impl RangeArg {
         let hi = pts.partition_point(|p| p.t <= end);
         &pts[lo..hi.max(lo)]
     }
+
+    /// Histogram points of series `i` in the window of step `ts`.
+    pub fn hwindow(&self, i: usize, ts: i64) -> &[HPoint] {
+        let end = self.window_end(ts) + self.extra_after_ms;
+        let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
+        let pts = &self.series[i].hists;
+        let lo = pts.partition_point(|p| p.t <= start);
+        let hi = pts.partition_point(|p| p.t <= end);
+        &pts[lo..hi.max(lo)]
+    }
 }
 
 impl Evaluator<'_, '_> {
@@ -63,15 +76,10 @@ impl Evaluator<'_, '_> {
     }
 
     /// Fetches the series of a selector with samples in `[mint, maxt]`.
-    pub fn select(
-        &self,
-        vs: &VectorSelector,
-        mint: i64,
-        maxt: i64,
-    ) -> EResult<Vec<(Labels, Vec<Sample>)>> {
+    pub fn select(&self, vs: &VectorSelector, mint: i64, maxt: i64) -> EResult<Vec<StoredSeries>> {
         let mut groups = vec![vs.matchers.matchers.clone()];
         groups.extend(vs.matchers.or_matchers.iter().cloned());
-        let mut out: Vec<(Labels, Vec<Sample>)> = Vec::new();
+        let mut out: Vec<StoredSeries> = Vec::new();
         for (gi, group) in groups.iter().enumerate() {
             if gi > 0 && group.is_empty() {
                 continue;
@@ -102,14 +110,23 @@ impl Evaluator<'_, '_> {
                 out = got;
             } else {
                 for s in got {
-                    if !out.iter().any(|(l, _)| *l == s.0) {
+                    if !out.iter().any(|o| o.labels == s.labels) {
                         out.push(s);
                     }
                 }
             }
         }
         if groups.len() > 1 {
-            out.sort_by(|a, b| a.0.cmp(&b.0));
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        }
+        if self
+            .ctx
+            .stats_selectors
+            .contains(&(vs as *const VectorSelector as usize))
+        {
+            for s in &mut out {
+                super::stats::to_stats(&mut s.histograms);
+            }
         }
         // Raw samples are not counted against max_samples: like Prometheus, the
         // limit applies to the points queries hold (selector outputs, range windows).
@@ -137,27 +154,58 @@ impl Evaluator<'_, '_> {
         };
         let raw = self.select(vs, min_ref - lookback + 1, max_ref)?;
         let mut out = Vec::with_capacity(raw.len());
-        for (labels, samples) in raw {
+        for StoredSeries {
+            labels,
+            floats: samples,
+            histograms,
+        } in raw
+        {
             self.ctx.check_deadline()?;
             let mut points = Vec::new();
+            let mut hists = Vec::new();
+            let hs: Vec<HPoint> = histograms
+                .into_iter()
+                .map(|h| HPoint {
+                    t: h.t,
+                    h: Arc::new(h.h),
+                })
+                .collect();
             for (&ts, &r) in steps.iter().zip(&refs) {
                 let idx = samples.partition_point(|s| s.t <= r);
-                if idx == 0 {
-                    continue;
+                let hidx = hs.partition_point(|s| s.t <= r);
+                let f = idx.checked_sub(1).map(|i| samples[i]);
+                let h = hidx.checked_sub(1).map(|i| &hs[i]);
+                match (f, h) {
+                    (Some(s), h) if h.is_none_or(|h| h.t < s.t) => {
+                        if s.t <= r - lookback || is_stale_nan(s.v) {
+                            continue;
+                        }
+                        let v = if sample_time {
+                            s.t as f64 / 1000.0
+                        } else {
+                            s.v
+                        };
+                        points.push(Sample::new(ts, v));
+                    }
+                    (_, Some(h)) => {
+                        if h.t <= r - lookback {
+                            continue;
+                        }
+                        if sample_time {
+                            points.push(Sample::new(ts, h.t as f64 / 1000.0));
+                        } else {
+                            hists.push(HPoint {
+                                t: ts,
+                                h: h.h.clone(),
+                            });
+                        }
+                    }
+                    _ => {}
                 }
-                let s = samples[idx - 1];
-                if s.t <= r - lookback || is_stale_nan(s.v) {
-                    continue;
-                }
-                let v = if sample_time {
-                    s.t as f64 / 1000.0
-                } else {
-                    s.v
-                };
-                points.push(Sample::new(ts, v));
             }
-            if !points.is_empty() {
+            if !points.is_empty() || !hists.is_empty() {
                 out.push(ESeries {
+                    hists,
                     labels: labels.into(),
                     drop_name: false,
                     points,
@@ -167,9 +215,9 @@ impl Evaluator<'_, '_> {
         Ok(out)
     }
 
-    pub fn eval_vector_selector(&self, vs: &VectorSelector) -> EResult<Vec<ESeries>> {
+    pub fn eval_vector_selector(&self, vs: &VectorSelector, e: &Expr) -> EResult<Vec<ESeries>> {
         if modifier_of(vs) == Modifier::Smoothed {
-            return self.eval_smoothed_selector(vs);
+            return self.eval_smoothed_selector(vs, e);
         }
         self.eval_vector_selector_with(vs, false)
     }
@@ -177,7 +225,8 @@ impl Evaluator<'_, '_> {
     /// `x smoothed`: the value at each step interpolated between the samples
     /// around it (within the lookback delta on each side), or the last value
     /// when there is no later sample yet.
-    fn eval_smoothed_selector(&self, vs: &VectorSelector) -> EResult<Vec<ESeries>> {
+    fn eval_smoothed_selector(&self, vs: &VectorSelector, e: &Expr) -> EResult<Vec<ESeries>> {
+        let pos = self.ctx.pos(e);
         let steps = self.steps();
         let at = self.at_ms(&vs.at);
         let off = offset_ms(&vs.offset);
@@ -188,14 +237,44 @@ impl Evaluator<'_, '_> {
         };
         let raw = self.select(vs, lo - lb + 1, hi + lb)?;
         let mut out = Vec::new();
-        for (labels, samples) in raw {
+        for StoredSeries {
+            labels,
+            floats: samples,
+            histograms,
+        } in raw
+        {
             self.ctx.check_deadline()?;
             let samples: Vec<Sample> = samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect();
             let mut points = Vec::new();
+            let mut hists = Vec::new();
+            let metric = labels.metric_name().unwrap_or("").to_string();
             for (&ts, &r) in steps.iter().zip(&refs) {
                 let lo_i = samples.partition_point(|s| s.t <= r - lb);
                 let hi_i = samples.partition_point(|s| s.t <= r + lb);
                 let w = &samples[lo_i..hi_i.max(lo_i)];
+                let hlo = histograms.partition_point(|s| s.t <= r - lb);
+                let hhi = histograms.partition_point(|s| s.t <= r + lb);
+                let hw = &histograms[hlo..hhi.max(hlo)];
+                if !hw.is_empty() {
+                    if !w.is_empty() {
+                        self.ctx.annos.warn(format!(
+                            "encountered a mix of histograms and floats for metric name {metric:?} {pos}"
+                        ));
+                        continue;
+                    }
+                    let cx = crate::functions::range_hist::HCtx {
+                        annos: &self.ctx.annos,
+                        metric: &metric,
+                        pos: &pos,
+                    };
+                    if let Some(h) = crate::functions::range_hist::smoothed_at(hw, r, &cx) {
+                        hists.push(HPoint {
+                            t: ts,
+                            h: Arc::new(h),
+                        });
+                    }
+                    continue;
+                }
                 if w.is_empty() {
                     continue;
                 }
@@ -212,8 +291,9 @@ impl Evaluator<'_, '_> {
                 };
                 points.push(Sample::new(ts, v));
             }
-            if !points.is_empty() {
+            if !points.is_empty() || !hists.is_empty() {
                 out.push(ESeries {
+                    hists,
                     labels: labels.into(),
                     drop_name: false,
                     points,
@@ -259,10 +339,22 @@ impl Evaluator<'_, '_> {
         )?;
         let series = raw
             .into_iter()
-            .map(|(labels, samples)| ESeries {
-                labels: labels.into(),
+            .map(|s| ESeries {
+                hists: s
+                    .histograms
+                    .into_iter()
+                    .map(|h| HPoint {
+                        t: h.t,
+                        h: Arc::new(h.h),
+                    })
+                    .collect(),
+                labels: s.labels.into(),
                 drop_name: false,
-                points: samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect(),
+                points: s
+                    .floats
+                    .into_iter()
+                    .filter(|s| !is_stale_nan(s.v))
+                    .collect(),
             })
             .collect();
         Ok(RangeArg {
@@ -283,8 +375,10 @@ impl Evaluator<'_, '_> {
         let mut out = Vec::new();
         for i in 0..arg.series.len() {
             let w = arg.window(i, ts).to_vec();
-            if !w.is_empty() {
+            let hw = arg.hwindow(i, ts).to_vec();
+            if !w.is_empty() || !hw.is_empty() {
                 out.push(ESeries {
+                    hists: hw,
                     labels: arg.series[i].labels.clone(),
                     drop_name: false,
                     points: w,
@@ -337,7 +431,19 @@ impl Evaluator<'_, '_> {
     /// A subquery as a range argument of a function.
     pub fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg> {
         let (_, _, _, off, at) = self.subquery_range(sq);
-        let series = self.eval_subquery(sq)?;
+        let mut series = self.eval_subquery(sq)?;
+        // As Prometheus does: explicit counter reset hints may be repeated or
+        // missed by the subquery's steps, so they become "unknown".
+        for s in &mut series {
+            for p in &mut s.hists {
+                if matches!(
+                    p.h.counter_reset_hint,
+                    CounterResetHint::CounterReset | CounterResetHint::NotCounterReset
+                ) {
+                    Arc::make_mut(&mut p.h).counter_reset_hint = CounterResetHint::Unknown;
+                }
+            }
+        }
         Ok(RangeArg {
             series,
             range_ms: sq.range.as_millis() as i64,

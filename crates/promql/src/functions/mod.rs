@@ -3,6 +3,7 @@
 
 pub(crate) mod histogram;
 pub(crate) mod range;
+pub(crate) mod range_hist;
 pub(crate) mod vector;
 
 /// Kahan-Neumaier summation step (Prometheus's `kahansum.Inc`).

@@ -84,7 +84,9 @@ fn math_fn(name: &str) -> Option<fn(f64) -> f64> {
 
 fn map_floats(v: &[StepSample], f: impl Fn(f64) -> f64) -> Vec<StepSample> {
     v.iter()
+        .filter(|s| s.h.is_none())
         .map(|s| StepSample {
+            h: None,
             labels: s.labels.clone(),
             v: f(s.v),
             drop_name: true,
@@ -95,6 +97,7 @@ fn map_floats(v: &[StepSample], f: impl Fn(f64) -> f64) -> Vec<StepSample> {
 
 fn scalar_out(v: f64, ts: i64) -> Vec<StepSample> {
     vec![StepSample {
+        h: None,
         labels: Labels::default().into(),
         v,
         drop_name: false,
@@ -159,12 +162,17 @@ pub(crate) fn call(name: &str, args: &[StepArg], ts: i64) -> EResult<Vec<StepSam
         "max_of" => scalar_out(go_max(args[0].scalar(), args[1].scalar()), ts),
         "vector" => scalar_out(args[0].scalar(), ts),
         "scalar" => {
-            let v = vec0();
-            scalar_out(if v.len() == 1 { v[0].v } else { f64::NAN }, ts)
+            let mut floats = vec0().iter().filter(|s| s.h.is_none());
+            let v = match (floats.next(), floats.next()) {
+                (Some(s), None) => s.v,
+                _ => f64::NAN,
+            };
+            scalar_out(v, ts)
         }
         "timestamp" => vec0()
             .iter()
             .map(|s| StepSample {
+                h: None,
                 labels: s.labels.clone(),
                 v: s.t as f64 / 1000.0,
                 drop_name: true,
@@ -172,13 +180,13 @@ pub(crate) fn call(name: &str, args: &[StepArg], ts: i64) -> EResult<Vec<StepSam
             })
             .collect(),
         "sort" => {
-            let mut v = vec0().to_vec();
+            let mut v: Vec<StepSample> = vec0().iter().filter(|s| s.h.is_none()).cloned().collect();
             // sort.Sort(sort.Reverse(vectorByReverseValueHeap)).
             go_sort(&mut v, |a, b| b.v.is_nan() || b.v > a.v);
             v
         }
         "sort_desc" => {
-            let mut v = vec0().to_vec();
+            let mut v: Vec<StepSample> = vec0().iter().filter(|s| s.h.is_none()).cloned().collect();
             go_sort(&mut v, |a, b| b.v.is_nan() || b.v < a.v);
             v
         }
@@ -216,9 +224,28 @@ pub(crate) fn call(name: &str, args: &[StepArg], ts: i64) -> EResult<Vec<StepSam
                 Some(a) => map_floats(a.vector(), f),
             }
         }
-        // Native histograms are not stored yet: float samples are ignored by these functions.
+        // Float samples are ignored by these functions.
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
-        | "histogram_stdvar" => Vec::new(),
+        | "histogram_stdvar" => vec0()
+            .iter()
+            .filter_map(|s| {
+                let h = s.h.as_deref()?;
+                let v = match name {
+                    "histogram_count" => h.count,
+                    "histogram_sum" => h.sum,
+                    "histogram_avg" => h.sum / h.count,
+                    "histogram_stddev" => crate::histogram::quantile::histogram_variance(h).sqrt(),
+                    _ => crate::histogram::quantile::histogram_variance(h),
+                };
+                Some(StepSample {
+                    h: None,
+                    labels: s.labels.clone(),
+                    v,
+                    drop_name: true,
+                    t: s.t,
+                })
+            })
+            .collect(),
         _ => return Err(exec_err(format!("function {name} is not supported"))),
     })
 }

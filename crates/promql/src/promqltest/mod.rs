@@ -8,11 +8,13 @@
 //! `expect warn|info|no_warn|no_info` lines. Instant queries are also re-run as a
 //! range query around the evaluation time, and the middle step must match too.
 //!
-//! Not supported yet: native histograms (`{{...}}` in `load` lines or expected
-//! values). A `load` statement using them still loads its float samples but
-//! counts as one failed statement; an `eval` expecting them fails.
+//! Native histograms (`{{...}}` in `load` lines and expected values) are
+//! compared as `test.go` does (compacted, floats with the same tolerance, the
+//! counter reset hint only when the expectation states it); `load_with_nhcb`
+//! also loads classic histograms as native histograms with custom buckets.
 
 mod at_modifier;
+mod histo;
 mod parse;
 mod run;
 mod series_notation;

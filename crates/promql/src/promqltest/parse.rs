@@ -13,6 +13,8 @@ pub enum Command {
         line: usize,
         interval_ms: i64,
         series: Vec<(Labels, Vec<SeqValue>)>,
+        /// `load_with_nhcb`: classic histograms are also loaded as NHCB native histograms.
+        with_nhcb: bool,
         error: Option<String>,
     },
     Clear,
@@ -232,15 +234,7 @@ fn parse_load(p: &Patterns, lines: &[String], i: usize) -> (usize, Command) {
     let mut error = None;
     for (j, line) in lines.iter().enumerate().take(end).skip(i + 1) {
         match parse_series_desc(line) {
-            Ok(s) => {
-                if s.1.contains(&SeqValue::Histogram) {
-                    error.get_or_insert(format!(
-                        "line {}: native histogram samples are not supported (skipped)",
-                        j + 1
-                    ));
-                }
-                series.push(s)
-            }
+            Ok(s) => series.push(s),
             Err(e) => {
                 error.get_or_insert(format!("line {}: {e}", j + 1));
             }
@@ -252,6 +246,7 @@ fn parse_load(p: &Patterns, lines: &[String], i: usize) -> (usize, Command) {
             line: i + 1,
             interval_ms,
             series,
+            with_nhcb: c.get(1).is_some(),
             error,
         },
     )
@@ -402,9 +397,6 @@ fn parse_eval_inner(
             break;
         }
         let (labels, vals) = parse_series_desc(def)?;
-        if vals.contains(&SeqValue::Histogram) {
-            return Err("native histogram notation is not supported".into());
-        }
         if vals.len() > 1 && !is_range && cmd.range_vector.is_none() {
             return Err("expecting multiple values in instant evaluation not allowed".into());
         }

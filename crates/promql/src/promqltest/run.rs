@@ -6,6 +6,7 @@ use std::path::Path;
 use argus_model::{is_stale_nan, Labels, Sample, STALE_NAN};
 use regex::Regex;
 
+use super::histo::{fmt_histogram, histograms_match};
 use super::parse::{parse_script, Command, EvalCmd, ExpectKind, Expected};
 use super::series_notation::SeqValue;
 use promql_parser::parser::Expr;
@@ -18,9 +19,9 @@ use crate::{Engine, EngineOptions, MemStore, PromqlError, QueryResult, Value};
 pub struct FileReport {
     pub file: String,
     pub passed: usize,
-    /// Failed statements: `eval`s, plus `load`s that use native histograms.
+    /// Failed statements: `eval`s, plus `load`s that could not be parsed.
     pub failed: usize,
-    /// How many of `failed` are `load` statements (native histogram samples skipped).
+    /// How many of `failed` are `load` statements.
     pub failed_loads: usize,
     /// One entry per failed statement: line, query, expected vs got.
     pub failures: Vec<String>,
@@ -36,7 +37,7 @@ impl std::fmt::Display for FileReport {
         if self.failed_loads > 0 {
             write!(
                 f,
-                " ({} of them load statements with native histograms)",
+                " ({} of them load statements that could not be parsed)",
                 self.failed_loads
             )?;
         }
@@ -77,20 +78,31 @@ pub fn run_script(name: &str, input: &str) -> FileReport {
                 line,
                 interval_ms,
                 series,
+                with_nhcb,
                 error,
             } => {
-                for (labels, vals) in series {
+                for (labels, vals) in &series {
                     for (i, v) in vals.iter().enumerate() {
                         let t = i as i64 * interval_ms;
                         match v {
-                            SeqValue::Omitted | SeqValue::Histogram => {}
+                            SeqValue::Omitted => {}
+                            SeqValue::Histogram(h, _) => {
+                                store.add_histogram(labels.clone(), t, (**h).clone())
+                            }
                             SeqValue::Stale => store.add(labels.clone(), Sample::new(t, STALE_NAN)),
                             SeqValue::Value(f) => store.add(labels.clone(), Sample::new(t, *f)),
                         }
                     }
                 }
+                if with_nhcb {
+                    for (labels, hs) in super::histo::nhcb_series(&series, interval_ms) {
+                        for (t, h) in hs {
+                            store.add_histogram(labels.clone(), t, h);
+                        }
+                    }
+                }
                 if let Some(e) = error {
-                    // Float samples of the statement are loaded; the statement itself counts as failed.
+                    // The parsable series of the statement are loaded; the statement itself counts as failed.
                     report.failed += 1;
                     report.failed_loads += 1;
                     report.failures.push(format!("line {line}: load: {e}"));
@@ -203,6 +215,14 @@ fn run_instant(
                 labels: s.labels.clone(),
                 t,
                 v: p.v,
+                h: None,
+            });
+        } else if let Some(p) = s.histograms.iter().find(|p| p.t == t) {
+            vec.push(crate::VectorSample {
+                labels: s.labels.clone(),
+                t,
+                v: 0.0,
+                h: Some(p.h.clone()),
             });
         }
     }
@@ -325,7 +345,7 @@ fn check_sorted(mat: &[crate::Series]) -> Result<(), String> {
 
 fn seq_f64(v: &SeqValue) -> Option<f64> {
     match v {
-        SeqValue::Omitted | SeqValue::Histogram => None,
+        SeqValue::Omitted | SeqValue::Histogram(..) => None,
         SeqValue::Stale => Some(STALE_NAN),
         SeqValue::Value(f) => Some(*f),
     }
@@ -357,6 +377,7 @@ fn compare_result(cmd: &EvalCmd, value: &Value) -> Result<(), String> {
                 };
                 seen += 1;
                 let mut expected = Vec::new();
+                let mut expected_h = Vec::new();
                 for (i, v) in vals.iter().enumerate() {
                     let ts = cmd.start + i as i64 * cmd.step;
                     if ts > cmd.end {
@@ -365,14 +386,35 @@ fn compare_result(cmd: &EvalCmd, value: &Value) -> Result<(), String> {
                     if let Some(f) = seq_f64(v) {
                         expected.push(Sample::new(ts, f));
                     }
+                    if let SeqValue::Histogram(h, set) = v {
+                        expected_h.push((ts, h, *set));
+                    }
                 }
-                if expected.len() != s.samples.len() {
+                if expected.len() != s.samples.len() || expected_h.len() != s.histograms.len() {
                     return Err(format!(
-                        "expected {} float points for {}, but got {}",
+                        "expected {} float points and {} histogram points for {}, but got {} and {} histograms",
                         expected.len(),
+                        expected_h.len(),
                         s.labels,
-                        fmt_points(&s.samples)
+                        fmt_points(&s.samples),
+                        s.histograms.len()
                     ));
+                }
+                for ((t, h, set), a) in expected_h.iter().zip(&s.histograms) {
+                    if *t != a.t {
+                        return Err(format!(
+                            "expected histogram timestamp {t} for {}, got {}",
+                            s.labels, a.t
+                        ));
+                    }
+                    if !histograms_match(h, &a.h, *set) {
+                        return Err(format!(
+                            "expected histogram {} at t={t} for {}, got {}",
+                            fmt_histogram(h),
+                            s.labels,
+                            fmt_histogram(&a.h)
+                        ));
+                    }
                 }
                 for (e, a) in expected.iter().zip(&s.samples) {
                     if e.t != a.t {
@@ -428,10 +470,41 @@ fn compare_result(cmd: &EvalCmd, value: &Value) -> Result<(), String> {
                         pos + 1
                     ));
                 }
-                let exp = vals
+                let first = vals
                     .first()
-                    .and_then(seq_f64)
                     .ok_or_else(|| format!("no expected value for {}", s.labels))?;
+                match (first, &s.h) {
+                    (SeqValue::Histogram(h, set), Some(a)) => {
+                        if !histograms_match(h, a, *set) {
+                            return Err(format!(
+                                "expected {} for {} but got {}",
+                                fmt_histogram(h),
+                                s.labels,
+                                fmt_histogram(a)
+                            ));
+                        }
+                        seen.insert(&s.labels);
+                        continue;
+                    }
+                    (SeqValue::Histogram(h, _), None) => {
+                        return Err(format!(
+                            "expected histogram {} for {} but got float value {}",
+                            fmt_histogram(h),
+                            s.labels,
+                            s.v
+                        ));
+                    }
+                    (_, Some(a)) => {
+                        return Err(format!(
+                            "expected float value for {} but got histogram {}",
+                            s.labels,
+                            fmt_histogram(a)
+                        ));
+                    }
+                    _ => {}
+                }
+                let exp =
+                    seq_f64(first).ok_or_else(|| format!("no expected value for {}", s.labels))?;
                 if !almost_equal(exp, s.v) {
                     return Err(format!("expected {exp} for {} but got {}", s.labels, s.v));
                 }

@@ -1,18 +1,18 @@
 //! The expanding series notation of promqltest scripts:
 //! `metric{label="value"} 1 2+3x4 _ _x2 stale -1-2x3 5x2`.
 //!
-//! Native histograms (`{{...}}`) are not supported yet and are reported as an error.
+//! Native histograms: `{{schema:0 count:3 buckets:[1 2]}}`, `{{...}}x3`, `{{...}}+{{...}}x3`.
 
-use argus_model::{Labels, LabelsBuilder, METRIC_NAME};
+use argus_model::{CounterResetHint, FloatHistogram, Labels, LabelsBuilder, Span, METRIC_NAME};
 
 /// One position of a sequence: a value, or an omitted (`_`) sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SeqValue {
     Omitted,
     Value(f64),
     Stale,
-    /// A native histogram (`{{...}}`): not supported yet, kept as a position.
-    Histogram,
+    /// A native histogram (`{{...}}`) and whether its counter reset hint was given.
+    Histogram(Box<FloatHistogram>, bool),
 }
 
 /// Parses `metric{labels} values...` into the label set and the expanded values.
@@ -37,9 +37,6 @@ pub fn parse_labels_prefix(line: &str) -> Result<(Labels, &str), String> {
         b.set(METRIC_NAME, &s[..name_len]);
     }
     if let Some(r) = rest.strip_prefix('{') {
-        if r.starts_with('{') {
-            return Err("native histogram notation is not supported".into());
-        }
         rest = r;
         loop {
             rest = rest.trim_start();
@@ -189,37 +186,155 @@ pub fn parse_number(s: &str) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// Replaces every `{{...}}` block by `H` so that tokens split on whitespace.
-fn mask_histograms(s: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("{{") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..]
-            .find("}}")
-            .ok_or("unterminated native histogram")?;
-        out.push('H');
-        rest = &rest[i + end + 2..];
+/// Parses the inside of a `{{...}}` histogram description; the flag tells
+/// whether `counter_reset_hint` was given.
+pub fn parse_histogram_desc(body: &str) -> Result<(FloatHistogram, bool), String> {
+    let mut h = FloatHistogram::default();
+    let mut hint_set = false;
+    let mut rest = body.trim();
+    let (mut buckets, mut n_buckets) = (Vec::new(), Vec::new());
+    let (mut offset, mut n_offset) = (0i32, 0i32);
+    let mut seen: Vec<String> = Vec::new();
+    while !rest.is_empty() {
+        let colon = rest
+            .find(':')
+            .ok_or_else(|| format!("invalid histogram description {body:?}"))?;
+        let key = rest[..colon].trim().to_string();
+        if seen.contains(&key) {
+            return Err(format!("duplicate key \"{key}\" in histogram"));
+        }
+        seen.push(key.clone());
+        rest = rest[colon + 1..].trim_start();
+        let (val, r) = if let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']').ok_or("unterminated bucket list")?;
+            (&r[..close], &r[close + 1..])
+        } else {
+            let e = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            (&rest[..e], &rest[e..])
+        };
+        rest = r.trim_start();
+        let num =
+            |v: &str| parse_number(v).ok_or_else(|| format!("invalid number {v:?} for {key}"));
+        let list = |v: &str| -> Result<Vec<f64>, String> {
+            v.split_whitespace()
+                .map(|x| parse_number(x).ok_or_else(|| format!("invalid number {x:?} in {key}")))
+                .collect()
+        };
+        match key.as_str() {
+            "schema" => h.schema = num(val)? as i32,
+            "sum" => h.sum = num(val)?,
+            "count" => h.count = num(val)?,
+            "z_bucket" => h.zero_count = num(val)?,
+            "z_bucket_w" => h.zero_threshold = num(val)?,
+            "offset" => offset = num(val)? as i32,
+            "n_offset" => n_offset = num(val)? as i32,
+            "buckets" => buckets = list(val)?,
+            "n_buckets" => n_buckets = list(val)?,
+            "custom_values" => h.custom_values = list(val)?,
+            "counter_reset_hint" => {
+                hint_set = true;
+                h.counter_reset_hint = match val {
+                    "unknown" => CounterResetHint::Unknown,
+                    "reset" => CounterResetHint::CounterReset,
+                    "not_reset" => CounterResetHint::NotCounterReset,
+                    "gauge" => CounterResetHint::Gauge,
+                    _ => return Err(format!("invalid counter_reset_hint {val:?}")),
+                }
+            }
+            _ => return Err(format!("unknown histogram key {key:?}")),
+        }
     }
-    out.push_str(rest);
+    if !buckets.is_empty() {
+        h.positive_spans = vec![Span {
+            offset,
+            length: buckets.len() as u32,
+        }];
+    }
+    if !n_buckets.is_empty() {
+        h.negative_spans = vec![Span {
+            offset: n_offset,
+            length: n_buckets.len() as u32,
+        }];
+    }
+    h.positive_buckets = buckets;
+    h.negative_buckets = n_buckets;
+    Ok((h, hint_set))
+}
+
+/// Splits a value sequence into tokens; a `{{...}}` block is part of its token.
+fn tokens(s: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            if s[i..].starts_with("{{") {
+                let end = s[i..].find("}}").ok_or("unterminated native histogram")?;
+                i += end + 2;
+            } else {
+                i += 1;
+            }
+        }
+        out.push(&s[start..i]);
+    }
+    Ok(out)
+}
+
+fn histogram_token(tok: &str) -> Result<Vec<SeqValue>, String> {
+    let end = tok.find("}}").ok_or("unterminated native histogram")?;
+    let (base, base_set) = parse_histogram_desc(&tok[2..end])?;
+    let rest = &tok[end + 2..];
+    if rest.is_empty() {
+        return Ok(vec![SeqValue::Histogram(Box::new(base), base_set)]);
+    }
+    if let Some(n) = rest.strip_prefix('x') {
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("invalid repetition in {tok:?}"))?;
+        return Ok(vec![SeqValue::Histogram(Box::new(base), base_set); n + 1]);
+    }
+    let negate = rest.starts_with('-');
+    let inc_tok = rest
+        .strip_prefix(['+', '-'])
+        .and_then(|r| r.strip_prefix("{{"))
+        .ok_or_else(|| format!("invalid histogram sequence {tok:?}"))?;
+    let e2 = inc_tok.find("}}").ok_or("unterminated native histogram")?;
+    let (inc, inc_set) = parse_histogram_desc(&inc_tok[..e2])?;
+    let n: usize = inc_tok[e2 + 2..]
+        .strip_prefix('x')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("invalid repetition in {tok:?}"))?;
+    let mut out = vec![SeqValue::Histogram(Box::new(base.clone()), inc_set)];
+    let mut cur = base;
+    for _ in 0..n {
+        if cur.schema > inc.schema {
+            return Err(format!(
+                "error combining histograms: cannot merge from schema {} to {}",
+                inc.schema, cur.schema
+            ));
+        }
+        let r = if negate {
+            crate::histogram::sub(&mut cur, &inc)
+        } else {
+            crate::histogram::add(&mut cur, &inc)
+        };
+        r.map_err(|_| "error combining histograms: incompatible schemas".to_string())?;
+        out.push(SeqValue::Histogram(Box::new(cur.clone()), inc_set));
+    }
     Ok(out)
 }
 
 /// Expands a whitespace-separated value sequence.
 pub fn parse_values(s: &str) -> Result<Vec<SeqValue>, String> {
     let mut out = Vec::new();
-    let masked = mask_histograms(s)?;
-    for tok in masked.split_whitespace() {
-        if tok.starts_with('H') {
-            let times = match tok.rsplit_once('x') {
-                Some((_, n)) => {
-                    n.parse::<usize>()
-                        .map_err(|_| format!("invalid repetition in {tok:?}"))?
-                        + 1
-                }
-                None => 1,
-            };
-            out.extend(std::iter::repeat_n(SeqValue::Histogram, times));
+    for tok in tokens(s)? {
+        if tok.starts_with("{{") {
+            out.extend(histogram_token(tok)?);
             continue;
         }
         if tok == "_" {
@@ -287,7 +402,7 @@ mod tests {
                 SeqValue::Value(v) => v,
                 SeqValue::Omitted => -999.0,
                 SeqValue::Stale => -777.0,
-                SeqValue::Histogram => -555.0,
+                SeqValue::Histogram(..) => -555.0,
             })
             .collect()
     }
@@ -321,7 +436,7 @@ mod tests {
         assert_eq!(l.get("__name__"), Some("some.metric"));
         assert_eq!(l.get("a"), Some("b\"c"));
         assert_eq!(
-            vals("1 {{schema:1 sum:2}} {{count:1}}x2 {{a:1}}+{{a:2}}x1"),
+            vals("1 {{schema:1 sum:2}} {{count:1}}x2 {{count:1}}+{{count:2}}x1"),
             vec![1.0, -555.0, -555.0, -555.0, -555.0, -555.0, -555.0]
         );
         assert_eq!(vals("0x3"), vec![0.0; 4]);

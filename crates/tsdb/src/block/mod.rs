@@ -12,7 +12,8 @@ pub use writer::write_block;
 
 pub const INDEX_MAGIC: u32 = 0x4152_4749; // "ARGI"
 pub const CHUNKS_MAGIC: u32 = 0x4152_4743; // "ARGC"
-pub const FORMAT_VERSION: u8 = 1;
+/// Version written; readers accept 1 (float chunks only) and 2.
+pub const FORMAT_VERSION: u8 = 2;
 /// Samples per chunk in a block (head chunks hold 120).
 pub const BLOCK_CHUNK_SAMPLES: usize = 240;
 

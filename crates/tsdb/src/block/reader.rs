@@ -1,8 +1,8 @@
 use super::*;
-use crate::chunk::{Encoding, XorIter};
+use crate::chunk::{Encoding, HistogramIter, XorIter};
 use crate::postings::{self, PostingsSource};
 use crate::varint::{get_uvarint, get_varint};
-use argus_model::{Label, Labels, Matcher, Sample};
+use argus_model::{HistogramSample, Label, Labels, Matcher, Sample, StoredSeries};
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -53,7 +53,7 @@ impl BlockReader {
         if data.len() < 12 || u32::from_be_bytes(data[0..4].try_into().expect("4")) != INDEX_MAGIC {
             return Err(corrupt("index header"));
         }
-        if data[4] != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&data[4]) {
             return Err(corrupt(&format!("index version {}", data[4])));
         }
         let (body, crc) = data[8..].split_at(data.len() - 12);
@@ -142,13 +142,8 @@ impl BlockReader {
         self.series.len()
     }
 
-    fn read_chunk(
-        &self,
-        c: &ChunkMeta,
-        out: &mut Vec<Sample>,
-        mint: i64,
-        maxt: i64,
-    ) -> Result<(), BlockError> {
+    /// Reads and verifies one chunk: its encoding and data.
+    fn read_chunk(&self, c: &ChunkMeta) -> Result<(Encoding, Vec<u8>), BlockError> {
         let corrupt = |what: &str| BlockError::Corrupt {
             block: self.meta.id.clone(),
             what: what.to_string(),
@@ -165,7 +160,7 @@ impl BlockReader {
         let mut lb = &lenbuf[..avail];
         let n = get_uvarint(&mut lb).ok_or_else(|| corrupt("chunk length"))?;
         let start = c.offset + (avail - lb.len()) as u64;
-        if n == 0 || start + n + 4 > self.chunks_len {
+        if n == 0 || start.saturating_add(n).saturating_add(4) > self.chunks_len {
             return Err(corrupt("chunk length"));
         }
         let mut buf = vec![0u8; n as usize + 4];
@@ -174,17 +169,62 @@ impl BlockReader {
         if crc32fast::hash(data) != u32::from_be_bytes(crc.try_into().expect("4")) {
             return Err(corrupt("chunk checksum"));
         }
-        match Encoding::from_u8(data[0]) {
-            Some(Encoding::Xor) => {
-                let it = XorIter::new(&data[1..]).ok_or_else(|| corrupt("chunk data"))?;
-                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
-                Ok(())
-            }
-            None => Err(corrupt("chunk encoding")),
-        }
+        let enc = Encoding::from_u8(data[0]).ok_or_else(|| corrupt("chunk encoding"))?;
+        buf.truncate(n as usize);
+        buf.remove(0);
+        Ok((enc, buf))
     }
 
-    /// Series matching `matchers` with their samples in [mint, maxt].
+    /// Reads the chunks of series `id` overlapping [mint, maxt]: float
+    /// samples always, histogram samples when `histograms` is given.
+    fn read_series(
+        &self,
+        metas: &[ChunkMeta],
+        mint: i64,
+        maxt: i64,
+        floats: &mut Vec<Sample>,
+        mut histograms: Option<&mut Vec<HistogramSample>>,
+    ) -> Result<(), BlockError> {
+        let corrupt = || BlockError::Corrupt {
+            block: self.meta.id.clone(),
+            what: "chunk data".to_string(),
+        };
+        for c in metas.iter().filter(|c| c.maxt >= mint && c.mint <= maxt) {
+            let (enc, data) = self.read_chunk(c)?;
+            match enc {
+                Encoding::Xor => {
+                    let mut it = XorIter::new(&data).ok_or_else(corrupt)?;
+                    floats.extend(it.by_ref().filter(|s| s.t >= mint && s.t <= maxt));
+                    if it.failed {
+                        return Err(corrupt());
+                    }
+                }
+                Encoding::Histogram => {
+                    let Some(out) = histograms.as_deref_mut() else {
+                        continue;
+                    };
+                    let mut it = HistogramIter::new(&data).ok_or_else(corrupt)?;
+                    out.extend(it.by_ref().filter(|s| s.t >= mint && s.t <= maxt));
+                    if it.failed {
+                        return Err(corrupt());
+                    }
+                }
+            }
+        }
+        // Chunks of one encoding are in time order, but float and histogram
+        // chunks of a series that changed type may interleave.
+        if !floats.windows(2).all(|w| w[0].t < w[1].t) {
+            floats.sort_by_key(|s| s.t);
+        }
+        if let Some(h) = histograms {
+            if !h.windows(2).all(|w| w[0].t < w[1].t) {
+                h.sort_by_key(|s| s.t);
+            }
+        }
+        Ok(())
+    }
+
+    /// Series matching `matchers` with their float samples in [mint, maxt].
     pub fn select(
         &self,
         matchers: &[Matcher],
@@ -195,11 +235,32 @@ impl BlockReader {
         for id in postings::select(self, matchers) {
             let (labels, metas) = &self.series[id as usize];
             let mut samples = Vec::new();
-            for c in metas.iter().filter(|c| c.maxt >= mint && c.mint <= maxt) {
-                self.read_chunk(c, &mut samples, mint, maxt)?;
-            }
+            self.read_series(metas, mint, maxt, &mut samples, None)?;
             if !samples.is_empty() {
                 out.push((labels.clone(), samples));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Series matching `matchers` with their float and histogram samples in
+    /// [mint, maxt].
+    pub fn select_series(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<StoredSeries>, BlockError> {
+        let mut out = Vec::new();
+        for id in postings::select(self, matchers) {
+            let (labels, metas) = &self.series[id as usize];
+            let mut s = StoredSeries {
+                labels: labels.clone(),
+                ..Default::default()
+            };
+            self.read_series(metas, mint, maxt, &mut s.floats, Some(&mut s.histograms))?;
+            if !s.floats.is_empty() || !s.histograms.is_empty() {
+                out.push(s);
             }
         }
         Ok(out)
@@ -220,8 +281,23 @@ impl BlockReader {
     }
 
     /// Every series with all its samples (for compaction).
-    pub fn all_series(&self) -> Result<Vec<(Labels, Vec<Sample>)>, BlockError> {
-        self.select(&[], i64::MIN, i64::MAX)
+    pub fn all_series(&self) -> Result<Vec<StoredSeries>, BlockError> {
+        let mut out = Vec::with_capacity(self.series.len());
+        for (labels, metas) in &self.series {
+            let mut s = StoredSeries {
+                labels: labels.clone(),
+                ..Default::default()
+            };
+            self.read_series(
+                metas,
+                i64::MIN,
+                i64::MAX,
+                &mut s.floats,
+                Some(&mut s.histograms),
+            )?;
+            out.push(s);
+        }
+        Ok(out)
     }
 }
 
@@ -249,27 +325,67 @@ impl PostingsSource for BlockReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argus_model::MatchOp;
+    use argus_model::{FloatHistogram, MatchOp, Span};
+
+    /// `n` histogram samples of series `i`, every 1000 ms from `from`
+    /// (interleaving with float samples at the other timestamps).
+    fn hists(i: usize, from: i64, n: i64) -> Vec<HistogramSample> {
+        (0..n)
+            .map(|j| HistogramSample {
+                t: from + j * 1000 + 500,
+                h: FloatHistogram {
+                    schema: 1,
+                    count: (i as i64 + j) as f64,
+                    sum: j as f64 * 0.5,
+                    positive_spans: vec![Span {
+                        offset: 0,
+                        length: 2,
+                    }],
+                    positive_buckets: vec![j as f64, i as f64],
+                    ..Default::default()
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_version_1_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = vec![StoredSeries {
+            labels: Labels::from_pairs([("__name__", "m")]),
+            floats: vec![Sample::new(1, 1.0), Sample::new(2, 2.0)],
+            histograms: vec![],
+        }];
+        let meta = write_block(dir.path(), "B", 0, 10, &series, Compaction::default()).unwrap();
+        // A version 1 index is the same bytes with version 1 in the header.
+        let idx = dir.path().join(INDEX_FILE);
+        let mut data = std::fs::read(&idx).unwrap();
+        data[4] = 1;
+        std::fs::write(&idx, &data).unwrap();
+        let r = BlockReader::open(meta, &idx, &dir.path().join(CHUNKS_FILE)).unwrap();
+        assert_eq!(r.all_series().unwrap(), series);
+    }
 
     #[test]
     fn write_then_read() {
         let dir = tempfile::tempdir().unwrap();
-        let mut series: Vec<(Labels, Vec<Sample>)> = (0..50)
+        let mut series: Vec<StoredSeries> = (0..50)
             .map(|i| {
                 let l = Labels::from_pairs([
                     ("__name__", "m"),
                     ("i", &*i.to_string()),
                     ("even", if i % 2 == 0 { "y" } else { "n" }),
                 ]);
-                (
-                    l,
-                    (0..1000)
+                StoredSeries {
+                    labels: l,
+                    floats: (0..1000)
                         .map(|j| Sample::new(j * 1000, (i * j) as f64))
                         .collect(),
-                )
+                    histograms: hists(i as usize, 0, 300),
+                }
             })
             .collect();
-        series.sort_by(|a, b| a.0.cmp(&b.0));
+        series.sort_by(|a, b| a.labels.cmp(&b.labels));
         let meta = write_block(
             dir.path(),
             "B",
@@ -283,7 +399,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(meta.stats.num_samples, 50_000);
+        assert_eq!(meta.stats.num_samples, 50 * 1300);
         let r = BlockReader::open(
             meta,
             &dir.path().join(INDEX_FILE),
@@ -294,16 +410,22 @@ mod tests {
         let got = r.select(&m, 10_000, 20_000).unwrap();
         assert_eq!(got.len(), 25);
         assert!(got.iter().all(|(_, s)| s.len() == 11 && s[0].t == 10_000));
+        let got = r.select_series(&m, 10_000, 20_000).unwrap();
+        assert_eq!(got.len(), 25);
+        assert!(got
+            .iter()
+            .all(|s| s.floats.len() == 11 && s.histograms.len() == 10));
         assert_eq!(r.all_series().unwrap(), series);
     }
 
     #[test]
     fn corruption_is_reported_not_panicked() {
         let dir = tempfile::tempdir().unwrap();
-        let series = vec![(
-            Labels::from_pairs([("__name__", "m")]),
-            vec![Sample::new(1, 1.0)],
-        )];
+        let series = vec![StoredSeries {
+            labels: Labels::from_pairs([("__name__", "m")]),
+            floats: vec![Sample::new(1, 1.0)],
+            histograms: vec![],
+        }];
         let meta = write_block(dir.path(), "B", 0, 10, &series, Compaction::default()).unwrap();
         let idx = dir.path().join(INDEX_FILE);
         let mut data = std::fs::read(&idx).unwrap();

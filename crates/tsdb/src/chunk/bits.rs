@@ -68,6 +68,11 @@ impl<'a> BitReader<'a> {
         BitReader { buf, pos: 0 }
     }
 
+    /// Bits left to read.
+    pub fn remaining(&self) -> usize {
+        (self.buf.len() * 8).saturating_sub(self.pos)
+    }
+
     #[inline]
     pub fn read_bit(&mut self) -> Option<bool> {
         let byte = *self.buf.get(self.pos / 8)?;

@@ -1,12 +1,16 @@
 //! Compressed sample chunks.
 //!
-//! The only encoding today is [`Encoding::Xor`]: Gorilla-style delta-of-delta
-//! timestamps and XOR'd floats (Pelkonen et al., VLDB 2015), the same scheme
-//! Prometheus's TSDB uses. The format is described in `docs/format/chunks.md`.
+//! [`Encoding::Xor`]: Gorilla-style delta-of-delta timestamps and XOR'd
+//! floats (Pelkonen et al., VLDB 2015), the same scheme Prometheus's TSDB
+//! uses; [`Encoding::Histogram`]: native histograms, the same timestamps and
+//! every histogram field XOR'd against the previous sample. The formats are
+//! described in `docs/format/chunks.md`.
 
 mod bits;
+mod histogram;
 mod xor;
 
+pub use histogram::{histogram_bit_eq, HistogramAppender, HistogramIter};
 pub use xor::{XorAppender, XorIter};
 
 /// Chunk encodings; the byte is stored before each chunk on disk.
@@ -14,12 +18,14 @@ pub use xor::{XorAppender, XorIter};
 #[repr(u8)]
 pub enum Encoding {
     Xor = 1,
+    Histogram = 2,
 }
 
 impl Encoding {
     pub fn from_u8(b: u8) -> Option<Self> {
         match b {
             1 => Some(Encoding::Xor),
+            2 => Some(Encoding::Histogram),
             _ => None,
         }
     }

@@ -23,11 +23,11 @@ impl Default for XorAppender {
     }
 }
 
-fn write_varint(w: &mut BitWriter, v: i64) {
+pub(super) fn write_varint(w: &mut BitWriter, v: i64) {
     write_uvarint(w, ((v << 1) ^ (v >> 63)) as u64)
 }
 
-fn write_uvarint(w: &mut BitWriter, mut v: u64) {
+pub(super) fn write_uvarint(w: &mut BitWriter, mut v: u64) {
     while v >= 0x80 {
         w.write_byte((v as u8) | 0x80);
         v >>= 7;
@@ -35,7 +35,7 @@ fn write_uvarint(w: &mut BitWriter, mut v: u64) {
     w.write_byte(v as u8);
 }
 
-fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
+pub(super) fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..70).step_by(7) {
         let b = r.read_bits(8)? as u8;
@@ -50,13 +50,13 @@ fn read_uvarint(r: &mut BitReader<'_>) -> Option<u64> {
     None
 }
 
-fn read_varint(r: &mut BitReader<'_>) -> Option<i64> {
+pub(super) fn read_varint(r: &mut BitReader<'_>) -> Option<i64> {
     let u = read_uvarint(r)?;
     Some(((u >> 1) as i64) ^ -((u & 1) as i64))
 }
 
 #[inline]
-fn fits(x: i64, nbits: u8) -> bool {
+pub(super) fn fits(x: i64, nbits: u8) -> bool {
     -((1i64 << (nbits - 1)) - 1) <= x && x <= (1i64 << (nbits - 1))
 }
 

@@ -12,7 +12,7 @@ pub use series::{HeadChunk, MemSeries, SampleReject, SeriesData, Verdict};
 
 use crate::postings::{self, MemPostings, PostingsSource};
 use crate::walrec;
-use argus_model::{Labels, Matcher, Sample, TimeSeries};
+use argus_model::{HistogramSample, Labels, Matcher, Sample, StoredSeries, TimeSeries};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -49,10 +49,16 @@ impl std::fmt::Display for SeriesReject {
 /// What happened to a batch.
 #[derive(Debug, Default, Clone)]
 pub struct AppendReport {
+    /// Float samples accepted (duplicates included).
     pub accepted: usize,
+    /// Float samples that were exact duplicates of stored ones.
     pub duplicates: usize,
+    /// Histogram samples accepted (duplicates included).
+    pub histograms_accepted: usize,
+    /// Histogram samples that were exact duplicates of stored ones.
+    pub histogram_duplicates: usize,
     pub new_series: usize,
-    /// Rejected samples by reason.
+    /// Rejected samples (floats and histograms) by reason.
     pub rejected_samples: BTreeMap<&'static str, usize>,
     /// Series rejected whole by limits.
     pub rejected_series: BTreeMap<&'static str, usize>,
@@ -95,12 +101,13 @@ pub struct SeriesLimits {
 pub struct AppendPlan {
     unlogged: Vec<Arc<MemSeries>>,
     samples: Vec<(Arc<MemSeries>, Sample, Verdict)>,
+    histograms: Vec<(Arc<MemSeries>, HistogramSample, Verdict)>,
     pub report: AppendReport,
 }
 
 impl AppendPlan {
     pub fn is_empty(&self) -> bool {
-        self.unlogged.is_empty() && self.samples.is_empty()
+        self.unlogged.is_empty() && self.samples.is_empty() && self.histograms.is_empty()
     }
 
     /// The WAL records for this plan: series first, then samples.
@@ -121,6 +128,17 @@ impl AppendPlan {
         if !samples.is_empty() {
             let mut buf = Vec::with_capacity(samples.len() * 12 + 8);
             walrec::encode_samples(&samples, &mut buf);
+            out.push(buf);
+        }
+        let hs: Vec<(u64, &HistogramSample)> = self
+            .histograms
+            .iter()
+            .filter(|(_, _, v)| *v != Verdict::Duplicate)
+            .map(|(s, x, _)| (s.id, x))
+            .collect();
+        if !hs.is_empty() {
+            let mut buf = Vec::new();
+            walrec::encode_histogram_samples(&hs, &mut buf);
             out.push(buf);
         }
         out
@@ -234,17 +252,18 @@ impl Head {
         let head_maxt = self.max_time.load(Ordering::Acquire);
         let mut pending_last: HashMap<u64, Sample> = HashMap::new();
         let mut pending_ooo: HashMap<(u64, i64), u64> = HashMap::new();
+        let mut pending_hlast: HashMap<u64, HistogramSample> = HashMap::new();
         for ts in batch {
-            if ts.samples.is_empty() {
+            let nsamples = ts.samples.len() + ts.histograms.len();
+            if nsamples == 0 {
                 continue;
             }
             if ts.labels.len() > limits.max_labels {
                 let r = SeriesReject::MaxLabels(limits.max_labels);
                 plan.report.limited = true;
                 *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
-                *plan.report.rejected_samples.entry(r.as_str()).or_default() += ts.samples.len();
-                plan.report
-                    .example(&ts.labels, r.to_string(), ts.samples.len());
+                *plan.report.rejected_samples.entry(r.as_str()).or_default() += nsamples;
+                plan.report.example(&ts.labels, r.to_string(), nsamples);
                 continue;
             }
             let hash = ts.labels.stable_hash();
@@ -255,10 +274,8 @@ impl Head {
                         let r = SeriesReject::MaxSeries(limits.max_series);
                         plan.report.limited = true;
                         *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
-                        *plan.report.rejected_samples.entry(r.as_str()).or_default() +=
-                            ts.samples.len();
-                        plan.report
-                            .example(&ts.labels, r.to_string(), ts.samples.len());
+                        *plan.report.rejected_samples.entry(r.as_str()).or_default() += nsamples;
+                        plan.report.example(&ts.labels, r.to_string(), nsamples);
                         continue;
                     }
                     plan.report.new_series += 1;
@@ -273,16 +290,29 @@ impl Head {
                 .get(&series.id)
                 .copied()
                 .or_else(|| data.last());
+            let mut hlast = pending_hlast
+                .get(&series.id)
+                .cloned()
+                .or_else(|| data.last_histogram());
+            let hlast_t = hlast.as_ref().map(|h| h.t);
             let mut rejected: Option<(SampleReject, usize)> = None;
+            let mut reject = |r: SampleReject, report: &mut AppendReport| {
+                *report.rejected_samples.entry(r.as_str()).or_default() += 1;
+                match &mut rejected {
+                    Some((_, n)) => *n += 1,
+                    None => rejected = Some((r, 1)),
+                }
+            };
             for s in ts.samples {
-                let verdict = match data.check(last, s, min_valid, self.ooo_window, head_maxt) {
-                    Ok(Verdict::OutOfOrder) => match pending_ooo.get(&(series.id, s.t)) {
-                        Some(bits) if *bits == s.v.to_bits() => Ok(Verdict::Duplicate),
-                        Some(_) => Err(SampleReject::DuplicateTimestamp),
-                        None => Ok(Verdict::OutOfOrder),
-                    },
-                    v => v,
-                };
+                let verdict =
+                    match data.check(last, hlast_t, s, min_valid, self.ooo_window, head_maxt) {
+                        Ok(Verdict::OutOfOrder) => match pending_ooo.get(&(series.id, s.t)) {
+                            Some(bits) if *bits == s.v.to_bits() => Ok(Verdict::Duplicate),
+                            Some(_) => Err(SampleReject::DuplicateTimestamp),
+                            None => Ok(Verdict::OutOfOrder),
+                        },
+                        v => v,
+                    };
                 match verdict {
                     Ok(v) => {
                         match v {
@@ -295,17 +325,28 @@ impl Head {
                         plan.report.accepted += 1;
                         plan.samples.push((series.clone(), s, v));
                     }
-                    Err(r) => {
-                        *plan.report.rejected_samples.entry(r.as_str()).or_default() += 1;
-                        match &mut rejected {
-                            Some((_, n)) => *n += 1,
-                            None => rejected = Some((r, 1)),
+                    Err(r) => reject(r, &mut plan.report),
+                }
+            }
+            for h in ts.histograms {
+                let float_last = last.map(|s| s.t);
+                match SeriesData::check_histogram(hlast.as_ref(), float_last, &h, min_valid) {
+                    Ok(v) => {
+                        match v {
+                            Verdict::Duplicate => plan.report.histogram_duplicates += 1,
+                            _ => hlast = Some(h.clone()),
                         }
+                        plan.report.histograms_accepted += 1;
+                        plan.histograms.push((series.clone(), h, v));
                     }
+                    Err(r) => reject(r, &mut plan.report),
                 }
             }
             if let Some(l) = last {
                 pending_last.insert(series.id, l);
+            }
+            if let Some(h) = hlast {
+                pending_hlast.insert(series.id, h);
             }
             if let Some((r, n)) = rejected {
                 plan.report
@@ -330,6 +371,18 @@ impl Head {
             }
             lo = lo.min(s.t);
             hi = hi.max(s.t);
+        }
+        for (series, h, v) in &plan.histograms {
+            if *v == Verdict::Duplicate {
+                continue;
+            }
+            series
+                .data
+                .lock()
+                .expect("lock")
+                .append_histogram(h, self.chunk_range);
+            lo = lo.min(h.t);
+            hi = hi.max(h.t);
         }
         if lo <= hi {
             self.min_time.fetch_min(lo, Ordering::AcqRel);
@@ -377,8 +430,41 @@ impl Head {
                     self.max_time.fetch_max(hi, Ordering::AcqRel);
                 }
             }
+            walrec::Record::HistogramSamples(samples) => {
+                let min_valid = self.min_valid_time();
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                let map = self.series.read().expect("lock");
+                for (id, h) in samples {
+                    let Some(series) = map.by_id.get(&id) else {
+                        *unknown_refs += 1;
+                        continue;
+                    };
+                    let mut d = series.data.lock().expect("lock");
+                    if h.t < min_valid || d.last_histogram_t().is_some_and(|l| h.t <= l) {
+                        continue;
+                    }
+                    d.append_histogram(&h, self.chunk_range);
+                    lo = lo.min(h.t);
+                    hi = hi.max(h.t);
+                }
+                if lo <= hi {
+                    self.min_time.fetch_min(lo, Ordering::AcqRel);
+                    self.max_time.fetch_max(hi, Ordering::AcqRel);
+                }
+            }
             walrec::Record::MinValidTime(t) => self.set_min_valid_time(t),
         }
+    }
+
+    /// Series matching `matchers` with their float and histogram samples in
+    /// [mint, maxt].
+    pub fn select_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<StoredSeries> {
+        let ids = postings::select(&*self.index.read().expect("lock"), matchers);
+        let map = self.series.read().expect("lock");
+        ids.into_iter()
+            .filter_map(|id| map.by_id.get(&id))
+            .filter_map(|s| series_data(s, mint, maxt))
+            .collect()
     }
 
     /// Series matching `matchers` that have samples in [mint, maxt].
@@ -415,29 +501,20 @@ impl Head {
         let map = self.series.read().expect("lock");
         ids.into_iter()
             .filter_map(|id| map.by_id.get(&id))
-            .filter(|s| {
-                let d = s.data.lock().expect("lock");
-                let mut v = Vec::new();
-                d.samples(mint, maxt, &mut v);
-                !v.is_empty()
-            })
+            .filter(|s| s.data.lock().expect("lock").has_data(mint, maxt))
             .map(|s| s.labels.clone())
             .collect()
     }
 
     /// Every series with all its samples, for writing a block of [mint, maxt].
-    pub fn snapshot_range(&self, mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
+    pub fn snapshot_range(&self, mint: i64, maxt: i64) -> Vec<StoredSeries> {
         let map = self.series.read().expect("lock");
-        let mut out: Vec<(Labels, Vec<Sample>)> = map
+        let mut out: Vec<StoredSeries> = map
             .by_id
             .values()
-            .filter_map(|s| {
-                let mut v = Vec::new();
-                s.data.lock().expect("lock").samples(mint, maxt, &mut v);
-                (!v.is_empty()).then(|| (s.labels.clone(), v))
-            })
+            .filter_map(|s| series_data(s, mint, maxt))
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 
@@ -455,16 +532,24 @@ impl Head {
             walrec::encode_series(&s, &mut buf);
             out.push(std::mem::take(&mut buf));
             let mut samples = Vec::new();
+            let mut hists = Vec::new();
             for s in group {
                 let mut v = Vec::new();
-                s.data
-                    .lock()
-                    .expect("lock")
-                    .samples(i64::MIN, i64::MAX, &mut v);
+                let mut h = Vec::new();
+                let d = s.data.lock().expect("lock");
+                d.samples(i64::MIN, i64::MAX, &mut v);
+                d.histograms(i64::MIN, i64::MAX, &mut h);
                 samples.extend(v.into_iter().map(|x| (s.id, x)));
+                hists.extend(h.into_iter().map(|x| (s.id, x)));
             }
             if !samples.is_empty() {
                 walrec::encode_samples(&samples, &mut buf);
+                out.push(std::mem::take(&mut buf));
+            }
+            if !hists.is_empty() {
+                let refs: Vec<(u64, &HistogramSample)> =
+                    hists.iter().map(|(i, h)| (*i, h)).collect();
+                walrec::encode_histogram_samples(&refs, &mut buf);
                 out.push(std::mem::take(&mut buf));
             }
         }
@@ -520,4 +605,16 @@ impl Head {
             .map(|s| s.data.lock().expect("lock").chunk_count())
             .sum()
     }
+}
+
+/// A series' float and histogram samples in [mint, maxt], None when it has none.
+fn series_data(s: &MemSeries, mint: i64, maxt: i64) -> Option<StoredSeries> {
+    let d = s.data.lock().expect("lock");
+    let mut out = StoredSeries {
+        labels: s.labels.clone(),
+        ..Default::default()
+    };
+    d.samples(mint, maxt, &mut out.floats);
+    d.histograms(mint, maxt, &mut out.histograms);
+    (!out.floats.is_empty() || !out.histograms.is_empty()).then_some(out)
 }

@@ -1,8 +1,12 @@
 //! One in-memory series: closed XOR chunks, an open chunk, and a small
-//! sorted buffer for out-of-order samples within the configured window.
+//! sorted buffer for out-of-order samples within the configured window;
+//! native histogram samples in their own closed and open histogram chunks
+//! (in order only).
 
-use crate::chunk::{XorAppender, XorIter, SAMPLES_PER_CHUNK};
-use argus_model::{Labels, Sample};
+use crate::chunk::{
+    histogram_bit_eq, HistogramAppender, HistogramIter, XorAppender, XorIter, SAMPLES_PER_CHUNK,
+};
+use argus_model::{HistogramSample, Labels, Sample};
 use std::sync::Mutex;
 
 /// Why one sample was not appended.
@@ -60,6 +64,9 @@ pub struct SeriesData {
     pub open: Option<(i64, XorAppender)>,
     /// Out-of-order samples, sorted by time, unique timestamps.
     pub ooo: Vec<Sample>,
+    /// Closed histogram chunks.
+    pub hclosed: Vec<HeadChunk>,
+    pub hopen: Option<(i64, HistogramAppender)>,
     /// Whether the series record is in the WAL.
     pub wal_logged: bool,
 }
@@ -82,11 +89,74 @@ impl SeriesData {
         }
     }
 
+    /// The newest histogram sample.
+    pub fn last_histogram(&self) -> Option<HistogramSample> {
+        match &self.hopen {
+            Some((_, a)) => a.last(),
+            None => self
+                .hclosed
+                .last()
+                .and_then(|c| HistogramIter::new(&c.data).and_then(|it| it.last())),
+        }
+    }
+
+    /// Timestamp of the newest histogram sample.
+    pub fn last_histogram_t(&self) -> Option<i64> {
+        match &self.hopen {
+            Some((_, a)) => a.last_t(),
+            None => self.hclosed.last().map(|c| c.maxt),
+        }
+    }
+
+    /// Judges one histogram sample: in order after the newest histogram
+    /// `last` and the newest float (at `float_last`); a repeat of `last` is a
+    /// duplicate. Out-of-order histograms are not supported.
+    pub fn check_histogram(
+        last: Option<&HistogramSample>,
+        float_last: Option<i64>,
+        s: &HistogramSample,
+        min_valid: i64,
+    ) -> Result<Verdict, SampleReject> {
+        if s.t < min_valid {
+            return Err(SampleReject::TooOld);
+        }
+        if let Some(l) = last {
+            if s.t == l.t {
+                return if histogram_bit_eq(&s.h, &l.h) {
+                    Ok(Verdict::Duplicate)
+                } else {
+                    Err(SampleReject::DuplicateTimestamp)
+                };
+            }
+            if s.t < l.t {
+                return Err(SampleReject::OutOfOrder);
+            }
+        }
+        other_type_check(float_last, s.t)?;
+        Ok(Verdict::InOrder)
+    }
+
     /// Judges one sample against the series' state, where `last` is the
     /// newest in-order sample (including samples accepted earlier in the same
     /// batch but not applied yet). As in Prometheus, the out-of-order window
     /// is measured from the newest sample of the whole head (`head_maxt`).
+    /// A float at or before the newest histogram (`hist_last`) is refused.
     pub fn check(
+        &self,
+        last: Option<Sample>,
+        hist_last: Option<i64>,
+        s: Sample,
+        min_valid: i64,
+        ooo_window: i64,
+        head_maxt: i64,
+    ) -> Result<Verdict, SampleReject> {
+        match self.check_float(last, s, min_valid, ooo_window, head_maxt)? {
+            Verdict::Duplicate => Ok(Verdict::Duplicate),
+            v => other_type_check(hist_last, s.t).map(|()| v),
+        }
+    }
+
+    fn check_float(
         &self,
         last: Option<Sample>,
         s: Sample,
@@ -137,6 +207,62 @@ impl SeriesData {
         app.append(s.t, s.v);
     }
 
+    /// Appends an in-order histogram sample (same chunk rules as floats).
+    pub fn append_histogram(&mut self, s: &HistogramSample, chunk_range: i64) {
+        if let Some((mint, app)) = &self.hopen {
+            let boundary = (mint.div_euclid(chunk_range) + 1) * chunk_range;
+            if app.count() >= SAMPLES_PER_CHUNK || s.t >= boundary {
+                self.close_open_histogram();
+            }
+        }
+        let (_, app) = self
+            .hopen
+            .get_or_insert_with(|| (s.t, HistogramAppender::new()));
+        app.append(s.t, &s.h);
+    }
+
+    fn close_open_histogram(&mut self) {
+        if let Some((mint, app)) = self.hopen.take() {
+            let maxt = app.last_t().unwrap_or(mint);
+            self.hclosed.push(HeadChunk {
+                mint,
+                maxt,
+                data: app.into_bytes().into_boxed_slice(),
+            });
+        }
+    }
+
+    /// All histogram samples in [mint, maxt], sorted.
+    pub fn histograms(&self, mint: i64, maxt: i64, out: &mut Vec<HistogramSample>) {
+        for c in &self.hclosed {
+            if c.maxt < mint || c.mint > maxt {
+                continue;
+            }
+            if let Some(it) = HistogramIter::new(&c.data) {
+                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+            }
+        }
+        if let Some((m, app)) = &self.hopen {
+            if *m <= maxt {
+                if let Some(it) = HistogramIter::new(app.bytes()) {
+                    out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+                }
+            }
+        }
+    }
+
+    /// Whether the series has any float or histogram sample in [mint, maxt].
+    pub fn has_data(&self, mint: i64, maxt: i64) -> bool {
+        let mut v = Vec::new();
+        self.samples(mint, maxt, &mut v);
+        if !v.is_empty() {
+            return true;
+        }
+        let mut h = Vec::new();
+        self.histograms(mint, maxt, &mut h);
+        !h.is_empty()
+    }
+
     pub fn insert_ooo(&mut self, s: Sample) {
         match self.ooo.binary_search_by_key(&s.t, |x| x.t) {
             Ok(i) => self.ooo[i] = s,
@@ -161,10 +287,15 @@ impl SeriesData {
             .first()
             .map(|c| c.mint)
             .or(self.open.as_ref().map(|(m, _)| *m));
-        match (c, self.ooo.first()) {
-            (Some(a), Some(b)) => Some(a.min(b.t)),
-            (a, b) => a.or(b.map(|s| s.t)),
-        }
+        let h = self
+            .hclosed
+            .first()
+            .map(|c| c.mint)
+            .or(self.hopen.as_ref().map(|(m, _)| *m));
+        [c, self.ooo.first().map(|s| s.t), h]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// All samples in [mint, maxt], sorted, out-of-order ones merged in.
@@ -206,14 +337,38 @@ impl SeriesData {
             }
         }
         self.ooo.retain(|s| s.t >= t);
-        before - self.closed.len()
+        let hbefore = self.hclosed.len();
+        self.hclosed.retain(|c| c.maxt >= t);
+        if let Some((_, app)) = &self.hopen {
+            if app.last_t().is_some_and(|x| x < t) {
+                self.hopen = None;
+            }
+        }
+        before - self.closed.len() + hbefore - self.hclosed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty()
+        self.closed.is_empty()
+            && self.open.is_none()
+            && self.ooo.is_empty()
+            && self.hclosed.is_empty()
+            && self.hopen.is_none()
     }
 
     pub fn chunk_count(&self) -> usize {
-        self.closed.len() + usize::from(self.open.is_some())
+        self.closed.len()
+            + usize::from(self.open.is_some())
+            + self.hclosed.len()
+            + usize::from(self.hopen.is_some())
+    }
+}
+
+/// A sample at or before the newest sample of the other type (float vs
+/// histogram) is refused: at one timestamp a series holds one of them.
+fn other_type_check(other_last: Option<i64>, t: i64) -> Result<(), SampleReject> {
+    match other_last {
+        Some(o) if t == o => Err(SampleReject::DuplicateTimestamp),
+        Some(o) if t < o => Err(SampleReject::OutOfOrder),
+        _ => Ok(()),
     }
 }
