@@ -241,6 +241,19 @@ pub async fn remote_write(
             req.stats.rejected_samples + req.stats.rejected_histograms,
         );
     }
+    if !req.metadata.is_empty() {
+        s.db()?.metadata.record(
+            &tenant,
+            req.metadata.iter().map(|m| {
+                let meta = argus_tsdb::metadata::MetricMeta {
+                    metric_type: m.metric_type.as_str().to_string(),
+                    help: m.help.clone(),
+                    unit: m.unit.clone(),
+                };
+                (m.metric_family_name.clone(), meta)
+            }),
+        );
+    }
     let received = req.stats.samples + req.stats.histograms;
     let outcome = ingest_series(&s, &tenant, req.series, outcome).await?;
     let written = outcome.report.accepted;
