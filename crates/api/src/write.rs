@@ -206,6 +206,22 @@ fn truncate(s: &str, n: usize) -> String {
     format!("{}…", &s[..cut])
 }
 
+/// 429 before the body is read when the tenant's rate budget is spent, so a
+/// flooding tenant costs little.
+fn refuse_if_exhausted(s: &AppState, tenant: &TenantId) -> Result<(), ApiError> {
+    let l = s.limits.for_tenant(tenant);
+    if s.rate
+        .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
+    {
+        s.ingest_metrics.rejected(tenant, "rate_limited_request", 1);
+        return Err(ApiError::Limited(format!(
+            "ingestion rate limit of {} samples/s exceeded for tenant {tenant:?}; nothing was stored",
+            l.ingestion_rate
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/write`.
 pub async fn remote_write(
     State(s): State<Arc<AppState>>,
@@ -214,6 +230,7 @@ pub async fn remote_write(
 ) -> Result<Response, ApiError> {
     s.db()?;
     let tenant = tenant_of(&s, &headers)?;
+    refuse_if_exhausted(&s, &tenant)?;
     rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))
         .map_err(decode_err)?;
     let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))
@@ -343,6 +360,7 @@ async fn otlp_metrics_inner(
 ) -> Result<Response, ApiError> {
     s.db()?;
     let tenant = tenant_of(s, headers)?;
+    refuse_if_exhausted(s, &tenant)?;
     if !json && !ct.starts_with("application/x-protobuf") {
         return Err(ApiError::UnsupportedMediaType(format!("unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json")));
     }

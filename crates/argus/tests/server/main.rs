@@ -5,6 +5,7 @@ mod harness;
 mod api;
 mod blocks;
 mod crash;
+mod faults;
 mod hostile;
 mod otlp;
 mod prometheus;
