@@ -10,4 +10,5 @@ mod hostile;
 mod otlp;
 mod prometheus;
 mod query;
+mod s3_faults;
 mod scrape;
