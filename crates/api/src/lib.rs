@@ -172,6 +172,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(promql::parse_query).post(promql::parse_query),
         )
         .route("/api/v1/status/buildinfo", get(promql::buildinfo))
+        .route("/api/v1/metadata", get(query::metadata))
+        .route(
+            "/api/v1/query_exemplars",
+            get(query::query_exemplars).post(query::query_exemplars),
+        )
+        .route("/api/v1/rules", get(query::rules))
+        .route("/api/v1/alerts", get(query::alerts))
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

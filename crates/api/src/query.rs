@@ -161,3 +161,48 @@ pub async fn export(
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/stream+json")], out).into_response())
 }
+
+/// `GET /api/v1/metadata?metric=&limit=&limit_per_metric=`.
+pub async fn metadata(
+    State(s): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, JsonError> {
+    let p = params(q, &headers, &Bytes::new())?;
+    let tenant = tenant_of(&s, &headers)?;
+    let num = |key: &str| -> Result<usize, ApiError> {
+        match p.get(key) {
+            None | Some("") => Ok(0),
+            Some(v) => v.parse::<i64>().map(|n| n.max(0) as usize).map_err(|_| {
+                ApiError::BadData(format!(
+                    "invalid parameter \"{key}\": {v:?} is not a number"
+                ))
+            }),
+        }
+    };
+    let (limit, per) = (num("limit")?, num("limit_per_metric")?);
+    let db = s.db()?;
+    let data = db.metadata.query(
+        &tenant,
+        p.get("metric").filter(|m| !m.is_empty()),
+        limit,
+        per,
+    );
+    Ok(success(
+        serde_json::to_value(data).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
+}
+
+/// Endpoints Grafana calls that Argus has no data for yet: exemplars,
+/// rules and alerts answer empty, in Prometheus's shape.
+pub async fn query_exemplars() -> Response {
+    success(json!([]))
+}
+
+pub async fn rules() -> Response {
+    success(json!({"groups": []}))
+}
+
+pub async fn alerts() -> Response {
+    success(json!({"alerts": []}))
+}

@@ -129,7 +129,10 @@ pub async fn ingest_series(
 ) -> Result<WriteOutcome, ApiError> {
     let db = s.db()?;
     let limits = s.limits.for_tenant(tenant).clone();
-    let total: usize = series.iter().map(|x| x.samples.len()).sum();
+    let total: usize = series
+        .iter()
+        .map(|x| x.samples.len() + x.histograms.len())
+        .sum();
     if !s
         .rate
         .try_take(tenant, total, limits.ingestion_rate, limits.ingestion_burst)
@@ -161,15 +164,15 @@ pub async fn ingest_series(
         });
         match long {
             Some(reason) => {
-                outcome.invalid_samples += ts.samples.len();
+                let n = ts.samples.len() + ts.histograms.len();
+                outcome.invalid_samples += n;
                 if outcome.invalid.len() < 5 {
                     outcome.invalid.push((
                         format!("series {}: {reason}", truncate(&ts.labels.to_string(), 200)),
-                        ts.samples.len(),
+                        n,
                     ));
                 }
-                s.ingest_metrics
-                    .rejected(tenant, "label_too_long", ts.samples.len());
+                s.ingest_metrics.rejected(tenant, "label_too_long", n);
             }
             None => valid.push(ts),
         }
@@ -206,6 +209,22 @@ fn truncate(s: &str, n: usize) -> String {
     format!("{}…", &s[..cut])
 }
 
+/// 429 before the body is read when the tenant's rate budget is spent, so a
+/// flooding tenant costs little.
+fn refuse_if_exhausted(s: &AppState, tenant: &TenantId) -> Result<(), ApiError> {
+    let l = s.limits.for_tenant(tenant);
+    if s.rate
+        .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
+    {
+        s.ingest_metrics.rejected(tenant, "rate_limited_request", 1);
+        return Err(ApiError::Limited(format!(
+            "ingestion rate limit of {} samples/s exceeded for tenant {tenant:?}; nothing was stored",
+            l.ingestion_rate
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/write`.
 pub async fn remote_write(
     State(s): State<Arc<AppState>>,
@@ -214,6 +233,7 @@ pub async fn remote_write(
 ) -> Result<Response, ApiError> {
     s.db()?;
     let tenant = tenant_of(&s, &headers)?;
+    refuse_if_exhausted(&s, &tenant)?;
     rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))
         .map_err(decode_err)?;
     let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))
@@ -239,6 +259,19 @@ pub async fn remote_write(
             &tenant,
             "invalid_series",
             req.stats.rejected_samples + req.stats.rejected_histograms,
+        );
+    }
+    if !req.metadata.is_empty() {
+        s.db()?.metadata.record(
+            &tenant,
+            req.metadata.iter().map(|m| {
+                let meta = argus_tsdb::metadata::MetricMeta {
+                    metric_type: m.metric_type.as_str().to_string(),
+                    help: m.help.clone(),
+                    unit: m.unit.clone(),
+                };
+                (m.metric_family_name.clone(), meta)
+            }),
         );
     }
     let received = req.stats.samples + req.stats.histograms;
@@ -333,6 +366,7 @@ async fn otlp_metrics_inner(
 ) -> Result<Response, ApiError> {
     s.db()?;
     let tenant = tenant_of(s, headers)?;
+    refuse_if_exhausted(s, &tenant)?;
     if !json && !ct.starts_with("application/x-protobuf") {
         return Err(ApiError::UnsupportedMediaType(format!("unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json")));
     }

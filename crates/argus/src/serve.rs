@@ -54,6 +54,26 @@ async fn shutdown_signal() {
     }
 }
 
+/// Opens storage, retrying while the object store is unreachable (the
+/// server stays up and answers 503 on `/-/ready` meanwhile). Local errors
+/// (a corrupt WAL that cannot be repaired, permissions) end start-up.
+async fn open_with_retry(
+    opts: DbOptions,
+    storage: argus_objstore::ObjectStorage,
+) -> Result<Db, argus_tsdb::DbError> {
+    let mut delay = std::time::Duration::from_secs(1);
+    loop {
+        match Db::open(opts.clone(), storage.clone()).await {
+            Err(argus_tsdb::DbError::Storage(e)) if !storage.is_local() => {
+                tracing::warn!(error = %e, retry_in_s = delay.as_secs(), "object storage unavailable at start-up, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+            r => return r,
+        }
+    }
+}
+
 pub fn run(cfg: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -116,7 +136,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     opts.wal = cfg.wal.clone();
     let started = std::time::Instant::now();
     let open = tokio::select! {
-        r = Db::open(opts, storage) => Some(r),
+        r = open_with_retry(opts, storage) => Some(r),
         _ = shutdown_signal() => None,
     };
     let Some(db) = open else {

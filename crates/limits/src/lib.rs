@@ -87,6 +87,20 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// True when the tenant's bucket is empty right now, so any request would
+    /// be refused: lets callers answer 429 before reading or decoding a body.
+    pub fn exhausted(&self, tenant: &TenantId, rate: f64, burst: f64) -> bool {
+        if rate <= 0.0 {
+            return false;
+        }
+        let burst = if burst > 0.0 { burst } else { rate * 2.0 };
+        let map = self.buckets.lock().expect("lock");
+        map.get(tenant)
+            .is_some_and(|b| (b.tokens + b.last.elapsed().as_secs_f64() * rate).min(burst) < 1.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +114,10 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(600));
         assert!(r.try_take(&t, 50, 100.0, 100.0));
         assert!(r.try_take(&TenantId::new("b").unwrap(), 1_000_000, 0.0, 0.0));
+        let c = TenantId::new("c").unwrap();
+        assert!(!r.exhausted(&c, 100.0, 100.0));
+        assert!(r.try_take(&c, 100, 100.0, 100.0));
+        assert!(r.exhausted(&c, 100.0, 100.0));
     }
 
     #[test]

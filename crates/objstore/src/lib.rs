@@ -105,7 +105,19 @@ impl ObjectStorage {
                 if c.bucket.is_empty() {
                     return Err(StorageError::Config("storage.s3.bucket is empty".into()));
                 }
+                // Short client-side retries; the block lifecycle retries
+                // uploads itself, so one outage never stalls a request long.
+                let retry = object_store::RetryConfig {
+                    backoff: object_store::BackoffConfig {
+                        init_backoff: std::time::Duration::from_millis(100),
+                        max_backoff: std::time::Duration::from_secs(5),
+                        base: 2.0,
+                    },
+                    max_retries: 4,
+                    retry_timeout: std::time::Duration::from_secs(20),
+                };
                 let mut b = AmazonS3Builder::from_env()
+                    .with_retry(retry)
                     .with_bucket_name(&c.bucket)
                     .with_region(&c.region);
                 if let Some(e) = &c.endpoint {

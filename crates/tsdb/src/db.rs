@@ -79,6 +79,8 @@ pub struct Db {
     pub(crate) storage: ObjectStorage,
     tenants: RwLock<HashMap<TenantId, Arc<TenantDb>>>,
     pub metrics: DbMetrics,
+    /// Metric metadata reported by senders, per tenant.
+    pub metadata: crate::metadata::MetadataStore,
 }
 
 impl Db {
@@ -90,6 +92,7 @@ impl Db {
             storage,
             tenants: RwLock::default(),
             metrics: DbMetrics::default(),
+            metadata: Default::default(),
         };
         let mut names: BTreeSet<String> = db
             .storage

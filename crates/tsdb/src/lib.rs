@@ -15,6 +15,7 @@ mod error;
 pub mod head;
 mod lifecycle;
 pub mod merge;
+pub mod metadata;
 mod metrics;
 pub mod postings;
 mod tenant;

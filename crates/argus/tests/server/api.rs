@@ -194,3 +194,46 @@ fn multitenancy_required_refuses_requests_without_org_id() {
         204
     );
 }
+
+#[test]
+fn metadata_and_grafana_endpoints() {
+    use argus_ingest::remote_write::v1;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Argus::start(dir.path(), "");
+    let req = v1::WriteRequest {
+        metadata: vec![v1::MetricMetadata {
+            r#type: v1::MetricType::Counter as i32,
+            metric_family_name: "http_requests_total".into(),
+            help: "Requests served.".into(),
+            unit: String::new(),
+        }],
+        ..Default::default()
+    };
+    let mut body = Vec::new();
+    argus_ingest::remote_write::encode_message(&req, &mut body);
+    assert_eq!(
+        a.post_write(Some("m"), body, "application/x-protobuf")
+            .status(),
+        204
+    );
+    assert_eq!(
+        a.get_json(Some("m"), "/api/v1/metadata"),
+        json!({"status": "success", "data": {"http_requests_total": [{"type": "counter", "help": "Requests served.", "unit": ""}]}})
+    );
+    assert_eq!(
+        a.get_json(Some("m"), "/api/v1/metadata?metric=nope"),
+        json!({"status": "success", "data": {}})
+    );
+    assert_eq!(
+        a.get_json(Some("other"), "/api/v1/metadata")["data"],
+        json!({})
+    );
+    assert_eq!(
+        a.get_json(None, "/api/v1/query_exemplars?query=up&start=1&end=2")["data"],
+        json!([])
+    );
+    assert_eq!(
+        a.get_json(None, "/api/v1/rules")["data"],
+        json!({"groups": []})
+    );
+}

@@ -1,10 +1,9 @@
 use crate::harness::*;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const H: i64 = 3_600_000;
 
-fn metric(a: &Argus, name: &str) -> f64 {
+pub(crate) fn metric(a: &Argus, name: &str) -> f64 {
     let m = client()
         .get(a.url("/metrics"))
         .send()
@@ -17,7 +16,7 @@ fn metric(a: &Argus, name: &str) -> f64 {
         .sum()
 }
 
-fn wait_for(a: &Argus, name: &str, at_least: f64) {
+pub(crate) fn wait_for(a: &Argus, name: &str, at_least: f64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while metric(a, name) < at_least {
         assert!(
@@ -30,7 +29,7 @@ fn wait_for(a: &Argus, name: &str, at_least: f64) {
 }
 
 /// 3 hours of one-minute samples for 10 series, ending now.
-fn load(a: &Argus, end: i64) -> usize {
+pub(crate) fn load(a: &Argus, end: i64) -> usize {
     let start = end - 3 * H;
     let mut n = 0;
     for chunk in 0..3 {
@@ -48,7 +47,7 @@ fn load(a: &Argus, end: i64) -> usize {
     n
 }
 
-fn total(a: &Argus) -> (usize, i64) {
+pub(crate) fn total(a: &Argus) -> (usize, i64) {
     let e = a.export(None, "blk");
     let n = e.values().map(|v| v.len()).sum();
     let oldest = e
@@ -120,45 +119,21 @@ fn blocks_cut_compact_restart_and_retention_on_local_disk() {
     lifecycle("");
 }
 
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn blocks_cut_compact_restart_and_retention_on_s3() {
-    if !have("moto_server") {
+    let Some(moto) = Moto::start("argus-test") else {
         return;
-    }
-    let port = free_port();
-    let _moto = Moto(
-        Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let c = client();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if c.put(format!("http://127.0.0.1:{port}/argus-test"))
-            .send()
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "moto_server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    lifecycle(&format!(
-        "storage:\n  s3:\n    bucket: argus-test\n    endpoint: http://127.0.0.1:{port}\n    region: us-east-1\n    access_key_id: test\n    secret_access_key: test\n"
-    ));
+    };
+    lifecycle(&s3_config(moto.port, "argus-test"));
     // the blocks really are in the bucket
-    let listing = c.get(format!("http://127.0.0.1:{port}/argus-test?list-type=2&prefix=tenants/anonymous/metrics/blocks/")).send().unwrap().text().unwrap();
+    let listing = client()
+        .get(format!(
+            "http://127.0.0.1:{}/argus-test?list-type=2&prefix=tenants/anonymous/metrics/blocks/",
+            moto.port
+        ))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(listing.contains("meta.json"), "{listing}");
 }

@@ -247,3 +247,51 @@ pub fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// moto's S3 server on a free loopback port with one bucket; stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// None (test skipped) when moto_server is not installed.
+    pub fn start(bucket: &str) -> Option<Moto> {
+        if !have("moto_server") {
+            return None;
+        }
+        let port = free_port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let m = Moto { child, port };
+        let c = client();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !c
+            .put(format!("http://127.0.0.1:{port}/{bucket}"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(m)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `storage:` section for a bucket behind `port`.
+pub fn s3_config(port: u16, bucket: &str) -> String {
+    format!(
+        "storage:\n  s3:\n    bucket: {bucket}\n    endpoint: http://127.0.0.1:{port}\n    region: us-east-1\n    access_key_id: test\n    secret_access_key: test\n"
+    )
+}
