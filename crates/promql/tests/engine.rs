@@ -436,3 +436,42 @@ fn native_histograms_flow_through_functions_and_json() {
         ]
     );
 }
+
+fn clean_failure(r: Result<argus_promql::QueryResult, PromqlError>) -> Result<(), String> {
+    match r {
+        Ok(_) | Err(PromqlError::BadData(_)) | Err(PromqlError::Execution(_)) => Ok(()),
+        Err(e) => Err(format!("unexpected error kind: {e:?}")),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+    /// Random text and mangled valid queries: no panic, and every failure is
+    /// `bad_data` or `execution` (the API's error types).
+    #[test]
+    fn malformed_queries_fail_cleanly(
+        junk in "\\PC{0,40}",
+        base in prop::sample::select(vec![
+            "sum by (job) (rate(http_requests_total[5m]))",
+            "histogram_quantile(0.9, rate(x_bucket[1m]))",
+            "topk(3, up) or on(job) absent(nope)",
+            "max_over_time(rate(a[1m])[5m:30s] offset 1m)",
+            "label_replace(up, \"a\", \"$1\", \"job\", \"(.*)\")",
+        ]),
+        cut in 0usize..60,
+        insert in prop::sample::select(vec!["(", ")", "[", "]", "{", "}", "\"", ",", "@", "offset", "by", "5m", "-", "~", "=~"]),
+        t in 0i64..700_000,
+    ) {
+        let e = Engine::default();
+        let s = store();
+        prop_assert_eq!(clean_failure(e.instant(&s, &junk, t)), Ok(()));
+        let mut b = base.to_string();
+        let at = cut.min(b.len());
+        if b.is_char_boundary(at) {
+            b.insert_str(at, insert);
+        }
+        prop_assert_eq!(clean_failure(e.instant(&s, &b, t)), Ok(()));
+        prop_assert_eq!(clean_failure(e.range(&s, &b, t, t + 120_000, 30_000)), Ok(()));
+        prop_assert_eq!(clean_failure(e.instant(&s, &base[..at.min(base.len())], t)), Ok(()));
+    }
+}

@@ -250,7 +250,11 @@ pub(crate) fn rewrite_duration_exprs(query: &str, step_ms: i64, range_ms: i64) -
         }
         let word_start =
             i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b':');
-        if word_start && query.len() >= i + 6 && query[i..i + 6].eq_ignore_ascii_case("offset") {
+        if word_start
+            && query
+                .get(i..i + 6)
+                .is_some_and(|w| w.eq_ignore_ascii_case("offset"))
+        {
             let after = i + 6;
             if after < b.len() && !(b[after].is_ascii_alphanumeric() || b[after] == b'_') {
                 // Tokenize from here and take one operand.
