@@ -10,6 +10,7 @@ mod histograms;
 mod hostile;
 mod otlp;
 mod prometheus;
+mod promqltest;
 mod query;
 mod s3_faults;
 mod scrape;
