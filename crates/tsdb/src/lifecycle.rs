@@ -2,7 +2,7 @@
 //! from heads, upload them, checkpoint the WAL, compact, apply retention.
 
 use crate::block::{
-    new_block_id, write_block, BlockMeta, BlockReader, Compaction, CHUNKS_FILE, INDEX_FILE,
+    new_block_id, write_block_with, BlockMeta, BlockReader, Compaction, CHUNKS_FILE, INDEX_FILE,
     META_FILE,
 };
 use crate::merge::merge_stored;
@@ -16,6 +16,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
+
+/// Reads one series (by index into the block's sorted label sets) for the block writer.
+type SeriesLoader = Box<dyn FnMut(usize) -> std::io::Result<StoredSeries> + Send>;
 
 impl Db {
     /// One pass of the lifecycle over every tenant. Errors of one tenant are
@@ -77,18 +80,27 @@ impl Db {
             t.head.set_min_valid_time(end);
         }
         let t2 = t.clone();
-        let series = tokio::task::spawn_blocking(move || t2.head.snapshot_range(start, end - 1))
+        let series = tokio::task::spawn_blocking(move || t2.head.series_in_range(start, end - 1))
             .await
             .map_err(|e| DbError::Internal(e.to_string()))?;
         if !series.is_empty() {
             let id = new_block_id();
+            let labels = series.iter().map(|s| s.labels.clone()).collect();
+            let load = Box::new(move |i: usize| {
+                Ok(crate::head::Head::series_samples(
+                    &series[i],
+                    start,
+                    end - 1,
+                ))
+            });
             let meta = self
                 .write_and_upload(
                     t,
                     &id,
                     start,
                     end,
-                    series,
+                    labels,
+                    load,
                     Compaction {
                         level: 1,
                         sources: vec![id.clone()],
@@ -114,7 +126,7 @@ impl Db {
             let _g = t2.head.append_lock.lock().expect("lock");
             let upto = t2.wal.cut_segment()?;
             let records = t2.head.checkpoint_records();
-            t2.wal.checkpoint(upto, records.into_iter())?;
+            t2.wal.checkpoint(upto, records)?;
             tracing::debug!(tenant = %t2.tenant, chunks, series, upto, "head truncated, wal checkpointed");
             Ok(())
         })
@@ -126,13 +138,15 @@ impl Db {
     /// Writes a block to a local staging directory and uploads it, retrying
     /// with backoff; `meta.json` goes last so a partial upload is never
     /// mistaken for a block. The staging copy is removed only afterwards.
+    #[allow(clippy::too_many_arguments)]
     async fn write_and_upload(
         &self,
         t: &TenantDb,
         id: &str,
         mint: i64,
         maxt: i64,
-        series: Vec<StoredSeries>,
+        labels: Vec<Labels>,
+        load: SeriesLoader,
         compaction: Compaction,
     ) -> Result<BlockMeta, DbError> {
         let staging = self
@@ -144,7 +158,7 @@ impl Db {
         let dir = staging.clone();
         let id2 = id.to_string();
         let meta = tokio::task::spawn_blocking(move || {
-            write_block(&dir, &id2, mint, maxt, &series, compaction)
+            write_block_with(&dir, &id2, mint, maxt, &labels, load, compaction)
         })
         .await
         .map_err(|e| DbError::Internal(e.to_string()))?
@@ -211,19 +225,25 @@ impl Db {
                 return Ok(());
             };
             let started = Instant::now();
+            // Every label set of the sources, sorted; each merged series is
+            // read from the sources only when the writer gets to it.
+            let labels: Vec<Labels> = sources
+                .iter()
+                .flat_map(|b| b.all_labels().cloned())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             let srcs = sources.clone();
-            let merged =
-                tokio::task::spawn_blocking(move || -> Result<Vec<StoredSeries>, DbError> {
-                    let mut acc: BTreeMap<Labels, Vec<StoredSeries>> = BTreeMap::new();
-                    for b in &srcs {
-                        for s in b.all_series()? {
-                            acc.entry(s.labels.clone()).or_default().push(s);
-                        }
+            let wanted = labels.clone();
+            let load = Box::new(move |i: usize| -> std::io::Result<StoredSeries> {
+                let mut runs = Vec::new();
+                for b in &srcs {
+                    if let Some(s) = b.read_labels(&wanted[i]).map_err(std::io::Error::other)? {
+                        runs.push(s);
                     }
-                    Ok(acc.into_values().map(merge_stored).collect())
-                })
-                .await
-                .map_err(|e| DbError::Internal(e.to_string()))??;
+                }
+                Ok(merge_stored(runs))
+            });
             let id = new_block_id();
             let level = sources
                 .iter()
@@ -246,7 +266,7 @@ impl Db {
                 .unwrap_or(start);
             let maxt = sources.iter().map(|b| b.meta.max_time).max().unwrap_or(end);
             let meta = self
-                .write_and_upload(t, &id, mint, maxt, merged, compaction)
+                .write_and_upload(t, &id, mint, maxt, labels, load, compaction)
                 .await?;
             let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
             {

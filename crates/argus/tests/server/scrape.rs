@@ -7,7 +7,7 @@ fn argus_scrapes_targets_like_prometheus() {
     let dead = free_port();
     let a = Argus::start_with(dir.path(), |port| {
         format!(
-            "scrape_configs:\n  - job_name: self\n    scrape_interval: 200ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n        labels: {{env: test}}\n  - job_name: dead\n    scrape_interval: 200ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: ['127.0.0.1:{dead}']\n"
+            "scrape_configs:\n  - job_name: self\n    scrape_interval: 500ms\n    scrape_timeout: 400ms\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n        labels: {{env: test}}\n  - job_name: dead\n    scrape_interval: 200ms\n    scrape_timeout: 100ms\n    static_configs:\n      - targets: ['127.0.0.1:{dead}']\n"
         )
     });
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -8,7 +8,7 @@ mod writer;
 
 pub use meta::{new_block_id, BlockMeta, BlockStats, Compaction, META_VERSION};
 pub use reader::BlockReader;
-pub use writer::write_block;
+pub use writer::{write_block, write_block_with};
 
 pub const INDEX_MAGIC: u32 = 0x4152_4749; // "ARGI"
 pub const CHUNKS_MAGIC: u32 = 0x4152_4743; // "ARGC"

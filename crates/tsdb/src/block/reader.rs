@@ -280,6 +280,30 @@ impl BlockReader {
             .collect()
     }
 
+    /// Label sets of every series, sorted (as written).
+    pub fn all_labels(&self) -> impl Iterator<Item = &Labels> {
+        self.series.iter().map(|(l, _)| l)
+    }
+
+    /// All samples of the series with exactly these labels, if the block has it.
+    pub fn read_labels(&self, labels: &Labels) -> Result<Option<StoredSeries>, BlockError> {
+        let Ok(i) = self.series.binary_search_by(|(l, _)| l.cmp(labels)) else {
+            return Ok(None);
+        };
+        let mut s = StoredSeries {
+            labels: labels.clone(),
+            ..Default::default()
+        };
+        self.read_series(
+            &self.series[i].1,
+            i64::MIN,
+            i64::MAX,
+            &mut s.floats,
+            Some(&mut s.histograms),
+        )?;
+        Ok(Some(s))
+    }
+
     /// Every series with all its samples (for compaction).
     pub fn all_series(&self) -> Result<Vec<StoredSeries>, BlockError> {
         let mut out = Vec::with_capacity(self.series.len());

@@ -1,7 +1,7 @@
 use super::*;
 use crate::chunk::{Encoding, HistogramAppender, XorAppender};
 use crate::varint::{put_uvarint, put_varint};
-use argus_model::StoredSeries;
+use argus_model::{Labels, StoredSeries};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
@@ -29,11 +29,41 @@ pub fn write_block(
     series: &[StoredSeries],
     compaction: Compaction,
 ) -> std::io::Result<BlockMeta> {
+    let labels: Vec<Labels> = series.iter().map(|s| s.labels.clone()).collect();
+    write_block_with(
+        dir,
+        id,
+        mint,
+        maxt,
+        &labels,
+        |i| Ok(series[i].clone()),
+        compaction,
+    )
+}
+
+/// Writes a block of the series named by `labels` (sorted), asking `load`
+/// for one series' samples at a time and streaming its chunks to disk, so
+/// cutting or compacting a block holds one series in memory, not the block.
+/// Series that `load` returns empty are left out.
+pub fn write_block_with(
+    dir: &Path,
+    id: &str,
+    mint: i64,
+    maxt: i64,
+    labels: &[Labels],
+    mut load: impl FnMut(usize) -> std::io::Result<StoredSeries>,
+    compaction: Compaction,
+) -> std::io::Result<BlockMeta> {
+    debug_assert!(labels.windows(2).all(|w| w[0] < w[1]), "series not sorted");
     std::fs::create_dir_all(dir)?;
-    let mut chunks = header(CHUNKS_MAGIC);
+    let mut chunks =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(CHUNKS_FILE))?);
+    let head = header(CHUNKS_MAGIC);
+    chunks.write_all(&head)?;
+    let mut chunks_len = head.len() as u64;
     let mut symbols = BTreeSet::new();
-    for s in series {
-        for x in s.labels.iter() {
+    for l in labels {
+        for x in l.iter() {
             symbols.insert(x.name.as_str());
             symbols.insert(x.value.as_str());
         }
@@ -48,18 +78,19 @@ pub fn write_block(
         index.extend_from_slice(s.as_bytes());
     }
     let mut stats = BlockStats::default();
-    let nonempty: Vec<&StoredSeries> = series
-        .iter()
-        .filter(|s| !s.floats.is_empty() || !s.histograms.is_empty())
-        .collect();
-    put_uvarint(&mut index, nonempty.len() as u64);
-    for s in nonempty {
+    let mut series_section = Vec::new();
+    let mut frame = Vec::new();
+    for i in 0..labels.len() {
+        let s = load(i)?;
+        if s.floats.is_empty() && s.histograms.is_empty() {
+            continue;
+        }
         stats.num_series += 1;
         stats.num_samples += (s.floats.len() + s.histograms.len()) as u64;
-        put_uvarint(&mut index, s.labels.len() as u64);
+        put_uvarint(&mut series_section, s.labels.len() as u64);
         for l in s.labels.iter() {
-            put_uvarint(&mut index, sym_ref(&l.name));
-            put_uvarint(&mut index, sym_ref(&l.value));
+            put_uvarint(&mut series_section, sym_ref(&l.name));
+            put_uvarint(&mut series_section, sym_ref(&l.value));
         }
         // (mint, maxt, encoding, data) of every chunk, sorted by mint.
         let mut encoded: Vec<(i64, i64, Encoding, Vec<u8>)> = Vec::new();
@@ -79,26 +110,33 @@ pub fn write_block(
             encoded.push((lo, hi, Encoding::Histogram, app.into_bytes()));
         }
         encoded.sort_by_key(|c| (c.0, c.1));
-        put_uvarint(&mut index, encoded.len() as u64);
+        put_uvarint(&mut series_section, encoded.len() as u64);
         for (cmin, cmax, enc, data) in encoded {
             stats.num_chunks += 1;
-            let offset = chunks.len() as u64;
-            put_uvarint(&mut chunks, data.len() as u64 + 1);
-            let start = chunks.len();
-            chunks.push(enc as u8);
-            chunks.extend_from_slice(&data);
-            let crc = crc32fast::hash(&chunks[start..]);
-            chunks.extend_from_slice(&crc.to_be_bytes());
-            put_varint(&mut index, cmin);
-            put_uvarint(&mut index, (cmax - cmin) as u64);
-            put_uvarint(&mut index, offset);
+            let offset = chunks_len;
+            frame.clear();
+            put_uvarint(&mut frame, data.len() as u64 + 1);
+            let body = frame.len();
+            frame.push(enc as u8);
+            frame.extend_from_slice(&data);
+            let crc = crc32fast::hash(&frame[body..]);
+            frame.extend_from_slice(&crc.to_be_bytes());
+            chunks.write_all(&frame)?;
+            chunks_len += frame.len() as u64;
+            put_varint(&mut series_section, cmin);
+            put_uvarint(&mut series_section, (cmax - cmin) as u64);
+            put_uvarint(&mut series_section, offset);
         }
     }
+    put_uvarint(&mut index, stats.num_series);
+    index.extend_from_slice(&series_section);
+    drop(series_section);
+    let chunks = chunks.into_inner().map_err(|e| e.into_error())?;
+    chunks.sync_all()?;
     let crc = crc32fast::hash(&index[8..]);
     index.extend_from_slice(&crc.to_be_bytes());
-    write_file(&dir.join(CHUNKS_FILE), &chunks)?;
     write_file(&dir.join(INDEX_FILE), &index)?;
-    stats.num_bytes = (chunks.len() + index.len()) as u64;
+    stats.num_bytes = chunks_len + index.len() as u64;
     let meta = BlockMeta {
         version: META_VERSION,
         id: id.to_string(),

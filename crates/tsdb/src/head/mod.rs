@@ -506,34 +506,53 @@ impl Head {
             .collect()
     }
 
-    /// Every series with all its samples, for writing a block of [mint, maxt].
-    pub fn snapshot_range(&self, mint: i64, maxt: i64) -> Vec<StoredSeries> {
+    /// Series with data in [mint, maxt], sorted by labels; their samples
+    /// are read later, one series at a time ([`Head::series_samples`]).
+    pub fn series_in_range(&self, mint: i64, maxt: i64) -> Vec<Arc<MemSeries>> {
         let map = self.series.read().expect("lock");
-        let mut out: Vec<StoredSeries> = map
+        let mut out: Vec<Arc<MemSeries>> = map
             .by_id
             .values()
-            .filter_map(|s| series_data(s, mint, maxt))
+            .filter(|s| s.data.lock().expect("lock").has_data(mint, maxt))
+            .cloned()
             .collect();
+        drop(map);
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 
+    /// One series' samples in [mint, maxt] (empty when it has none).
+    pub fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> StoredSeries {
+        series_data(s, mint, maxt).unwrap_or_else(|| StoredSeries {
+            labels: s.labels.clone(),
+            ..Default::default()
+        })
+    }
+
     /// WAL records describing the whole head (for a checkpoint).
-    pub fn checkpoint_records(&self) -> Vec<Vec<u8>> {
-        let map = self.series.read().expect("lock");
-        let mut series: Vec<&Arc<MemSeries>> = map.by_id.values().collect();
+    pub fn checkpoint_records(&self) -> impl Iterator<Item = Vec<u8>> {
+        let mut series: Vec<Arc<MemSeries>> = self
+            .series
+            .read()
+            .expect("lock")
+            .by_id
+            .values()
+            .cloned()
+            .collect();
         series.sort_by_key(|s| s.id);
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        walrec::encode_min_valid_time(self.min_valid_time(), &mut buf);
-        out.push(std::mem::take(&mut buf));
-        for group in series.chunks(1000) {
+        let mut first = Vec::new();
+        walrec::encode_min_valid_time(self.min_valid_time(), &mut first);
+        // Encoded lazily, 1,000 series at a time, as the WAL writes them.
+        let groups: Vec<Vec<Arc<MemSeries>>> = series.chunks(1000).map(<[_]>::to_vec).collect();
+        std::iter::once(first).chain(groups.into_iter().flat_map(|group| {
+            let mut out = Vec::new();
+            let mut buf = Vec::new();
             let s: Vec<(u64, &Labels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
             walrec::encode_series(&s, &mut buf);
             out.push(std::mem::take(&mut buf));
             let mut samples = Vec::new();
             let mut hists = Vec::new();
-            for s in group {
+            for s in &group {
                 let mut v = Vec::new();
                 let mut h = Vec::new();
                 let d = s.data.lock().expect("lock");
@@ -550,10 +569,10 @@ impl Head {
                 let refs: Vec<(u64, &HistogramSample)> =
                     hists.iter().map(|(i, h)| (*i, h)).collect();
                 walrec::encode_histogram_samples(&refs, &mut buf);
-                out.push(std::mem::take(&mut buf));
+                out.push(buf);
             }
-        }
-        out
+            out
+        }))
     }
 
     /// Drops data before `t` and series left empty; returns (chunks, series) removed.
