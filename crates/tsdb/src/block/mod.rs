@@ -4,7 +4,7 @@
 
 mod meta;
 pub(crate) mod reader;
-mod writer;
+pub(crate) mod writer;
 
 pub use meta::{new_block_id, BlockMeta, BlockStats, Compaction, META_VERSION};
 pub use reader::BlockReader;
@@ -12,10 +12,16 @@ pub use writer::{write_block, write_block_with};
 
 pub const INDEX_MAGIC: u32 = 0x4152_4749; // "ARGI"
 pub const CHUNKS_MAGIC: u32 = 0x4152_4743; // "ARGC"
-/// Version written; readers accept 1 (float chunks only) and 2.
-pub const FORMAT_VERSION: u8 = 2;
-/// Samples per chunk in a block (head chunks hold 120).
+/// Version written; readers accept 1 (XOR float chunks only), 2 (XOR and
+/// histogram chunks) and 3 (compact float chunks and histogram chunks).
+pub const FORMAT_VERSION: u8 = 3;
+/// Samples per histogram chunk in a block (head chunks hold 120).
 pub const BLOCK_CHUNK_SAMPLES: usize = 240;
+/// Samples per compact float chunk in a block at most…
+pub const BLOCK_FLOAT_CHUNK_SAMPLES: usize = 4096;
+/// …and the time a compact float chunk spans at most (ms): a query decodes
+/// whole chunks, so chunks stay small next to a query range.
+pub const BLOCK_FLOAT_CHUNK_SPAN_MS: i64 = 2 * 3600 * 1000;
 
 pub const META_FILE: &str = "meta.json";
 pub const INDEX_FILE: &str = "index";

@@ -1,5 +1,5 @@
 use super::*;
-use crate::chunk::{Encoding, HistogramIter, XorIter};
+use crate::chunk::{decode_compact, Encoding, HistogramIter, XorIter};
 use crate::postings::{self, PostingsSource};
 use crate::varint::{get_uvarint, get_varint};
 use argus_model::{HistogramSample, Label, Labels, Matcher, Sample, StoredSeries};
@@ -199,6 +199,10 @@ impl BlockReader {
                         return Err(corrupt());
                     }
                 }
+                Encoding::Compact => {
+                    let samples = decode_compact(&data).ok_or_else(corrupt)?;
+                    floats.extend(samples.into_iter().filter(|s| s.t >= mint && s.t <= maxt));
+                }
                 Encoding::Histogram => {
                     let Some(out) = histograms.as_deref_mut() else {
                         continue;
@@ -388,6 +392,34 @@ mod tests {
         std::fs::write(&idx, &data).unwrap();
         let r = BlockReader::open(meta, &idx, &dir.path().join(CHUNKS_FILE)).unwrap();
         assert_eq!(r.all_series().unwrap(), series);
+    }
+
+    #[test]
+    fn reads_version_2_blocks_with_xor_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let series: Vec<StoredSeries> = (0..3)
+            .map(|i| StoredSeries {
+                labels: Labels::from_pairs([("__name__", "m"), ("i", &*i.to_string())]),
+                floats: (0..1000)
+                    .map(|j| Sample::new(j * 1000, (i * j) as f64 * 0.1))
+                    .collect(),
+                histograms: hists(i as usize, 0, 300),
+            })
+            .collect();
+        let meta = super::super::writer::write_block_v2(dir.path(), 0, 1_000_000, &series).unwrap();
+        let chunks = std::fs::read(dir.path().join(CHUNKS_FILE)).unwrap();
+        assert_eq!(chunks[4], 2);
+        let r = BlockReader::open(
+            meta,
+            &dir.path().join(INDEX_FILE),
+            &dir.path().join(CHUNKS_FILE),
+        )
+        .unwrap();
+        assert_eq!(r.all_series().unwrap(), series);
+        let m = [Matcher::new(MatchOp::Equal, "__name__", "m").unwrap()];
+        let got = r.select(&m, 10_000, 20_000).unwrap();
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|(_, s)| s.len() == 11 && s[0].t == 10_000));
     }
 
     #[test]

@@ -1,14 +1,14 @@
 use super::*;
-use crate::chunk::{Encoding, HistogramAppender, XorAppender};
+use crate::chunk::{encode_compact, Encoding, HistogramAppender, XorAppender};
 use crate::varint::{put_uvarint, put_varint};
-use argus_model::{Labels, StoredSeries};
+use argus_model::{Labels, Sample, StoredSeries};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-fn header(magic: u32) -> Vec<u8> {
+fn header(magic: u32, version: u8) -> Vec<u8> {
     let mut b = magic.to_be_bytes().to_vec();
-    b.extend_from_slice(&[FORMAT_VERSION, 0, 0, 0]);
+    b.extend_from_slice(&[version, 0, 0, 0]);
     b
 }
 
@@ -16,6 +16,23 @@ fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::File::create(path)?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+/// Splits a series' float samples into compact chunks of at most
+/// [`BLOCK_FLOAT_CHUNK_SAMPLES`] samples spanning less than
+/// [`BLOCK_FLOAT_CHUNK_SPAN_MS`] each.
+pub(crate) fn float_chunks(mut floats: &[Sample]) -> impl Iterator<Item = &[Sample]> {
+    std::iter::from_fn(move || {
+        let first = floats.first()?;
+        let end = floats
+            .iter()
+            .take(BLOCK_FLOAT_CHUNK_SAMPLES)
+            .position(|s| s.t.saturating_sub(first.t) >= BLOCK_FLOAT_CHUNK_SPAN_MS)
+            .unwrap_or(floats.len().min(BLOCK_FLOAT_CHUNK_SAMPLES));
+        let (g, rest) = floats.split_at(end);
+        floats = rest;
+        Some(g)
+    })
 }
 
 /// Writes `series` (sorted by labels, float and histogram samples each
@@ -51,14 +68,60 @@ pub fn write_block_with(
     mint: i64,
     maxt: i64,
     labels: &[Labels],
+    load: impl FnMut(usize) -> std::io::Result<StoredSeries>,
+    compaction: Compaction,
+) -> std::io::Result<BlockMeta> {
+    write_block_version(
+        dir,
+        id,
+        mint,
+        maxt,
+        labels,
+        load,
+        compaction,
+        FORMAT_VERSION,
+    )
+}
+
+/// A version 2 block (XOR float chunks of 240 samples), to test that
+/// readers still read blocks written before version 3.
+#[cfg(test)]
+pub(crate) fn write_block_v2(
+    dir: &Path,
+    mint: i64,
+    maxt: i64,
+    series: &[StoredSeries],
+) -> std::io::Result<BlockMeta> {
+    let labels: Vec<Labels> = series.iter().map(|s| s.labels.clone()).collect();
+    let load = |i: usize| Ok(series[i].clone());
+    write_block_version(
+        dir,
+        "V2",
+        mint,
+        maxt,
+        &labels,
+        load,
+        Compaction::default(),
+        2,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_block_version(
+    dir: &Path,
+    id: &str,
+    mint: i64,
+    maxt: i64,
+    labels: &[Labels],
     mut load: impl FnMut(usize) -> std::io::Result<StoredSeries>,
     compaction: Compaction,
+    version: u8,
 ) -> std::io::Result<BlockMeta> {
     debug_assert!(labels.windows(2).all(|w| w[0] < w[1]), "series not sorted");
     std::fs::create_dir_all(dir)?;
     let mut chunks =
         std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(CHUNKS_FILE))?);
-    let head = header(CHUNKS_MAGIC);
+    let head = header(CHUNKS_MAGIC, version);
     chunks.write_all(&head)?;
     let mut chunks_len = head.len() as u64;
     let mut symbols = BTreeSet::new();
@@ -71,7 +134,7 @@ pub fn write_block_with(
     let symbols: Vec<&str> = symbols.into_iter().collect();
     let sym_ref = |s: &str| symbols.binary_search(&s).expect("symbol collected") as u64;
 
-    let mut index = header(INDEX_MAGIC);
+    let mut index = header(INDEX_MAGIC, version);
     put_uvarint(&mut index, symbols.len() as u64);
     for s in &symbols {
         put_uvarint(&mut index, s.len() as u64);
@@ -94,12 +157,20 @@ pub fn write_block_with(
         }
         // (mint, maxt, encoding, data) of every chunk, sorted by mint.
         let mut encoded: Vec<(i64, i64, Encoding, Vec<u8>)> = Vec::new();
-        for g in s.floats.chunks(BLOCK_CHUNK_SAMPLES) {
-            let mut app = XorAppender::new();
-            for x in g {
-                app.append(x.t, x.v);
+        if version >= 3 {
+            for g in float_chunks(&s.floats) {
+                let (lo, hi) = (g[0].t, g[g.len() - 1].t);
+                encoded.push((lo, hi, Encoding::Compact, encode_compact(g)));
             }
-            encoded.push((g[0].t, g[g.len() - 1].t, Encoding::Xor, app.into_bytes()));
+        } else {
+            for g in s.floats.chunks(BLOCK_CHUNK_SAMPLES) {
+                let mut app = XorAppender::new();
+                for x in g {
+                    app.append(x.t, x.v);
+                }
+                let (lo, hi) = (g[0].t, g[g.len() - 1].t);
+                encoded.push((lo, hi, Encoding::Xor, app.into_bytes()));
+            }
         }
         for g in s.histograms.chunks(BLOCK_CHUNK_SAMPLES) {
             let mut app = HistogramAppender::new();

@@ -3,13 +3,19 @@
 //! [`Encoding::Xor`]: Gorilla-style delta-of-delta timestamps and XOR'd
 //! floats (Pelkonen et al., VLDB 2015), the same scheme Prometheus's TSDB
 //! uses; [`Encoding::Histogram`]: native histograms, the same timestamps and
-//! every histogram field XOR'd against the previous sample. The formats are
+//! every histogram field XOR'd against the previous sample;
+//! [`Encoding::Compact`]: block float chunks, decimal integers and
+//! regular-interval timestamps as varint columns compressed with zstd. The formats are
 //! described in `docs/format/chunks.md`.
 
 mod bits;
+mod compact;
+#[cfg(test)]
+mod compact_tests;
 mod histogram;
 mod xor;
 
+pub use compact::{decode_compact, encode_compact, MAX_COMPACT_SAMPLES};
 pub use histogram::{histogram_bit_eq, HistogramAppender, HistogramIter};
 pub use xor::{XorAppender, XorIter};
 
@@ -19,6 +25,8 @@ pub use xor::{XorAppender, XorIter};
 pub enum Encoding {
     Xor = 1,
     Histogram = 2,
+    /// Block float chunks (never in the head).
+    Compact = 3,
 }
 
 impl Encoding {
@@ -26,6 +34,7 @@ impl Encoding {
         match b {
             1 => Some(Encoding::Xor),
             2 => Some(Encoding::Histogram),
+            3 => Some(Encoding::Compact),
             _ => None,
         }
     }
