@@ -1,11 +1,12 @@
 use super::*;
-use crate::chunk::{decode_compact, Encoding, HistogramIter, XorIter};
+use crate::chunk::{decode_compact_times, decode_compact_with, Encoding, HistogramIter, XorIter};
 use crate::postings::{self, PostingsSource};
 use crate::varint::{get_uvarint, get_varint};
 use argus_model::{HistogramSample, Label, Labels, Matcher, Sample, StoredSeries};
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
@@ -33,7 +34,12 @@ pub struct BlockReader {
     postings: HashMap<String, HashMap<String, Vec<u64>>>,
     chunks: std::fs::File,
     chunks_len: u64,
+    /// Shared timestamp columns by chunk offset ([`Self::shared_times`]).
+    times_cache: Mutex<HashMap<u64, Arc<[i64]>>>,
 }
+
+/// Timestamp columns cached per open block (a 2 h column is ~4 KiB).
+const TIMES_CACHE_ENTRIES: usize = 1024;
 
 impl BlockReader {
     pub fn open(
@@ -135,6 +141,7 @@ impl BlockReader {
             postings,
             chunks,
             chunks_len,
+            times_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -175,6 +182,31 @@ impl BlockReader {
         Ok((enc, buf))
     }
 
+    /// The timestamps stored in the compact chunk at `offset`, which other
+    /// chunks refer to; cached, as the series of one target share them.
+    fn shared_times(&self, offset: u64) -> Option<Arc<[i64]>> {
+        let mut cache = self.times_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cache.get(&offset) {
+            return Some(t.clone());
+        }
+        let (enc, data) = self
+            .read_chunk(&ChunkMeta {
+                mint: 0,
+                maxt: 0,
+                offset,
+            })
+            .ok()?;
+        if enc != Encoding::Compact {
+            return None;
+        }
+        let t = decode_compact_times(&data)?;
+        if cache.len() >= TIMES_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(offset, t.clone());
+        Some(t)
+    }
+
     /// Reads the chunks of series `id` overlapping [mint, maxt]: float
     /// samples always, histogram samples when `histograms` is given.
     fn read_series(
@@ -200,7 +232,8 @@ impl BlockReader {
                     }
                 }
                 Encoding::Compact => {
-                    let samples = decode_compact(&data).ok_or_else(corrupt)?;
+                    let samples =
+                        decode_compact_with(&data, |r| self.shared_times(r)).ok_or_else(corrupt)?;
                     floats.extend(samples.into_iter().filter(|s| s.t >= mint && s.t <= maxt));
                 }
                 Encoding::Histogram => {

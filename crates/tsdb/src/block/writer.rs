@@ -1,8 +1,9 @@
 use super::*;
-use crate::chunk::{encode_compact, Encoding, HistogramAppender, XorAppender};
+use crate::chunk::{encode_compact, encode_compact_ref, Encoding, HistogramAppender, XorAppender};
 use crate::varint::{put_uvarint, put_varint};
 use argus_model::{Labels, Sample, StoredSeries};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::Path;
 
@@ -16,6 +17,26 @@ fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::File::create(path)?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+/// Timestamp columns remembered per block for sharing (~50 bytes each).
+const MAX_SHARED_TIMES: usize = 1 << 20;
+
+/// Identifies a timestamp column: its length, ends and two independent
+/// 64-bit hashes (a false match would need a 128-bit collision among
+/// columns of equal length and ends).
+type TimesKey = (usize, i64, i64, u64, u64);
+
+fn times_key(g: &[Sample]) -> TimesKey {
+    let hash = |seed: u64| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        for s in g {
+            s.t.hash(&mut h);
+        }
+        h.finish()
+    };
+    (g.len(), g[0].t, g[g.len() - 1].t, hash(1), hash(2))
 }
 
 /// Splits a series' float samples into compact chunks of at most
@@ -143,6 +164,8 @@ fn write_block_version(
     let mut stats = BlockStats::default();
     let mut series_section = Vec::new();
     let mut frame = Vec::new();
+    // Timestamp columns already stored, by key, with the chunk storing them.
+    let mut shared_times: HashMap<TimesKey, u64> = HashMap::new();
     for i in 0..labels.len() {
         let s = load(i)?;
         if s.floats.is_empty() && s.histograms.is_empty() {
@@ -157,10 +180,20 @@ fn write_block_version(
         }
         // (mint, maxt, encoding, data) of every chunk, sorted by mint.
         let mut encoded: Vec<(i64, i64, Encoding, Vec<u8>)> = Vec::new();
+        // Chunks storing timestamps that later chunks may refer to.
+        let mut new_times = Vec::new();
         if version >= 3 {
             for g in float_chunks(&s.floats) {
                 let (lo, hi) = (g[0].t, g[g.len() - 1].t);
-                encoded.push((lo, hi, Encoding::Compact, encode_compact(g)));
+                let key = times_key(g);
+                let data = match shared_times.get(&key) {
+                    Some(&r) => encode_compact_ref(g, r),
+                    None => {
+                        new_times.push((lo, key));
+                        encode_compact(g)
+                    }
+                };
+                encoded.push((lo, hi, Encoding::Compact, data));
             }
         } else {
             for g in s.floats.chunks(BLOCK_CHUNK_SAMPLES) {
@@ -194,6 +227,11 @@ fn write_block_version(
             frame.extend_from_slice(&crc.to_be_bytes());
             chunks.write_all(&frame)?;
             chunks_len += frame.len() as u64;
+            if enc == Encoding::Compact && shared_times.len() < MAX_SHARED_TIMES {
+                if let Some(&(_, key)) = new_times.iter().find(|(lo, _)| *lo == cmin) {
+                    shared_times.insert(key, offset);
+                }
+            }
             put_varint(&mut series_section, cmin);
             put_uvarint(&mut series_section, (cmax - cmin) as u64);
             put_uvarint(&mut series_section, offset);

@@ -8,6 +8,7 @@
 use crate::varint::{get_uvarint, get_varint, put_uvarint, put_varint};
 use argus_model::Sample;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// zstd level for block chunks (written once, at cut or compaction time).
 const ZSTD_LEVEL: i32 = 9;
@@ -29,6 +30,7 @@ thread_local! {
 const FLAG_ZSTD: u8 = 1;
 const TIME_DOD: u8 = 0;
 const TIME_GRID: u8 = 1;
+const TIME_REF: u8 = 2;
 const VALUES_XOR: u8 = 0;
 const VALUES_DECIMAL: u8 = 1;
 
@@ -44,12 +46,32 @@ fn varint_len(v: i64) -> usize {
 /// Encodes `samples` (timestamps strictly increasing, at most
 /// [`MAX_COMPACT_SAMPLES`]) as a compact chunk.
 pub fn encode_compact(samples: &[Sample]) -> Vec<u8> {
+    encode(samples, None)
+}
+
+/// Encodes `samples` as a compact chunk whose timestamps are those of the
+/// compact chunk at `chunk_ref` in the same chunks file (stored inline
+/// there, the same number of samples): series scraped from one target share
+/// their timestamps.
+pub fn encode_compact_ref(samples: &[Sample], chunk_ref: u64) -> Vec<u8> {
+    encode(samples, Some(chunk_ref))
+}
+
+fn encode(samples: &[Sample], chunk_ref: Option<u64>) -> Vec<u8> {
     debug_assert!(samples.len() <= MAX_COMPACT_SAMPLES);
     let mut payload = Vec::with_capacity(samples.len() * 3 + 16);
     put_uvarint(&mut payload, samples.len() as u64);
     if !samples.is_empty() {
-        let ts: Vec<i64> = samples.iter().map(|s| s.t).collect();
-        encode_times(&mut payload, &ts);
+        match chunk_ref {
+            Some(r) => {
+                payload.push(TIME_REF);
+                put_uvarint(&mut payload, r);
+            }
+            None => {
+                let ts: Vec<i64> = samples.iter().map(|s| s.t).collect();
+                encode_times(&mut payload, &ts);
+            }
+        }
         encode_values(&mut payload, samples);
     }
     let mut out = Vec::with_capacity(payload.len() / 2 + 16);
@@ -71,8 +93,9 @@ pub fn encode_compact(samples: &[Sample]) -> Vec<u8> {
 }
 
 fn encode_times(out: &mut Vec<u8>, ts: &[i64]) {
-    put_varint(out, ts[0]);
     if ts.len() == 1 {
+        out.push(TIME_DOD);
+        put_varint(out, ts[0]);
         return;
     }
     let n = ts.len();
@@ -103,9 +126,11 @@ fn encode_times(out: &mut Vec<u8>, ts: &[i64]) {
     }
     if grid_ok && grid.len() <= dod.len() {
         out.push(TIME_GRID);
+        put_varint(out, ts[0]);
         out.extend_from_slice(&grid);
     } else {
         out.push(TIME_DOD);
+        put_varint(out, ts[0]);
         out.extend_from_slice(&dod);
     }
 }
@@ -233,12 +258,11 @@ fn encode_xor(out: &mut Vec<u8>, samples: &[Sample]) {
     }
 }
 
-/// Decodes a compact chunk; `None` on truncated or malformed input.
-pub fn decode_compact(data: &[u8]) -> Option<Vec<Sample>> {
+/// The payload of a compact chunk, decompressed.
+fn payload(data: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
     let (&flags, body) = data.split_first()?;
-    let owned;
-    let mut b: &[u8] = match flags {
-        0 => body,
+    match flags {
+        0 => Some(body.into()),
         FLAG_ZSTD => {
             // At most 10 bytes of varints per timestamp and value, plus
             // the headers; the frame states its decompressed size.
@@ -247,35 +271,74 @@ pub fn decode_compact(data: &[u8]) -> Option<Vec<Sample>> {
             if size > cap as u64 {
                 return None;
             }
-            owned = DECOMPRESSOR.with(|d| match &mut *d.borrow_mut() {
+            let v = DECOMPRESSOR.with(|d| match &mut *d.borrow_mut() {
                 Some(d) => d.decompress(body, size as usize).ok(),
                 None => zstd::bulk::decompress(body, size as usize).ok(),
             })?;
-            &owned
+            Some(v.into())
         }
-        _ => return None,
-    };
-    let n = get_uvarint(&mut b)? as usize;
-    if n > MAX_COMPACT_SAMPLES || n > b.len() {
-        return None;
+        _ => None,
     }
+}
+
+fn sample_count(b: &mut &[u8]) -> Option<usize> {
+    let n = get_uvarint(b)? as usize;
+    (n <= MAX_COMPACT_SAMPLES && n <= b.len()).then_some(n)
+}
+
+/// Decodes a compact chunk that stores its timestamps; `None` on truncated
+/// or malformed input, or timestamps by reference.
+pub fn decode_compact(data: &[u8]) -> Option<Vec<Sample>> {
+    decode_compact_with(data, |_| None)
+}
+
+/// Decodes a compact chunk; `resolve` gives the timestamps of the chunk a
+/// chunk refers to for its timestamps ([`decode_compact_times`] of it).
+pub fn decode_compact_with(
+    data: &[u8],
+    resolve: impl FnOnce(u64) -> Option<Arc<[i64]>>,
+) -> Option<Vec<Sample>> {
+    let payload = payload(data)?;
+    let mut b: &[u8] = &payload;
+    let n = sample_count(&mut b)?;
     if n == 0 {
         return Some(Vec::new());
     }
     let mut out = Vec::with_capacity(n);
-    decode_times(&mut b, n, &mut out)?;
+    if b.first() == Some(&TIME_REF) {
+        b = &b[1..];
+        let ts = resolve(get_uvarint(&mut b)?)?;
+        if ts.len() != n {
+            return None;
+        }
+        out.extend(ts.iter().map(|&t| Sample::new(t, 0.0)));
+    } else {
+        decode_times(&mut b, n, &mut out)?;
+    }
     decode_values(&mut b, &mut out)?;
     Some(out)
 }
 
+/// The timestamps of a compact chunk that stores them (not by reference).
+pub fn decode_compact_times(data: &[u8]) -> Option<Arc<[i64]>> {
+    let payload = payload(data)?;
+    let mut b: &[u8] = &payload;
+    let n = sample_count(&mut b)?;
+    let mut out = Vec::with_capacity(n);
+    if n > 0 {
+        decode_times(&mut b, n, &mut out)?;
+    }
+    Some(out.iter().map(|s| s.t).collect())
+}
+
 fn decode_times(b: &mut &[u8], n: usize, out: &mut Vec<Sample>) -> Option<()> {
+    let (&mode, rest) = b.split_first()?;
+    *b = rest;
     let t0 = get_varint(b)?;
     out.push(Sample::new(t0, 0.0));
     if n == 1 {
-        return Some(());
+        return (mode == TIME_DOD).then_some(());
     }
-    let (&mode, rest) = b.split_first()?;
-    *b = rest;
     match mode {
         TIME_GRID => {
             let interval = get_uvarint(b)? as i64;

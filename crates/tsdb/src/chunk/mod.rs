@@ -15,7 +15,10 @@ mod compact_tests;
 mod histogram;
 mod xor;
 
-pub use compact::{decode_compact, encode_compact, MAX_COMPACT_SAMPLES};
+pub use compact::{
+    decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_ref,
+    MAX_COMPACT_SAMPLES,
+};
 pub use histogram::{histogram_bit_eq, HistogramAppender, HistogramIter};
 pub use xor::{XorAppender, XorIter};
 
