@@ -6,7 +6,10 @@
 //! `cargo bench -p argus-tsdb --bench block_chunk`
 
 use argus_model::Sample;
-use argus_tsdb::chunk::{decode_compact, encode_compact, XorAppender, XorIter};
+use argus_tsdb::chunk::{
+    decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_ref,
+    XorAppender, XorIter,
+};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 struct Rng(u64);
@@ -72,6 +75,14 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function("compact_decode", |b| {
             b.iter(|| decode_compact(black_box(&compact)).expect("decodes"))
+        });
+        // Timestamps shared with another series' chunk (cached column).
+        let by_ref = encode_compact_ref(&s, 1 << 20);
+        let ts = decode_compact_times(&compact).expect("decodes");
+        g.bench_function("compact_decode_shared_times", |b| {
+            b.iter(|| {
+                decode_compact_with(black_box(&by_ref), |_| Some(ts.clone())).expect("decodes")
+            })
         });
         g.bench_function("xor_encode", |b| {
             b.iter(|| {

@@ -2,7 +2,8 @@
 //! size on a realistic mix of series.
 
 use super::compact::{
-    decode_compact, decode_compact_with, encode_compact, encode_compact_ref, MAX_COMPACT_SAMPLES,
+    decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_ref,
+    MAX_COMPACT_SAMPLES,
 };
 use super::XorAppender;
 use crate::block::writer::float_chunks;
@@ -70,6 +71,23 @@ fn special_values_round_trip_bit_exactly() {
         .map(|i| Sample::new(i as i64, 9_007_199_254_740_992.0 - i as f64))
         .collect();
     roundtrip(&big);
+}
+
+#[test]
+fn timestamps_by_reference_need_a_matching_column() {
+    let s: Vec<Sample> = (0..100)
+        .map(|i| Sample::new(i * 15_000, i as f64))
+        .collect();
+    let enc = encode_compact_ref(&s, 12345);
+    assert!(decode_compact(&enc).is_none());
+    let short: Arc<[i64]> = s[1..].iter().map(|s| s.t).collect();
+    assert!(decode_compact_with(&enc, |_| Some(short.clone())).is_none());
+    // A column is never itself a reference.
+    assert!(decode_compact_times(&enc).is_none());
+    let inline = encode_compact(&s);
+    let ts = decode_compact_times(&inline).unwrap();
+    let got = decode_compact_with(&enc, |r| (r == 12345).then(|| ts.clone())).unwrap();
+    assert_eq!(bits(&got), bits(&s));
 }
 
 proptest! {
