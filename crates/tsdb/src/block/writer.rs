@@ -20,7 +20,7 @@ fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
 }
 
 /// Timestamp columns remembered per block for sharing (~50 bytes each).
-const MAX_SHARED_TIMES: usize = 1 << 20;
+const MAX_SHARED_TIMES: usize = 1 << 18;
 
 /// Identifies a timestamp column: its length, ends and two independent
 /// 64-bit hashes (a false match would need a 128-bit collision among

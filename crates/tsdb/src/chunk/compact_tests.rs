@@ -414,3 +414,63 @@ fn realistic_block_round_trips_and_costs_under_one_byte_per_sample() {
     println!("block with ±5 ms jitter: {bps:.3} bytes/sample (chunks + index)");
     assert!(bps <= 1.0, "{bps:.3} bytes/sample");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Series that share timestamps, some only in part, across chunk
+    /// boundaries, histograms alongside: a block reads back bit-exactly,
+    /// whole and by time range.
+    #[test]
+    fn blocks_with_shared_timestamps_round_trip(
+        lens in proptest::collection::vec(1usize..1500, 1..6),
+        offsets in proptest::collection::vec(0i64..3, 6),
+        vals in proptest::collection::vec(any::<u64>(), 64),
+        range in (0i64..30_000_000, 0i64..30_000_000),
+    ) {
+        use crate::block::{write_block, BlockReader, Compaction, CHUNKS_FILE, INDEX_FILE};
+        use argus_model::{Labels, MatchOp, Matcher, StoredSeries};
+        let dir = tempfile::tempdir().unwrap();
+        let series: Vec<StoredSeries> = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| StoredSeries {
+                labels: Labels::from_pairs([("__name__", "m"), ("i", &*i.to_string())]),
+                floats: (0..n)
+                    .map(|j| {
+                        // Series with the same offset share their timestamps.
+                        let t = offsets[i] * 7 + j as i64 * 15_000 + (j as i64 * 37 % 11);
+                        let v = if j % 97 == 5 {
+                            f64::from_bits(vals[(i * 7 + j) % vals.len()])
+                        } else {
+                            (j * (i + 1)) as f64 / 100.0
+                        };
+                        Sample::new(t, v)
+                    })
+                    .collect(),
+                histograms: vec![],
+            })
+            .collect();
+        let meta = write_block(dir.path(), "B", 0, i64::MAX, &series, Compaction::default())
+            .unwrap();
+        let r = BlockReader::open(
+            meta,
+            &dir.path().join(INDEX_FILE),
+            &dir.path().join(CHUNKS_FILE),
+        )
+        .unwrap();
+        let got = r.all_series().unwrap();
+        prop_assert_eq!(got.len(), series.len());
+        for (a, b) in got.iter().zip(&series) {
+            prop_assert_eq!(bits(&a.floats), bits(&b.floats));
+        }
+        let (lo, hi) = (range.0.min(range.1), range.0.max(range.1));
+        let m = [Matcher::new(MatchOp::Equal, "__name__", "m").unwrap()];
+        for (labels, samples) in r.select(&m, lo, hi).unwrap() {
+            let want = series.iter().find(|s| s.labels == labels).unwrap();
+            let want: Vec<Sample> =
+                want.floats.iter().filter(|s| s.t >= lo && s.t <= hi).copied().collect();
+            prop_assert_eq!(bits(&samples), bits(&want));
+        }
+    }
+}
