@@ -185,21 +185,23 @@ impl BlockReader {
     /// The timestamps stored in the compact chunk at `offset`, which other
     /// chunks refer to; cached, as the series of one target share them.
     fn shared_times(&self, offset: u64) -> Option<Arc<[i64]>> {
-        let mut cache = self.times_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = cache.get(&offset) {
+        let cache = || self.times_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cache().get(&offset) {
             return Some(t.clone());
         }
-        let (enc, data) = self
-            .read_chunk(&ChunkMeta {
-                mint: 0,
-                maxt: 0,
-                offset,
-            })
-            .ok()?;
+        // Read and decode without the lock; concurrent readers may both
+        // decode a column, never wait on each other's I/O.
+        let meta = ChunkMeta {
+            mint: 0,
+            maxt: 0,
+            offset,
+        };
+        let (enc, data) = self.read_chunk(&meta).ok()?;
         if enc != Encoding::Compact {
             return None;
         }
         let t = decode_compact_times(&data)?;
+        let mut cache = cache();
         if cache.len() >= TIMES_CACHE_ENTRIES {
             cache.clear();
         }
