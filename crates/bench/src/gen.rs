@@ -124,6 +124,8 @@ pub struct Target {
     pub slot: usize,
     pub generation: u64,
     pub labels: Vec<Labels>,
+    /// The labels pre-encoded for remote write ([`crate::wire::encode_labels`]).
+    pub encoded: Vec<Vec<u8>>,
     rng: Rng,
     values: [f64; SERIES_PER_TARGET],
     http_base: [u64; 30],
@@ -249,6 +251,7 @@ impl Target {
         let mut t = Target {
             slot,
             generation,
+            encoded: labels.iter().map(crate::wire::encode_labels).collect(),
             labels,
             rng,
             values,

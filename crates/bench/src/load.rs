@@ -25,6 +25,8 @@ const MAX_SKEW: usize = 4;
 pub struct LoadOptions {
     pub batch: usize,
     pub concurrency: usize,
+    /// `encode_v1` on model types instead of the pre-encoded labels.
+    pub prost: bool,
 }
 
 #[derive(Debug, Default)]
@@ -66,7 +68,7 @@ pub fn drive(url: &str, w: &Workload, opt: LoadOptions) -> Result<LoadResult> {
         for worker in 0..conc {
             let shared = Arc::clone(&shared);
             let client = client.clone();
-            s.spawn(move || run_worker(worker, conc, url, w, opt.batch, &client, &shared));
+            s.spawn(move || run_worker(worker, conc, url, w, opt, &client, &shared));
         }
     });
     let wall = t0.elapsed();
@@ -86,7 +88,7 @@ fn run_worker(
     conc: usize,
     url: &str,
     w: &Workload,
-    batch: usize,
+    opt: LoadOptions,
     client: &reqwest::blocking::Client,
     shared: &Shared,
 ) {
@@ -95,16 +97,25 @@ fn run_worker(
         .map(|slot| Target::new(w.seed, slot, 0))
         .collect();
     let interval_s = w.interval_ms as f64 / 1000.0;
-    let mut pending: Vec<TimeSeries> = Vec::with_capacity(batch);
+    let batch = opt.batch.max(1);
+    // Series of the request being built: model types (prost) or raw protobuf.
+    let mut pending: Vec<TimeSeries> = Vec::new();
+    let mut raw: Vec<u8> = Vec::new();
+    let mut n_pending = 0u64;
     let mut body = Vec::new();
-    let mut send = |pending: &mut Vec<TimeSeries>| {
-        if pending.is_empty() {
+    let mut send = |pending: &mut Vec<TimeSeries>, raw: &mut Vec<u8>, n_pending: &mut u64| {
+        if *n_pending == 0 {
             return;
         }
-        body.clear();
-        argus_ingest::remote_write::encode_v1(pending, &mut body);
-        let n = pending.len() as u64;
-        pending.clear();
+        if opt.prost {
+            body.clear();
+            argus_ingest::remote_write::encode_v1(pending, &mut body);
+            pending.clear();
+        } else {
+            crate::wire::compress(raw, &mut body);
+            raw.clear();
+        }
+        let n = std::mem::take(n_pending);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -172,15 +183,23 @@ fn run_worker(
         let ts = w.ts(p);
         for t in targets.iter_mut() {
             let values = *t.step(interval_s);
-            for (labels, v) in t.labels.iter().zip(values) {
-                pending.push(TimeSeries::new(labels.clone(), vec![Sample::new(ts, v)]));
-                if pending.len() >= batch {
-                    send(&mut pending);
+            for (i, v) in values.into_iter().enumerate() {
+                if opt.prost {
+                    pending.push(TimeSeries::new(
+                        t.labels[i].clone(),
+                        vec![Sample::new(ts, v)],
+                    ));
+                } else {
+                    crate::wire::push_series(&mut raw, &t.encoded[i], ts, v);
+                }
+                n_pending += 1;
+                if n_pending >= batch as u64 {
+                    send(&mut pending, &mut raw, &mut n_pending);
                 }
             }
         }
         shared.progress[worker].store(p + 1, Ordering::Release);
     }
-    send(&mut pending);
+    send(&mut pending, &mut raw, &mut n_pending);
     shared.progress[worker].store(usize::MAX / 2, Ordering::Release);
 }

@@ -9,6 +9,7 @@ mod queries;
 mod report;
 mod rng;
 mod server;
+mod wire;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -65,6 +66,11 @@ pub struct MetricsArgs {
     query_reps: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Request encoder: `fast` (labels pre-encoded once per series) or
+    /// `prost` (`argus_ingest::remote_write::encode_v1` per request; same
+    /// bytes on the wire, more load-generator CPU).
+    #[arg(long, default_value = "fast", value_parser = ["fast", "prost"])]
+    encoder: String,
     /// Argus's WAL fsync policy (its default is `always`).
     #[arg(long, default_value = "always")]
     argus_fsync: String,
@@ -170,8 +176,11 @@ fn metrics(a: MetricsArgs) -> Result<()> {
         .build()?;
     let mut runs = Vec::new();
     for r in 0..a.runs {
-        // Data ends at the minute boundary before now: all in the past, all accepted.
-        let end = now_ms() / 60_000 * 60_000 - interval_ms;
+        // Data ends just before now: all in the past, all accepted. Samples
+        // sit 7.5 s past a 15 s grid and queries are evaluated at :30 of a
+        // minute, so no sample is ever exactly on a range or lookback
+        // boundary (see `queries::Window`).
+        let end = now_ms() / 60_000 * 60_000 - 60_000 + 7_500;
         let w = Workload {
             seed: a.seed,
             targets,
@@ -252,6 +261,7 @@ fn one_run(
     let opt = LoadOptions {
         batch: a.batch,
         concurrency: a.concurrency,
+        prost: a.encoder == "prost",
     };
     // Alternate who goes first, so neither always gets the cooler machine.
     let order = if run % 2 == 0 {
@@ -309,11 +319,7 @@ fn one_run(
         out.argus.blocks, out.argus.block_samples, out.prom.blocks, out.prom.block_samples
     );
     // Queries: compare, then time.
-    let window = Window {
-        start_ms: w.start_ms,
-        end_ms: w.end_ms(),
-        step_ms: 60_000,
-    };
+    let window = Window::for_data(w.start_ms, w.end_ms());
     for (i, q) in QUERIES.iter().enumerate() {
         let ra = queries::run(client, &argus.url(""), q, window);
         let rp = queries::run(client, &prom.url(""), q, window);

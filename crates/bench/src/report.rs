@@ -140,11 +140,12 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
     );
     let _ = writeln!(
         o,
-        "Load: {} series created ({} churn every {} points), {} samples per system per run, remote write 1.0, {} series × 1 sample per request, {} senders, seed {}. Argus `wal_fsync: {}`, `block_range: 2h`, `maintenance_interval: 5s`; Prometheus defaults plus `--web.enable-remote-write-receiver`. Each system ingests alone (the other idles); order alternates between runs. {} runs; cells are median (min – max) over runs; the ratio is Argus/Prometheus per run.\n",
+        "Load: {} series created ({} churn every {} points), {} samples per system per run, remote write 1.0 ({} encoder), {} series × 1 sample per request, {} senders, seed {}. Argus `wal_fsync: {}`, `block_range: 2h`, `maintenance_interval: 5s`; Prometheus defaults plus `--web.enable-remote-write-receiver`. Each system ingests alone (the other idles); order alternates between runs. {} runs; cells are median (min – max) over runs; the ratio is Argus/Prometheus per run.\n",
         w.series_created(),
         a.churn,
         a.churn_every,
         w.total_samples(),
+        a.encoder,
         a.batch,
         a.concurrency,
         a.seed,
@@ -259,7 +260,7 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
     }
     let _ = writeln!(
         o,
-        "Queries ({} PromQL expressions; range queries over the whole ingested span at a 60s step, instant queries at the last sample; each result compared between the systems — same series, timestamps, values within 1e-9 relative — before {} timed repetitions on each). Median latency per query, median over runs:\n",
+        "Queries ({} PromQL expressions; range queries over the whole ingested span at a 60s step, instant queries at the end of the data; evaluation times at :30 of a minute and samples at 7.5 s past the 15 s grid, so no sample sits exactly on a window edge, where Prometheus 2.x (`[t-range, t]`) and Argus (Prometheus 3's `(t-range, t]`) differ by design; each result compared between the systems — same series, timestamps, values within 1e-9 relative — before {} timed repetitions on each). Median latency per query, median over runs:\n",
         QUERIES.len(),
         a.query_reps
     );
