@@ -283,8 +283,9 @@ fn one_run(
     if !expect_blocks {
         eprintln!("    data spans ≤ 3h: no blocks will be cut (use more --points)");
     }
-    let mut last: [(Vec<(i64, i64, u64)>, Instant); 2] =
-        [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
+    // Per system: the blocks last seen and since when they have not changed.
+    type Seen = (Vec<(i64, i64, u64)>, Instant);
+    let mut last: [Seen; 2] = [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
     let dirs = [argus.data_dir().join("objects"), prom.data_dir()];
     let mut done = [!expect_blocks, !expect_blocks];
     while expect_blocks && !(done[0] && done[1]) && Instant::now() < deadline {

@@ -1,7 +1,6 @@
 //! Starting and stopping the two servers, and what we read about them from
 //! /proc, their data directories and their /metrics.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,7 +106,7 @@ impl Server {
         let t0 = Instant::now();
         let child = cmd
             .stdout(Stdio::null())
-            .stderr(File::from(log))
+            .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", self.bin.display()))?;
         self.child = Some(child);
