@@ -264,7 +264,7 @@ fn one_run(
         prost: a.encoder == "prost",
     };
     // Alternate who goes first, so neither always gets the cooler machine.
-    let order = if run.is_multiple_of(2) {
+    let order = if run % 2 == 0 {
         [Kind::Argus, Kind::Prometheus]
     } else {
         [Kind::Prometheus, Kind::Argus]
@@ -283,7 +283,9 @@ fn one_run(
     if !expect_blocks {
         eprintln!("    data spans ≤ 3h: no blocks will be cut (use more --points)");
     }
-    let mut last: [BlocksSeen; 2] = [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
+    // Per system: the blocks last seen and since when they have not changed.
+    type Seen = (Vec<(i64, i64, u64)>, Instant);
+    let mut last: [Seen; 2] = [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
     let dirs = [argus.data_dir().join("objects"), prom.data_dir()];
     let mut done = [!expect_blocks, !expect_blocks];
     while expect_blocks && !(done[0] && done[1]) && Instant::now() < deadline {
@@ -418,6 +420,3 @@ fn ingest(
     );
     Ok(())
 }
-
-/// Blocks seen in a data directory (min time, max time, bytes) and when they last changed.
-type BlocksSeen = (Vec<(i64, i64, u64)>, Instant);
