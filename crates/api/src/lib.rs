@@ -100,19 +100,6 @@ impl AppState {
     }
 }
 
-/// Prometheus's float formatting for values that JSON cannot hold.
-pub fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        v.to_string()
-    }
-}
-
 async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     match s.db() {
         Ok(_) => (StatusCode::OK, "Argus is Ready.\n"),

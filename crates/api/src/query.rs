@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub(crate) fn params(
@@ -37,14 +37,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-fn labels_json(l: &argus_model::Labels) -> Value {
-    let mut m = Map::new();
-    for x in l.iter() {
-        m.insert(x.name.clone(), Value::String(x.value.clone()));
-    }
-    Value::Object(m)
-}
-
 pub async fn series(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -64,7 +56,7 @@ pub async fn series(
     let db = s.db()?;
     let series = blocking(move || Ok(db.series(&tenant, &sets, start, end)?)).await?;
     Ok(success(Value::Array(
-        series.iter().map(labels_json).collect(),
+        series.iter().map(argus_promql::labels_json).collect(),
     )))
 }
 
@@ -146,13 +138,13 @@ pub async fn export(
                     if x.v.is_finite() {
                         json!(x.v)
                     } else {
-                        Value::String(crate::format_float(x.v))
+                        Value::String(argus_promql::format_value(x.v))
                     }
                 })
                 .collect();
             let ts: Vec<i64> = samples.iter().map(|x| x.t).collect();
             out.push_str(
-                &json!({"metric": labels_json(&l), "values": values, "timestamps": ts}).to_string(),
+                &json!({"metric": argus_promql::labels_json(&l), "values": values, "timestamps": ts}).to_string(),
             );
             out.push('\n');
         }

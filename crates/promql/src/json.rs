@@ -44,7 +44,8 @@ fn timestamp(t: i64) -> Json {
     }
 }
 
-fn metric(l: &Labels) -> Json {
+/// A label set as the API's `metric` object (keys in label order).
+pub fn labels_json(l: &Labels) -> Json {
     let mut m = Map::new();
     for lb in l.iter() {
         m.insert(lb.name.clone(), Json::String(lb.value.clone()));
@@ -105,15 +106,15 @@ impl Value {
             Value::Vector(v) => json!({
                 "resultType": "vector",
                 "result": v.iter().map(|s| match &s.h {
-                    Some(h) => json!({"metric": metric(&s.labels), "histogram": [timestamp(s.t), histogram(h)]}),
-                    None => json!({"metric": metric(&s.labels), "value": point(&Sample::new(s.t, s.v))}),
+                    Some(h) => json!({"metric": labels_json(&s.labels), "histogram": [timestamp(s.t), histogram(h)]}),
+                    None => json!({"metric": labels_json(&s.labels), "value": point(&Sample::new(s.t, s.v))}),
                 }).collect::<Vec<_>>(),
             }),
             Value::Matrix(m) => json!({
                 "resultType": "matrix",
                 "result": m.iter().map(|s| {
                     let mut o = Map::new();
-                    o.insert("metric".into(), metric(&s.labels));
+                    o.insert("metric".into(), labels_json(&s.labels));
                     if !s.samples.is_empty() || s.histograms.is_empty() {
                         o.insert("values".into(), s.samples.iter().map(point).collect());
                     }

@@ -8,7 +8,7 @@ use promql_parser::parser::Expr;
 
 /// Comparison-like operator tokens outside strings and label matchers, in
 /// source order; `Some(op)` for a trim operator.
-fn comparison_tokens(q: &str) -> Vec<Option<&'static str>> {
+fn comparison_tokens(q: &str) -> Vec<(usize, Option<&'static str>)> {
     let b = q.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -35,16 +35,16 @@ fn comparison_tokens(q: &str) -> Vec<Option<&'static str>> {
             b'<' | b'>' if braces == 0 => {
                 let next = b.get(i + 1).copied();
                 if next == Some(b'/') {
-                    out.push(Some(if c == b'<' { "</" } else { ">/" }));
+                    out.push((i, Some(if c == b'<' { "</" } else { ">/" })));
                 } else {
-                    out.push(None);
+                    out.push((i, None));
                 }
                 if matches!(next, Some(b'/') | Some(b'=')) {
                     i += 1;
                 }
             }
             b'=' | b'!' if braces == 0 && b.get(i + 1) == Some(&b'=') => {
-                out.push(None);
+                out.push((i, None));
                 i += 1;
             }
             _ => {}
@@ -56,34 +56,16 @@ fn comparison_tokens(q: &str) -> Vec<Option<&'static str>> {
 
 /// `q` with `</` and `>/` replaced by `<=` and `>=`, if it has any.
 pub(crate) fn rewrite_trim_ops(q: &str) -> Option<String> {
-    if !comparison_tokens(q).iter().any(Option::is_some) {
+    let trims: Vec<usize> = comparison_tokens(q)
+        .into_iter()
+        .filter_map(|(pos, op)| op.map(|_| pos))
+        .collect();
+    if trims.is_empty() {
         return None;
     }
-    let b = q.as_bytes();
-    let mut out = b.to_vec();
-    let mut i = 0;
-    let mut braces = 0usize;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'"' | b'\'' | b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    if b[i] == b'\\' && c != b'`' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'{' => braces += 1,
-            b'}' => braces = braces.saturating_sub(1),
-            b'<' | b'>' if braces == 0 && b.get(i + 1) == Some(&b'/') => {
-                out[i + 1] = b'=';
-                i += 1;
-            }
-            _ => {}
-        }
-        i += 1;
+    let mut out = q.as_bytes().to_vec();
+    for pos in trims {
+        out[pos + 1] = b'=';
     }
     String::from_utf8(out).ok()
 }
@@ -117,7 +99,10 @@ fn comparison_nodes<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 
 /// The binary nodes of `expr` that `query` wrote with a trim operator.
 pub(crate) fn trim_nodes(query: &str, expr: &Expr) -> HashMap<usize, &'static str> {
-    let toks = comparison_tokens(query);
+    let toks: Vec<Option<&'static str>> = comparison_tokens(query)
+        .into_iter()
+        .map(|(_, op)| op)
+        .collect();
     let mut map = HashMap::new();
     if !toks.iter().any(Option::is_some) {
         return map;
