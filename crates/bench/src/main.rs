@@ -3,6 +3,7 @@
 //! compares ingest throughput, CPU, memory, disk, query latency and restart
 //! time. See `bench/run` and BENCHMARKS.md.
 
+mod engine;
 mod gen;
 mod load;
 mod queries;
@@ -33,6 +34,10 @@ struct Cli {
 enum Cmd {
     /// Metrics: remote-write ingest, resources, disk, queries, restart.
     Metrics(MetricsArgs),
+    /// Heap held by the in-memory head per series, without a server.
+    HeadMemory(engine::HeadMemArgs),
+    /// Time to reopen (replay the WAL of) a database, without a server.
+    WalReplay(engine::ReplayArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -93,6 +98,8 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Metrics(a) => metrics(a),
+        Cmd::HeadMemory(a) => engine::run(a),
+        Cmd::WalReplay(a) => engine::replay(a),
     }
 }
 

@@ -85,7 +85,7 @@ impl Db {
             .map_err(|e| DbError::Internal(e.to_string()))?;
         if !series.is_empty() {
             let id = new_block_id();
-            let labels = series.iter().map(|s| s.labels.clone()).collect();
+            let labels = series.iter().map(|s| s.labels()).collect();
             let load = Box::new(move |i: usize| {
                 Ok(crate::head::Head::series_samples(
                     &series[i],

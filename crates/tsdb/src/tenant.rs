@@ -2,7 +2,7 @@
 
 use crate::block::BlockReader;
 use crate::head::Head;
-use crate::{walrec, DbError, DbOptions};
+use crate::{DbError, DbOptions};
 use argus_model::TenantId;
 use argus_wal::Wal;
 use std::path::PathBuf;
@@ -38,15 +38,18 @@ impl TenantDb {
             head.set_min_valid_time(maxt);
         }
         let started = std::time::Instant::now();
-        let mut unknown = 0u64;
-        let mut bad = 0u64;
-        let stats = wal.replay(|rec| {
-            match walrec::decode(rec) {
-                Ok(r) => head.replay_record(r, &mut unknown),
-                Err(_) => bad += 1,
-            }
-            Ok(())
+        // Replay is bound by memory latency (every sample touches another
+        // series), so it spreads the appends over the cores.
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+        let mut stats = None;
+        let (unknown, bad) = head.replay_parallel(workers, |apply| {
+            stats = Some(wal.replay(|rec| {
+                apply(rec);
+                Ok(())
+            })?);
+            Ok::<(), DbError>(())
         })?;
+        let stats = stats.expect("replay ran");
         if unknown > 0 || bad > 0 {
             warn!(tenant = %tenant, unknown_series_refs = unknown, malformed_records = bad, "wal replay skipped samples");
         }

@@ -1,6 +1,7 @@
 //! The metrics store's WAL record payloads (framing and checksums belong to
 //! `argus-wal`). Documented in `docs/format/wal.md` ("Metrics records").
 
+use crate::head::PackedLabels;
 use crate::varint::{get_uvarint, get_varint, put_uvarint, put_varint};
 use argus_model::{CounterResetHint, FloatHistogram, HistogramSample, Label, Labels, Sample, Span};
 
@@ -21,18 +22,14 @@ pub enum Record {
 #[error("malformed metrics wal record: {0}")]
 pub struct RecordError(pub &'static str);
 
-pub fn encode_series(series: &[(u64, &Labels)], buf: &mut Vec<u8>) {
+pub fn encode_series(series: &[(u64, &PackedLabels)], buf: &mut Vec<u8>) {
     buf.push(REC_SERIES);
     put_uvarint(buf, series.len() as u64);
     for (id, labels) in series {
         put_uvarint(buf, *id);
-        put_uvarint(buf, labels.len() as u64);
-        for l in labels.iter() {
-            put_uvarint(buf, l.name.len() as u64);
-            buf.extend_from_slice(l.name.as_bytes());
-            put_uvarint(buf, l.value.len() as u64);
-            buf.extend_from_slice(l.value.as_bytes());
-        }
+        put_uvarint(buf, labels.iter().count() as u64);
+        // The packed form is the record's own label encoding.
+        buf.extend_from_slice(labels.as_bytes());
     }
 }
 
@@ -256,7 +253,7 @@ mod tests {
     fn roundtrip() {
         let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
         let mut b = Vec::new();
-        encode_series(&[(7, &l)], &mut b);
+        encode_series(&[(7, &PackedLabels::new(&l))], &mut b);
         assert_eq!(decode(&b).unwrap(), Record::Series(vec![(7, l)]));
         let s = vec![
             (7, Sample::new(1000, 1.5)),

@@ -6,14 +6,18 @@
 //! the caller writes the plan's WAL records, then [`Head::commit`] applies it.
 //! The caller serialises plan→WAL→commit per tenant.
 
+mod idmap;
+mod packed;
 mod series;
 
-pub use series::{HeadChunk, MemSeries, SampleReject, SeriesData, Verdict};
+pub use packed::PackedLabels;
+pub use series::{HeadChunk, HistData, MemSeries, SampleReject, SeriesData, Verdict};
 
 use crate::postings::{self, MemPostings, PostingsSource};
 use crate::walrec;
 use argus_model::{HistogramSample, Labels, Matcher, Sample, StoredSeries, TimeSeries};
-use std::collections::{BTreeMap, HashMap};
+use idmap::NumMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -114,7 +118,8 @@ impl AppendPlan {
     pub fn wal_records(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         if !self.unlogged.is_empty() {
-            let s: Vec<(u64, &Labels)> = self.unlogged.iter().map(|s| (s.id, &s.labels)).collect();
+            let s: Vec<(u64, &PackedLabels)> =
+                self.unlogged.iter().map(|s| (s.id, &s.labels)).collect();
             let mut buf = Vec::new();
             walrec::encode_series(&s, &mut buf);
             out.push(buf);
@@ -145,10 +150,57 @@ impl AppendPlan {
     }
 }
 
+/// Series by label hash and by id. A hash collision (two label sets, one
+/// hash) is rare, so the second and later series of a hash wait in
+/// `conflicts` instead of every entry paying for a list.
 #[derive(Debug, Default)]
 struct SeriesMap {
-    by_hash: HashMap<u64, Vec<Arc<MemSeries>>>,
-    by_id: HashMap<u64, Arc<MemSeries>>,
+    by_hash: NumMap<u64, Arc<MemSeries>>,
+    conflicts: NumMap<u64, Vec<Arc<MemSeries>>>,
+    by_id: NumMap<u64, Arc<MemSeries>>,
+}
+
+impl SeriesMap {
+    fn find(&self, labels: &Labels, hash: u64) -> Option<&Arc<MemSeries>> {
+        let first = self.by_hash.get(&hash)?;
+        if first.labels.eq_labels(labels) {
+            return Some(first);
+        }
+        self.conflicts
+            .get(&hash)?
+            .iter()
+            .find(|s| s.labels.eq_labels(labels))
+    }
+
+    fn insert(&mut self, hash: u64, s: Arc<MemSeries>) {
+        self.by_id.insert(s.id, s.clone());
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(s);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.conflicts.entry(hash).or_default().push(s);
+            }
+        }
+    }
+
+    fn remove(&mut self, s: &MemSeries) {
+        self.by_id.remove(&s.id);
+        let hash = s.labels.stable_hash();
+        if let Some(list) = self.conflicts.get_mut(&hash) {
+            list.retain(|x| x.id != s.id);
+            let promote = self.by_hash.get(&hash).is_some_and(|x| x.id == s.id);
+            if promote {
+                self.by_hash
+                    .insert(hash, list.pop().expect("conflict list not empty"));
+            }
+            if list.is_empty() {
+                self.conflicts.remove(&hash);
+            }
+        } else if self.by_hash.get(&hash).is_some_and(|x| x.id == s.id) {
+            self.by_hash.remove(&hash);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -208,22 +260,17 @@ impl Head {
     }
 
     fn get(&self, labels: &Labels, hash: u64) -> Option<Arc<MemSeries>> {
-        let map = self.series.read().expect("lock");
-        map.by_hash
-            .get(&hash)?
-            .iter()
-            .find(|s| &s.labels == labels)
+        self.series
+            .read()
+            .expect("lock")
+            .find(labels, hash)
             .cloned()
     }
 
     /// Creates a series with a given id (WAL replay) or the next id.
     fn create(&self, labels: Labels, hash: u64, id: Option<u64>) -> Arc<MemSeries> {
         let mut map = self.series.write().expect("lock");
-        if let Some(s) = map
-            .by_hash
-            .get(&hash)
-            .and_then(|v| v.iter().find(|s| s.labels == labels))
-        {
+        if let Some(s) = map.find(&labels, hash) {
             return s.clone();
         }
         let id = match id {
@@ -233,14 +280,9 @@ impl Head {
             }
             None => self.next_id.fetch_add(1, Ordering::AcqRel),
         };
-        let s = Arc::new(MemSeries {
-            id,
-            labels,
-            data: Mutex::new(SeriesData::default()),
-        });
-        map.by_hash.entry(hash).or_default().push(s.clone());
-        map.by_id.insert(id, s.clone());
-        self.index.write().expect("lock").add(id, &s.labels);
+        let s = Arc::new(MemSeries::new(id, &labels));
+        map.insert(hash, s.clone());
+        self.index.write().expect("lock").add(id, &labels);
         s
     }
 
@@ -250,9 +292,10 @@ impl Head {
         let mut plan = AppendPlan::default();
         let min_valid = self.min_valid_time();
         let head_maxt = self.max_time.load(Ordering::Acquire);
-        let mut pending_last: HashMap<u64, Sample> = HashMap::new();
-        let mut pending_ooo: HashMap<(u64, i64), u64> = HashMap::new();
-        let mut pending_hlast: HashMap<u64, HistogramSample> = HashMap::new();
+        let mut pending_last: NumMap<u64, Sample> =
+            NumMap::with_capacity_and_hasher(batch.len(), Default::default());
+        let mut pending_ooo: NumMap<(u64, i64), u64> = NumMap::default();
+        let mut pending_hlast: NumMap<u64, HistogramSample> = NumMap::default();
         for ts in batch {
             let nsamples = ts.samples.len() + ts.histograms.len();
             if nsamples == 0 {
@@ -350,7 +393,7 @@ impl Head {
             }
             if let Some((r, n)) = rejected {
                 plan.report
-                    .example(&series.labels, r.message().to_string(), n);
+                    .example(&series.labels(), r.message().to_string(), n);
             }
         }
         plan
@@ -391,68 +434,145 @@ impl Head {
         plan.report
     }
 
-    /// Applies one WAL record during replay.
-    pub fn replay_record(&self, rec: walrec::Record, unknown_refs: &mut u64) {
-        match rec {
-            walrec::Record::Series(series) => {
-                for (id, labels) in series {
-                    let hash = labels.stable_hash();
-                    let s = self.create(labels, hash, Some(id));
-                    s.data.lock().expect("lock").wal_logged = true;
-                }
-            }
-            walrec::Record::Samples(samples) => {
-                let min_valid = self.min_valid_time();
-                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-                let map = self.series.read().expect("lock");
-                for (id, s) in samples {
-                    let Some(series) = map.by_id.get(&id) else {
-                        *unknown_refs += 1;
-                        continue;
-                    };
-                    if s.t < min_valid {
-                        continue;
-                    }
-                    let mut d = series.data.lock().expect("lock");
-                    match d.last() {
-                        Some(l) if s.t <= l.t => {
-                            if s.t < l.t {
-                                d.insert_ooo(s);
+    /// Replays WAL records (raw, in order) with `workers` threads applying
+    /// samples, each to the series whose id falls in its shard, while this
+    /// thread reads, decodes and creates series. A series' samples stay in
+    /// WAL order (one shard per series), series are created before any
+    /// later record is handed out, and each record carries the minimum valid
+    /// time in force where it sits in the WAL, so the result is the same as
+    /// applying the records one by one. Returns (unknown series refs,
+    /// malformed records).
+    pub fn replay_parallel<E>(
+        &self,
+        workers: usize,
+        read: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), E>,
+    ) -> Result<(u64, u64), E> {
+        let workers = workers.max(1);
+        let mut bad = 0u64;
+        let unknown = AtomicU64::new(0);
+        let result = std::thread::scope(|scope| {
+            let mut senders = Vec::with_capacity(workers);
+            for shard in 0..workers {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<(Arc<walrec::Record>, i64)>(64);
+                senders.push(tx);
+                let unknown = &unknown;
+                scope.spawn(move || {
+                    let mut n = 0;
+                    for (rec, min_valid) in rx {
+                        n += match &*rec {
+                            walrec::Record::Samples(s) => {
+                                self.replay_samples(s, min_valid, shard, workers)
                             }
-                        }
-                        _ => d.append(s, self.chunk_range),
+                            walrec::Record::HistogramSamples(h) => {
+                                self.replay_histograms(h, min_valid, shard, workers)
+                            }
+                            _ => 0,
+                        };
                     }
-                    lo = lo.min(s.t);
-                    hi = hi.max(s.t);
-                }
-                if lo <= hi {
-                    self.min_time.fetch_min(lo, Ordering::AcqRel);
-                    self.max_time.fetch_max(hi, Ordering::AcqRel);
-                }
+                    unknown.fetch_add(n, Ordering::Relaxed);
+                });
             }
-            walrec::Record::HistogramSamples(samples) => {
-                let min_valid = self.min_valid_time();
-                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-                let map = self.series.read().expect("lock");
-                for (id, h) in samples {
-                    let Some(series) = map.by_id.get(&id) else {
-                        *unknown_refs += 1;
-                        continue;
-                    };
-                    let mut d = series.data.lock().expect("lock");
-                    if h.t < min_valid || d.last_histogram_t().is_some_and(|l| h.t <= l) {
-                        continue;
+            let res = read(&mut |raw: &[u8]| match walrec::decode(raw) {
+                Ok(walrec::Record::Series(series)) => self.replay_series(series),
+                Ok(walrec::Record::MinValidTime(t)) => self.set_min_valid_time(t),
+                Ok(rec) => {
+                    let rec = Arc::new(rec);
+                    let min_valid = self.min_valid_time();
+                    for tx in &senders {
+                        // A worker only stops early by panicking, which the scope re-raises.
+                        let _ = tx.send((rec.clone(), min_valid));
                     }
-                    d.append_histogram(&h, self.chunk_range);
-                    lo = lo.min(h.t);
-                    hi = hi.max(h.t);
                 }
-                if lo <= hi {
-                    self.min_time.fetch_min(lo, Ordering::AcqRel);
-                    self.max_time.fetch_max(hi, Ordering::AcqRel);
+                Err(_) => bad += 1,
+            });
+            drop(senders);
+            res
+        });
+        result.map(|()| (unknown.into_inner(), bad))
+    }
+
+    fn replay_series(&self, series: Vec<(u64, Labels)>) {
+        for (id, labels) in series {
+            let hash = labels.stable_hash();
+            let s = self.create(labels, hash, Some(id));
+            s.data.lock().expect("lock").wal_logged = true;
+        }
+    }
+
+    /// Applies the samples whose series id is in `shard` of `shards`;
+    /// returns how many referred to an unknown series.
+    fn replay_samples(
+        &self,
+        samples: &[(u64, Sample)],
+        min_valid: i64,
+        shard: usize,
+        shards: usize,
+    ) -> u64 {
+        let mut unknown = 0;
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        // Look the series up first: independent lookups overlap their
+        // cache misses, where lookup-then-append one by one would not.
+        let map = self.series.read().expect("lock");
+        let mine: Vec<(Option<&Arc<MemSeries>>, Sample)> = samples
+            .iter()
+            .filter(|(id, s)| *id as usize % shards == shard && s.t >= min_valid)
+            .map(|(id, s)| (map.by_id.get(id), *s))
+            .collect();
+        for (series, s) in mine {
+            let Some(series) = series else {
+                unknown += 1;
+                continue;
+            };
+            let mut d = series.data.lock().expect("lock");
+            match d.last() {
+                Some(l) if s.t <= l.t => {
+                    if s.t < l.t {
+                        d.insert_ooo(s);
+                    }
                 }
+                _ => d.append(s, self.chunk_range),
             }
-            walrec::Record::MinValidTime(t) => self.set_min_valid_time(t),
+            lo = lo.min(s.t);
+            hi = hi.max(s.t);
+        }
+        self.widen_time_range(lo, hi);
+        unknown
+    }
+
+    fn replay_histograms(
+        &self,
+        samples: &[(u64, HistogramSample)],
+        min_valid: i64,
+        shard: usize,
+        shards: usize,
+    ) -> u64 {
+        let mut unknown = 0;
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let map = self.series.read().expect("lock");
+        for (id, h) in samples {
+            if *id as usize % shards != shard {
+                continue;
+            }
+            let Some(series) = map.by_id.get(id) else {
+                unknown += 1;
+                continue;
+            };
+            let mut d = series.data.lock().expect("lock");
+            if h.t < min_valid || d.last_histogram_t().is_some_and(|l| h.t <= l) {
+                continue;
+            }
+            d.append_histogram(h, self.chunk_range);
+            lo = lo.min(h.t);
+            hi = hi.max(h.t);
+        }
+        self.widen_time_range(lo, hi);
+        unknown
+    }
+
+    fn widen_time_range(&self, lo: i64, hi: i64) {
+        if lo <= hi {
+            self.min_time.fetch_min(lo, Ordering::AcqRel);
+            self.max_time.fetch_max(hi, Ordering::AcqRel);
         }
     }
 
@@ -482,7 +602,7 @@ impl Head {
                 .expect("lock")
                 .samples(mint, maxt, &mut samples);
             if !samples.is_empty() {
-                out.push((s.labels.clone(), samples));
+                out.push((s.labels(), samples));
             }
         }
         out
@@ -502,7 +622,7 @@ impl Head {
         ids.into_iter()
             .filter_map(|id| map.by_id.get(&id))
             .filter(|s| s.data.lock().expect("lock").has_data(mint, maxt))
-            .map(|s| s.labels.clone())
+            .map(|s| s.labels())
             .collect()
     }
 
@@ -517,14 +637,14 @@ impl Head {
             .cloned()
             .collect();
         drop(map);
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out.sort_by_cached_key(|s| s.labels());
         out
     }
 
     /// One series' samples in [mint, maxt] (empty when it has none).
     pub fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> StoredSeries {
         series_data(s, mint, maxt).unwrap_or_else(|| StoredSeries {
-            labels: s.labels.clone(),
+            labels: s.labels(),
             ..Default::default()
         })
     }
@@ -547,7 +667,7 @@ impl Head {
         std::iter::once(first).chain(groups.into_iter().flat_map(|group| {
             let mut out = Vec::new();
             let mut buf = Vec::new();
-            let s: Vec<(u64, &Labels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
+            let s: Vec<(u64, &PackedLabels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
             walrec::encode_series(&s, &mut buf);
             out.push(std::mem::take(&mut buf));
             let mut samples = Vec::new();
@@ -593,15 +713,8 @@ impl Head {
         let mut map = self.series.write().expect("lock");
         let mut index = self.index.write().expect("lock");
         for s in &empty {
-            map.by_id.remove(&s.id);
-            let h = s.labels.stable_hash();
-            if let Some(v) = map.by_hash.get_mut(&h) {
-                v.retain(|x| x.id != s.id);
-                if v.is_empty() {
-                    map.by_hash.remove(&h);
-                }
-            }
-            index.remove(s.id, &s.labels);
+            map.remove(s);
+            index.remove(s.id, &s.labels());
         }
         self.min_time.fetch_max(t, Ordering::AcqRel);
         (chunks, empty.len())
@@ -630,7 +743,7 @@ impl Head {
 fn series_data(s: &MemSeries, mint: i64, maxt: i64) -> Option<StoredSeries> {
     let d = s.data.lock().expect("lock");
     let mut out = StoredSeries {
-        labels: s.labels.clone(),
+        labels: s.labels(),
         ..Default::default()
     };
     d.samples(mint, maxt, &mut out.floats);

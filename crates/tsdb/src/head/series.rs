@@ -3,6 +3,7 @@
 //! native histogram samples in their own closed and open histogram chunks
 //! (in order only).
 
+use super::packed::PackedLabels;
 use crate::chunk::{
     histogram_bit_eq, HistogramAppender, HistogramIter, XorAppender, XorIter, SAMPLES_PER_CHUNK,
 };
@@ -64,18 +65,40 @@ pub struct SeriesData {
     pub open: Option<(i64, XorAppender)>,
     /// Out-of-order samples, sorted by time, unique timestamps.
     pub ooo: Vec<Sample>,
-    /// Closed histogram chunks.
-    pub hclosed: Vec<HeadChunk>,
-    pub hopen: Option<(i64, HistogramAppender)>,
+    /// Native histogram chunks, boxed: most series never have any, and
+    /// the open appender is ~250 bytes.
+    pub hist: Option<Box<HistData>>,
     /// Whether the series record is in the WAL.
     pub wal_logged: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct HistData {
+    /// Closed histogram chunks.
+    pub closed: Vec<HeadChunk>,
+    pub open: Option<(i64, HistogramAppender)>,
 }
 
 #[derive(Debug)]
 pub struct MemSeries {
     pub id: u64,
-    pub labels: Labels,
+    pub labels: PackedLabels,
     pub data: Mutex<SeriesData>,
+}
+
+impl MemSeries {
+    pub fn new(id: u64, labels: &Labels) -> Self {
+        MemSeries {
+            id,
+            labels: PackedLabels::new(labels),
+            data: Mutex::new(SeriesData::default()),
+        }
+    }
+
+    /// The label set, unpacked.
+    pub fn labels(&self) -> Labels {
+        self.labels.to_labels()
+    }
 }
 
 impl SeriesData {
@@ -91,10 +114,11 @@ impl SeriesData {
 
     /// The newest histogram sample.
     pub fn last_histogram(&self) -> Option<HistogramSample> {
-        match &self.hopen {
+        let h = self.hist.as_ref()?;
+        match &h.open {
             Some((_, a)) => a.last(),
-            None => self
-                .hclosed
+            None => h
+                .closed
                 .last()
                 .and_then(|c| HistogramIter::new(&c.data).and_then(|it| it.last())),
         }
@@ -102,9 +126,10 @@ impl SeriesData {
 
     /// Timestamp of the newest histogram sample.
     pub fn last_histogram_t(&self) -> Option<i64> {
-        match &self.hopen {
+        let h = self.hist.as_ref()?;
+        match &h.open {
             Some((_, a)) => a.last_t(),
-            None => self.hclosed.last().map(|c| c.maxt),
+            None => h.closed.last().map(|c| c.maxt),
         }
     }
 
@@ -209,32 +234,32 @@ impl SeriesData {
 
     /// Appends an in-order histogram sample (same chunk rules as floats).
     pub fn append_histogram(&mut self, s: &HistogramSample, chunk_range: i64) {
-        if let Some((mint, app)) = &self.hopen {
+        let h = self.hist.get_or_insert_with(Box::default);
+        if let Some((mint, app)) = &h.open {
             let boundary = (mint.div_euclid(chunk_range) + 1) * chunk_range;
             if app.count() >= SAMPLES_PER_CHUNK || s.t >= boundary {
-                self.close_open_histogram();
+                if let Some((mint, app)) = h.open.take() {
+                    let maxt = app.last_t().unwrap_or(mint);
+                    h.closed.push(HeadChunk {
+                        mint,
+                        maxt,
+                        data: app.into_bytes().into_boxed_slice(),
+                    });
+                }
             }
         }
-        let (_, app) = self
-            .hopen
+        let (_, app) = h
+            .open
             .get_or_insert_with(|| (s.t, HistogramAppender::new()));
         app.append(s.t, &s.h);
     }
 
-    fn close_open_histogram(&mut self) {
-        if let Some((mint, app)) = self.hopen.take() {
-            let maxt = app.last_t().unwrap_or(mint);
-            self.hclosed.push(HeadChunk {
-                mint,
-                maxt,
-                data: app.into_bytes().into_boxed_slice(),
-            });
-        }
-    }
-
     /// All histogram samples in [mint, maxt], sorted.
     pub fn histograms(&self, mint: i64, maxt: i64, out: &mut Vec<HistogramSample>) {
-        for c in &self.hclosed {
+        let Some(h) = &self.hist else {
+            return;
+        };
+        for c in &h.closed {
             if c.maxt < mint || c.mint > maxt {
                 continue;
             }
@@ -242,7 +267,7 @@ impl SeriesData {
                 out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
             }
         }
-        if let Some((m, app)) = &self.hopen {
+        if let Some((m, app)) = &h.open {
             if *m <= maxt {
                 if let Some(it) = HistogramIter::new(app.bytes()) {
                     out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
@@ -287,11 +312,12 @@ impl SeriesData {
             .first()
             .map(|c| c.mint)
             .or(self.open.as_ref().map(|(m, _)| *m));
-        let h = self
-            .hclosed
-            .first()
-            .map(|c| c.mint)
-            .or(self.hopen.as_ref().map(|(m, _)| *m));
+        let h = self.hist.as_ref().and_then(|h| {
+            h.closed
+                .first()
+                .map(|c| c.mint)
+                .or(h.open.as_ref().map(|(m, _)| *m))
+        });
         [c, self.ooo.first().map(|s| s.t), h]
             .into_iter()
             .flatten()
@@ -337,29 +363,34 @@ impl SeriesData {
             }
         }
         self.ooo.retain(|s| s.t >= t);
-        let hbefore = self.hclosed.len();
-        self.hclosed.retain(|c| c.maxt >= t);
-        if let Some((_, app)) = &self.hopen {
-            if app.last_t().is_some_and(|x| x < t) {
-                self.hopen = None;
+        let mut removed = before - self.closed.len();
+        if let Some(h) = &mut self.hist {
+            let hbefore = h.closed.len();
+            h.closed.retain(|c| c.maxt >= t);
+            if let Some((_, app)) = &h.open {
+                if app.last_t().is_some_and(|x| x < t) {
+                    h.open = None;
+                }
+            }
+            removed += hbefore - h.closed.len();
+            if h.closed.is_empty() && h.open.is_none() {
+                self.hist = None;
             }
         }
-        before - self.closed.len() + hbefore - self.hclosed.len()
+        removed
     }
 
     pub fn is_empty(&self) -> bool {
-        self.closed.is_empty()
-            && self.open.is_none()
-            && self.ooo.is_empty()
-            && self.hclosed.is_empty()
-            && self.hopen.is_none()
+        self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty() && self.hist.is_none()
     }
 
     pub fn chunk_count(&self) -> usize {
         self.closed.len()
             + usize::from(self.open.is_some())
-            + self.hclosed.len()
-            + usize::from(self.hopen.is_some())
+            + self
+                .hist
+                .as_ref()
+                .map_or(0, |h| h.closed.len() + usize::from(h.open.is_some()))
     }
 }
 
