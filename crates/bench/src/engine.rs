@@ -100,6 +100,13 @@ pub fn run(a: HeadMemArgs) -> Result<()> {
         "  head append path (plan + commit, labels already built): {:.0} ns/sample",
         busy.as_nanos() as f64 / samples
     );
+    let (closed, open) = head.chunk_bytes();
+    println!(
+        "  chunk data: closed {:.1} MiB in {} chunks, open {:.1} MiB",
+        closed as f64 / 1048576.0,
+        head.chunk_count(),
+        open as f64 / 1048576.0
+    );
     drop(head);
     Ok(())
 }

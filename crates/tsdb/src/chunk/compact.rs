@@ -12,6 +12,10 @@ use std::sync::Arc;
 
 /// zstd level for block chunks (written once, at cut or compaction time).
 const ZSTD_LEVEL: i32 = 9;
+/// zstd level for the head's closed chunks (written on the ingest path).
+/// Level 1 compresses these small chunks as well as level 9 (measured with
+/// `argus-bench head-memory`: 1.19 vs 1.19 bytes/sample) at a fraction of the CPU.
+const HEAD_ZSTD_LEVEL: i32 = 1;
 /// Largest decimal exponent tried: 10^e is exact in f64 up to e = 22.
 const MAX_EXP: usize = 15;
 /// Integer mantissas are kept within ±2^53, where f64 is exact.
@@ -23,6 +27,8 @@ thread_local! {
     /// zstd contexts are reused: creating one costs more than a small chunk.
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
         RefCell::new(zstd::bulk::Compressor::new(ZSTD_LEVEL).ok());
+    static HEAD_COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        RefCell::new(zstd::bulk::Compressor::new(HEAD_ZSTD_LEVEL).ok());
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         RefCell::new(zstd::bulk::Decompressor::new().ok());
 }
@@ -46,7 +52,13 @@ fn varint_len(v: i64) -> usize {
 /// Encodes `samples` (timestamps strictly increasing, at most
 /// [`MAX_COMPACT_SAMPLES`]) as a compact chunk.
 pub fn encode_compact(samples: &[Sample]) -> Vec<u8> {
-    encode(samples, None)
+    encode(samples, None, ZSTD_LEVEL)
+}
+
+/// [`encode_compact`] with a faster zstd level, for the head's closed
+/// chunks (encoded on the ingest path).
+pub fn encode_compact_fast(samples: &[Sample]) -> Vec<u8> {
+    encode(samples, None, HEAD_ZSTD_LEVEL)
 }
 
 /// Encodes `samples` as a compact chunk whose timestamps are those of the
@@ -54,10 +66,10 @@ pub fn encode_compact(samples: &[Sample]) -> Vec<u8> {
 /// there, the same number of samples): series scraped from one target share
 /// their timestamps.
 pub fn encode_compact_ref(samples: &[Sample], chunk_ref: u64) -> Vec<u8> {
-    encode(samples, Some(chunk_ref))
+    encode(samples, Some(chunk_ref), ZSTD_LEVEL)
 }
 
-fn encode(samples: &[Sample], chunk_ref: Option<u64>) -> Vec<u8> {
+fn encode(samples: &[Sample], chunk_ref: Option<u64>, level: i32) -> Vec<u8> {
     debug_assert!(samples.len() <= MAX_COMPACT_SAMPLES);
     let mut payload = Vec::with_capacity(samples.len() * 3 + 16);
     put_uvarint(&mut payload, samples.len() as u64);
@@ -75,9 +87,14 @@ fn encode(samples: &[Sample], chunk_ref: Option<u64>) -> Vec<u8> {
         encode_values(&mut payload, samples);
     }
     let mut out = Vec::with_capacity(payload.len() / 2 + 16);
-    let z = COMPRESSOR.with(|c| match &mut *c.borrow_mut() {
+    let compressor = if level == ZSTD_LEVEL {
+        &COMPRESSOR
+    } else {
+        &HEAD_COMPRESSOR
+    };
+    let z = compressor.with(|c| match &mut *c.borrow_mut() {
         Some(c) => c.compress(&payload),
-        None => zstd::bulk::compress(&payload, ZSTD_LEVEL),
+        None => zstd::bulk::compress(&payload, level),
     });
     match z {
         Ok(z) if z.len() < payload.len() => {

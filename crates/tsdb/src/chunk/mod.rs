@@ -16,8 +16,8 @@ mod histogram;
 mod xor;
 
 pub use compact::{
-    decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_ref,
-    MAX_COMPACT_SAMPLES,
+    decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_fast,
+    encode_compact_ref, MAX_COMPACT_SAMPLES,
 };
 pub use histogram::{histogram_bit_eq, HistogramAppender, HistogramIter};
 pub use xor::{XorAppender, XorIter};

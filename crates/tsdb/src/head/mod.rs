@@ -730,6 +730,15 @@ impl Head {
             .collect()
     }
 
+    /// Bytes of chunk data in closed and in open chunks.
+    pub fn chunk_bytes(&self) -> (usize, usize) {
+        let map = self.series.read().expect("lock");
+        map.by_id.values().fold((0, 0), |(c, o), s| {
+            let (c2, o2) = s.data.lock().expect("lock").chunk_bytes();
+            (c + c2, o + o2)
+        })
+    }
+
     pub fn chunk_count(&self) -> usize {
         let map = self.series.read().expect("lock");
         map.by_id

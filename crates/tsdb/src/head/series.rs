@@ -5,7 +5,8 @@
 
 use super::packed::PackedLabels;
 use crate::chunk::{
-    histogram_bit_eq, HistogramAppender, HistogramIter, XorAppender, XorIter, SAMPLES_PER_CHUNK,
+    decode_compact, encode_compact_fast, histogram_bit_eq, HistogramAppender, HistogramIter,
+    XorAppender, XorIter, SAMPLES_PER_CHUNK,
 };
 use argus_model::{HistogramSample, Labels, Sample};
 use std::sync::Mutex;
@@ -108,7 +109,7 @@ impl SeriesData {
             None => self
                 .closed
                 .last()
-                .and_then(|c| XorIter::new(&c.data).and_then(|it| it.last())),
+                .and_then(|c| decode_compact(&c.data).and_then(|v| v.last().copied())),
         }
     }
 
@@ -295,13 +296,18 @@ impl SeriesData {
         }
     }
 
+    /// Closes the open chunk. Closed float chunks are re-encoded in the
+    /// compact encoding (zstd level 1): on the benchmark's data 1.2 bytes per
+    /// sample against XOR's 2.35, and most of a head's memory is its closed
+    /// chunks.
     pub fn close_open(&mut self) {
         if let Some((mint, app)) = self.open.take() {
             let maxt = app.last().map(|s| s.t).unwrap_or(mint);
+            let samples: Vec<Sample> = XorIter::new(app.bytes()).into_iter().flatten().collect();
             self.closed.push(HeadChunk {
                 mint,
                 maxt,
-                data: app.into_bytes().into_boxed_slice(),
+                data: encode_compact_fast(&samples).into_boxed_slice(),
             });
         }
     }
@@ -331,8 +337,8 @@ impl SeriesData {
             if c.maxt < mint || c.mint > maxt {
                 continue;
             }
-            if let Some(it) = XorIter::new(&c.data) {
-                out.extend(it.filter(|s| s.t >= mint && s.t <= maxt));
+            if let Some(v) = decode_compact(&c.data) {
+                out.extend(v.into_iter().filter(|s| s.t >= mint && s.t <= maxt));
             }
         }
         if let Some((_, app)) = &self.open {
@@ -382,6 +388,22 @@ impl SeriesData {
 
     pub fn is_empty(&self) -> bool {
         self.closed.is_empty() && self.open.is_none() && self.ooo.is_empty() && self.hist.is_none()
+    }
+
+    /// Bytes of chunk data (float and histogram, closed and open).
+    pub fn chunk_bytes(&self) -> (usize, usize) {
+        let closed = self.closed.iter().map(|c| c.data.len()).sum::<usize>()
+            + self
+                .hist
+                .as_ref()
+                .map_or(0, |h| h.closed.iter().map(|c| c.data.len()).sum());
+        let open = self.open.as_ref().map_or(0, |(_, a)| a.bytes().len())
+            + self
+                .hist
+                .as_ref()
+                .and_then(|h| h.open.as_ref())
+                .map_or(0, |(_, a)| a.bytes().len());
+        (closed, open)
     }
 
     pub fn chunk_count(&self) -> usize {
