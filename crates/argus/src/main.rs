@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 /// mimalloc instead of glibc malloc: ingest allocates many small label
 /// strings, where glibc's malloc spent over half the CPU and kept freed
 /// memory (see BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;

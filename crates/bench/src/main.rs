@@ -36,6 +36,9 @@ enum Cmd {
     Metrics(MetricsArgs),
     /// Heap held by the in-memory head per series, without a server.
     HeadMemory(engine::HeadMemArgs),
+    /// Only send the workload to a running server's remote-write URL (for
+    /// profiling a server started by hand).
+    Load(LoadArgs),
     /// Time to reopen (replay the WAL of) a database, without a server.
     WalReplay(engine::ReplayArgs),
 }
@@ -100,7 +103,55 @@ fn main() -> Result<()> {
         Cmd::Metrics(a) => metrics(a),
         Cmd::HeadMemory(a) => engine::run(a),
         Cmd::WalReplay(a) => engine::replay(a),
+        Cmd::Load(a) => load_only(a),
     }
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Remote-write URL, e.g. http://127.0.0.1:9090/api/v1/write.
+    #[arg(long)]
+    url: String,
+    #[arg(long, default_value_t = 100_000)]
+    series: usize,
+    #[arg(long, default_value_t = 1440)]
+    points: usize,
+    #[arg(long, default_value_t = 2000)]
+    batch: usize,
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn load_only(a: LoadArgs) -> Result<()> {
+    let interval_ms = 15_000;
+    let w = Workload {
+        seed: a.seed,
+        targets: a.series.div_ceil(SERIES_PER_TARGET),
+        points: a.points,
+        interval_ms,
+        start_ms: now_ms() - a.points as i64 * interval_ms,
+        churn: 0.0,
+        churn_every: 0,
+    };
+    let r = load::drive(
+        &a.url,
+        &w,
+        LoadOptions {
+            batch: a.batch,
+            concurrency: a.concurrency,
+            prost: false,
+        },
+    )?;
+    println!(
+        "{} samples in {:.1}s, {} requests ({} failed)",
+        r.samples_sent,
+        r.wall.as_secs_f64(),
+        r.requests,
+        r.failed_requests
+    );
+    Ok(())
 }
 
 fn parse_interval(s: &str) -> Result<i64> {

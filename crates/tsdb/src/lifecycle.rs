@@ -85,7 +85,7 @@ impl Db {
             .map_err(|e| DbError::Internal(e.to_string()))?;
         if !series.is_empty() {
             let id = new_block_id();
-            let labels = series.iter().map(|s| s.labels()).collect();
+            let labels = Arc::new(series.iter().map(|s| s.labels()).collect());
             let load = Box::new(move |i: usize| {
                 Ok(crate::head::Head::series_samples(
                     &series[i],
@@ -145,7 +145,7 @@ impl Db {
         id: &str,
         mint: i64,
         maxt: i64,
-        labels: Vec<Labels>,
+        labels: Arc<Vec<Labels>>,
         load: SeriesLoader,
         compaction: Compaction,
     ) -> Result<BlockMeta, DbError> {
@@ -227,12 +227,11 @@ impl Db {
             let started = Instant::now();
             // Every label set of the sources, sorted; each merged series is
             // read from the sources only when the writer gets to it.
-            let labels: Vec<Labels> = sources
-                .iter()
-                .flat_map(|b| b.all_labels().cloned())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            // One copy, shared by the writer and the loader.
+            let mut labels: Vec<Labels> = sources.iter().flat_map(|b| b.all_labels()).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            let labels = Arc::new(labels);
             let srcs = sources.clone();
             let wanted = labels.clone();
             let load = Box::new(move |i: usize| -> std::io::Result<StoredSeries> {

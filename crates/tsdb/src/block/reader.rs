@@ -26,12 +26,22 @@ struct ChunkMeta {
     offset: u64,
 }
 
-/// An opened block: its index in memory, its chunks read on demand.
+/// One series of the index: its labels as (name, value) symbol numbers.
+#[derive(Debug)]
+struct SeriesEntry {
+    labels: Box<[(u32, u32)]>,
+    metas: Box<[ChunkMeta]>,
+}
+
+/// An opened block: its index in memory, its chunks read on demand. Label
+/// text is held once per distinct string (the symbol table); a series holds
+/// symbol numbers, 8 bytes a label, and builds its [`Labels`] when read.
 #[derive(Debug)]
 pub struct BlockReader {
     pub meta: BlockMeta,
-    series: Vec<(Labels, Vec<ChunkMeta>)>,
-    postings: HashMap<String, HashMap<String, Vec<u64>>>,
+    symbols: Vec<Box<str>>,
+    series: Vec<SeriesEntry>,
+    postings: HashMap<Box<str>, HashMap<Box<str>, Vec<u64>>>,
     chunks: std::fs::File,
     chunks_len: u64,
     /// Shared timestamp columns by chunk offset ([`Self::shared_times`]).
@@ -74,32 +84,29 @@ impl BlockReader {
             if n > b.len() {
                 return Err(corrupt("symbol length"));
             }
-            symbols.push(
-                std::str::from_utf8(&b[..n])
-                    .map_err(|_| corrupt("symbol utf-8"))?
-                    .to_string(),
-            );
+            symbols.push(Box::<str>::from(
+                std::str::from_utf8(&b[..n]).map_err(|_| corrupt("symbol utf-8"))?,
+            ));
             b = &b[n..];
         }
         let sym = |r: u64| {
-            symbols
-                .get(r as usize)
-                .cloned()
-                .ok_or_else(|| corrupt("symbol ref"))
+            if (r as usize) < symbols.len() {
+                Ok(r as u32)
+            } else {
+                Err(corrupt("symbol ref"))
+            }
         };
         let nseries = get_uvarint(&mut b).ok_or_else(|| corrupt("series count"))? as usize;
         let mut series = Vec::with_capacity(nseries.min(b.len()));
-        let mut postings: HashMap<String, HashMap<String, Vec<u64>>> = HashMap::new();
+        // Postings by symbol numbers first, keyed by strings at the end.
+        let mut by_sym: HashMap<u32, HashMap<u32, Vec<u64>>> = HashMap::new();
         for id in 0..nseries {
             let nl = get_uvarint(&mut b).ok_or_else(|| corrupt("label count"))? as usize;
             let mut labels = Vec::with_capacity(nl.min(b.len()));
             for _ in 0..nl {
                 let n = get_uvarint(&mut b).ok_or_else(|| corrupt("label name"))?;
                 let v = get_uvarint(&mut b).ok_or_else(|| corrupt("label value"))?;
-                labels.push(Label {
-                    name: sym(n)?,
-                    value: sym(v)?,
-                });
+                labels.push((sym(n)?, sym(v)?));
             }
             let nc = get_uvarint(&mut b).ok_or_else(|| corrupt("chunk count"))? as usize;
             let mut metas = Vec::with_capacity(nc.min(b.len()));
@@ -113,19 +120,35 @@ impl BlockReader {
                     offset,
                 });
             }
-            if !labels.windows(2).all(|w| w[0].name < w[1].name) {
+            if !labels
+                .windows(2)
+                .all(|w| symbols[w[0].0 as usize] < symbols[w[1].0 as usize])
+            {
                 return Err(corrupt("series labels not sorted"));
             }
-            for l in &labels {
-                postings
-                    .entry(l.name.clone())
+            for &(n, v) in &labels {
+                by_sym
+                    .entry(n)
                     .or_default()
-                    .entry(l.value.clone())
+                    .entry(v)
                     .or_default()
                     .push(id as u64);
             }
-            series.push((Labels::from_sorted_unchecked(labels), metas));
+            series.push(SeriesEntry {
+                labels: labels.into_boxed_slice(),
+                metas: metas.into_boxed_slice(),
+            });
         }
+        let postings = by_sym
+            .into_iter()
+            .map(|(n, vals)| {
+                let vals = vals
+                    .into_iter()
+                    .map(|(v, ids)| (symbols[v as usize].clone(), ids))
+                    .collect();
+                (symbols[n as usize].clone(), vals)
+            })
+            .collect();
         let chunks = std::fs::File::open(chunks_path).map_err(ioerr(chunks_path))?;
         let chunks_len = chunks.metadata().map_err(ioerr(chunks_path))?.len();
         let mut head = [0u8; 8];
@@ -137,6 +160,7 @@ impl BlockReader {
         }
         Ok(BlockReader {
             meta,
+            symbols,
             series,
             postings,
             chunks,
@@ -147,6 +171,27 @@ impl BlockReader {
 
     pub fn num_series(&self) -> usize {
         self.series.len()
+    }
+
+    fn sym(&self, r: u32) -> &str {
+        &self.symbols[r as usize]
+    }
+
+    /// The label set of series `i`.
+    fn labels(&self, e: &SeriesEntry) -> Labels {
+        Labels::from_sorted_unchecked(
+            e.labels
+                .iter()
+                .map(|&(n, v)| Label::new(self.sym(n), self.sym(v)))
+                .collect(),
+        )
+    }
+
+    /// Orders a series' labels against `other` as [`Labels`] orders.
+    fn cmp_labels(&self, e: &SeriesEntry, other: &Labels) -> std::cmp::Ordering {
+        let mine = e.labels.iter().map(|&(n, v)| (self.sym(n), self.sym(v)));
+        let theirs = other.iter().map(|l| (l.name.as_str(), l.value.as_str()));
+        mine.cmp(theirs)
     }
 
     /// Reads and verifies one chunk: its encoding and data.
@@ -272,11 +317,11 @@ impl BlockReader {
     ) -> Result<Vec<(Labels, Vec<Sample>)>, BlockError> {
         let mut out = Vec::new();
         for id in postings::select(self, matchers) {
-            let (labels, metas) = &self.series[id as usize];
+            let e = &self.series[id as usize];
             let mut samples = Vec::new();
-            self.read_series(metas, mint, maxt, &mut samples, None)?;
+            self.read_series(&e.metas, mint, maxt, &mut samples, None)?;
             if !samples.is_empty() {
-                out.push((labels.clone(), samples));
+                out.push((self.labels(e), samples));
             }
         }
         Ok(out)
@@ -292,13 +337,11 @@ impl BlockReader {
     ) -> Result<Vec<StoredSeries>, BlockError> {
         let mut out = Vec::new();
         for id in postings::select(self, matchers) {
-            let (labels, metas) = &self.series[id as usize];
-            let mut s = StoredSeries {
-                labels: labels.clone(),
-                ..Default::default()
-            };
-            self.read_series(metas, mint, maxt, &mut s.floats, Some(&mut s.histograms))?;
+            let e = &self.series[id as usize];
+            let mut s = StoredSeries::default();
+            self.read_series(&e.metas, mint, maxt, &mut s.floats, Some(&mut s.histograms))?;
             if !s.floats.is_empty() || !s.histograms.is_empty() {
+                s.labels = self.labels(e);
                 out.push(s);
             }
         }
@@ -314,19 +357,19 @@ impl BlockReader {
         };
         ids.into_iter()
             .map(|id| &self.series[id as usize])
-            .filter(|(_, m)| m.iter().any(|c| c.maxt >= mint && c.mint <= maxt))
-            .map(|(l, _)| l.clone())
+            .filter(|e| e.metas.iter().any(|c| c.maxt >= mint && c.mint <= maxt))
+            .map(|e| self.labels(e))
             .collect()
     }
 
     /// Label sets of every series, sorted (as written).
-    pub fn all_labels(&self) -> impl Iterator<Item = &Labels> {
-        self.series.iter().map(|(l, _)| l)
+    pub fn all_labels(&self) -> impl Iterator<Item = Labels> + '_ {
+        self.series.iter().map(|e| self.labels(e))
     }
 
     /// All samples of the series with exactly these labels, if the block has it.
     pub fn read_labels(&self, labels: &Labels) -> Result<Option<StoredSeries>, BlockError> {
-        let Ok(i) = self.series.binary_search_by(|(l, _)| l.cmp(labels)) else {
+        let Ok(i) = self.series.binary_search_by(|e| self.cmp_labels(e, labels)) else {
             return Ok(None);
         };
         let mut s = StoredSeries {
@@ -334,7 +377,7 @@ impl BlockReader {
             ..Default::default()
         };
         self.read_series(
-            &self.series[i].1,
+            &self.series[i].metas,
             i64::MIN,
             i64::MAX,
             &mut s.floats,
@@ -346,13 +389,13 @@ impl BlockReader {
     /// Every series with all its samples (for compaction).
     pub fn all_series(&self) -> Result<Vec<StoredSeries>, BlockError> {
         let mut out = Vec::with_capacity(self.series.len());
-        for (labels, metas) in &self.series {
+        for e in &self.series {
             let mut s = StoredSeries {
-                labels: labels.clone(),
+                labels: self.labels(e),
                 ..Default::default()
             };
             self.read_series(
-                metas,
+                &e.metas,
                 i64::MIN,
                 i64::MAX,
                 &mut s.floats,
@@ -368,7 +411,7 @@ impl PostingsSource for BlockReader {
     fn label_values(&self, name: &str) -> Vec<&str> {
         self.postings
             .get(name)
-            .map(|v| v.keys().map(String::as_str).collect())
+            .map(|v| v.keys().map(|k| &**k).collect())
             .unwrap_or_default()
     }
 

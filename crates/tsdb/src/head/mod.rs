@@ -662,8 +662,9 @@ impl Head {
         series.sort_by_key(|s| s.id);
         let mut first = Vec::new();
         walrec::encode_min_valid_time(self.min_valid_time(), &mut first);
-        // Encoded lazily, 1,000 series at a time, as the WAL writes them.
-        let groups: Vec<Vec<Arc<MemSeries>>> = series.chunks(1000).map(<[_]>::to_vec).collect();
+        // Encoded lazily, 100 series at a time, as the WAL writes them: the
+        // buffers of one group are all a checkpoint holds in memory.
+        let groups: Vec<Vec<Arc<MemSeries>>> = series.chunks(100).map(<[_]>::to_vec).collect();
         std::iter::once(first).chain(groups.into_iter().flat_map(|group| {
             let mut out = Vec::new();
             let mut buf = Vec::new();
