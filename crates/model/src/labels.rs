@@ -63,6 +63,11 @@ impl Labels {
         self.0.iter()
     }
 
+    /// The labels as (name, value) string pairs.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|l| (l.name.as_str(), l.value.as_str()))
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

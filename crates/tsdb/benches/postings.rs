@@ -32,7 +32,7 @@ fn index() -> MemPostings {
                         ("method", m),
                         ("code", c),
                     ]);
-                    p.add(id, &l);
+                    p.add(id, l.pairs());
                     id += 1;
                 }
             }
@@ -40,7 +40,7 @@ fn index() -> MemPostings {
         for k in 0..70 {
             let name = format!("other_metric_{k}");
             let l = Labels::from_pairs([("__name__", name.as_str()), ("job", job), ("pod", &pod)]);
-            p.add(id, &l);
+            p.add(id, l.pairs());
             id += 1;
         }
     }

@@ -114,32 +114,36 @@ pub struct MemPostings {
 
 impl MemPostings {
     /// Adds a series. Ids must be added in increasing order.
-    pub fn add(&mut self, id: u64, labels: &argus_model::Labels) {
-        for l in labels {
-            let list = self
-                .map
-                .entry(l.name.clone())
-                .or_default()
-                .entry(l.value.clone())
-                .or_default();
+    pub fn add<'a>(&mut self, id: u64, labels: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (name, value) in labels {
+            // Look up by &str first: the name and value are almost always
+            // there already, and `entry` would allocate both strings.
+            let vals = match self.map.get_mut(name) {
+                Some(v) => v,
+                None => self.map.entry(name.to_string()).or_default(),
+            };
+            let list = match vals.get_mut(value) {
+                Some(list) => list,
+                None => vals.entry(value.to_string()).or_default(),
+            };
             insert_sorted(list, id);
         }
         insert_sorted(&mut self.all, id);
     }
 
-    pub fn remove(&mut self, id: u64, labels: &argus_model::Labels) {
-        for l in labels {
-            if let Some(vals) = self.map.get_mut(&l.name) {
-                if let Some(list) = vals.get_mut(&l.value) {
+    pub fn remove<'a>(&mut self, id: u64, labels: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (name, value) in labels {
+            if let Some(vals) = self.map.get_mut(name) {
+                if let Some(list) = vals.get_mut(value) {
                     if let Ok(i) = list.binary_search(&id) {
                         list.remove(i);
                     }
                     if list.is_empty() {
-                        vals.remove(&l.value);
+                        vals.remove(value);
                     }
                 }
                 if vals.is_empty() {
-                    self.map.remove(&l.name);
+                    self.map.remove(name);
                 }
             }
         }
@@ -188,14 +192,14 @@ impl PostingsSource for MemPostings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argus_model::{Labels, MatchOp};
+    use argus_model::MatchOp;
 
     fn idx() -> MemPostings {
         let mut p = MemPostings::default();
-        p.add(1, &Labels::from_pairs([("__name__", "up"), ("job", "api")]));
-        p.add(2, &Labels::from_pairs([("__name__", "up"), ("job", "db")]));
-        p.add(3, &Labels::from_pairs([("__name__", "up")]));
-        p.add(4, &Labels::from_pairs([("__name__", "x"), ("job", "api")]));
+        p.add(1, [("__name__", "up"), ("job", "api")]);
+        p.add(2, [("__name__", "up"), ("job", "db")]);
+        p.add(3, [("__name__", "up")]);
+        p.add(4, [("__name__", "x"), ("job", "api")]);
         p
     }
 
@@ -252,7 +256,7 @@ mod tests {
     #[test]
     fn remove_cleans_up() {
         let mut p = idx();
-        p.remove(4, &Labels::from_pairs([("__name__", "x"), ("job", "api")]));
+        p.remove(4, [("__name__", "x"), ("job", "api")]);
         assert!(p.label_values("__name__") == vec!["up"]);
         assert_eq!(p.all_postings(), vec![1, 2, 3]);
     }

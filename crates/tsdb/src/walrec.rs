@@ -3,7 +3,7 @@
 
 use crate::head::PackedLabels;
 use crate::varint::{get_uvarint, get_varint, put_uvarint, put_varint};
-use argus_model::{CounterResetHint, FloatHistogram, HistogramSample, Label, Labels, Sample, Span};
+use argus_model::{CounterResetHint, FloatHistogram, HistogramSample, Sample, Span};
 
 pub const REC_SERIES: u8 = 1;
 pub const REC_SAMPLES: u8 = 2;
@@ -12,7 +12,8 @@ pub const REC_HISTOGRAM_SAMPLES: u8 = 4;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Series(Vec<(u64, Labels)>),
+    /// New series: id and label set (packed, as stored in the record).
+    Series(Vec<(u64, PackedLabels)>),
     Samples(Vec<(u64, Sample)>),
     MinValidTime(i64),
     HistogramSamples(Vec<(u64, HistogramSample)>),
@@ -167,16 +168,14 @@ fn get_histogram(buf: &mut &[u8]) -> Result<FloatHistogram, RecordError> {
     })
 }
 
-fn get_str(buf: &mut &[u8]) -> Result<String, RecordError> {
+fn get_str_ref<'a>(buf: &mut &'a [u8]) -> Result<&'a str, RecordError> {
     let n = get_uvarint(buf).ok_or(RecordError("truncated string length"))? as usize;
     if n > buf.len() {
         return Err(RecordError("string past end"));
     }
-    let s = std::str::from_utf8(&buf[..n])
-        .map_err(|_| RecordError("label not utf-8"))?
-        .to_string();
-    *buf = &buf[n..];
-    Ok(s)
+    let (s, rest) = buf.split_at(n);
+    *buf = rest;
+    std::str::from_utf8(s).map_err(|_| RecordError("label not utf-8"))
 }
 
 pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
@@ -190,16 +189,20 @@ pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
                 let id = get_uvarint(&mut buf).ok_or(RecordError("truncated id"))?;
                 let nl =
                     get_uvarint(&mut buf).ok_or(RecordError("truncated label count"))? as usize;
-                let mut labels = Vec::with_capacity(nl.min(buf.len()));
+                // The record's label bytes are the packed form: check them
+                // (UTF-8, sorted unique names) and keep them as they are.
+                let start = buf;
+                let mut prev: Option<&str> = None;
                 for _ in 0..nl {
-                    let name = get_str(&mut buf)?;
-                    let value = get_str(&mut buf)?;
-                    labels.push(Label { name, value });
+                    let name = get_str_ref(&mut buf)?;
+                    get_str_ref(&mut buf)?;
+                    if prev.is_some_and(|p| p >= name) {
+                        return Err(RecordError("labels not sorted"));
+                    }
+                    prev = Some(name);
                 }
-                if !labels.windows(2).all(|w| w[0].name < w[1].name) {
-                    return Err(RecordError("labels not sorted"));
-                }
-                out.push((id, Labels::from_sorted_unchecked(labels)));
+                let used = start.len() - buf.len();
+                out.push((id, PackedLabels::from_checked_bytes(&start[..used])));
             }
             Ok(Record::Series(out))
         }
@@ -251,10 +254,13 @@ mod tests {
 
     #[test]
     fn roundtrip() {
-        let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
+        let l = argus_model::Labels::from_pairs([("__name__", "up"), ("job", "a")]);
         let mut b = Vec::new();
         encode_series(&[(7, &PackedLabels::new(&l))], &mut b);
-        assert_eq!(decode(&b).unwrap(), Record::Series(vec![(7, l)]));
+        assert_eq!(
+            decode(&b).unwrap(),
+            Record::Series(vec![(7, PackedLabels::new(&l))])
+        );
         let s = vec![
             (7, Sample::new(1000, 1.5)),
             (3, Sample::new(-5, argus_model::STALE_NAN)),

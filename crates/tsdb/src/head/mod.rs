@@ -162,14 +162,15 @@ struct SeriesMap {
 
 impl SeriesMap {
     fn find(&self, labels: &Labels, hash: u64) -> Option<&Arc<MemSeries>> {
+        self.find_by(hash, |s| s.labels.eq_labels(labels))
+    }
+
+    fn find_by(&self, hash: u64, eq: impl Fn(&MemSeries) -> bool) -> Option<&Arc<MemSeries>> {
         let first = self.by_hash.get(&hash)?;
-        if first.labels.eq_labels(labels) {
+        if eq(first) {
             return Some(first);
         }
-        self.conflicts
-            .get(&hash)?
-            .iter()
-            .find(|s| s.labels.eq_labels(labels))
+        self.conflicts.get(&hash)?.iter().find(|s| eq(s))
     }
 
     fn insert(&mut self, hash: u64, s: Arc<MemSeries>) {
@@ -268,9 +269,9 @@ impl Head {
     }
 
     /// Creates a series with a given id (WAL replay) or the next id.
-    fn create(&self, labels: Labels, hash: u64, id: Option<u64>) -> Arc<MemSeries> {
+    fn create(&self, labels: PackedLabels, hash: u64, id: Option<u64>) -> Arc<MemSeries> {
         let mut map = self.series.write().expect("lock");
-        if let Some(s) = map.find(&labels, hash) {
+        if let Some(s) = map.find_by(hash, |s| s.labels == labels) {
             return s.clone();
         }
         let id = match id {
@@ -280,9 +281,13 @@ impl Head {
             }
             None => self.next_id.fetch_add(1, Ordering::AcqRel),
         };
-        let s = Arc::new(MemSeries::new(id, &labels));
+        let s = Arc::new(MemSeries {
+            id,
+            labels,
+            data: Default::default(),
+        });
         map.insert(hash, s.clone());
-        self.index.write().expect("lock").add(id, &labels);
+        self.index.write().expect("lock").add(id, s.labels.iter());
         s
     }
 
@@ -322,7 +327,7 @@ impl Head {
                         continue;
                     }
                     plan.report.new_series += 1;
-                    self.create(ts.labels, hash, None)
+                    self.create(PackedLabels::new(&ts.labels), hash, None)
                 }
             };
             let data = series.data.lock().expect("lock");
@@ -491,7 +496,7 @@ impl Head {
         result.map(|()| (unknown.into_inner(), bad))
     }
 
-    fn replay_series(&self, series: Vec<(u64, Labels)>) {
+    fn replay_series(&self, series: Vec<(u64, PackedLabels)>) {
         for (id, labels) in series {
             let hash = labels.stable_hash();
             let s = self.create(labels, hash, Some(id));
@@ -715,7 +720,7 @@ impl Head {
         let mut index = self.index.write().expect("lock");
         for s in &empty {
             map.remove(s);
-            index.remove(s.id, &s.labels());
+            index.remove(s.id, s.labels.iter());
         }
         self.min_time.fetch_max(t, Ordering::AcqRel);
         (chunks, empty.len())

@@ -25,6 +25,13 @@ impl PackedLabels {
         PackedLabels(buf.into_boxed_slice())
     }
 
+    /// Wraps bytes already in the packed form whose strings were checked to
+    /// be UTF-8 and whose names are sorted and unique (a WAL series record's
+    /// labels, see `walrec::decode`).
+    pub(crate) fn from_checked_bytes(b: &[u8]) -> Self {
+        PackedLabels(b.into())
+    }
+
     /// The pairs in label-name order.
     pub fn iter(&self) -> PackedIter<'_> {
         PackedIter { rest: &self.0 }

@@ -88,14 +88,6 @@ pub struct MemSeries {
 }
 
 impl MemSeries {
-    pub fn new(id: u64, labels: &Labels) -> Self {
-        MemSeries {
-            id,
-            labels: PackedLabels::new(labels),
-            data: Mutex::new(SeriesData::default()),
-        }
-    }
-
     /// The label set, unpacked.
     pub fn labels(&self) -> Labels {
         self.labels.to_labels()
