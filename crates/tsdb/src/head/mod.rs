@@ -256,6 +256,13 @@ impl Head {
         (a <= b).then_some((a, b))
     }
 
+    /// Whether the head may hold samples in [mint, maxt]; a query outside
+    /// its time range need not look at any series.
+    fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        self.time_range()
+            .is_some_and(|(lo, hi)| lo <= maxt && mint <= hi)
+    }
+
     pub fn chunk_range(&self) -> i64 {
         self.chunk_range
     }
@@ -584,6 +591,9 @@ impl Head {
     /// Series matching `matchers` with their float and histogram samples in
     /// [mint, maxt].
     pub fn select_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<StoredSeries> {
+        if !self.overlaps(mint, maxt) {
+            return Vec::new();
+        }
         let ids = postings::select(&*self.index.read().expect("lock"), matchers);
         let map = self.series.read().expect("lock");
         ids.into_iter()
@@ -594,6 +604,9 @@ impl Head {
 
     /// Series matching `matchers` that have samples in [mint, maxt].
     pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
+        if !self.overlaps(mint, maxt) {
+            return Vec::new();
+        }
         let ids = postings::select(&*self.index.read().expect("lock"), matchers);
         let map = self.series.read().expect("lock");
         let mut out = Vec::new();
