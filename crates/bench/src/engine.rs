@@ -22,8 +22,9 @@ fn live() -> isize {
     crate::server::rss(std::process::id()).map_or(0, |(_, now)| now as isize)
 }
 
+/// The generator's load without a server: how many series, how many points.
 #[derive(clap::Args, Debug, Clone)]
-pub struct HeadMemArgs {
+pub struct Shape {
     /// Active series (rounded up to a multiple of 100).
     #[arg(long, default_value_t = 100_000)]
     series: usize,
@@ -34,7 +35,14 @@ pub struct HeadMemArgs {
     seed: u64,
 }
 
-pub fn run(a: HeadMemArgs) -> Result<()> {
+#[derive(clap::Args, Debug, Clone)]
+pub struct HeadMemArgs {
+    #[command(flatten)]
+    shape: Shape,
+}
+
+pub fn run(args: HeadMemArgs) -> Result<()> {
+    let a = args.shape;
     let targets = a.series.div_ceil(SERIES_PER_TARGET);
     let w = Workload {
         seed: a.seed,
@@ -113,14 +121,8 @@ pub fn run(a: HeadMemArgs) -> Result<()> {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReplayArgs {
-    /// Active series (rounded up to a multiple of 100).
-    #[arg(long, default_value_t = 100_000)]
-    series: usize,
-    /// Points per series (480 at 15 s = 2 h, one block range).
-    #[arg(long, default_value_t = 480)]
-    points: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    shape: Shape,
     /// Where the data directory goes (a fresh temporary directory inside).
     #[arg(long)]
     workdir: Option<std::path::PathBuf>,
@@ -133,7 +135,8 @@ pub struct ReplayArgs {
     reopen: usize,
 }
 
-pub fn replay(a: ReplayArgs) -> Result<()> {
+pub fn replay(args: ReplayArgs) -> Result<()> {
+    let a = &args.shape;
     let targets = a.series.div_ceil(SERIES_PER_TARGET);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -147,11 +150,11 @@ pub fn replay(a: ReplayArgs) -> Result<()> {
         churn: 0.0,
         churn_every: 0,
     };
-    let tmp = match &a.workdir {
+    let tmp = match &args.workdir {
         Some(d) => tempfile::tempdir_in(d)?,
         None => tempfile::tempdir()?,
     };
-    let path = a.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let path = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     let reuse = path.join("tenants").exists();
     let rt = tokio::runtime::Runtime::new()?;
     let open = || -> Result<Db> {
@@ -200,7 +203,7 @@ pub fn replay(a: ReplayArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         if reuse { " (reused)" } else { "" }
     );
-    for i in 0..a.reopen {
+    for i in 0..args.reopen {
         let started = Instant::now();
         let db = open()?;
         let took = started.elapsed();
