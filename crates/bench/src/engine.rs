@@ -193,7 +193,7 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
         }
         db.close()?;
     }
-    let wal_bytes = dir_size(&path);
+    let wal_bytes = crate::server::disk_usage(&path, &[]);
     println!(
         "wal replay: {} series × {} points ({} samples), WAL {:.1} MiB, written in {:.1} s{}",
         w.active_series(),
@@ -217,18 +217,4 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
         db.close()?;
     }
     Ok(())
-}
-
-fn dir_size(p: &std::path::Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
 }

@@ -91,20 +91,7 @@ impl Labels {
 
     /// A stable 64-bit hash of the label set (FNV-1a over name\xffvalue\xff...).
     pub fn stable_hash(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for l in &self.0 {
-            for b in l
-                .name
-                .bytes()
-                .chain([0xff])
-                .chain(l.value.bytes())
-                .chain([0xff])
-            {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h
+        stable_hash_pairs(self.pairs())
     }
 
     pub fn builder(&self) -> LabelsBuilder {
@@ -112,6 +99,19 @@ impl Labels {
             labels: self.0.clone(),
         }
     }
+}
+
+/// [`Labels::stable_hash`] of a label set given as sorted (name, value)
+/// pairs, for stores that keep labels in another form.
+pub fn stable_hash_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (n, v) in pairs {
+        for b in n.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 impl fmt::Display for Labels {

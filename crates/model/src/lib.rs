@@ -17,7 +17,8 @@ pub use histogram::{
     CounterResetHint, FloatHistogram, HistogramSample, Span, StoredSeries, CUSTOM_BUCKETS_SCHEMA,
 };
 pub use labels::{
-    validate_label_name, validate_metric_name, Label, Labels, LabelsBuilder, METRIC_NAME,
+    stable_hash_pairs, validate_label_name, validate_metric_name, Label, Labels, LabelsBuilder,
+    METRIC_NAME,
 };
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{is_stale_nan, Sample, TimeSeries, STALE_NAN, STALE_NAN_BITS};

@@ -55,14 +55,7 @@ impl PackedLabels {
 
     /// [`Labels::stable_hash`] of the unpacked set.
     pub fn stable_hash(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for (n, v) in self.iter() {
-            for b in n.bytes().chain([0xff]).chain(v.bytes()).chain([0xff]) {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h
+        argus_model::stable_hash_pairs(self.iter())
     }
 
     /// The packed bytes: for each label `uvarint(len) name uvarint(len)
