@@ -2,13 +2,13 @@
 //! from heads, upload them, checkpoint the WAL, compact, apply retention.
 
 use crate::block::{
-    new_block_id, write_block_with, BlockMeta, BlockReader, Compaction, CHUNKS_FILE, INDEX_FILE,
-    META_FILE,
+    new_block_id, write_block_from, BlockMeta, BlockReader, Compaction, MergedBlocks,
+    SeriesSource, CHUNKS_FILE, INDEX_FILE, META_FILE,
 };
-use crate::merge::merge_stored;
+use crate::head::{Head, MemSeries};
 use crate::tenant::TenantDb;
 use crate::{Db, DbError};
-use argus_model::{Labels, StoredSeries};
+use argus_model::StoredSeries;
 use argus_objstore::paths;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,8 +17,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
-/// Reads one series (by index into the block's sorted label sets) for the block writer.
-type SeriesLoader = Box<dyn FnMut(usize) -> std::io::Result<StoredSeries> + Send>;
+/// The head's series with data in a block's range, sorted by labels, as
+/// the block writer's source: labels are read from the head series
+/// themselves, samples one series at a time.
+struct HeadRange {
+    series: Vec<Arc<MemSeries>>,
+    mint: i64,
+    maxt: i64,
+}
+
+impl SeriesSource for HeadRange {
+    fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    fn label_pairs(&self, i: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.series[i].labels.iter()
+    }
+
+    fn load(&self, i: usize) -> std::io::Result<StoredSeries> {
+        Ok(Head::series_samples(&self.series[i], self.mint, self.maxt))
+    }
+}
 
 impl Db {
     /// One pass of the lifecycle over every tenant. Errors of one tenant are
@@ -85,22 +105,18 @@ impl Db {
             .map_err(|e| DbError::Internal(e.to_string()))?;
         if !series.is_empty() {
             let id = new_block_id();
-            let labels = Arc::new(series.iter().map(|s| s.labels()).collect());
-            let load = Box::new(move |i: usize| {
-                Ok(crate::head::Head::series_samples(
-                    &series[i],
-                    start,
-                    end - 1,
-                ))
-            });
+            let source = HeadRange {
+                series,
+                mint: start,
+                maxt: end - 1,
+            };
             let meta = self
                 .write_and_upload(
                     t,
                     &id,
                     start,
                     end,
-                    labels,
-                    load,
+                    source,
                     Compaction {
                         level: 1,
                         sources: vec![id.clone()],
@@ -138,15 +154,13 @@ impl Db {
     /// Writes a block to a local staging directory and uploads it, retrying
     /// with backoff; `meta.json` goes last so a partial upload is never
     /// mistaken for a block. The staging copy is removed only afterwards.
-    #[allow(clippy::too_many_arguments)]
     async fn write_and_upload(
         &self,
         t: &TenantDb,
         id: &str,
         mint: i64,
         maxt: i64,
-        labels: Arc<Vec<Labels>>,
-        load: SeriesLoader,
+        source: impl SeriesSource + Send + 'static,
         compaction: Compaction,
     ) -> Result<BlockMeta, DbError> {
         let staging = self
@@ -158,7 +172,7 @@ impl Db {
         let dir = staging.clone();
         let id2 = id.to_string();
         let meta = tokio::task::spawn_blocking(move || {
-            write_block_with(&dir, &id2, mint, maxt, &labels, load, compaction)
+            write_block_from(&dir, &id2, mint, maxt, &source, compaction)
         })
         .await
         .map_err(|e| DbError::Internal(e.to_string()))?
@@ -225,24 +239,9 @@ impl Db {
                 return Ok(());
             };
             let started = Instant::now();
-            // Every label set of the sources, sorted; each merged series is
-            // read from the sources only when the writer gets to it.
-            // One copy, shared by the writer and the loader.
-            let mut labels: Vec<Labels> = sources.iter().flat_map(|b| b.all_labels()).collect();
-            labels.sort_unstable();
-            labels.dedup();
-            let labels = Arc::new(labels);
-            let srcs = sources.clone();
-            let wanted = labels.clone();
-            let load = Box::new(move |i: usize| -> std::io::Result<StoredSeries> {
-                let mut runs = Vec::new();
-                for b in &srcs {
-                    if let Some(s) = b.read_labels(&wanted[i]).map_err(std::io::Error::other)? {
-                        runs.push(s);
-                    }
-                }
-                Ok(merge_stored(runs))
-            });
+            // The sources' series merged by label set; each merged series
+            // is read from the sources only when the writer gets to it.
+            let source = MergedBlocks::new(sources.clone());
             let id = new_block_id();
             let level = sources
                 .iter()
@@ -265,7 +264,7 @@ impl Db {
                 .unwrap_or(start);
             let maxt = sources.iter().map(|b| b.meta.max_time).max().unwrap_or(end);
             let meta = self
-                .write_and_upload(t, &id, mint, maxt, labels, load, compaction)
+                .write_and_upload(t, &id, mint, maxt, source, compaction)
                 .await?;
             let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
             {

@@ -2,13 +2,15 @@
 //! `index` file and a `chunks` file plus `meta.json`. Format in
 //! `docs/format/block.md`.
 
+mod merged;
 mod meta;
 pub(crate) mod reader;
 pub(crate) mod writer;
 
+pub use merged::MergedBlocks;
 pub use meta::{new_block_id, BlockMeta, BlockStats, Compaction, META_VERSION};
 pub use reader::BlockReader;
-pub use writer::{write_block, write_block_with};
+pub use writer::{write_block, write_block_from, SeriesSource};
 
 pub const INDEX_MAGIC: u32 = 0x4152_4749; // "ARGI"
 pub const CHUNKS_MAGIC: u32 = 0x4152_4743; // "ARGC"

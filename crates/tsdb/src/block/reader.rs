@@ -187,13 +187,6 @@ impl BlockReader {
         )
     }
 
-    /// Orders a series' labels against `other` as [`Labels`] orders.
-    fn cmp_labels(&self, e: &SeriesEntry, other: &Labels) -> std::cmp::Ordering {
-        let mine = e.labels.iter().map(|&(n, v)| (self.sym(n), self.sym(v)));
-        let theirs = other.iter().map(|l| (l.name.as_str(), l.value.as_str()));
-        mine.cmp(theirs)
-    }
-
     /// Reads and verifies one chunk: its encoding and data.
     fn read_chunk(&self, c: &ChunkMeta) -> Result<(Encoding, Vec<u8>), BlockError> {
         let corrupt = |what: &str| BlockError::Corrupt {
@@ -362,48 +355,37 @@ impl BlockReader {
             .collect()
     }
 
-    /// Label sets of every series, sorted (as written).
-    pub fn all_labels(&self) -> impl Iterator<Item = Labels> + '_ {
-        self.series.iter().map(|e| self.labels(e))
+    /// Series `i`'s label pairs (series are numbered in label order).
+    pub fn series_label_pairs(&self, i: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.series[i]
+            .labels
+            .iter()
+            .map(|&(n, v)| (self.sym(n), self.sym(v)))
     }
 
-    /// All samples of the series with exactly these labels, if the block has it.
-    pub fn read_labels(&self, labels: &Labels) -> Result<Option<StoredSeries>, BlockError> {
-        let Ok(i) = self.series.binary_search_by(|e| self.cmp_labels(e, labels)) else {
-            return Ok(None);
-        };
-        let mut s = StoredSeries {
-            labels: labels.clone(),
-            ..Default::default()
-        };
+    /// Series `i` with all its samples (for compaction); its `labels` are
+    /// left empty when `with_labels` is false.
+    pub fn series_at(&self, i: usize, with_labels: bool) -> Result<StoredSeries, BlockError> {
+        let e = &self.series[i];
+        let mut s = StoredSeries::default();
+        if with_labels {
+            s.labels = self.labels(e);
+        }
         self.read_series(
-            &self.series[i].metas,
+            &e.metas,
             i64::MIN,
             i64::MAX,
             &mut s.floats,
             Some(&mut s.histograms),
         )?;
-        Ok(Some(s))
+        Ok(s)
     }
 
-    /// Every series with all its samples (for compaction).
+    /// Every series with all its samples.
     pub fn all_series(&self) -> Result<Vec<StoredSeries>, BlockError> {
-        let mut out = Vec::with_capacity(self.series.len());
-        for e in &self.series {
-            let mut s = StoredSeries {
-                labels: self.labels(e),
-                ..Default::default()
-            };
-            self.read_series(
-                &e.metas,
-                i64::MIN,
-                i64::MAX,
-                &mut s.floats,
-                Some(&mut s.histograms),
-            )?;
-            out.push(s);
-        }
-        Ok(out)
+        (0..self.series.len())
+            .map(|i| self.series_at(i, true))
+            .collect()
     }
 }
 

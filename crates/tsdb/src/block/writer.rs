@@ -1,7 +1,7 @@
 use super::*;
 use crate::chunk::{encode_compact, encode_compact_ref, Encoding, HistogramAppender, XorAppender};
 use crate::varint::{put_uvarint, put_varint};
-use argus_model::{Labels, Sample, StoredSeries};
+use argus_model::{Sample, StoredSeries};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -56,6 +56,43 @@ pub(crate) fn float_chunks(mut floats: &[Sample]) -> impl Iterator<Item = &[Samp
     })
 }
 
+/// The series a block is written from, sorted by labels: their label pairs
+/// (read twice, for the symbol table and for the index) and, one series at
+/// a time, their samples. Sources borrow label text from what they already
+/// hold (head series, open blocks), so writing a block never holds a copy
+/// of every label set.
+pub trait SeriesSource {
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Series `i`'s label pairs in name order.
+    fn label_pairs(&self, i: usize) -> impl Iterator<Item = (&str, &str)> + '_;
+
+    /// Series `i`'s samples (float and histogram, each sorted, within the
+    /// block's range); its `labels` field is not read.
+    fn load(&self, i: usize) -> std::io::Result<StoredSeries>;
+}
+
+impl SeriesSource for [StoredSeries] {
+    fn len(&self) -> usize {
+        <[StoredSeries]>::len(self)
+    }
+
+    fn label_pairs(&self, i: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self[i]
+            .labels
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+    }
+
+    fn load(&self, i: usize) -> std::io::Result<StoredSeries> {
+        Ok(self[i].clone())
+    }
+}
+
 /// Writes `series` (sorted by labels, float and histogram samples each
 /// sorted and within [mint, maxt)) as a block in `dir` (created). Returns its meta; the
 /// caller uploads it. `meta.json` is written last.
@@ -67,41 +104,22 @@ pub fn write_block(
     series: &[StoredSeries],
     compaction: Compaction,
 ) -> std::io::Result<BlockMeta> {
-    let labels: Vec<Labels> = series.iter().map(|s| s.labels.clone()).collect();
-    write_block_with(
-        dir,
-        id,
-        mint,
-        maxt,
-        &labels,
-        |i| Ok(series[i].clone()),
-        compaction,
-    )
+    write_block_from(dir, id, mint, maxt, series, compaction)
 }
 
-/// Writes a block of the series named by `labels` (sorted), asking `load`
-/// for one series' samples at a time and streaming its chunks to disk, so
-/// cutting or compacting a block holds one series in memory, not the block.
-/// Series that `load` returns empty are left out.
-pub fn write_block_with(
+/// Writes a block of the series of `source`, loading one series' samples
+/// at a time and streaming its chunks to disk, so cutting or compacting a
+/// block holds one series in memory, not the block. Series that load
+/// empty are left out.
+pub fn write_block_from<S: SeriesSource + ?Sized>(
     dir: &Path,
     id: &str,
     mint: i64,
     maxt: i64,
-    labels: &[Labels],
-    load: impl FnMut(usize) -> std::io::Result<StoredSeries>,
+    source: &S,
     compaction: Compaction,
 ) -> std::io::Result<BlockMeta> {
-    write_block_version(
-        dir,
-        id,
-        mint,
-        maxt,
-        labels,
-        load,
-        compaction,
-        FORMAT_VERSION,
-    )
+    write_block_version(dir, id, mint, maxt, source, compaction, FORMAT_VERSION)
 }
 
 /// A version 2 block (XOR float chunks of 240 samples), to test that
@@ -113,32 +131,23 @@ pub(crate) fn write_block_v2(
     maxt: i64,
     series: &[StoredSeries],
 ) -> std::io::Result<BlockMeta> {
-    let labels: Vec<Labels> = series.iter().map(|s| s.labels.clone()).collect();
-    let load = |i: usize| Ok(series[i].clone());
-    write_block_version(
-        dir,
-        "V2",
-        mint,
-        maxt,
-        &labels,
-        load,
-        Compaction::default(),
-        2,
-    )
+    write_block_version(dir, "V2", mint, maxt, series, Compaction::default(), 2)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_block_version(
+fn write_block_version<S: SeriesSource + ?Sized>(
     dir: &Path,
     id: &str,
     mint: i64,
     maxt: i64,
-    labels: &[Labels],
-    mut load: impl FnMut(usize) -> std::io::Result<StoredSeries>,
+    source: &S,
     compaction: Compaction,
     version: u8,
 ) -> std::io::Result<BlockMeta> {
-    debug_assert!(labels.windows(2).all(|w| w[0] < w[1]), "series not sorted");
+    debug_assert!(
+        (1..source.len()).all(|i| source.label_pairs(i - 1).lt(source.label_pairs(i))),
+        "series not sorted"
+    );
     std::fs::create_dir_all(dir)?;
     let mut chunks =
         std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(CHUNKS_FILE))?);
@@ -146,10 +155,10 @@ fn write_block_version(
     chunks.write_all(&head)?;
     let mut chunks_len = head.len() as u64;
     let mut symbols = BTreeSet::new();
-    for l in labels {
-        for x in l.iter() {
-            symbols.insert(x.name.as_str());
-            symbols.insert(x.value.as_str());
+    for i in 0..source.len() {
+        for (n, v) in source.label_pairs(i) {
+            symbols.insert(n);
+            symbols.insert(v);
         }
     }
     let symbols: Vec<&str> = symbols.into_iter().collect();
@@ -166,17 +175,17 @@ fn write_block_version(
     let mut frame = Vec::new();
     // Timestamp columns already stored, by key, with the chunk storing them.
     let mut shared_times: HashMap<TimesKey, u64> = HashMap::new();
-    for i in 0..labels.len() {
-        let s = load(i)?;
+    for i in 0..source.len() {
+        let s = source.load(i)?;
         if s.floats.is_empty() && s.histograms.is_empty() {
             continue;
         }
         stats.num_series += 1;
         stats.num_samples += (s.floats.len() + s.histograms.len()) as u64;
-        put_uvarint(&mut series_section, s.labels.len() as u64);
-        for l in s.labels.iter() {
-            put_uvarint(&mut series_section, sym_ref(&l.name));
-            put_uvarint(&mut series_section, sym_ref(&l.value));
+        put_uvarint(&mut series_section, source.label_pairs(i).count() as u64);
+        for (n, v) in source.label_pairs(i) {
+            put_uvarint(&mut series_section, sym_ref(n));
+            put_uvarint(&mut series_section, sym_ref(v));
         }
         // (mint, maxt, encoding, data) of every chunk, sorted by mint.
         let mut encoded: Vec<(i64, i64, Encoding, Vec<u8>)> = Vec::new();

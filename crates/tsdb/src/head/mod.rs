@@ -655,7 +655,9 @@ impl Head {
             .cloned()
             .collect();
         drop(map);
-        out.sort_by_cached_key(|s| s.labels());
+        // Compared packed: unpacking every label set to sort would hold a
+        // copy of all of them.
+        out.sort_unstable_by(|a, b| a.labels.iter().cmp(b.labels.iter()));
         out
     }
 
