@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc instead of glibc malloc: ingest allocates many small label
 /// strings, where glibc's malloc spent over half the CPU and kept freed
-/// memory (see BENCHMARKS.md).
+/// memory (see BENCHMARKS.md). Its arenas are committed on demand, set at
+/// compile time in `.cargo/config.toml`.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -2,8 +2,8 @@
 //! from heads, upload them, checkpoint the WAL, compact, apply retention.
 
 use crate::block::{
-    new_block_id, write_block_from, BlockMeta, BlockReader, Compaction, MergedBlocks,
-    SeriesSource, CHUNKS_FILE, INDEX_FILE, META_FILE,
+    new_block_id, write_block_from, BlockMeta, BlockReader, Compaction, MergedBlocks, SeriesSource,
+    CHUNKS_FILE, INDEX_FILE, META_FILE,
 };
 use crate::head::{Head, MemSeries};
 use crate::tenant::TenantDb;

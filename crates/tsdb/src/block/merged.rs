@@ -112,7 +112,10 @@ mod tests {
         let a = block(
             dir.path(),
             "a",
-            &[series("b", &[(1, 1.0), (3, 3.0)]), series("d", &[(1, 10.0)])],
+            &[
+                series("b", &[(1, 1.0), (3, 3.0)]),
+                series("d", &[(1, 10.0)]),
+            ],
         );
         let b = block(
             dir.path(),
@@ -130,7 +133,12 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
         let got = |i: usize| -> Vec<(i64, f64)> {
-            m.load(i).unwrap().floats.iter().map(|s| (s.t, s.v)).collect()
+            m.load(i)
+                .unwrap()
+                .floats
+                .iter()
+                .map(|s| (s.t, s.v))
+                .collect()
         };
         assert_eq!(got(0), [(5, 5.0)]);
         assert_eq!(got(1), [(1, 1.0), (2, 2.0), (3, 3.0)]);
