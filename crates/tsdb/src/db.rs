@@ -302,20 +302,30 @@ impl Db {
         let Some(tdb) = self.tenant(tenant) else {
             return Ok(Vec::new());
         };
-        let mut acc: BTreeMap<Labels, Vec<StoredSeries>> = BTreeMap::new();
+        // Blocks oldest first, then the head; a stable sort by labels keeps
+        // that order among versions of one series, so the oldest wins a
+        // timestamp in `merge_stored`. Sorting moves the series instead of
+        // keying a map with a copy of every label set.
+        let mut all: Vec<StoredSeries> = Vec::new();
         for b in tdb
             .blocks()
             .iter()
             .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
         {
-            for s in b.select_series(matchers, mint, maxt)? {
-                acc.entry(s.labels.clone()).or_default().push(s);
+            all.extend(b.select_series(matchers, mint, maxt)?);
+        }
+        all.extend(tdb.head.select_series(matchers, mint, maxt));
+        all.sort_by(|a, b| a.labels.cmp(&b.labels));
+        let mut out = Vec::with_capacity(all.len());
+        let mut it = all.into_iter().peekable();
+        while let Some(first) = it.next() {
+            let mut runs = vec![first];
+            while let Some(n) = it.next_if(|n| n.labels == runs[0].labels) {
+                runs.push(n);
             }
+            out.push(merge_stored(runs));
         }
-        for s in tdb.head.select_series(matchers, mint, maxt) {
-            acc.entry(s.labels.clone()).or_default().push(s);
-        }
-        Ok(acc.into_values().map(merge_stored).collect())
+        Ok(out)
     }
 
     /// Label sets of series matching any of `matcher_sets` (all series when

@@ -436,3 +436,32 @@ async fn histogram_tenants_are_isolated() {
     let s = db.series(&t("b"), &[by_name("h")], 0, 10_000).unwrap();
     assert_eq!(s.len(), 1);
 }
+
+#[tokio::test]
+async fn select_series_joins_a_series_across_blocks_and_head_in_label_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+    // 4 hours of one sample a minute for 3 series; the first 2 h go to a block.
+    let batch: Vec<_> = (0..3)
+        .rev()
+        .map(|i| series("j", i, 0, 4 * 60, 60_000))
+        .collect();
+    append(db.clone(), t("a"), batch).await;
+    db.maintain().await;
+    assert!(
+        !db.tenant(&t("a")).unwrap().blocks().is_empty(),
+        "a block was cut"
+    );
+    let got = db
+        .select_series(&t("a"), &by_name("j"), i64::MIN, i64::MAX)
+        .unwrap();
+    let names: Vec<&str> = got.iter().map(|s| s.labels.get("i").unwrap()).collect();
+    assert_eq!(names, ["0", "1", "2"]);
+    for (i, s) in got.iter().enumerate() {
+        let want: Vec<(i64, f64)> = (0..4 * 60)
+            .map(|k| (k * 60_000, (k * 3 + i as i64) as f64))
+            .collect();
+        let have: Vec<(i64, f64)> = s.floats.iter().map(|x| (x.t, x.v)).collect();
+        assert_eq!(have, want, "series {i}");
+    }
+}
