@@ -23,10 +23,11 @@ impl MergedBlocks {
         let mut next = vec![0usize; blocks.len()];
         let mut at = Vec::new();
         let mut starts = vec![0u32];
+        let mut group: Vec<usize> = Vec::with_capacity(blocks.len());
         loop {
             // The smallest label set among the blocks' next series, and
             // every block holding it.
-            let mut group: Vec<usize> = Vec::new();
+            group.clear();
             for (b, block) in blocks.iter().enumerate() {
                 if next[b] >= block.num_series() {
                     continue;
@@ -49,7 +50,7 @@ impl MergedBlocks {
             if group.is_empty() {
                 break;
             }
-            for b in group {
+            for &b in &group {
                 at.push((b as u32, next[b] as u32));
                 next[b] += 1;
             }
