@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutPayload, WriteMultipart};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,6 +37,31 @@ impl StorageError {
             StorageError::Store(object_store::Error::NotFound { .. })
         )
     }
+}
+
+/// Files larger than this are uploaded in parts of this size (S3 wants
+/// parts of at least 5 MiB).
+pub const PART_SIZE: usize = 8 << 20;
+
+/// Parts of one file uploaded at once.
+const UPLOAD_CONCURRENCY: usize = 2;
+
+/// Copies `from` to `dest` through `dest.upload`, an fsync and a rename
+/// (the kernel copies; nothing passes through this process's memory).
+async fn copy_into_place(from: &Path, dest: &Path) -> Result<(), StorageError> {
+    if let Some(parent) = dest.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(io(parent))?;
+    }
+    let tmp = dest.with_extension("upload");
+    tokio::fs::copy(from, &tmp).await.map_err(io(&tmp))?;
+    // Durable before it is visible under its name.
+    let f = tokio::fs::File::open(&tmp).await.map_err(io(&tmp))?;
+    f.sync_all().await.map_err(io(&tmp))?;
+    drop(f);
+    tokio::fs::rename(&tmp, dest).await.map_err(io(dest))?;
+    Ok(())
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
@@ -173,9 +198,56 @@ impl ObjectStorage {
         Ok(())
     }
 
+    /// Stores the file at `file` under `key` without reading it into
+    /// memory whole: the local backend copies it into place (through a
+    /// temporary name, so the object appears complete or not at all);
+    /// other backends upload files above [`PART_SIZE`] in parts and keep a
+    /// copy in the read cache, so opening the object later downloads
+    /// nothing.
     pub async fn put_file(&self, key: &str, file: &Path) -> Result<(), StorageError> {
-        let data = tokio::fs::read(file).await.map_err(io(file))?;
-        self.put(key, Bytes::from(data)).await
+        if let Some(root) = &self.local_root {
+            let dest = root.join(key);
+            return copy_into_place(file, &dest).await;
+        }
+        let len = tokio::fs::metadata(file).await.map_err(io(file))?.len();
+        if len <= PART_SIZE as u64 {
+            let data = tokio::fs::read(file).await.map_err(io(file))?;
+            self.put(key, Bytes::from(data)).await?;
+        } else {
+            self.put_multipart(key, file).await?;
+        }
+        copy_into_place(file, &self.cache_dir.join(key)).await
+    }
+
+    async fn put_multipart(&self, key: &str, file: &Path) -> Result<(), StorageError> {
+        use tokio::io::AsyncReadExt;
+        let mut f = tokio::fs::File::open(file).await.map_err(io(file))?;
+        let upload = self.store.put_multipart(&self.key(key)).await?;
+        let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut buf = vec![0u8; 1 << 20];
+        let res: Result<(), StorageError> = async {
+            loop {
+                let n = f.read(&mut buf).await.map_err(io(file))?;
+                if n == 0 {
+                    break;
+                }
+                // Bounds the parts in flight, hence the memory held.
+                w.wait_for_capacity(UPLOAD_CONCURRENCY).await?;
+                w.write(&buf[..n]);
+            }
+            Ok(())
+        }
+        .await;
+        match res {
+            Ok(()) => {
+                w.finish().await?;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = w.abort().await;
+                Err(e)
+            }
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
@@ -240,13 +312,21 @@ impl ObjectStorage {
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(path);
         }
-        let data = self.get(key).await?;
+        // Streamed to a temporary file: a block's chunks are never held in
+        // memory whole.
+        use tokio::io::AsyncWriteExt;
         let parent = path.parent().unwrap_or(&self.cache_dir).to_path_buf();
         tokio::fs::create_dir_all(&parent)
             .await
             .map_err(io(&parent))?;
         let tmp = path.with_extension("download");
-        tokio::fs::write(&tmp, &data).await.map_err(io(&tmp))?;
+        let mut stream = self.store.get(&self.key(key)).await?.into_stream();
+        let mut f = tokio::fs::File::create(&tmp).await.map_err(io(&tmp))?;
+        while let Some(part) = stream.try_next().await? {
+            f.write_all(&part).await.map_err(io(&tmp))?;
+        }
+        f.flush().await.map_err(io(&tmp))?;
+        drop(f);
         tokio::fs::rename(&tmp, &path).await.map_err(io(&path))?;
         Ok(path)
     }
@@ -288,6 +368,50 @@ mod tests {
         assert_eq!(std::fs::read(f).unwrap(), b"x");
         s.delete_prefix("tenants/a/blocks/B1/").await.unwrap();
         assert_eq!(s.list_dirs("tenants/a/blocks/").await.unwrap(), vec!["B2"]);
+    }
+
+    #[tokio::test]
+    async fn put_file_copies_into_the_local_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStorage::new(
+            Backend::Local(dir.path().join("objects")),
+            dir.path().join("cache"),
+        )
+        .unwrap();
+        let src = dir.path().join("chunks");
+        std::fs::write(&src, b"block bytes").unwrap();
+        s.put_file("tenants/a/blocks/B1/chunks", &src)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get("tenants/a/blocks/B1/chunks").await.unwrap(),
+            Bytes::from_static(b"block bytes")
+        );
+        // No temporary file is left next to the object.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("objects/tenants/a/blocks/B1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["chunks"]);
+    }
+
+    #[tokio::test]
+    async fn put_file_uploads_large_files_in_parts_and_keeps_a_cached_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Arc::new(object_store::memory::InMemory::new());
+        let s = ObjectStorage::from_store(mem.clone(), dir.path().join("cache"));
+        // Two and a half parts of bytes that differ from part to part.
+        let data: Vec<u8> = (0..PART_SIZE * 5 / 2)
+            .map(|i| (i % 251) as u8 ^ (i / PART_SIZE) as u8)
+            .collect();
+        let src = dir.path().join("chunks");
+        std::fs::write(&src, &data).unwrap();
+        s.put_file("b/chunks", &src).await.unwrap();
+        assert!(s.get("b/chunks").await.unwrap() == data);
+        // Opening it reads the copy kept at upload, not the store.
+        mem.delete(&ObjPath::from("b/chunks")).await.unwrap();
+        let p = s.local_file("b/chunks").await.unwrap();
+        assert!(std::fs::read(p).unwrap() == data);
     }
 
     #[tokio::test]
