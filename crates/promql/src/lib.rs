@@ -59,7 +59,8 @@ use argus_model::{Matcher, StoredSeries};
 /// The storage seen by the engine.
 pub trait Queryable: Send + Sync {
     /// Series matching all matchers with their float and histogram samples in
-    /// [mint, maxt] (ms, inclusive), sorted by labels; samples sorted by time;
+    /// [mint, maxt] (ms, inclusive), each label set once, in any order (the
+    /// engine sorts what it outputs); samples sorted by time;
     /// staleness markers (float stale NaNs) included (the engine handles them).
     fn select(
         &self,

@@ -2,13 +2,15 @@
 //! storage, opens tenants from disk and object storage at start-up.
 
 use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
-use crate::head::{AppendReport, SeriesLimits};
+use crate::head::idmap::NumMap;
+use crate::head::{AppendReport, MemSeries, SeriesLimits};
 use crate::merge::{merge_runs, merge_stored};
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
 use argus_model::{Labels, Matcher, Sample, StoredSeries, TenantId, TimeSeries};
 use argus_objstore::{paths, ObjectStorage};
 use argus_wal::WalOptions;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -290,8 +292,15 @@ impl Db {
     }
 
     /// Series matching `matchers` with their float and histogram samples in
-    /// [mint, maxt], sorted by labels; head and blocks merged, duplicates
-    /// dropped.
+    /// [mint, maxt], each once, head and blocks merged (on equal timestamps
+    /// the oldest block wins). Not sorted: blocks' series come first in
+    /// label order, then series only in the head in creation order, as
+    /// Prometheus's head returns them; the engine sorts what it outputs.
+    ///
+    /// Versions of one series from several sources are joined by the label
+    /// hash each source keeps (checked against the label text), and a label
+    /// set is built once per series: sorting every version by its labels
+    /// was the largest cost of an instant query over many series.
     pub fn select_series(
         &self,
         tenant: &TenantId,
@@ -302,30 +311,36 @@ impl Db {
         let Some(tdb) = self.tenant(tenant) else {
             return Ok(Vec::new());
         };
-        // Blocks oldest first, then the head; a stable sort by labels keeps
-        // that order among versions of one series, so the oldest wins a
-        // timestamp in `merge_stored`. Sorting moves the series instead of
-        // keying a map with a copy of every label set.
-        let mut all: Vec<StoredSeries> = Vec::new();
-        for b in tdb
+        let blocks: Vec<Arc<BlockReader>> = tdb
             .blocks()
             .iter()
             .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
-        {
-            all.extend(b.select_series(matchers, mint, maxt)?);
+            .cloned()
+            .collect();
+        let mut found: Vec<(Origin, StoredSeries)> = Vec::new();
+        let mut sources = 0;
+        for b in &blocks {
+            let got = b.select_raw(matchers, mint, maxt)?;
+            sources += usize::from(!got.is_empty());
+            found.extend(got.into_iter().map(|(i, s)| (Origin::Block(b, i), s)));
         }
-        all.extend(tdb.head.select_series(matchers, mint, maxt));
-        all.sort_by(|a, b| a.labels.cmp(&b.labels));
-        let mut out = Vec::with_capacity(all.len());
-        let mut it = all.into_iter().peekable();
-        while let Some(first) = it.next() {
-            let mut runs = vec![first];
-            while let Some(n) = it.next_if(|n| n.labels == runs[0].labels) {
-                runs.push(n);
-            }
-            out.push(merge_stored(runs));
+        let (head_series, head_data): (Vec<Arc<MemSeries>>, Vec<StoredSeries>) = tdb
+            .head
+            .select_raw(matchers, mint, maxt)
+            .into_iter()
+            .unzip();
+        sources += usize::from(!head_series.is_empty());
+        found.extend(head_series.iter().map(|m| Origin::Head(m)).zip(head_data));
+        if sources > 1 {
+            found = join_versions(found);
         }
-        Ok(out)
+        Ok(found
+            .into_iter()
+            .map(|(o, mut s)| {
+                s.labels = o.labels();
+                s
+            })
+            .collect())
     }
 
     /// Label sets of series matching any of `matcher_sets` (all series when
@@ -479,4 +494,77 @@ impl Db {
             &|t| t.wal.stats().last_fsync_seconds.to_string(),
         );
     }
+}
+
+/// Where a version of a series was found, to read its labels from.
+enum Origin<'a> {
+    Block(&'a BlockReader, u32),
+    Head(&'a MemSeries),
+}
+
+impl Origin<'_> {
+    fn hash(&self) -> u64 {
+        match self {
+            Origin::Block(b, i) => b.series_hash(*i),
+            Origin::Head(m) => m.hash,
+        }
+    }
+
+    fn labels(&self) -> Labels {
+        match self {
+            Origin::Block(b, i) => b.series_labels_at(*i),
+            Origin::Head(m) => m.labels(),
+        }
+    }
+
+    fn same_labels(&self, other: &Origin) -> bool {
+        match (self, other) {
+            (Origin::Block(a, i), Origin::Block(b, j)) => a
+                .series_label_pairs(*i as usize)
+                .eq(b.series_label_pairs(*j as usize)),
+            (Origin::Block(b, i), Origin::Head(m)) | (Origin::Head(m), Origin::Block(b, i)) => {
+                b.series_label_pairs(*i as usize).eq(m.labels.iter())
+            }
+            (Origin::Head(a), Origin::Head(b)) => a.labels == b.labels,
+        }
+    }
+}
+
+/// Joins the versions of each series (equal label sets) into one, in the
+/// order of each series' first version; earlier versions win equal
+/// timestamps ([`merge_stored`]).
+fn join_versions(found: Vec<(Origin<'_>, StoredSeries)>) -> Vec<(Origin<'_>, StoredSeries)> {
+    let mut out: Vec<(Origin, StoredSeries)> = Vec::with_capacity(found.len());
+    let mut by_hash: NumMap<u64, usize> =
+        NumMap::with_capacity_and_hasher(found.len(), Default::default());
+    // Series whose hash an earlier, different label set already holds.
+    let mut collided: Vec<usize> = Vec::new();
+    for (o, s) in found {
+        let h = o.hash();
+        let at = match by_hash.entry(h) {
+            Entry::Vacant(e) => {
+                e.insert(out.len());
+                None
+            }
+            Entry::Occupied(e) if out[*e.get()].0.same_labels(&o) => Some(*e.get()),
+            Entry::Occupied(_) => {
+                let hit = collided
+                    .iter()
+                    .copied()
+                    .find(|&j| out[j].0.hash() == h && out[j].0.same_labels(&o));
+                if hit.is_none() {
+                    collided.push(out.len());
+                }
+                hit
+            }
+        };
+        match at {
+            Some(i) => {
+                let first = std::mem::take(&mut out[i].1);
+                out[i].1 = merge_stored(vec![first, s]);
+            }
+            None => out.push((o, s)),
+        }
+    }
+    out
 }

@@ -438,7 +438,7 @@ async fn histogram_tenants_are_isolated() {
 }
 
 #[tokio::test]
-async fn select_series_joins_a_series_across_blocks_and_head_in_label_order() {
+async fn select_series_joins_a_series_across_blocks_and_head_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(open(dir.path(), opts(dir.path())).await);
     // 4 hours of one sample a minute for 3 series; the first 2 h go to a block.
@@ -452,16 +452,23 @@ async fn select_series_joins_a_series_across_blocks_and_head_in_label_order() {
         !db.tenant(&t("a")).unwrap().blocks().is_empty(),
         "a block was cut"
     );
+    // Two series only in the head, created in this order.
+    let late = |i| series("j", i, 3 * 3_600_000, 10, 60_000);
+    append(db.clone(), t("a"), vec![late(9)]).await;
+    append(db.clone(), t("a"), vec![late(5)]).await;
     let got = db
         .select_series(&t("a"), &by_name("j"), i64::MIN, i64::MAX)
         .unwrap();
+    // The block's series in label order, then head-only series in creation
+    // order; each series once.
     let names: Vec<&str> = got.iter().map(|s| s.labels.get("i").unwrap()).collect();
-    assert_eq!(names, ["0", "1", "2"]);
-    for (i, s) in got.iter().enumerate() {
+    assert_eq!(names, ["0", "1", "2", "9", "5"]);
+    for (i, s) in got.iter().take(3).enumerate() {
         let want: Vec<(i64, f64)> = (0..4 * 60)
             .map(|k| (k * 60_000, (k * 3 + i as i64) as f64))
             .collect();
         let have: Vec<(i64, f64)> = s.floats.iter().map(|x| (x.t, x.v)).collect();
         assert_eq!(have, want, "series {i}");
     }
+    assert_eq!(got[3].floats.len(), 10);
 }

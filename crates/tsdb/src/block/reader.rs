@@ -41,6 +41,9 @@ pub struct BlockReader {
     pub meta: BlockMeta,
     symbols: Vec<Box<str>>,
     series: Vec<SeriesEntry>,
+    /// Each series' [`Labels::stable_hash`], as the head keeps it, so that
+    /// merging a query's sources compares hashes before label text.
+    hashes: Box<[u64]>,
     postings: HashMap<Box<str>, HashMap<Box<str>, Vec<u64>>>,
     chunks: std::fs::File,
     chunks_len: u64,
@@ -149,6 +152,16 @@ impl BlockReader {
                 (symbols[n as usize].clone(), vals)
             })
             .collect();
+        let hashes = series
+            .iter()
+            .map(|e| {
+                argus_model::stable_hash_pairs(
+                    e.labels
+                        .iter()
+                        .map(|&(n, v)| (&*symbols[n as usize], &*symbols[v as usize])),
+                )
+            })
+            .collect();
         let chunks = std::fs::File::open(chunks_path).map_err(ioerr(chunks_path))?;
         let chunks_len = chunks.metadata().map_err(ioerr(chunks_path))?.len();
         let mut head = [0u8; 8];
@@ -162,6 +175,7 @@ impl BlockReader {
             meta,
             symbols,
             series,
+            hashes,
             postings,
             chunks,
             chunks_len,
@@ -328,17 +342,45 @@ impl BlockReader {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, BlockError> {
+        Ok(self
+            .select_raw(matchers, mint, maxt)?
+            .into_iter()
+            .map(|(i, mut s)| {
+                s.labels = self.series_labels_at(i);
+                s
+            })
+            .collect())
+    }
+
+    /// Series matching `matchers` with float and histogram samples in
+    /// [mint, maxt] as (series number, samples), in label order, `labels`
+    /// left empty (see [`Self::series_labels_at`]).
+    pub fn select_raw(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<(u32, StoredSeries)>, BlockError> {
         let mut out = Vec::new();
         for id in postings::select(self, matchers) {
             let e = &self.series[id as usize];
             let mut s = StoredSeries::default();
             self.read_series(&e.metas, mint, maxt, &mut s.floats, Some(&mut s.histograms))?;
             if !s.floats.is_empty() || !s.histograms.is_empty() {
-                s.labels = self.labels(e);
-                out.push(s);
+                out.push((id as u32, s));
             }
         }
         Ok(out)
+    }
+
+    /// Series `i`'s label set.
+    pub fn series_labels_at(&self, i: u32) -> Labels {
+        self.labels(&self.series[i as usize])
+    }
+
+    /// Series `i`'s [`Labels::stable_hash`].
+    pub fn series_hash(&self, i: u32) -> u64 {
+        self.hashes[i as usize]
     }
 
     /// Label sets of matching series with a chunk overlapping [mint, maxt].

@@ -6,7 +6,7 @@
 //! the caller writes the plan's WAL records, then [`Head::commit`] applies it.
 //! The caller serialises plan→WAL→commit per tenant.
 
-mod idmap;
+pub(crate) mod idmap;
 mod packed;
 mod series;
 
@@ -187,7 +187,7 @@ impl SeriesMap {
 
     fn remove(&mut self, s: &MemSeries) {
         self.by_id.remove(&s.id);
-        let hash = s.labels.stable_hash();
+        let hash = s.hash;
         if let Some(list) = self.conflicts.get_mut(&hash) {
             list.retain(|x| x.id != s.id);
             let promote = self.by_hash.get(&hash).is_some_and(|x| x.id == s.id);
@@ -291,6 +291,7 @@ impl Head {
         let s = Arc::new(MemSeries {
             id,
             labels,
+            hash,
             data: Default::default(),
         });
         map.insert(hash, s.clone());
@@ -591,6 +592,24 @@ impl Head {
     /// Series matching `matchers` with their float and histogram samples in
     /// [mint, maxt].
     pub fn select_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<StoredSeries> {
+        self.select_raw(matchers, mint, maxt)
+            .into_iter()
+            .map(|(m, mut s)| {
+                s.labels = m.labels();
+                s
+            })
+            .collect()
+    }
+
+    /// Series matching `matchers` with samples in [mint, maxt], in id
+    /// (creation) order, their `labels` left empty: a caller merging
+    /// several sources builds the label set once per series it keeps.
+    pub fn select_raw(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<(Arc<MemSeries>, StoredSeries)> {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
@@ -598,7 +617,7 @@ impl Head {
         let map = self.series.read().expect("lock");
         ids.into_iter()
             .filter_map(|id| map.by_id.get(&id))
-            .filter_map(|s| series_data(s, mint, maxt))
+            .filter_map(|s| Some((s.clone(), series_samples(s, mint, maxt)?)))
             .collect()
     }
 
@@ -663,10 +682,9 @@ impl Head {
 
     /// One series' samples in [mint, maxt] (empty when it has none).
     pub fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> StoredSeries {
-        series_data(s, mint, maxt).unwrap_or_else(|| StoredSeries {
-            labels: s.labels(),
-            ..Default::default()
-        })
+        let mut out = series_samples(s, mint, maxt).unwrap_or_default();
+        out.labels = s.labels();
+        out
     }
 
     /// WAL records describing the whole head (for a checkpoint).
@@ -770,12 +788,11 @@ impl Head {
 }
 
 /// A series' float and histogram samples in [mint, maxt], None when it has none.
-fn series_data(s: &MemSeries, mint: i64, maxt: i64) -> Option<StoredSeries> {
+/// A series' samples in [mint, maxt] (None when it has none), labels left
+/// empty.
+fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> Option<StoredSeries> {
     let d = s.data.lock().expect("lock");
-    let mut out = StoredSeries {
-        labels: s.labels(),
-        ..Default::default()
-    };
+    let mut out = StoredSeries::default();
     d.samples(mint, maxt, &mut out.floats);
     d.histograms(mint, maxt, &mut out.histograms);
     (!out.floats.is_empty() || !out.histograms.is_empty()).then_some(out)

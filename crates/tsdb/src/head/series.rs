@@ -84,6 +84,9 @@ pub struct HistData {
 pub struct MemSeries {
     pub id: u64,
     pub labels: PackedLabels,
+    /// [`PackedLabels::stable_hash`] of `labels`, kept so that lookups and
+    /// query-time merging never rehash the label text.
+    pub hash: u64,
     pub data: Mutex<SeriesData>,
 }
 
