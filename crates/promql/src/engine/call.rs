@@ -9,6 +9,7 @@ use promql_parser::parser::{Call, Expr};
 use regex::Regex;
 
 use super::modifiers::{Modifier, ANCHORED_FUNCTIONS, SMOOTHED_FUNCTIONS};
+use super::selector::WindowCursor;
 use super::{exec_err, ArgVal, EResult, ESeries, EVal, Evaluator, HPoint, StepSample};
 use crate::annotations::fmt_g;
 use crate::functions::histogram::{bucket_fraction, bucket_quantile, group_buckets};
@@ -434,6 +435,7 @@ impl Evaluator<'_, '_> {
             String::new()
         };
         let range_pos = self.ctx.pos(args[idx]);
+        let counter_fn = matches!(name, "rate" | "increase");
         let mut out = Vec::new();
         let mut scalars = Vec::with_capacity(scalar_args.len());
         for (i, s) in ra.series.iter().enumerate() {
@@ -441,8 +443,22 @@ impl Evaluator<'_, '_> {
             let mut points = Vec::new();
             let mut hists = Vec::new();
             let metric = s.labels.metric_name().unwrap_or("").to_string();
+            // Counter resets of the whole series, found once rather than in
+            // every window that holds them (windows overlap range/step times).
+            let resets: Vec<usize> = if counter_fn {
+                s.points
+                    .windows(2)
+                    .enumerate()
+                    .filter(|(_, p)| p[1].v < p[0].v)
+                    .map(|(j, _)| j)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut next_reset = 0;
+            let mut cursor = WindowCursor::default();
             for (step, &ts) in steps.iter().enumerate() {
-                let w = ra.window(i, ts);
+                let w = ra.window_from(i, ts, &mut cursor);
                 let hw = ra.hwindow(i, ts);
                 if w.is_empty() && hw.is_empty() {
                     continue;
@@ -460,6 +476,13 @@ impl Evaluator<'_, '_> {
                         ));
                     }
                 }
+                // A reset within the window is a pair (j, j + 1) inside it.
+                while next_reset < resets.len() && resets[next_reset] < cursor.lo {
+                    next_reset += 1;
+                }
+                let no_resets = counter_fn
+                    && ra.modifier == Modifier::None
+                    && resets.get(next_reset).is_none_or(|&j| j + 1 >= cursor.hi);
                 let win = range::Window {
                     points: w,
                     ts,
@@ -467,6 +490,7 @@ impl Evaluator<'_, '_> {
                     range_ms: ra.range_ms,
                     scalars: &scalars,
                     modifier: ra.modifier,
+                    no_resets,
                 };
                 if hw.is_empty() {
                     if let Some(v) = range::call(name, &win)? {

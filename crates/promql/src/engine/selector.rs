@@ -35,6 +35,30 @@ pub(crate) struct RangeArg {
     pub extra_after_ms: i64,
 }
 
+/// Where the last window of a series began and ended ([`RangeArg::window_from`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct WindowCursor {
+    pub lo: usize,
+    pub hi: usize,
+}
+
+/// The first index at or after `from` whose point is after `t`, given
+/// that the one before `from` is not; from scratch if `t` moved back.
+fn advance(pts: &[Sample], from: usize, t: i64) -> usize {
+    if from > pts.len() || (from > 0 && pts[from - 1].t > t) {
+        return pts.partition_point(|p| p.t <= t);
+    }
+    // A few steps forward, then a binary search over the rest.
+    let mut i = from;
+    for _ in 0..8 {
+        if i >= pts.len() || pts[i].t > t {
+            return i;
+        }
+        i += 1;
+    }
+    i + pts[i..].partition_point(|p| p.t <= t)
+}
+
 impl RangeArg {
     /// The end of the window evaluated at step `ts`.
     pub fn window_end(&self, ts: i64) -> i64 {
@@ -49,6 +73,18 @@ impl RangeArg {
         let lo = pts.partition_point(|p| p.t <= start);
         let hi = pts.partition_point(|p| p.t <= end);
         &pts[lo..hi.max(lo)]
+    }
+
+    /// [`Self::window`] for steps visited in increasing order: `c` keeps
+    /// where the previous window of series `i` was, so each step moves it
+    /// forward instead of searching the whole series twice.
+    pub fn window_from(&self, i: usize, ts: i64, c: &mut WindowCursor) -> &[Sample] {
+        let end = self.window_end(ts) + self.extra_after_ms;
+        let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
+        let pts = &self.series[i].points;
+        c.lo = advance(pts, c.lo, start);
+        c.hi = advance(pts, c.hi.max(c.lo), end);
+        &pts[c.lo..c.hi]
     }
 
     /// Histogram points of series `i` in the window of step `ts`.
@@ -462,6 +498,53 @@ impl Evaluator<'_, '_> {
             Expr::Subquery(sq) => self.subquery_arg(sq),
             Expr::Paren(p) => self.range_arg(&p.expr),
             _ => Err(exec_err("expected a range vector argument")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arg(points: Vec<Sample>, range_ms: i64) -> RangeArg {
+        RangeArg {
+            series: vec![ESeries {
+                labels: Arc::new(argus_model::Labels::default()),
+                drop_name: false,
+                points,
+                hists: Vec::new(),
+            }],
+            range_ms,
+            offset_ms: 0,
+            at_ms: None,
+            modifier: Modifier::None,
+            extra_before_ms: 0,
+            extra_after_ms: 0,
+        }
+    }
+
+    proptest! {
+        /// The cursor gives the same windows as searching from scratch,
+        /// for steps small and large against the sample spacing, and
+        /// when a step goes back.
+        #[test]
+        fn window_from_matches_window(
+            gaps in proptest::collection::vec(1i64..40, 0..200),
+            steps in proptest::collection::vec(-30i64..300, 1..60),
+            range_ms in 1i64..200,
+        ) {
+            let mut t = 0;
+            let points: Vec<Sample> = gaps.iter().map(|g| { t += g; Sample::new(t, 1.0) }).collect();
+            let a = arg(points, range_ms);
+            let mut c = WindowCursor::default();
+            let mut ts = 0;
+            for s in steps {
+                ts += s;
+                let want = a.window(0, ts);
+                let got = a.window_from(0, ts, &mut c);
+                prop_assert_eq!(got.as_ptr_range(), want.as_ptr_range());
+            }
         }
     }
 }

@@ -21,6 +21,10 @@ pub(crate) struct Window<'a> {
     /// `anchored`/`smoothed`: `points` then also hold samples up to the lookback
     /// delta before the window (and after it, for `smoothed`).
     pub modifier: Modifier,
+    /// Set when the caller knows no value in `points` is below the one
+    /// before it (no counter reset): `rate` and `increase` then skip
+    /// looking for one. False is always correct.
+    pub no_resets: bool,
 }
 
 /// Whether `name` is a function taking a range vector that this module implements.
@@ -255,7 +259,7 @@ fn extrapolated_rate(w: &Window<'_>, is_counter: bool, is_rate: bool) -> Option<
     let first = p[0];
     let last = p[p.len() - 1];
     let mut result = last.v - first.v;
-    if is_counter {
+    if is_counter && !w.no_resets {
         for pair in p.windows(2) {
             if pair[1].v < pair[0].v {
                 result += pair[0].v;
@@ -443,6 +447,7 @@ mod tests {
             range_ms,
             scalars: &[],
             modifier: Modifier::None,
+            no_resets: false,
         }
     }
 
