@@ -435,7 +435,8 @@ impl Evaluator<'_, '_> {
             String::new()
         };
         let range_pos = self.ctx.pos(args[idx]);
-        let counter_fn = matches!(name, "rate" | "increase");
+        // Windows of `anchored`/`smoothed` hold extra samples: no shortcut there.
+        let counter_fn = matches!(name, "rate" | "increase") && ra.modifier == Modifier::None;
         let mut out = Vec::new();
         let mut scalars = Vec::with_capacity(scalar_args.len());
         for (i, s) in ra.series.iter().enumerate() {
@@ -480,9 +481,8 @@ impl Evaluator<'_, '_> {
                 while next_reset < resets.len() && resets[next_reset] < cursor.lo {
                     next_reset += 1;
                 }
-                let no_resets = counter_fn
-                    && ra.modifier == Modifier::None
-                    && resets.get(next_reset).is_none_or(|&j| j + 1 >= cursor.hi);
+                let no_resets =
+                    counter_fn && resets.get(next_reset).is_none_or(|&j| j + 1 >= cursor.hi);
                 let win = range::Window {
                     points: w,
                     ts,

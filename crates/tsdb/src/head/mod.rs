@@ -589,18 +589,6 @@ impl Head {
         }
     }
 
-    /// Series matching `matchers` with their float and histogram samples in
-    /// [mint, maxt].
-    pub fn select_series(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<StoredSeries> {
-        self.select_raw(matchers, mint, maxt)
-            .into_iter()
-            .map(|(m, mut s)| {
-                s.labels = m.labels();
-                s
-            })
-            .collect()
-    }
-
     /// Series matching `matchers` with samples in [mint, maxt], in id
     /// (creation) order, their `labels` left empty: a caller merging
     /// several sources builds the label set once per series it keeps.
