@@ -203,10 +203,13 @@ fn convert_op(op: &promql_parser::label::MatchOp) -> MatchOp {
 /// (several for `{a="1" or b="2"}`).
 pub fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
     let bad = |m: String| ApiError::BadData(format!("invalid parameter \"match[]\": {m}"));
-    let expr = promql_parser::parser::parse(s).map_err(bad)?;
-    let promql_parser::parser::Expr::VectorSelector(vs) = expr else {
-        return Err(bad(format!("{s:?} is not a series selector")));
-    };
+    // A selector is not nested: anything deep is refused before it is parsed,
+    // and the tree of what is parsed is dropped on a deep enough stack.
+    let vs = argus_promql::with_stack(|| match argus_promql::parse(s) {
+        Ok(promql_parser::parser::Expr::VectorSelector(vs)) => Ok(vs),
+        Ok(_) => Err(bad(format!("{s:?} is not a series selector"))),
+        Err(e) => Err(bad(e.to_string())),
+    })?;
     let mut sets = Vec::new();
     let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty() {
         vec![&vs.matchers.matchers]

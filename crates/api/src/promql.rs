@@ -197,10 +197,34 @@ fn required_time(p: &Params, key: &str) -> Result<i64, ApiError> {
     }
 }
 
-fn parse(p: &Params) -> Result<promql_parser::parser::Expr, ApiError> {
+/// Deepest query `/api/v1/format_query` formats (its output for 1,000 levels
+/// is about 1 MB).
+const MAX_FORMAT_DEPTH: usize = 1_000;
+
+/// Parses the `query` parameter and answers with what `render` makes of its
+/// tree as `data`, on a blocking thread and on a stack deep enough for any
+/// query the depth limit lets through: parsing, rendering and dropping the
+/// tree (and a `Value` as deep as it) recurse once per level.
+async fn with_parsed(
+    p: &Params,
+    render: impl FnOnce(&promql_parser::parser::Expr) -> Result<Value, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
     let q = query_param(p)?;
-    promql_parser::parser::parse(&q)
-        .map_err(|e| ApiError::BadData(format!("invalid parameter \"query\": {e}")))
+    let body = blocking(move || {
+        argus_promql::with_stack(|| {
+            let expr = argus_promql::parse(&q)
+                .map_err(|e| ApiError::BadData(format!("invalid parameter \"query\": {e}")))?;
+            let data = render(&expr)?;
+            Ok(json!({"status": "success", "data": data}).to_string())
+        })
+    })
+    .await?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 pub async fn format_query(
@@ -209,11 +233,11 @@ pub async fn format_query(
     body: Bytes,
 ) -> Result<Response, JsonError> {
     let p = params(q, &headers, &body)?;
-    let expr = parse(&p)?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({"status": "success", "data": expr.prettify()}),
-    ))
+    // Formatting indents every level on a line of its own: its output grows
+    // with the square of the depth, hence a lower limit than for evaluation.
+    argus_promql::check_depth(&query_param(&p)?, MAX_FORMAT_DEPTH)
+        .map_err(|e| ApiError::BadData(format!("invalid parameter \"query\": {e}")))?;
+    Ok(with_parsed(&p, |expr| Ok(json!(expr.prettify()))).await?)
 }
 
 pub async fn parse_query(
@@ -222,12 +246,10 @@ pub async fn parse_query(
     body: Bytes,
 ) -> Result<Response, JsonError> {
     let p = params(q, &headers, &body)?;
-    let expr = parse(&p)?;
-    let ast = serde_json::to_value(&expr).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({"status": "success", "data": ast}),
-    ))
+    Ok(with_parsed(&p, |expr| {
+        serde_json::to_value(expr).map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await?)
 }
 
 pub async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {

@@ -116,13 +116,21 @@ pub(crate) fn position(query: &str, expr: &Expr, positions: &Positions) -> Strin
     format!("({line}:{col})")
 }
 
-fn leading_token(expr: &Expr) -> Option<String> {
+fn leading_token(mut expr: &Expr) -> Option<String> {
+    // A loop, not recursion: called for every node, a left-deep chain
+    // (`1+1+…`) would otherwise cost its length squared.
+    loop {
+        match expr {
+            Expr::Binary(b) => expr = &b.lhs,
+            Expr::Subquery(s) => expr = &s.expr,
+            _ => break,
+        }
+    }
     match expr {
         Expr::Aggregate(a) => Some(a.op.to_string()),
         Expr::Unary(_) => Some("-".into()),
-        Expr::Binary(b) => leading_token(&b.lhs),
+        Expr::Binary(_) | Expr::Subquery(_) => None, // unwrapped above
         Expr::Paren(_) => Some("(".into()),
-        Expr::Subquery(s) => leading_token(&s.expr),
         Expr::NumberLiteral(n) => Some(format_number(n.val)),
         Expr::StringLiteral(s) => Some(s.val.clone()),
         Expr::VectorSelector(vs) => Some(vs.name.clone().unwrap_or_else(|| "{".into())),

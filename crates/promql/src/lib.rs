@@ -40,6 +40,7 @@
 //! [`promqltest`] runs Prometheus's own PromQL test scripts against the engine.
 
 mod annotations;
+mod depth;
 mod engine;
 mod functions;
 mod histogram;
@@ -49,12 +50,22 @@ mod memstore;
 pub mod promqltest;
 mod value;
 
+pub use depth::{check_depth, with_stack, MAX_DEPTH};
 pub use engine::{Engine, EngineOptions};
 pub use json::{format_value, labels_json};
 pub use memstore::MemStore;
 pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
 
 use argus_model::{Matcher, StoredSeries};
+
+/// Parses `query` as Prometheus's parser does (no rewrites), refusing one
+/// nested deeper than [`MAX_DEPTH`] before parsing it. Call it, use the tree and
+/// drop it inside [`with_stack`]: a tree of [`MAX_DEPTH`] levels needs more
+/// stack than a thread's default to parse, walk and drop.
+pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, PromqlError> {
+    depth::check(query)?;
+    promql_parser::parser::parse(query).map_err(PromqlError::BadData)
+}
 
 /// The storage seen by the engine.
 pub trait Queryable: Send + Sync {

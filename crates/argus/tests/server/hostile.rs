@@ -186,3 +186,106 @@ fn limits_answer_429() {
         "{m}"
     );
 }
+
+/// Queries nested deeper than any thread's stack: answered up to the
+/// documented depth (as Prometheus answers them), `400 bad_data` naming the
+/// limit beyond it, over GET and POST, and the server keeps serving.
+#[test]
+fn deeply_nested_queries_are_answered_or_refused_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Argus::start(dir.path(), "");
+    let c = client();
+    let parens = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+    let get = |path: &str, q: &str| c.get(a.url(path)).query(&[("query", q)]).send();
+    let post = |path: &str, q: &str| c.post(a.url(path)).form(&[("query", q)]).send();
+    let refused_at = |r: reqwest::blocking::Response, limit: usize| {
+        assert_eq!(r.status(), 400);
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["errorType"], "bad_data", "{body}");
+        let msg = body["error"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("more than {limit} levels deep")),
+            "{msg}"
+        );
+    };
+    let refused = |r| refused_at(r, 10_000);
+
+    // The 10 KB query that used to abort the process, over GET and POST.
+    for r in [
+        get("/api/v1/query", &parens(5_000)),
+        post("/api/v1/query", &parens(5_000)),
+    ] {
+        let r = r.unwrap();
+        assert_eq!(r.status(), 200);
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["data"]["result"][1], "1", "{body}");
+    }
+    let r = post("/api/v1/parse_query", &parens(5_000)).unwrap();
+    assert_eq!(r.status(), 200);
+    // Formatting puts each level on a line of its own, indented: 1,000 levels.
+    let r = post("/api/v1/format_query", &parens(1_000)).unwrap();
+    assert_eq!(r.status(), 200);
+    refused_at(post("/api/v1/format_query", &parens(5_000)).unwrap(), 1_000);
+
+    // Deeper than the limit, up to a million levels, in every shape.
+    let million = 1_000_000;
+    // The longest URL the HTTP client builds is 64 KB: 10,001 levels fit.
+    refused(get("/api/v1/query", &parens(10_001)).unwrap());
+    for q in [
+        parens(million),
+        format!("{}1", "-".repeat(million)),
+        format!("1{}", "+1".repeat(million)),
+        format!("up{}", "[1m:1m]".repeat(million)),
+        format!("up{}", " offset 1m".repeat(million)),
+        format!("up{}", " @ 1".repeat(million)),
+    ] {
+        refused(post("/api/v1/query", &q).unwrap());
+    }
+    let r = c
+        .post(a.url("/api/v1/query_range"))
+        .form(&[
+            ("query", parens(million).as_str()),
+            ("start", "0"),
+            ("end", "60"),
+            ("step", "15"),
+        ])
+        .send()
+        .unwrap();
+    refused(r);
+    refused_at(
+        post("/api/v1/format_query", &parens(million)).unwrap(),
+        1_000,
+    );
+    refused(post("/api/v1/parse_query", &parens(million)).unwrap());
+    let r = c
+        .post(a.url("/api/v1/series"))
+        .form(&[(
+            "match[]",
+            format!("{}up{}", "(".repeat(million), ")".repeat(million)),
+        )])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A million levels over GET is a 6 MB request line, sent by hand: refused
+    // by the HTTP server's limit on a request head (or the connection closed).
+    {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let line = format!(
+            "GET /api/v1/query?query={}1{} HTTP/1.1\r\nHost: argus\r\n\r\n",
+            "%28".repeat(million),
+            "%29".repeat(million)
+        );
+        let _ = conn.write_all(line.as_bytes());
+        let mut head = [0u8; 12];
+        if conn.read_exact(&mut head).is_ok() {
+            let status = String::from_utf8_lossy(&head[9..12]).to_string();
+            assert!(status.starts_with('4'), "{status}");
+        }
+    }
+    still_serving(&a);
+    let body = a.get_json(None, "/api/v1/query?query=alive");
+    assert_eq!(body["data"]["result"][0]["value"][1], "1", "{body}");
+}

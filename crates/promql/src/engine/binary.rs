@@ -289,7 +289,7 @@ impl Evaluator<'_, '_> {
             None => b.op.to_string().to_lowercase(),
         };
         let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
-        let (lt, rt) = (b.lhs.value_type(), b.rhs.value_type());
+        let (lt, rt) = (self.ctx.value_type(&b.lhs), self.ctx.value_type(&b.rhs));
         let lhs = self.eval_vector(&b.lhs)?;
         let rhs = self.eval_vector(&b.rhs)?;
         match (lt, rt) {

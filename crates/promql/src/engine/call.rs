@@ -172,7 +172,7 @@ impl Evaluator<'_, '_> {
         let mut evaluated: Vec<Vec<ESeries>> = Vec::with_capacity(args.len());
         let mut strings: Vec<String> = Vec::with_capacity(args.len());
         for a in &args {
-            if a.value_type() == ValueType::String {
+            if self.ctx.value_type(a) == ValueType::String {
                 strings.push(string_arg(a)?);
                 evaluated.push(Vec::new());
             } else {
@@ -183,7 +183,7 @@ impl Evaluator<'_, '_> {
         let arg_vals: Vec<ArgVal<'_>> = args
             .iter()
             .enumerate()
-            .map(|(i, a)| match a.value_type() {
+            .map(|(i, a)| match self.ctx.value_type(a) {
                 ValueType::String => ArgVal::String(&strings[i]),
                 ValueType::Scalar => ArgVal::Scalar(&evaluated[i]),
                 _ => ArgVal::Vector(&evaluated[i]),

@@ -169,6 +169,8 @@ pub(crate) struct QueryCtx<'a> {
     pub trims: std::collections::HashMap<usize, &'static str>,
     /// Vector selectors (by address) whose histograms are read as count and sum only.
     pub stats_selectors: std::collections::HashSet<usize>,
+    /// Value types of the query's operator nodes (by address), see [`QueryCtx::value_type`].
+    pub types: std::cell::RefCell<HashMap<usize, ValueType>>,
 }
 
 impl QueryCtx<'_> {
@@ -202,6 +204,32 @@ impl QueryCtx<'_> {
             .iter()
             .find(|l| l.parsed == s)
             .map(|l| l.go_quoted.clone())
+    }
+
+    /// `e.value_type()`, remembered for operator nodes: promql-parser's walks
+    /// the whole subtree, so asking it at every node of a chain (`1+1+…`)
+    /// would cost the chain's length squared.
+    pub fn value_type(&self, e: &Expr) -> ValueType {
+        if !matches!(e, Expr::Unary(_) | Expr::Paren(_) | Expr::Binary(_)) {
+            return e.value_type();
+        }
+        let key = e as *const Expr as usize;
+        if let Some(t) = self.types.borrow().get(&key) {
+            return *t;
+        }
+        let t = match e {
+            Expr::Unary(u) => self.value_type(&u.expr),
+            Expr::Paren(p) => self.value_type(&p.expr),
+            Expr::Binary(b)
+                if self.value_type(&b.lhs) == ValueType::Scalar
+                    && self.value_type(&b.rhs) == ValueType::Scalar =>
+            {
+                ValueType::Scalar
+            }
+            _ => ValueType::Vector,
+        };
+        self.types.borrow_mut().insert(key, t);
+        t
     }
 
     pub fn pos(&self, e: &Expr) -> String {
@@ -282,18 +310,23 @@ impl Engine {
         end: i64,
         step: i64,
     ) -> Result<QueryResult, PromqlError> {
-        let expr = match parse(query) {
-            Ok(e) => e,
-            Err(err) => {
-                // Duration arithmetic, which promql-parser does not know, evaluated with this query's step and range.
-                match durations::rewrite_duration_exprs(query, step, end - start).map(|q| parse(&q))
-                {
-                    Some(Ok(e)) => e,
-                    _ => return Err(err),
+        crate::depth::check(query)?;
+        // Parsing, evaluation and the drop of the tree recurse once per level.
+        crate::depth::with_stack(|| {
+            let expr = match parse(query) {
+                Ok(e) => e,
+                Err(err) => {
+                    // Duration arithmetic, which promql-parser does not know, evaluated with this query's step and range.
+                    match durations::rewrite_duration_exprs(query, step, end - start)
+                        .map(|q| parse(&q))
+                    {
+                        Some(Ok(e)) => e,
+                        _ => return Err(err),
+                    }
                 }
-            }
-        };
-        self.exec_expr(q, query, &expr, start, end, step)
+            };
+            self.exec_expr(q, query, &expr, start, end, step)
+        })
     }
 
     /// Evaluates an already parsed (possibly rewritten) expression; `query` is
@@ -328,6 +361,7 @@ impl Engine {
             invalid_literals: crate::literals::invalid_utf8_literals(query),
             trims: trim::trim_nodes(query, expr),
             stats_selectors: Default::default(),
+            types: Default::default(),
         };
         let ctx = QueryCtx {
             stats_selectors: stats::stats_selectors(expr, &ctx.trims),
@@ -425,7 +459,8 @@ pub(crate) fn type_name(t: ValueType) -> &'static str {
     }
 }
 
-/// Parses a query, mapping parser errors to `BadData`.
+/// Parses a query, mapping parser errors to `BadData`. The caller has checked
+/// its depth ([`crate::depth::check`]) and runs this on a deep enough stack.
 pub(crate) fn parse(query: &str) -> Result<Expr, PromqlError> {
     let trimmed = trim::rewrite_trim_ops(query);
     let query = trimmed.as_deref().unwrap_or(query);
@@ -660,7 +695,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Unary(u) => {
                 let mut series = self.eval_vector(&u.expr)?;
-                let is_scalar = u.expr.value_type() == ValueType::Scalar;
+                let is_scalar = self.ctx.value_type(&u.expr) == ValueType::Scalar;
                 for s in &mut series {
                     for p in &mut s.points {
                         p.v = -p.v;
