@@ -50,7 +50,7 @@ pub mod promqltest;
 mod value;
 
 pub use engine::{Engine, EngineOptions};
-pub use json::{format_value, labels_json};
+pub use json::{format_value, histogram_json, labels_json};
 pub use memstore::MemStore;
 pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
 

@@ -4,14 +4,14 @@
 use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
 use crate::head::idmap::NumMap;
 use crate::head::{AppendReport, MemSeries, SeriesLimits};
-use crate::merge::{merge_runs, merge_stored};
+use crate::merge::merge_stored;
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
-use argus_model::{Labels, Matcher, Sample, StoredSeries, TenantId, TimeSeries};
+use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
 use argus_objstore::{paths, ObjectStorage};
 use argus_wal::WalOptions;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -71,9 +71,6 @@ impl DbOptions {
         }
     }
 }
-
-/// Series and their samples, sorted by labels.
-pub type SeriesSet = Vec<(Labels, Vec<Sample>)>;
 
 #[derive(Debug)]
 pub struct Db {
@@ -257,38 +254,6 @@ impl Db {
         self.metrics
             .series_created
             .fetch_add(r.new_series as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Series matching `matchers` with their float samples in [mint, maxt],
-    /// sorted by labels; head and blocks merged, duplicates dropped.
-    /// Histogram samples are left out: see [`Db::select_series`].
-    pub fn select(
-        &self,
-        tenant: &TenantId,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<SeriesSet, DbError> {
-        let Some(tdb) = self.tenant(tenant) else {
-            return Ok(Vec::new());
-        };
-        let mut acc: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
-        for b in tdb
-            .blocks()
-            .iter()
-            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
-        {
-            for (l, s) in b.select(matchers, mint, maxt)? {
-                acc.entry(l).or_default().push(s);
-            }
-        }
-        for (l, s) in tdb.head.select(matchers, mint, maxt) {
-            acc.entry(l).or_default().push(s);
-        }
-        Ok(acc
-            .into_iter()
-            .map(|(l, runs)| (l, merge_runs(runs)))
-            .collect())
     }
 
     /// Series matching `matchers` with their float and histogram samples in

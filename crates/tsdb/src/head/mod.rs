@@ -609,30 +609,6 @@ impl Head {
             .collect()
     }
 
-    /// Series matching `matchers` that have samples in [mint, maxt].
-    pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
-        if !self.overlaps(mint, maxt) {
-            return Vec::new();
-        }
-        let ids = postings::select(&*self.index.read().expect("lock"), matchers);
-        let map = self.series.read().expect("lock");
-        let mut out = Vec::new();
-        for id in ids {
-            let Some(s) = map.by_id.get(&id) else {
-                continue;
-            };
-            let mut samples = Vec::new();
-            s.data
-                .lock()
-                .expect("lock")
-                .samples(mint, maxt, &mut samples);
-            if !samples.is_empty() {
-                out.push((s.labels(), samples));
-            }
-        }
-        out
-    }
-
     /// Label sets of series matching `matchers` with data in [mint, maxt]
     /// (all series when `matchers` is empty).
     pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
