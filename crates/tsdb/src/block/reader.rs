@@ -3,10 +3,11 @@ use crate::chunk::{decode_compact_times, decode_compact_with, Encoding, Histogra
 use crate::postings::{self, PostingsSource};
 use crate::varint::{get_uvarint, get_varint};
 use argus_model::{HistogramSample, Label, Labels, Matcher, Sample, StoredSeries};
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
@@ -237,7 +238,7 @@ impl BlockReader {
     /// The timestamps stored in the compact chunk at `offset`, which other
     /// chunks refer to; cached, as the series of one target share them.
     fn shared_times(&self, offset: u64) -> Option<Arc<[i64]>> {
-        let cache = || self.times_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = || self.times_cache.lock();
         if let Some(t) = cache().get(&offset) {
             return Some(t.clone());
         }
