@@ -50,7 +50,7 @@ pub struct AppState {
     pub rate: RateLimiter,
     pub http_metrics: HttpMetrics,
     pub ingest_metrics: IngestMetrics,
-    pub metrics_sources: std::sync::Mutex<Vec<MetricsSource>>,
+    pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
     pub start_time: String,
@@ -121,7 +121,7 @@ async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     if let Ok(db) = s.db() {
         db.render_metrics(&mut out);
     }
-    for src in s.metrics_sources.lock().expect("lock").iter() {
+    for src in s.metrics_sources.lock().iter() {
         src(&mut out);
     }
     (

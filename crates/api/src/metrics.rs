@@ -5,9 +5,10 @@ use argus_model::TenantId;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0];
@@ -27,7 +28,7 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     pub fn observe(&self, route: &str, code: u16, secs: f64) {
-        let mut m = self.requests.lock().expect("lock");
+        let mut m = self.requests.lock();
         let h = m.entry((route.to_string(), code)).or_default();
         for (i, b) in BUCKETS.iter().enumerate() {
             if secs <= *b {
@@ -40,7 +41,7 @@ impl HttpMetrics {
 
     pub fn render(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP argus_http_request_duration_seconds HTTP request latency by route and status code.\n# TYPE argus_http_request_duration_seconds histogram");
-        for ((route, code), h) in self.requests.lock().expect("lock").iter() {
+        for ((route, code), h) in self.requests.lock().iter() {
             let l = format!("code=\"{code}\",handler=\"{route}\"");
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -93,33 +94,27 @@ pub struct IngestMetrics {
 
 impl IngestMetrics {
     pub fn received(&self, t: &TenantId, n: usize) {
-        *self
-            .received
-            .lock()
-            .expect("lock")
-            .entry(t.to_string())
-            .or_default() += n as u64;
+        *self.received.lock().entry(t.to_string()).or_default() += n as u64;
     }
 
     pub fn rejected(&self, t: &TenantId, reason: &str, n: usize) {
         *self
             .rejected
             .lock()
-            .expect("lock")
             .entry((t.to_string(), reason.to_string()))
             .or_default() += n as u64;
     }
 
     pub fn render(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP argus_ingest_samples_received_total Samples received by write endpoints.\n# TYPE argus_ingest_samples_received_total counter");
-        for (t, v) in self.received.lock().expect("lock").iter() {
+        for (t, v) in self.received.lock().iter() {
             let _ = writeln!(
                 out,
                 "argus_ingest_samples_received_total{{tenant=\"{t}\"}} {v}"
             );
         }
         let _ = writeln!(out, "# HELP argus_ingest_samples_rejected_total Samples rejected before storage, by reason.\n# TYPE argus_ingest_samples_rejected_total counter");
-        for ((t, r), v) in self.rejected.lock().expect("lock").iter() {
+        for ((t, r), v) in self.rejected.lock().iter() {
             let _ = writeln!(
                 out,
                 "argus_ingest_samples_rejected_total{{reason=\"{r}\",tenant=\"{t}\"}} {v}"

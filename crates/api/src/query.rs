@@ -6,6 +6,7 @@ use crate::error::JsonError;
 use crate::params::{parse_selectors, time_param, Params, MAX_TIME, MIN_TIME};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
+use argus_model::{is_stale_nan, Sample, StoredSeries};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -102,6 +103,10 @@ pub async fn label_values(
 /// Raw samples of matching series: one line per series,
 /// `{"metric":{...},"values":[...],"timestamps":[...]}` (VictoriaMetrics's
 /// export format; staleness markers are left out, NaN/Inf as strings).
+/// A series with native histogram samples also has
+/// `"histograms":[[<ms>,{"count":..,"sum":..,"buckets":[..]}],...]`: each
+/// histogram as Prometheus's query API writes it, its timestamp in
+/// milliseconds like `timestamps`. See [`export_line`].
 pub async fn export(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -120,38 +125,58 @@ pub async fn export(
     );
     let db = s.db()?;
     let out = blocking(move || {
+        // Sorted by labels, each series once however many match[] select it.
         let mut all = std::collections::BTreeMap::new();
         for m in &sets {
-            for (l, samples) in db.select(&tenant, m, start, end)? {
-                all.insert(l, samples);
+            for series in db.select_series(&tenant, m, start, end)? {
+                all.insert(series.labels.clone(), series);
             }
         }
         let mut out = String::new();
-        for (l, samples) in all {
-            let samples: Vec<_> = samples
-                .into_iter()
-                .filter(|x| !argus_model::is_stale_nan(x.v))
-                .collect();
-            let values: Vec<Value> = samples
-                .iter()
-                .map(|x| {
-                    if x.v.is_finite() {
-                        json!(x.v)
-                    } else {
-                        Value::String(argus_promql::format_value(x.v))
-                    }
-                })
-                .collect();
-            let ts: Vec<i64> = samples.iter().map(|x| x.t).collect();
-            out.push_str(
-                &json!({"metric": argus_promql::labels_json(&l), "values": values, "timestamps": ts}).to_string(),
-            );
+        for series in all.values() {
+            out.push_str(&export_line(series));
             out.push('\n');
         }
         Ok(out)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/stream+json")], out).into_response())
+}
+
+/// One series as a line of `/api/v1/export` (without the newline).
+/// `values`/`timestamps` hold the float samples (always present);
+/// `histograms` holds the native histogram samples as `[<ms>, <histogram>]`
+/// pairs, the histogram in the encoding of Prometheus's query API
+/// ([`argus_promql::histogram_json`]), and is left out when there are none.
+/// Staleness markers (floats and histograms) are not exported.
+fn export_line(series: &StoredSeries) -> String {
+    let floats: Vec<&Sample> = series
+        .floats
+        .iter()
+        .filter(|x| !is_stale_nan(x.v))
+        .collect();
+    let values: Vec<Value> = floats
+        .iter()
+        .map(|x| {
+            if x.v.is_finite() {
+                json!(x.v)
+            } else {
+                Value::String(argus_promql::format_value(x.v))
+            }
+        })
+        .collect();
+    let ts: Vec<i64> = floats.iter().map(|x| x.t).collect();
+    let mut line = json!({"metric": argus_promql::labels_json(&series.labels), "values": values, "timestamps": ts});
+    let histograms: Vec<Value> = series
+        .histograms
+        .iter()
+        .filter(|x| !is_stale_nan(x.h.sum))
+        .map(|x| json!([x.t, argus_promql::histogram_json(&x.h)]))
+        .collect();
+    if !histograms.is_empty() {
+        line["histograms"] = Value::Array(histograms);
+    }
+    line.to_string()
 }
 
 /// `GET /api/v1/metadata?metric=&limit=&limit_per_metric=`.
@@ -197,4 +222,64 @@ pub async fn rules() -> Response {
 
 pub async fn alerts() -> Response {
     success(json!({"alerts": []}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argus_model::{FloatHistogram, HistogramSample, Labels, Span, STALE_NAN};
+
+    fn hist(k: f64) -> FloatHistogram {
+        FloatHistogram {
+            count: 3.0 * k,
+            sum: 4.5 * k,
+            schema: 0,
+            positive_spans: vec![Span {
+                offset: 1,
+                length: 1,
+            }],
+            positive_buckets: vec![3.0 * k],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn export_line_keeps_floats_and_adds_histograms() {
+        let labels = Labels::from_pairs([("__name__", "m"), ("job", "a")]);
+        let floats = StoredSeries {
+            labels: labels.clone(),
+            floats: vec![
+                Sample::new(1000, 1.5),
+                Sample::new(2000, f64::INFINITY),
+                Sample::new(3000, STALE_NAN),
+            ],
+            histograms: vec![],
+        };
+        // The float format is unchanged: no `histograms` key.
+        assert_eq!(
+            export_line(&floats),
+            r#"{"metric":{"__name__":"m","job":"a"},"values":[1.5,"+Inf"],"timestamps":[1000,2000]}"#
+        );
+        let mut stale = hist(1.0);
+        stale.sum = STALE_NAN;
+        let mixed = StoredSeries {
+            labels,
+            floats: vec![Sample::new(1000, 2.0)],
+            histograms: vec![
+                HistogramSample {
+                    t: 2000,
+                    h: hist(1.0),
+                },
+                HistogramSample {
+                    t: 3500,
+                    h: hist(2.0),
+                },
+                HistogramSample { t: 4000, h: stale },
+            ],
+        };
+        assert_eq!(
+            export_line(&mixed),
+            r#"{"metric":{"__name__":"m","job":"a"},"values":[2.0],"timestamps":[1000],"histograms":[[2000,{"count":"3","sum":"4.5","buckets":[[0,"1","2","3"]]}],[3500,{"count":"6","sum":"9","buckets":[[0,"1","2","6"]]}]]}"#
+        );
+    }
 }

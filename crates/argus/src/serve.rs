@@ -164,7 +164,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     state
         .metrics_sources
         .lock()
-        .expect("lock")
         .push(Arc::new(move |out: &mut String| s2.render_metrics(out)));
     let maint_db = db.clone();
     let interval = cfg.maintenance_interval;
@@ -182,7 +181,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 
     shutdown_signal().await;
     let _ = stop_tx.send(true);
-    state.metrics_sources.lock().expect("lock").clear();
+    state.metrics_sources.lock().clear();
     if let Ok(scrape) = Arc::try_unwrap(scrape) {
         scrape.stop().await;
     }

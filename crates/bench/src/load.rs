@@ -10,8 +10,9 @@
 //! near-current timestamps (Prometheus refuses samples more than an hour
 //! older than its head's newest one).
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -72,7 +73,7 @@ pub fn drive(url: &str, w: &Workload, opt: LoadOptions) -> Result<LoadResult> {
         }
     });
     let wall = t0.elapsed();
-    let first_error = shared.error.lock().expect("lock").clone();
+    let first_error = shared.error.lock().clone();
     Ok(LoadResult {
         wall,
         samples_sent: shared.samples.load(Ordering::Relaxed),
@@ -151,7 +152,7 @@ fn run_worker(
                 return;
             }
             shared.failed.fetch_add(1, Ordering::Relaxed);
-            let mut e = shared.error.lock().expect("lock");
+            let mut e = shared.error.lock();
             if e.is_none() {
                 *e = err;
             }

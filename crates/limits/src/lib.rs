@@ -3,8 +3,8 @@
 //! with HTTP 429 by the API layer.
 
 use argus_model::TenantId;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Instant;
 
 /// Limits for one tenant. Zero means unlimited for the numeric limits.
@@ -70,7 +70,7 @@ impl RateLimiter {
         }
         let burst = if burst > 0.0 { burst } else { rate * 2.0 };
         let now = Instant::now();
-        let mut map = self.buckets.lock().expect("lock");
+        let mut map = self.buckets.lock();
         let b = map.entry(tenant.clone()).or_insert(Bucket {
             tokens: burst,
             last: now,
@@ -95,7 +95,7 @@ impl RateLimiter {
             return false;
         }
         let burst = if burst > 0.0 { burst } else { rate * 2.0 };
-        let map = self.buckets.lock().expect("lock");
+        let map = self.buckets.lock();
         map.get(tenant)
             .is_some_and(|b| (b.tokens + b.last.elapsed().as_secs_f64() * rate).min(burst) < 1.0)
     }
@@ -118,6 +118,24 @@ mod tests {
         assert!(!r.exhausted(&c, 100.0, 100.0));
         assert!(r.try_take(&c, 100, 100.0, 100.0));
         assert!(r.exhausted(&c, 100.0, 100.0));
+    }
+
+    /// Lock policy: a panic under the limiter's lock (every write takes it)
+    /// does not break later writes.
+    #[test]
+    fn a_panic_under_the_lock_does_not_break_later_calls() {
+        let r = RateLimiter::default();
+        let t = TenantId::new("a").unwrap();
+        let res = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _g = r.buckets.lock();
+                panic!("panic under the rate limiter's lock");
+            })
+            .join()
+        });
+        assert!(res.is_err());
+        assert!(r.try_take(&t, 100, 100.0, 100.0));
+        assert!(r.exhausted(&t, 100.0, 100.0));
     }
 
     #[test]

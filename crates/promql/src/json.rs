@@ -60,7 +60,7 @@ fn point(s: &Sample) -> Json {
 /// A native histogram as Prometheus's API writes it (`jsonutil.MarshalHistogram`):
 /// count, sum and the populated buckets as `[boundary_rule, lower, upper, count]`,
 /// the rule being 0 (left open), 1 (right open), 2 (open) or 3 (closed).
-fn histogram(h: &FloatHistogram) -> Json {
+pub fn histogram_json(h: &FloatHistogram) -> Json {
     let mut buckets = Vec::new();
     for b in crate::histogram::all_buckets(h) {
         if b.count == 0.0 {
@@ -106,7 +106,7 @@ impl Value {
             Value::Vector(v) => json!({
                 "resultType": "vector",
                 "result": v.iter().map(|s| match &s.h {
-                    Some(h) => json!({"metric": labels_json(&s.labels), "histogram": [timestamp(s.t), histogram(h)]}),
+                    Some(h) => json!({"metric": labels_json(&s.labels), "histogram": [timestamp(s.t), histogram_json(h)]}),
                     None => json!({"metric": labels_json(&s.labels), "value": point(&Sample::new(s.t, s.v))}),
                 }).collect::<Vec<_>>(),
             }),
@@ -119,7 +119,7 @@ impl Value {
                         o.insert("values".into(), s.samples.iter().map(point).collect());
                     }
                     if !s.histograms.is_empty() {
-                        o.insert("histograms".into(), s.histograms.iter().map(|p| json!([timestamp(p.t), histogram(&p.h)])).collect());
+                        o.insert("histograms".into(), s.histograms.iter().map(|p| json!([timestamp(p.t), histogram_json(&p.h)])).collect());
                     }
                     Json::Object(o)
                 }).collect::<Vec<_>>(),

@@ -52,7 +52,7 @@ mod value;
 
 pub use depth::{check_depth, with_stack, MAX_DEPTH};
 pub use engine::{Engine, EngineOptions};
-pub use json::{format_value, labels_json};
+pub use json::{format_value, histogram_json, labels_json};
 pub use memstore::MemStore;
 pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
 

@@ -15,9 +15,10 @@
 //!   sample limit or HTTP client settings changed) hands each target's cache
 //!   to the new loop, without markers.
 
+use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use argus_model::{Labels, TenantId};
@@ -85,10 +86,6 @@ pub struct ScrapeManager {
 struct Pending {
     stopped: Vec<Cancel>,
     joins: Vec<JoinHandle<()>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn hostname() -> String {
@@ -167,7 +164,7 @@ impl ScrapeManager {
             }),
         };
         let mut seen = HashSet::new();
-        let mut st = lock(&m.state);
+        let mut st = m.state.lock();
         for mut cfg in configs {
             if let Err(e) = cfg.validate(&global) {
                 tracing::error!(job = %cfg.job_name, error = %e, "invalid scrape config, skipped");
@@ -306,7 +303,7 @@ impl ScrapeManager {
             }
         }
         let limit = pool.config.target_limit;
-        *lock(&pool.forced) = (limit > 0 && unique.len() as u64 > limit).then(|| {
+        *pool.forced.lock() = (limit > 0 && unique.len() as u64 > limit).then(|| {
             format!(
                 "target_limit exceeded (number of targets: {}, limit: {limit})",
                 unique.len()
@@ -388,7 +385,7 @@ impl ScrapeManager {
         let configs = validate_all(configs, &global)?;
         let mut clients = BTreeMap::new();
         {
-            let st = lock(&self.state);
+            let st = self.state.lock();
             for c in &configs {
                 if st.pools.get(&c.job_name).is_none_or(|p| *p.config != *c) {
                     let client = build_client(c)
@@ -399,7 +396,7 @@ impl ScrapeManager {
         }
         let mut pending = Pending::default();
         {
-            let mut guard = lock(&self.state);
+            let mut guard = self.state.lock();
             let st = &mut *guard;
             let names: HashSet<&str> = configs.iter().map(|c| c.job_name.as_str()).collect();
             let removed: Vec<String> = st
@@ -455,7 +452,7 @@ impl ScrapeManager {
     }
 
     fn cancel_all(&self) -> Vec<JoinHandle<()>> {
-        let mut st = lock(&self.state);
+        let mut st = self.state.lock();
         let mut handles = std::mem::take(&mut st.retiring);
         for pool in std::mem::take(&mut st.pools).into_values() {
             pool.parent.cancel();
@@ -466,11 +463,11 @@ impl ScrapeManager {
 
     /// The active targets, by job and URL.
     pub fn targets(&self) -> Vec<TargetStatus> {
-        let st = lock(&self.state);
+        let st = self.state.lock();
         let mut out = Vec::new();
         for (job, pool) in &st.pools {
             for e in pool.loops.values() {
-                let s = lock(&e.ctl.state).clone();
+                let s = e.ctl.state.lock().clone();
                 out.push(TargetStatus {
                     job: job.clone(),
                     scrape_url: e.url.clone(),
@@ -492,7 +489,7 @@ impl ScrapeManager {
 
     /// Targets dropped by relabelling (up to `keep_dropped_targets` per job).
     pub fn dropped_targets(&self) -> Vec<DroppedTarget> {
-        let st = lock(&self.state);
+        let st = self.state.lock();
         st.pools
             .iter()
             .flat_map(|(job, p)| {
@@ -507,7 +504,7 @@ impl ScrapeManager {
     /// Appends the `argus_scrape_*` metrics in the Prometheus text format.
     pub fn render_metrics(&self, out: &mut String) {
         let targets: BTreeMap<String, (usize, usize)> = {
-            let st = lock(&self.state);
+            let st = self.state.lock();
             st.pools
                 .iter()
                 .map(|(j, p)| (j.clone(), (p.loops.len(), p.dropped_count)))

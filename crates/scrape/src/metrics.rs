@@ -1,8 +1,8 @@
 //! The scraper's own metrics (`argus_scrape_*`), per job.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 
 /// Counters of one job.
 #[derive(Debug, Clone, Default)]
@@ -28,12 +28,12 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     pub fn update(&self, job: &str, f: impl FnOnce(&mut JobCounters)) {
-        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut jobs = self.jobs.lock();
         f(jobs.entry(job.to_string()).or_default());
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, JobCounters> {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.jobs.lock().clone()
     }
 }
 

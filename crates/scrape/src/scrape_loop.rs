@@ -3,8 +3,9 @@
 //! and after being stopped write end-of-run staleness markers unless the
 //! whole pool was shut down.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use argus_model::TenantId;
@@ -95,10 +96,6 @@ fn nanos_to_ms(n: i128) -> i64 {
     n.div_euclid(1_000_000) as i64
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Runs the loop until stopped. `wait_for` is the stop signal of a loop this
 /// one replaces: scraping starts only after that loop has finished its
 /// last scrape.
@@ -144,7 +141,7 @@ pub(crate) async fn run(spec: LoopSpec, ctl: LoopControl, wait_for: Option<Cance
             scrape_time = aligned;
         }
         let start = Instant::now();
-        let forced = lock(&spec.forced_error).clone();
+        let forced = spec.forced_error.lock().clone();
         let outcome = match forced {
             Some(e) => ScrapeOutcome::Forced(e),
             None => tokio::select! {
@@ -188,7 +185,7 @@ async fn scrape_and_report(
     );
     let now_ms = nanos_to_ms(now_nanos());
     let p = {
-        let mut cache = lock(&ctl.cache);
+        let mut cache = ctl.cache.lock();
         process_scrape(
             &mut cache,
             &spec.append_opts,
@@ -201,7 +198,7 @@ async fn scrape_and_report(
     };
     let duration = start.elapsed();
     {
-        let mut st = lock(&ctl.state);
+        let mut st = ctl.state.lock();
         st.health = if p.error.is_none() {
             TargetHealth::Up
         } else {
@@ -270,7 +267,7 @@ async fn end_of_run_staleness(
     }
     let mut batch = Batch::default();
     {
-        let mut cache = lock(&ctl.cache);
+        let mut cache = ctl.cache.lock();
         let now_ms = nanos_to_ms(now_nanos());
         let _ = append(
             &mut cache,

@@ -2,7 +2,8 @@
 //! changes between scrapes, a ScrapeManager with a 200ms interval, and an
 //! in-memory sink.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argus_model::{is_stale_nan, Labels, TenantId, TimeSeries};
@@ -24,13 +25,13 @@ async fn metrics(
     State(t): State<Arc<Target>>,
     headers: HeaderMap,
 ) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
-    *t.headers.lock().unwrap() = Some(headers);
-    *t.hits.lock().unwrap() += 1;
+    *t.headers.lock() = Some(headers);
+    *t.hits.lock() += 1;
     let ct = [(
         header::CONTENT_TYPE,
         "text/plain; version=0.0.4; charset=utf-8",
     )];
-    match t.body.lock().unwrap().clone() {
+    match t.body.lock().clone() {
         Some(b) => (StatusCode::OK, ct, b),
         None => (StatusCode::INTERNAL_SERVER_ERROR, ct, "oops".into()),
     }
@@ -51,14 +52,14 @@ struct MemSink {
 
 impl ScrapeSink for MemSink {
     fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
-        self.batches.lock().unwrap().push((tenant.clone(), series));
+        self.batches.lock().push((tenant.clone(), series));
         Ok(())
     }
 }
 
 impl MemSink {
     fn len(&self) -> usize {
-        self.batches.lock().unwrap().len()
+        self.batches.lock().len()
     }
 
     /// Waits for a batch after index `from` that satisfies `pred`; returns its index.
@@ -71,7 +72,7 @@ impl MemSink {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             {
-                let b = self.batches.lock().unwrap();
+                let b = self.batches.lock();
                 if let Some(i) = (from..b.len()).find(|&i| pred(&b[i].1)) {
                     return i;
                 }
@@ -79,14 +80,14 @@ impl MemSink {
             assert!(
                 Instant::now() < deadline,
                 "timed out waiting for {what}: {:#?}",
-                self.batches.lock().unwrap()
+                self.batches.lock()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
     fn batch(&self, i: usize) -> (TenantId, Vec<TimeSeries>) {
-        self.batches.lock().unwrap()[i].clone()
+        self.batches.lock()[i].clone()
     }
 }
 
@@ -134,7 +135,7 @@ scrape_configs:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrape_end_to_end() {
     let target = Arc::new(Target::default());
-    *target.body.lock().unwrap() =
+    *target.body.lock() =
         Some("# TYPE a gauge\na 1\nb{x=\"1\"} 2\nc{job=\"exposed\"} 3\ndropped_x 9\n".into());
     let addr = serve(target.clone()).await;
     let (global, jobs) = parse_config(&config(&addr, &format!("'{addr}'"))).unwrap();
@@ -185,14 +186,14 @@ async fn scrape_end_to_end() {
     assert_eq!(b.len(), 3 + 5);
 
     // Request headers.
-    let h = target.headers.lock().unwrap().clone().unwrap();
+    let h = target.headers.lock().clone().unwrap();
     assert_eq!(h["accept"], argus_ingest::textparse::SCRAPE_ACCEPT_HEADER);
     assert_eq!(h["accept-encoding"], "identity");
     assert_eq!(h["x-prometheus-scrape-timeout-seconds"], "0.15");
     assert!(h["user-agent"].to_str().unwrap().starts_with("Argus/"));
 
     // `b` disappears: one staleness marker at the next scrape's timestamp.
-    *target.body.lock().unwrap() = Some("a 2\nc{job=\"exposed\"} 3\n".into());
+    *target.body.lock() = Some("a 2\nc{job=\"exposed\"} 3\n".into());
     let i = sink
         .wait_for(i + 1, "b stale", |b| value(b, "a") == Some(2.0))
         .await;
@@ -206,7 +207,7 @@ async fn scrape_end_to_end() {
     assert_eq!(value(&b, "scrape_series_added"), Some(0.0));
 
     // The target fails: up=0 and everything of the last scrape goes stale.
-    *target.body.lock().unwrap() = None;
+    *target.body.lock() = None;
     let i = sink
         .wait_for(i + 1, "up=0", |b| value(b, "up") == Some(0.0))
         .await;
@@ -233,7 +234,7 @@ async fn scrape_end_to_end() {
 
     // Recovery, then the target is removed by a config change: after about
     // two intervals its series and report series are marked stale.
-    *target.body.lock().unwrap() = Some("a 5\n".into());
+    *target.body.lock() = Some("a 5\n".into());
     let i = sink
         .wait_for(i + 1, "recovered", |b| value(b, "up") == Some(1.0))
         .await;
@@ -257,10 +258,10 @@ async fn scrape_end_to_end() {
         .await;
     mgr.stop().await;
     let n = sink.len();
-    let hits = *target.hits.lock().unwrap();
+    let hits = *target.hits.lock();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(sink.len(), n, "nothing is written after stop");
-    assert_eq!(*target.hits.lock().unwrap(), hits, "no scrape after stop");
+    assert_eq!(*target.hits.lock(), hits, "no scrape after stop");
     for idx in k..n {
         assert!(!stale(&sink.batch(idx).1, "up"));
     }
@@ -269,7 +270,7 @@ async fn scrape_end_to_end() {
 #[tokio::test]
 async fn sample_limit_and_timeout_fail_the_scrape() {
     let target = Arc::new(Target::default());
-    *target.body.lock().unwrap() = Some("a 1\nb 1\nc 1\n".into());
+    *target.body.lock() = Some("a 1\nb 1\nc 1\n".into());
     let addr = serve(target.clone()).await;
     let yaml = format!(
         "scrape_configs:
@@ -378,7 +379,7 @@ async fn sample_limit_and_timeout_fail_the_scrape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_reload_keeps_or_stales_series_like_prometheus() {
     let target = Arc::new(Target::default());
-    *target.body.lock().unwrap() = Some("a 1\n".into());
+    *target.body.lock() = Some("a 1\n".into());
     let addr = serve(target.clone()).await;
     let yaml = |extra: &str, v: &str| {
         format!(

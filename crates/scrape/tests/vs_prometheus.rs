@@ -7,9 +7,10 @@
 //! Skipped when `prometheus` is not installed (fails instead with
 //! `ARGUS_REQUIRE_PEERS` set), like the server's Prometheus tests.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argus_ingest::remote_write::{decode, DecodeLimits, Protocol};
@@ -56,7 +57,7 @@ async fn target(
         .unwrap_or("");
     let who = ua.split('/').next().unwrap_or("").to_string();
     let n = {
-        let mut m = hits.0.lock().unwrap();
+        let mut m = hits.0.lock();
         let c = m
             .entry((who, uri.path().to_string()))
             .or_insert((0, uri.to_string()));
@@ -81,7 +82,7 @@ struct Collected(Mutex<Vec<TimeSeries>>);
 async fn receive(State(c): State<Arc<Collected>>, body: Bytes) -> StatusCode {
     match decode(&body, Protocol::V1, &DecodeLimits::default()) {
         Ok(req) => {
-            c.0.lock().unwrap().extend(req.series);
+            c.0.lock().extend(req.series);
             StatusCode::NO_CONTENT
         }
         Err(_) => StatusCode::BAD_REQUEST,
@@ -90,7 +91,7 @@ async fn receive(State(c): State<Arc<Collected>>, body: Bytes) -> StatusCode {
 
 impl ScrapeSink for Collected {
     fn append(&self, _: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
-        self.0.lock().unwrap().extend(series);
+        self.0.lock().extend(series);
         Ok(())
     }
 }
@@ -100,7 +101,7 @@ impl ScrapeSink for Collected {
 /// are masked.
 fn scrapes(c: &Collected, jobs: &[&str]) -> Vec<Vec<String>> {
     let mut by_t: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for s in c.0.lock().unwrap().iter() {
+    for s in c.0.lock().iter() {
         if !s.labels.get("job").is_some_and(|j| jobs.contains(&j)) {
             continue;
         }
@@ -280,7 +281,7 @@ remote_write:
         }
     }
     // Same scrape URLs.
-    let hits = hits.0.lock().unwrap();
+    let hits = hits.0.lock();
     for path in ["/metrics", "/other"] {
         let uri = |who: &str| {
             hits.get(&(who.to_string(), path.to_string()))

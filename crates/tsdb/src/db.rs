@@ -4,17 +4,18 @@
 use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
 use crate::head::idmap::NumMap;
 use crate::head::{AppendReport, MemSeries, SeriesLimits};
-use crate::merge::{merge_runs, merge_stored};
+use crate::merge::merge_stored;
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
-use argus_model::{Labels, Matcher, Sample, StoredSeries, TenantId, TimeSeries};
+use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
 use argus_objstore::{paths, ObjectStorage};
 use argus_wal::WalOptions;
+use parking_lot::RwLock;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tracing::warn;
 
 /// Milliseconds since the Unix epoch; injectable for tests.
@@ -72,9 +73,6 @@ impl DbOptions {
     }
 }
 
-/// Series and their samples, sorted by labels.
-pub type SeriesSet = Vec<(Labels, Vec<Sample>)>;
-
 #[derive(Debug)]
 pub struct Db {
     pub(crate) opts: DbOptions,
@@ -119,10 +117,7 @@ impl Db {
             let tdb = tokio::task::spawn_blocking(move || TenantDb::open(t, &opts, blocks))
                 .await
                 .map_err(|e| DbError::Internal(e.to_string()))??;
-            db.tenants
-                .write()
-                .expect("lock")
-                .insert(tenant, Arc::new(tdb));
+            db.tenants.write().insert(tenant, Arc::new(tdb));
         }
         Ok(db)
     }
@@ -190,23 +185,18 @@ impl Db {
     }
 
     pub fn tenant(&self, t: &TenantId) -> Option<Arc<TenantDb>> {
-        self.tenants.read().expect("lock").get(t).cloned()
+        self.tenants.read().get(t).cloned()
     }
 
     pub(crate) fn all_tenants(&self) -> Vec<Arc<TenantDb>> {
-        self.tenants
-            .read()
-            .expect("lock")
-            .values()
-            .cloned()
-            .collect()
+        self.tenants.read().values().cloned().collect()
     }
 
     fn tenant_or_create(&self, t: &TenantId) -> Result<Arc<TenantDb>, DbError> {
         if let Some(x) = self.tenant(t) {
             return Ok(x);
         }
-        let mut map = self.tenants.write().expect("lock");
+        let mut map = self.tenants.write();
         if let Some(x) = map.get(t) {
             return Ok(x.clone());
         }
@@ -226,7 +216,7 @@ impl Db {
     ) -> Result<AppendReport, DbError> {
         let tdb = self.tenant_or_create(tenant)?;
         let seq = {
-            let _g = tdb.head.append_lock.lock().expect("lock");
+            let _g = tdb.head.append_lock.lock();
             let plan = tdb.head.plan(batch, limits);
             let recs = plan.wal_records();
             let seq = if recs.is_empty() {
@@ -257,38 +247,6 @@ impl Db {
         self.metrics
             .series_created
             .fetch_add(r.new_series as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Series matching `matchers` with their float samples in [mint, maxt],
-    /// sorted by labels; head and blocks merged, duplicates dropped.
-    /// Histogram samples are left out: see [`Db::select_series`].
-    pub fn select(
-        &self,
-        tenant: &TenantId,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<SeriesSet, DbError> {
-        let Some(tdb) = self.tenant(tenant) else {
-            return Ok(Vec::new());
-        };
-        let mut acc: BTreeMap<Labels, Vec<Vec<Sample>>> = BTreeMap::new();
-        for b in tdb
-            .blocks()
-            .iter()
-            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
-        {
-            for (l, s) in b.select(matchers, mint, maxt)? {
-                acc.entry(l).or_default().push(s);
-            }
-        }
-        for (l, s) in tdb.head.select(matchers, mint, maxt) {
-            acc.entry(l).or_default().push(s);
-        }
-        Ok(acc
-            .into_iter()
-            .map(|(l, runs)| (l, merge_runs(runs)))
-            .collect())
     }
 
     /// Series matching `matchers` with their float and histogram samples in
@@ -567,4 +525,124 @@ fn join_versions(found: Vec<(Origin<'_>, StoredSeries)>) -> Vec<(Origin<'_>, Sto
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argus_model::{MatchOp, Sample};
+    use argus_objstore::Backend;
+
+    const LIMITS: SeriesLimits = SeriesLimits {
+        max_series: 1000,
+        max_labels: 64,
+    };
+
+    /// Runs `f` on another thread and checks that it panicked.
+    fn panics(what: &str, f: impl FnOnce() + Send) {
+        let r = std::thread::scope(|s| s.spawn(f).join());
+        assert!(r.is_err(), "{what}: expected a panic");
+    }
+
+    fn series(i: &str, t: i64) -> TimeSeries {
+        TimeSeries {
+            labels: Labels::from_pairs([("__name__", "m"), ("i", i)]),
+            samples: vec![Sample::new(t, 1.0)],
+            ..Default::default()
+        }
+    }
+
+    /// Lock policy (ARCHITECTURE.md, "Locks"): a panic while one of the
+    /// store's locks is held does not break later requests. With std locks
+    /// each of these would be poisoned, and every later append, query or
+    /// metrics scrape would panic on `lock().expect(..)`.
+    #[tokio::test]
+    async fn a_panic_under_a_lock_does_not_break_later_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = ObjectStorage::new(
+            Backend::Local(dir.path().join("objects")),
+            dir.path().join("cache"),
+        )
+        .unwrap();
+        let db = Db::open(DbOptions::new(dir.path().to_path_buf()), storage)
+            .await
+            .unwrap();
+        let t = TenantId::new("a").unwrap();
+        db.append(&t, vec![series("0", 1000)], LIMITS).unwrap();
+        let tdb = db.tenant(&t).unwrap();
+        let s0 = tdb.head.series_in_range(i64::MIN, i64::MAX).pop().unwrap();
+
+        panics("tenants", || {
+            let _g = db.tenants.write();
+            panic!("panic under the tenants lock");
+        });
+        panics("blocks", || {
+            let _g = tdb.blocks.write();
+            panic!("panic under the blocks lock");
+        });
+        panics("append", || {
+            let _g = tdb.head.append_lock.lock();
+            panic!("panic under the append lock");
+        });
+        panics("series map", || {
+            tdb.head
+                .with_series_map_locked(|| panic!("panic under the series map lock"))
+        });
+        panics("index", || {
+            tdb.head
+                .with_index_locked(|| panic!("panic under the index lock"))
+        });
+        panics("series data", || {
+            let _g = s0.data.lock();
+            panic!("panic under a series' lock");
+        });
+        panics("metrics", || {
+            let _g = db.metrics.samples_appended.lock();
+            let _h = db.metrics.samples_rejected.lock();
+            let _c = db.metrics.compaction_seconds_total.lock();
+            panic!("panic under the metrics locks");
+        });
+
+        // Appends (an existing series, a new one, a new tenant), reads and
+        // metrics all still work.
+        let r = db
+            .append(&t, vec![series("0", 2000), series("1", 2000)], LIMITS)
+            .unwrap();
+        assert_eq!((r.accepted, r.new_series), (2, 1));
+        db.append(
+            &TenantId::new("b").unwrap(),
+            vec![series("0", 1000)],
+            LIMITS,
+        )
+        .unwrap();
+        let m = [Matcher::new(MatchOp::Equal, "__name__", "m").unwrap()];
+        let got = db.select_series(&t, &m, i64::MIN, i64::MAX).unwrap();
+        let mut got: Vec<(String, Vec<i64>)> = got
+            .iter()
+            .map(|s| {
+                (
+                    s.labels.get("i").unwrap_or_default().to_string(),
+                    s.floats.iter().map(|x| x.t).collect(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![("0".into(), vec![1000, 2000]), ("1".into(), vec![2000])]
+        );
+        assert_eq!(
+            db.series(&t, &[m.to_vec()], i64::MIN, i64::MAX)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(tdb.blocks().len(), 0);
+        let mut out = String::new();
+        db.metrics.render(&mut out);
+        assert!(
+            out.contains("argus_tsdb_samples_appended_total{tenant=\"a\"} 3"),
+            "{out}"
+        );
+    }
 }

@@ -5,8 +5,8 @@
 //! [`block`]s cut every `block_range` and uploaded through
 //! `argus-objstore` → compaction into larger blocks → retention.
 //! Series hold float samples (XOR chunks) and native histogram samples
-//! (histogram chunks). Reads: [`Db::select`] (floats) and
-//! [`Db::select_series`] (floats and histograms) merge head and blocks.
+//! (histogram chunks). Reads: [`Db::select_series`] (floats and
+//! histograms) merges head and blocks.
 
 pub mod block;
 pub mod chunk;
@@ -22,7 +22,7 @@ mod tenant;
 mod varint;
 pub mod walrec;
 
-pub use db::{Db, DbOptions, SeriesSet};
+pub use db::{Db, DbOptions};
 pub use error::DbError;
 pub use head::{AppendReport, SampleReject, SeriesLimits};
 pub use metrics::DbMetrics;

@@ -96,7 +96,7 @@ impl Db {
         // From here on, samples before `end` are refused, so the snapshot
         // below holds every acknowledged sample of the range.
         {
-            let _g = t.head.append_lock.lock().expect("lock");
+            let _g = t.head.append_lock.lock();
             t.head.set_min_valid_time(end);
         }
         let t2 = t.clone();
@@ -126,7 +126,7 @@ impl Db {
                 .await?;
             let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
             {
-                let mut blocks = t.blocks.write().expect("lock");
+                let mut blocks = t.blocks.write();
                 blocks.push(reader);
                 blocks.sort_by_key(|b| b.meta.min_time);
             }
@@ -139,7 +139,7 @@ impl Db {
         let t2 = t.clone();
         tokio::task::spawn_blocking(move || -> Result<(), DbError> {
             let (chunks, series) = t2.head.truncate(end);
-            let _g = t2.head.append_lock.lock().expect("lock");
+            let _g = t2.head.append_lock.lock();
             let upto = t2.wal.cut_segment()?;
             let records = t2.head.checkpoint_records();
             t2.wal.checkpoint(upto, records)?;
@@ -268,7 +268,7 @@ impl Db {
                 .await?;
             let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
             {
-                let mut bl = t.blocks.write().expect("lock");
+                let mut bl = t.blocks.write();
                 bl.retain(|b| !sources.iter().any(|s| s.meta.id == b.meta.id));
                 bl.push(reader);
                 bl.sort_by_key(|b| b.meta.min_time);
@@ -278,7 +278,7 @@ impl Db {
             }
             let secs = started.elapsed().as_secs_f64();
             self.metrics.compactions.fetch_add(1, Ordering::Relaxed);
-            *self.metrics.compaction_seconds_total.lock().expect("lock") += secs;
+            *self.metrics.compaction_seconds_total.lock() += secs;
             info!(tenant = %t.tenant, block = %id, level, sources = sources.len(), min_time = mint, max_time = maxt,
                   bytes = meta.stats.num_bytes, elapsed_ms = (secs * 1000.0) as u64, "blocks compacted");
         }
@@ -327,10 +327,7 @@ impl Db {
             }
         }
         for b in doomed {
-            t.blocks
-                .write()
-                .expect("lock")
-                .retain(|x| x.meta.id != b.meta.id);
+            t.blocks.write().retain(|x| x.meta.id != b.meta.id);
             self.delete_block(t, &b.meta.id).await?;
             self.metrics
                 .blocks_deleted_retention

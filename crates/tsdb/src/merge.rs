@@ -39,8 +39,8 @@ pub fn merge_into<T: Timed>(out: &mut Vec<T>, start: usize, extra: &[T]) {
 }
 
 /// Merges several sorted runs into one, deduplicating equal timestamps
-/// (the first run that has a timestamp wins).
-pub fn merge_runs<T: Timed>(runs: Vec<Vec<T>>) -> Vec<T> {
+/// (the first run that has a timestamp wins); [`merge_stored`]'s helper.
+fn merge_runs<T: Timed>(runs: Vec<Vec<T>>) -> Vec<T> {
     let mut runs = runs.into_iter().filter(|r| !r.is_empty());
     let Some(mut out) = runs.next() else {
         return Vec::new();

@@ -3,8 +3,8 @@
 //! senders repeat it periodically.
 
 use argus_model::TenantId;
+use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct MetricMeta {
@@ -29,7 +29,7 @@ impl MetadataStore {
         tenant: &TenantId,
         entries: impl IntoIterator<Item = (String, MetricMeta)>,
     ) {
-        let mut map = self.tenants.write().expect("lock");
+        let mut map = self.tenants.write();
         let t = map.entry(tenant.clone()).or_default();
         for (metric, meta) in entries {
             let v = t.entry(metric).or_default();
@@ -48,7 +48,7 @@ impl MetadataStore {
         limit: usize,
         limit_per_metric: usize,
     ) -> BTreeMap<String, Vec<MetricMeta>> {
-        let map = self.tenants.read().expect("lock");
+        let map = self.tenants.read();
         let Some(t) = map.get(tenant) else {
             return BTreeMap::new();
         };
@@ -99,5 +99,27 @@ mod tests {
         assert_eq!(s.query(&a, Some("y"), 0, 0).len(), 1);
         assert_eq!(s.query(&a, None, 0, 1)["x"].len(), 1);
         assert!(s.query(&TenantId::new("b").unwrap(), None, 0, 0).is_empty());
+    }
+
+    /// Lock policy: a panic under the store's lock does not break later calls.
+    #[test]
+    fn a_panic_under_the_lock_does_not_break_later_calls() {
+        let s = MetadataStore::default();
+        let a = TenantId::new("a").unwrap();
+        let r = std::thread::scope(|sc| {
+            sc.spawn(|| {
+                let _g = s.tenants.write();
+                panic!("panic under the metadata lock");
+            })
+            .join()
+        });
+        assert!(r.is_err());
+        let meta = MetricMeta {
+            metric_type: "gauge".into(),
+            help: "h".into(),
+            unit: String::new(),
+        };
+        s.record(&a, [("x".to_string(), meta)]);
+        assert_eq!(s.query(&a, None, 0, 0)["x"].len(), 1);
     }
 }

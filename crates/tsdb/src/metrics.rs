@@ -1,9 +1,9 @@
 //! The storage engine's self-metrics, rendered in Prometheus text format.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 #[derive(Debug, Default)]
 pub struct DbMetrics {
@@ -24,7 +24,6 @@ impl DbMetrics {
         *self
             .samples_appended
             .lock()
-            .expect("lock")
             .entry(tenant.to_string())
             .or_default() += n as u64;
     }
@@ -33,21 +32,20 @@ impl DbMetrics {
         *self
             .samples_rejected
             .lock()
-            .expect("lock")
             .entry((tenant.to_string(), reason.to_string()))
             .or_default() += n as u64;
     }
 
     pub fn render(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP argus_tsdb_samples_appended_total Samples appended to the head.\n# TYPE argus_tsdb_samples_appended_total counter");
-        for (t, v) in self.samples_appended.lock().expect("lock").iter() {
+        for (t, v) in self.samples_appended.lock().iter() {
             let _ = writeln!(
                 out,
                 "argus_tsdb_samples_appended_total{{tenant=\"{t}\"}} {v}"
             );
         }
         let _ = writeln!(out, "# HELP argus_tsdb_samples_rejected_total Samples the storage engine rejected, by reason.\n# TYPE argus_tsdb_samples_rejected_total counter");
-        for ((t, r), v) in self.samples_rejected.lock().expect("lock").iter() {
+        for ((t, r), v) in self.samples_rejected.lock().iter() {
             let _ = writeln!(
                 out,
                 "argus_tsdb_samples_rejected_total{{reason=\"{r}\",tenant=\"{t}\"}} {v}"
@@ -89,7 +87,7 @@ impl DbMetrics {
             "Blocks deleted by retention.",
             self.blocks_deleted_retention.load(Ordering::Relaxed),
         );
-        let secs = *self.compaction_seconds_total.lock().expect("lock");
+        let secs = *self.compaction_seconds_total.lock();
         let _ = writeln!(out, "# HELP argus_tsdb_compaction_seconds_total Time spent compacting.\n# TYPE argus_tsdb_compaction_seconds_total counter\nargus_tsdb_compaction_seconds_total {secs}");
     }
 }

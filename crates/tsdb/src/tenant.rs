@@ -5,8 +5,9 @@ use crate::head::Head;
 use crate::{DbError, DbOptions};
 use argus_model::TenantId;
 use argus_wal::Wal;
+use parking_lot::RwLock;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tracing::{info, warn};
 
 #[derive(Debug)]
@@ -70,6 +71,6 @@ impl TenantDb {
     }
 
     pub fn blocks(&self) -> Vec<Arc<BlockReader>> {
-        self.blocks.read().expect("lock").clone()
+        self.blocks.read().clone()
     }
 }

@@ -44,9 +44,28 @@ fn by_name(n: &str) -> Vec<Matcher> {
     vec![Matcher::new(MatchOp::Equal, "__name__", n).unwrap()]
 }
 
-fn count(db: &Db, tenant: &TenantId, name: &str) -> usize {
-    db.select(tenant, &by_name(name), i64::MIN, i64::MAX)
+/// Series matching `matchers` that have float samples in [mint, maxt], with
+/// those samples, sorted by labels.
+fn select_floats(
+    db: &Db,
+    tenant: &TenantId,
+    matchers: &[Matcher],
+    mint: i64,
+    maxt: i64,
+) -> Vec<(Labels, Vec<Sample>)> {
+    let mut out: Vec<(Labels, Vec<Sample>)> = db
+        .select_series(tenant, matchers, mint, maxt)
         .unwrap()
+        .into_iter()
+        .filter(|s| !s.floats.is_empty())
+        .map(|s| (s.labels, s.floats))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn count(db: &Db, tenant: &TenantId, name: &str) -> usize {
+    select_floats(db, tenant, &by_name(name), i64::MIN, i64::MAX)
         .iter()
         .map(|(_, s)| s.len())
         .sum()
@@ -70,9 +89,7 @@ async fn restart_replays_wal() {
     }
     let db = open(dir.path(), opts(dir.path())).await;
     assert_eq!(count(&db, &t("a"), "m"), 1000);
-    let got = db
-        .select(&t("a"), &by_name("m"), 1000, 1000 + 15_000 * 9)
-        .unwrap();
+    let got = select_floats(&db, &t("a"), &by_name("m"), 1000, 1000 + 15_000 * 9);
     assert_eq!(got.len(), 10);
     assert_eq!(got[0].1.len(), 10);
 }
@@ -163,7 +180,7 @@ async fn blocks_cut_compact_survive_restart_and_retention_deletes_only_old() {
     // WAL was checkpointed: restart reads blocks + head, nothing lost or doubled.
     let db = open(dir.path(), mk(now.clone())).await;
     assert_eq!(count(&db, &t("a"), "m"), total);
-    let got = db.select(&t("a"), &by_name("m"), 5 * H, 7 * H).unwrap();
+    let got = select_floats(&db, &t("a"), &by_name("m"), 5 * H, 7 * H);
     assert_eq!(got.len(), 20);
     assert!(got
         .iter()
@@ -179,11 +196,7 @@ async fn blocks_cut_compact_survive_restart_and_retention_deletes_only_old() {
     assert!(blocks.iter().all(|b| b.meta.max_time > 9 * H));
     let kept = count(&db, &t("a"), "m");
     assert!(kept < total && kept > 0);
-    let oldest = db
-        .select(&t("a"), &by_name("m"), i64::MIN, i64::MAX)
-        .unwrap()[0]
-        .1[0]
-        .t;
+    let oldest = select_floats(&db, &t("a"), &by_name("m"), i64::MIN, i64::MAX)[0].1[0].t;
     let min_block = blocks.iter().map(|b| b.meta.min_time).min().unwrap();
     assert_eq!(oldest, min_block);
 }
@@ -259,9 +272,7 @@ async fn out_of_order_window_accepts_late_samples_and_survives_restart() {
             Some(&1),
             "older than the window"
         );
-        let got = db
-            .select(&t("a"), &by_name("m"), i64::MIN, i64::MAX)
-            .unwrap();
+        let got = select_floats(&db, &t("a"), &by_name("m"), i64::MIN, i64::MAX);
         assert_eq!(
             got[0].1.iter().map(|s| s.t).collect::<Vec<_>>(),
             vec![45_000, 50_000, 100_000]
@@ -269,9 +280,7 @@ async fn out_of_order_window_accepts_late_samples_and_survives_restart() {
         db.close().unwrap();
     }
     let db = open(dir.path(), o).await;
-    let got = db
-        .select(&t("a"), &by_name("m"), i64::MIN, i64::MAX)
-        .unwrap();
+    let got = select_floats(&db, &t("a"), &by_name("m"), i64::MIN, i64::MAX);
     assert_eq!(
         got[0].1.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>(),
         vec![(45_000, 4.5), (50_000, 5.0), (100_000, 0.0)]
@@ -370,10 +379,8 @@ async fn histograms_survive_restart_and_are_validated() {
     assert_eq!(got[0].histograms.len(), 10);
     assert_eq!(got[0].histograms[3].h, hist(3));
     assert_eq!(got[0].floats, vec![]);
-    // The one series with a float: select (floats only) sees only that.
-    let floats = db
-        .select(&t("a"), &by_name("h"), i64::MIN, i64::MAX)
-        .unwrap();
+    // The one series with a float: only it has floats.
+    let floats = select_floats(&db, &t("a"), &by_name("h"), i64::MIN, i64::MAX);
     assert_eq!(floats.len(), 1);
     assert_eq!(floats[0].1.len(), 1);
 }

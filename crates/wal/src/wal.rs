@@ -9,11 +9,12 @@
 //!   takes `writer` briefly.
 //! - `poison`, `shutdown`: leaves; nothing else is taken while they are held.
 
+use parking_lot::{Condvar, Mutex};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,10 +29,6 @@ use crate::{checkpoint, repair, replay};
 
 /// Encode buffers larger than this are released after use instead of kept for the next batch.
 const KEEP_BUF_CAPACITY: usize = 4 << 20;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// A segmented, checksummed write-ahead log. See the crate docs.
 pub struct Wal {
@@ -152,8 +149,8 @@ impl Wal {
         &self,
         mut f: impl FnMut(&[u8]) -> Result<(), WalError>,
     ) -> Result<ReplayStats, WalError> {
-        let _guard = lock(&self.inner.checkpoint);
-        let active = lock(&self.inner.writer).index;
+        let _guard = self.inner.checkpoint.lock();
+        let active = self.inner.writer.lock().index;
         replay::replay(&self.inner.dir, active, &mut f)
     }
 
@@ -164,7 +161,7 @@ impl Wal {
     pub fn append(&self, records: &[&[u8]]) -> Result<u64, WalError> {
         let total = check_batch(records)?;
         let inner = &*self.inner;
-        let mut guard = lock(&inner.writer);
+        let mut guard = inner.writer.lock();
         if guard.closed {
             return Err(WalError::Closed);
         }
@@ -222,7 +219,7 @@ impl Wal {
     /// Closes the current segment (fsyncing it unless the policy is `Never`) and starts a new
     /// one; returns the index of the segment just closed.
     pub fn cut_segment(&self) -> Result<u64, WalError> {
-        let mut w = lock(&self.inner.writer);
+        let mut w = self.inner.writer.lock();
         if w.closed {
             return Err(WalError::Closed);
         }
@@ -241,9 +238,9 @@ impl Wal {
         records: impl Iterator<Item = Vec<u8>>,
     ) -> Result<(), WalError> {
         let inner = &*self.inner;
-        let _guard = lock(&inner.checkpoint);
+        let _guard = inner.checkpoint.lock();
         let active = {
-            let w = lock(&inner.writer);
+            let w = inner.writer.lock();
             if w.closed {
                 return Err(WalError::Closed);
             }
@@ -280,7 +277,7 @@ impl Wal {
             fsyncs: inner.fsyncs.load(Ordering::Relaxed),
             fsync_seconds_total: secs(&inner.fsync_nanos_total),
             last_fsync_seconds: secs(&inner.last_fsync_nanos),
-            current_segment: lock(&inner.writer).index,
+            current_segment: inner.writer.lock().index,
         }
     }
 
@@ -290,7 +287,7 @@ impl Wal {
         self.stop_background();
         let inner = &*self.inner;
         let (file, index, target) = {
-            let mut w = lock(&inner.writer);
+            let mut w = inner.writer.lock();
             if w.closed {
                 return Ok(());
             }
@@ -305,10 +302,10 @@ impl Wal {
     }
 
     fn stop_background(&self) {
-        let Some(handle) = lock(&self.background).take() else {
+        let Some(handle) = self.background.lock().take() else {
             return;
         };
-        *lock(&self.inner.shutdown) = true;
+        *self.inner.shutdown.lock() = true;
         self.inner.shutdown_cv.notify_all();
         if handle.join().is_err() {
             warn!(dir = %self.inner.dir.display(), "wal fsync thread panicked");
@@ -352,7 +349,7 @@ fn create_segment(dir: &Path, index: u64, prev_len: u64, durable: bool) -> Resul
 
 impl Inner {
     fn check_poison(&self) -> Result<(), WalError> {
-        match &*lock(&self.poison) {
+        match &*self.poison.lock() {
             Some(msg) => Err(WalError::Poisoned(msg.clone())),
             None => Ok(()),
         }
@@ -360,7 +357,7 @@ impl Inner {
 
     fn set_poison(&self, msg: String) {
         warn!(dir = %self.dir.display(), reason = %msg, "wal disabled after failure");
-        lock(&self.poison).get_or_insert(msg);
+        self.poison.lock().get_or_insert(msg);
     }
 
     /// fsyncs `file` (segment `index`), recording stats; a failure poisons the WAL.
@@ -380,7 +377,7 @@ impl Inner {
     }
 
     fn mark_synced(&self, seq: u64) {
-        let mut st = lock(&self.sync);
+        let mut st = self.sync.lock();
         st.synced_seq = st.synced_seq.max(seq);
         drop(st);
         self.sync_done.notify_all();
@@ -389,7 +386,7 @@ impl Inner {
     /// Group commit (see `Wal::sync`), regardless of policy.
     fn sync_to(&self, seq: u64) -> Result<(), WalError> {
         let seq = seq.min(self.appended_seq.load(Ordering::Acquire));
-        let mut st = lock(&self.sync);
+        let mut st = self.sync.lock();
         loop {
             if st.synced_seq >= seq {
                 return Ok(());
@@ -398,10 +395,7 @@ impl Inner {
             if !st.in_progress {
                 break;
             }
-            st = self
-                .sync_done
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
+            self.sync_done.wait(&mut st);
         }
         st.in_progress = true;
         drop(st);
@@ -409,12 +403,12 @@ impl Inner {
         // Everything appended so far is either in the active file or in a segment that was
         // fsynced when it was rotated out, so fsyncing the active file covers `last_seq`.
         let (file, index, target) = {
-            let w = lock(&self.writer);
+            let w = self.writer.lock();
             (Arc::clone(&w.file), w.index, w.last_seq)
         };
         let result = self.fsync(&file, index);
 
-        let mut st = lock(&self.sync);
+        let mut st = self.sync.lock();
         st.in_progress = false;
         if result.is_ok() {
             st.synced_seq = st.synced_seq.max(target);
@@ -447,13 +441,9 @@ impl Inner {
 
     /// Body of the `FsyncPolicy::Interval` thread.
     fn run_interval(&self, every: Duration) {
-        let mut stop = lock(&self.shutdown);
+        let mut stop = self.shutdown.lock();
         loop {
-            stop = self
-                .shutdown_cv
-                .wait_timeout(stop, every)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            self.shutdown_cv.wait_for(&mut stop, every);
             if *stop {
                 return;
             }
@@ -462,7 +452,7 @@ impl Inner {
                 warn!(dir = %self.dir.display(), error = %e, "periodic wal fsync failed; stopping");
                 return;
             }
-            stop = lock(&self.shutdown);
+            stop = self.shutdown.lock();
         }
     }
 }

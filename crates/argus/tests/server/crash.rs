@@ -1,7 +1,8 @@
 use crate::harness::*;
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Acknowledged samples per series (labels as JSON).
@@ -40,7 +41,7 @@ fn writer(a_url: String, start_t: i64, acked: Acked, stop: Arc<AtomicBool>) -> i
             .send();
         match r {
             Ok(r) if r.status().is_success() => {
-                let mut m = acked.lock().unwrap();
+                let mut m = acked.lock();
                 for s in &series {
                     let key = serde_json::to_string(
                         &s.labels
@@ -85,7 +86,7 @@ fn kill_9_during_ingest_loses_no_acknowledged_sample() {
         in_flight.insert(t);
         a.spawn();
         let got = a.export(None, "crash_metric");
-        let want = acked.lock().unwrap();
+        let want = acked.lock();
         assert!(!want.is_empty());
         for (k, samples) in want.iter() {
             let g = got

@@ -189,6 +189,23 @@ impl Argus {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// The lines of `/api/v1/export`, parsed, in the order given.
+    pub fn export_lines(&self, tenant: Option<&str>, selector: &str) -> Vec<serde_json::Value> {
+        let mut r = client()
+            .get(self.url("/api/v1/export"))
+            .query(&[("match[]", selector)]);
+        if let Some(t) = tenant {
+            r = r.header("X-Scope-OrgID", t);
+        }
+        let resp = r.send().unwrap();
+        assert!(resp.status().is_success(), "export: {}", resp.status());
+        resp.text()
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
     /// Raw samples per series from `/api/v1/export`, keyed by label string.
     pub fn export(
         &self,

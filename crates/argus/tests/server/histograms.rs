@@ -197,3 +197,130 @@ fn otlp_exponential_histograms_are_native_histograms() {
     assert_eq!(buckets[2][2], "2");
     assert_eq!(buckets[2][3], "2");
 }
+
+/// `/api/v1/export` returns native histograms (it used to read floats only
+/// and dropped them): from the head, from blocks after a cut, and after a
+/// restart, each histogram as Prometheus's query API encodes it.
+#[test]
+fn export_returns_native_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Argus::start(
+        dir.path(),
+        "tsdb:\n  block_range: 10m\n  maintenance_interval: 200ms\n  retention: 0s\n",
+    );
+    // An hour of one-minute samples ending now: enough for blocks to be cut.
+    let end = now_ms() / 1000 * 1000;
+    let t0 = end - 59 * 60_000;
+    let label = |n: &str, v: &str| v1::Label {
+        name: n.into(),
+        value: v.into(),
+    };
+    let hist = v1::TimeSeries {
+        labels: vec![label("__name__", "rpc_seconds"), label("job", "api")],
+        histograms: (0..60)
+            .map(|i| int_histogram(t0 + i * 60_000, i as u64 + 1))
+            .collect(),
+        ..Default::default()
+    };
+    let plain = v1::TimeSeries {
+        labels: vec![label("__name__", "plain"), label("job", "api")],
+        samples: (0..60)
+            .map(|i| v1::Sample {
+                value: i as f64,
+                timestamp: t0 + i * 60_000,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut body = Vec::new();
+    encode_message(
+        &v1::WriteRequest {
+            timeseries: vec![hist, plain],
+            metadata: vec![],
+        },
+        &mut body,
+    );
+    let r = a.post_write(None, body, "application/x-protobuf");
+    assert_eq!(r.status(), 204, "{}", r.text().unwrap());
+    // 2.0: a float histogram with custom buckets.
+    let nhcb = TimeSeries {
+        labels: Labels::from_pairs([("__name__", "nhcb"), ("job", "api")]),
+        samples: vec![],
+        histograms: vec![HistogramSample {
+            t: end,
+            h: FloatHistogram {
+                counter_reset_hint: CounterResetHint::Gauge,
+                schema: argus_model::CUSTOM_BUCKETS_SCHEMA,
+                count: 3.0,
+                sum: 1.5,
+                positive_spans: vec![Span {
+                    offset: 0,
+                    length: 2,
+                }],
+                positive_buckets: vec![1.0, 2.0],
+                custom_values: vec![0.5, 1.0],
+                ..Default::default()
+            },
+        }],
+    };
+    let mut body = Vec::new();
+    encode_v2(&[nhcb], &mut body);
+    let r = a.post_write(
+        None,
+        body,
+        "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+    );
+    assert_eq!(r.status(), 204);
+
+    let selector = "{__name__=~\"rpc_seconds|nhcb|plain\"}";
+    let check = |a: &Argus| {
+        let lines = a.export_lines(None, selector);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        // Sorted by labels: nhcb, plain, rpc_seconds.
+        let (nhcb, plain, rpc) = (&lines[0], &lines[1], &lines[2]);
+        assert_eq!(
+            nhcb["metric"],
+            serde_json::json!({"__name__": "nhcb", "job": "api"})
+        );
+        assert_eq!(nhcb["values"], serde_json::json!([]));
+        assert_eq!(nhcb["timestamps"], serde_json::json!([]));
+        assert_eq!(
+            nhcb["histograms"],
+            serde_json::json!([[end, {"count": "3", "sum": "1.5", "buckets": [
+                [3, "-Inf", "0.5", "1"],
+                [0, "0.5", "1", "2"]
+            ]}]])
+        );
+        // A float series keeps its format, without a histograms field.
+        assert_eq!(plain["values"].as_array().unwrap().len(), 60);
+        assert_eq!(plain["timestamps"][0], t0);
+        assert!(plain.get("histograms").is_none(), "{plain}");
+        assert_eq!(
+            rpc["metric"],
+            serde_json::json!({"__name__": "rpc_seconds", "job": "api"})
+        );
+        assert_eq!(rpc["values"], serde_json::json!([]));
+        let h = rpc["histograms"].as_array().unwrap();
+        assert_eq!(h.len(), 60, "{rpc}");
+        assert!(h
+            .iter()
+            .enumerate()
+            .all(|(i, x)| x[0] == t0 + i as i64 * 60_000));
+        assert_eq!(
+            h[9],
+            serde_json::json!([t0 + 9 * 60_000, {"count": "31", "sum": "45", "buckets": [
+                [3, "-0.001", "0.001", "1"],
+                [0, "0.5", "1", "10"],
+                [0, "1", "2", "20"]
+            ]}])
+        );
+        lines
+    };
+    let before = check(&a);
+    // After blocks are cut (histograms read from blocks and the head).
+    crate::blocks::wait_for(&a, "argus_tsdb_blocks_cut_total", 1.0);
+    assert_eq!(check(&a), before);
+    a.stop();
+    a.spawn();
+    assert_eq!(check(&a), before);
+}

@@ -3,10 +3,11 @@ use crate::chunk::{decode_compact_times, decode_compact_with, Encoding, Histogra
 use crate::postings::{self, PostingsSource};
 use crate::varint::{get_uvarint, get_varint};
 use argus_model::{HistogramSample, Label, Labels, Matcher, Sample, StoredSeries};
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
@@ -237,7 +238,7 @@ impl BlockReader {
     /// The timestamps stored in the compact chunk at `offset`, which other
     /// chunks refer to; cached, as the series of one target share them.
     fn shared_times(&self, offset: u64) -> Option<Arc<[i64]>> {
-        let cache = || self.times_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = || self.times_cache.lock();
         if let Some(t) = cache().get(&offset) {
             return Some(t.clone());
         }
@@ -313,25 +314,6 @@ impl BlockReader {
             }
         }
         Ok(())
-    }
-
-    /// Series matching `matchers` with their float samples in [mint, maxt].
-    pub fn select(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<(Labels, Vec<Sample>)>, BlockError> {
-        let mut out = Vec::new();
-        for id in postings::select(self, matchers) {
-            let e = &self.series[id as usize];
-            let mut samples = Vec::new();
-            self.read_series(&e.metas, mint, maxt, &mut samples, None)?;
-            if !samples.is_empty() {
-                out.push((self.labels(e), samples));
-            }
-        }
-        Ok(out)
     }
 
     /// Series matching `matchers` with their float and histogram samples in
@@ -519,9 +501,11 @@ mod tests {
         .unwrap();
         assert_eq!(r.all_series().unwrap(), series);
         let m = [Matcher::new(MatchOp::Equal, "__name__", "m").unwrap()];
-        let got = r.select(&m, 10_000, 20_000).unwrap();
+        let got = r.select_series(&m, 10_000, 20_000).unwrap();
         assert_eq!(got.len(), 3);
-        assert!(got.iter().all(|(_, s)| s.len() == 11 && s[0].t == 10_000));
+        assert!(got
+            .iter()
+            .all(|s| s.floats.len() == 11 && s.floats[0].t == 10_000));
     }
 
     #[test]
@@ -565,14 +549,11 @@ mod tests {
         )
         .unwrap();
         let m = [Matcher::new(MatchOp::Equal, "even", "y").unwrap()];
-        let got = r.select(&m, 10_000, 20_000).unwrap();
-        assert_eq!(got.len(), 25);
-        assert!(got.iter().all(|(_, s)| s.len() == 11 && s[0].t == 10_000));
         let got = r.select_series(&m, 10_000, 20_000).unwrap();
         assert_eq!(got.len(), 25);
         assert!(got
             .iter()
-            .all(|s| s.floats.len() == 11 && s.histograms.len() == 10));
+            .all(|s| s.floats.len() == 11 && s.floats[0].t == 10_000 && s.histograms.len() == 10));
         assert_eq!(r.all_series().unwrap(), series);
     }
 

@@ -466,11 +466,11 @@ proptest! {
         }
         let (lo, hi) = (range.0.min(range.1), range.0.max(range.1));
         let m = [Matcher::new(MatchOp::Equal, "__name__", "m").unwrap()];
-        for (labels, samples) in r.select(&m, lo, hi).unwrap() {
-            let want = series.iter().find(|s| s.labels == labels).unwrap();
+        for got in r.select_series(&m, lo, hi).unwrap() {
+            let want = series.iter().find(|s| s.labels == got.labels).unwrap();
             let want: Vec<Sample> =
                 want.floats.iter().filter(|s| s.t >= lo && s.t <= hi).copied().collect();
-            prop_assert_eq!(bits(&samples), bits(&want));
+            prop_assert_eq!(bits(&got.floats), bits(&want));
         }
     }
 }

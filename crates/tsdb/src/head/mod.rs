@@ -17,9 +17,10 @@ use crate::postings::{self, MemPostings, PostingsSource};
 use crate::walrec;
 use argus_model::{HistogramSample, Labels, Matcher, Sample, StoredSeries, TimeSeries};
 use idmap::NumMap;
+use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 /// Why a whole series of a batch was not appended.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -234,7 +235,7 @@ impl Head {
     }
 
     pub fn num_series(&self) -> usize {
-        self.series.read().expect("lock").by_id.len()
+        self.series.read().by_id.len()
     }
 
     pub fn min_valid_time(&self) -> i64 {
@@ -268,16 +269,12 @@ impl Head {
     }
 
     fn get(&self, labels: &Labels, hash: u64) -> Option<Arc<MemSeries>> {
-        self.series
-            .read()
-            .expect("lock")
-            .find(labels, hash)
-            .cloned()
+        self.series.read().find(labels, hash).cloned()
     }
 
     /// Creates a series with a given id (WAL replay) or the next id.
     fn create(&self, labels: PackedLabels, hash: u64, id: Option<u64>) -> Arc<MemSeries> {
-        let mut map = self.series.write().expect("lock");
+        let mut map = self.series.write();
         if let Some(s) = map.find_by(hash, |s| s.labels == labels) {
             return s.clone();
         }
@@ -295,7 +292,7 @@ impl Head {
             data: Default::default(),
         });
         map.insert(hash, s.clone());
-        self.index.write().expect("lock").add(id, s.labels.iter());
+        self.index.write().add(id, s.labels.iter());
         s
     }
 
@@ -338,7 +335,7 @@ impl Head {
                     self.create(PackedLabels::new(&ts.labels), hash, None)
                 }
             };
-            let data = series.data.lock().expect("lock");
+            let data = series.data.lock();
             if !data.wal_logged && !plan.unlogged.iter().any(|s| s.id == series.id) {
                 plan.unlogged.push(series.clone());
             }
@@ -415,11 +412,11 @@ impl Head {
     /// Applies a plan whose WAL records were written.
     pub fn commit(&self, plan: AppendPlan) -> AppendReport {
         for s in &plan.unlogged {
-            s.data.lock().expect("lock").wal_logged = true;
+            s.data.lock().wal_logged = true;
         }
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (series, s, v) in &plan.samples {
-            let mut d = series.data.lock().expect("lock");
+            let mut d = series.data.lock();
             match v {
                 Verdict::InOrder => d.append(*s, self.chunk_range),
                 Verdict::OutOfOrder => d.insert_ooo(*s),
@@ -432,11 +429,7 @@ impl Head {
             if *v == Verdict::Duplicate {
                 continue;
             }
-            series
-                .data
-                .lock()
-                .expect("lock")
-                .append_histogram(h, self.chunk_range);
+            series.data.lock().append_histogram(h, self.chunk_range);
             lo = lo.min(h.t);
             hi = hi.max(h.t);
         }
@@ -508,7 +501,7 @@ impl Head {
         for (id, labels) in series {
             let hash = labels.stable_hash();
             let s = self.create(labels, hash, Some(id));
-            s.data.lock().expect("lock").wal_logged = true;
+            s.data.lock().wal_logged = true;
         }
     }
 
@@ -525,7 +518,7 @@ impl Head {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         // Look the series up first: independent lookups overlap their
         // cache misses, where lookup-then-append one by one would not.
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         let mine: Vec<(Option<&Arc<MemSeries>>, Sample)> = samples
             .iter()
             .filter(|(id, s)| *id as usize % shards == shard && s.t >= min_valid)
@@ -536,7 +529,7 @@ impl Head {
                 unknown += 1;
                 continue;
             };
-            let mut d = series.data.lock().expect("lock");
+            let mut d = series.data.lock();
             match d.last() {
                 Some(l) if s.t <= l.t => {
                     if s.t < l.t {
@@ -561,7 +554,7 @@ impl Head {
     ) -> u64 {
         let mut unknown = 0;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         for (id, h) in samples {
             if *id as usize % shards != shard {
                 continue;
@@ -570,7 +563,7 @@ impl Head {
                 unknown += 1;
                 continue;
             };
-            let mut d = series.data.lock().expect("lock");
+            let mut d = series.data.lock();
             if h.t < min_valid || d.last_histogram_t().is_some_and(|l| h.t <= l) {
                 continue;
             }
@@ -601,52 +594,28 @@ impl Head {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
-        let ids = postings::select(&*self.index.read().expect("lock"), matchers);
-        let map = self.series.read().expect("lock");
+        let ids = postings::select(&*self.index.read(), matchers);
+        let map = self.series.read();
         ids.into_iter()
             .filter_map(|id| map.by_id.get(&id))
             .filter_map(|s| Some((s.clone(), series_samples(s, mint, maxt)?)))
             .collect()
     }
 
-    /// Series matching `matchers` that have samples in [mint, maxt].
-    pub fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<(Labels, Vec<Sample>)> {
-        if !self.overlaps(mint, maxt) {
-            return Vec::new();
-        }
-        let ids = postings::select(&*self.index.read().expect("lock"), matchers);
-        let map = self.series.read().expect("lock");
-        let mut out = Vec::new();
-        for id in ids {
-            let Some(s) = map.by_id.get(&id) else {
-                continue;
-            };
-            let mut samples = Vec::new();
-            s.data
-                .lock()
-                .expect("lock")
-                .samples(mint, maxt, &mut samples);
-            if !samples.is_empty() {
-                out.push((s.labels(), samples));
-            }
-        }
-        out
-    }
-
     /// Label sets of series matching `matchers` with data in [mint, maxt]
     /// (all series when `matchers` is empty).
     pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
-        let index = self.index.read().expect("lock");
+        let index = self.index.read();
         let ids = if matchers.is_empty() {
             index.all_postings()
         } else {
             postings::select(&*index, matchers)
         };
         drop(index);
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         ids.into_iter()
             .filter_map(|id| map.by_id.get(&id))
-            .filter(|s| s.data.lock().expect("lock").has_data(mint, maxt))
+            .filter(|s| s.data.lock().has_data(mint, maxt))
             .map(|s| s.labels())
             .collect()
     }
@@ -654,11 +623,11 @@ impl Head {
     /// Series with data in [mint, maxt], sorted by labels; their samples
     /// are read later, one series at a time ([`Head::series_samples`]).
     pub fn series_in_range(&self, mint: i64, maxt: i64) -> Vec<Arc<MemSeries>> {
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         let mut out: Vec<Arc<MemSeries>> = map
             .by_id
             .values()
-            .filter(|s| s.data.lock().expect("lock").has_data(mint, maxt))
+            .filter(|s| s.data.lock().has_data(mint, maxt))
             .cloned()
             .collect();
         drop(map);
@@ -677,14 +646,7 @@ impl Head {
 
     /// WAL records describing the whole head (for a checkpoint).
     pub fn checkpoint_records(&self) -> impl Iterator<Item = Vec<u8>> {
-        let mut series: Vec<Arc<MemSeries>> = self
-            .series
-            .read()
-            .expect("lock")
-            .by_id
-            .values()
-            .cloned()
-            .collect();
+        let mut series: Vec<Arc<MemSeries>> = self.series.read().by_id.values().cloned().collect();
         series.sort_by_key(|s| s.id);
         let mut first = Vec::new();
         walrec::encode_min_valid_time(self.min_valid_time(), &mut first);
@@ -702,7 +664,7 @@ impl Head {
             for s in &group {
                 let mut v = Vec::new();
                 let mut h = Vec::new();
-                let d = s.data.lock().expect("lock");
+                let d = s.data.lock();
                 d.samples(i64::MIN, i64::MAX, &mut v);
                 d.histograms(i64::MIN, i64::MAX, &mut h);
                 samples.extend(v.into_iter().map(|x| (s.id, x)));
@@ -728,17 +690,17 @@ impl Head {
         let mut chunks = 0;
         let mut empty = Vec::new();
         {
-            let map = self.series.read().expect("lock");
+            let map = self.series.read();
             for s in map.by_id.values() {
-                let mut d = s.data.lock().expect("lock");
+                let mut d = s.data.lock();
                 chunks += d.truncate_before(t);
                 if d.is_empty() {
                     empty.push(s.clone());
                 }
             }
         }
-        let mut map = self.series.write().expect("lock");
-        let mut index = self.index.write().expect("lock");
+        let mut map = self.series.write();
+        let mut index = self.index.write();
         for s in &empty {
             map.remove(s);
             index.remove(s.id, s.labels.iter());
@@ -750,7 +712,6 @@ impl Head {
     pub fn label_names(&self) -> Vec<String> {
         self.index
             .read()
-            .expect("lock")
             .label_names()
             .into_iter()
             .map(str::to_string)
@@ -759,19 +720,35 @@ impl Head {
 
     /// Bytes of chunk data in closed and in open chunks.
     pub fn chunk_bytes(&self) -> (usize, usize) {
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         map.by_id.values().fold((0, 0), |(c, o), s| {
-            let (c2, o2) = s.data.lock().expect("lock").chunk_bytes();
+            let (c2, o2) = s.data.lock().chunk_bytes();
             (c + c2, o + o2)
         })
     }
 
     pub fn chunk_count(&self) -> usize {
-        let map = self.series.read().expect("lock");
+        let map = self.series.read();
         map.by_id
             .values()
-            .map(|s| s.data.lock().expect("lock").chunk_count())
+            .map(|s| s.data.lock().chunk_count())
             .sum()
+    }
+}
+
+/// Test hooks for the lock policy (ARCHITECTURE.md, "Locks").
+#[cfg(test)]
+impl Head {
+    /// Runs `f` holding the series map's write lock.
+    pub(crate) fn with_series_map_locked(&self, f: impl FnOnce()) {
+        let _g = self.series.write();
+        f();
+    }
+
+    /// Runs `f` holding the postings index's write lock.
+    pub(crate) fn with_index_locked(&self, f: impl FnOnce()) {
+        let _g = self.index.write();
+        f();
     }
 }
 
@@ -779,7 +756,7 @@ impl Head {
 /// A series' samples in [mint, maxt] (None when it has none), labels left
 /// empty.
 fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> Option<StoredSeries> {
-    let d = s.data.lock().expect("lock");
+    let d = s.data.lock();
     let mut out = StoredSeries::default();
     d.samples(mint, maxt, &mut out.floats);
     d.histograms(mint, maxt, &mut out.histograms);

@@ -9,7 +9,7 @@ use crate::chunk::{
     XorAppender, XorIter, SAMPLES_PER_CHUNK,
 };
 use argus_model::{HistogramSample, Labels, Sample};
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 /// Why one sample was not appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

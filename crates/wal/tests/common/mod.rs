@@ -105,7 +105,8 @@ pub fn file_len(path: &Path) -> u64 {
 
 /// Runs `f` and returns the `WARN` events it logged, each as "message k=v k=v ...".
 pub fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
-    use std::sync::{Arc, Mutex};
+    use parking_lot::Mutex;
+    use std::sync::Arc;
     use tracing::field::{Field, Visit};
     use tracing::span::{Attributes, Id, Record};
     use tracing::{Event, Level, Metadata};
@@ -133,7 +134,7 @@ pub fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
         fn event(&self, e: &Event<'_>) {
             let mut v = Fields(String::new());
             e.record(&mut v);
-            self.0.lock().unwrap().push(v.0);
+            self.0.lock().push(v.0);
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
@@ -141,6 +142,6 @@ pub fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
 
     let events = Arc::new(Mutex::new(Vec::new()));
     let out = tracing::subscriber::with_default(Capture(Arc::clone(&events)), f);
-    let events = events.lock().unwrap().clone();
+    let events = events.lock().clone();
     (out, events)
 }
