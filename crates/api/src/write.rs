@@ -2,6 +2,7 @@
 //! `/api/v1/write` and OTLP/HTTP metrics at `/v1/metrics`.
 //! Both decode with `argus-ingest`, then hand series to [`ingest_series`].
 
+use crate::error::otlp_code;
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_ingest::{otlp, remote_write as rw};
@@ -44,14 +45,6 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn decode_err(e: rw::DecodeError) -> ApiError {
-    match e.http_status() {
-        413 => ApiError::PayloadTooLarge(e.to_string()),
-        415 => ApiError::UnsupportedMediaType(e.to_string()),
-        _ => ApiError::BadData(e.to_string()),
-    }
 }
 
 /// What storing a decoded request did, plus rejections found while decoding.
@@ -234,10 +227,8 @@ pub async fn remote_write(
     s.db()?;
     let tenant = tenant_of(&s, &headers)?;
     refuse_if_exhausted(&s, &tenant)?;
-    rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))
-        .map_err(decode_err)?;
-    let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))
-        .map_err(decode_err)?;
+    rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))?;
+    let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))?;
     let body = read_body(body, &headers, s.config.max_request_bytes).await?;
     let limits = rw::DecodeLimits {
         max_decompressed_bytes: s.config.max_decompressed_bytes,
@@ -245,8 +236,7 @@ pub async fn remote_write(
     };
     let req = tokio::task::spawn_blocking(move || rw::decode(&body, protocol, &limits))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(decode_err)?;
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     let mut outcome = WriteOutcome {
         invalid_samples: req.stats.rejected_samples + req.stats.rejected_histograms,
         ..Default::default()
@@ -338,11 +328,7 @@ pub async fn otlp_metrics(
     match otlp_metrics_inner(&s, &headers, body, json, &ct).await {
         Ok(resp) => resp,
         Err(e) => {
-            let code = match e.status() {
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => 14, // UNAVAILABLE
-                StatusCode::INTERNAL_SERVER_ERROR | StatusCode::INSUFFICIENT_STORAGE => 13,
-                _ => 3, // INVALID_ARGUMENT
-            };
+            let code = otlp_code(e.status());
             let msg = e.to_string();
             otlp_reply(
                 json,
@@ -402,8 +388,7 @@ async fn otlp_metrics_inner(
         } else {
             raw
         };
-        let req =
-            otlp::decode_request(&data, json).map_err(|e| ApiError::BadData(e.to_string()))?;
+        let req = otlp::decode_request(&data, json)?;
         Ok(otlp::convert(&req, &opts))
     })
     .await

@@ -52,7 +52,9 @@ mod value;
 pub use engine::{Engine, EngineOptions};
 pub use json::{format_value, labels_json};
 pub use memstore::MemStore;
-pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
+pub use value::{
+    PromqlError, QueryResult, Series, StorageError, StorageErrorKind, Value, VectorSample,
+};
 
 use argus_model::{Matcher, StoredSeries};
 
@@ -62,10 +64,11 @@ pub trait Queryable: Send + Sync {
     /// [mint, maxt] (ms, inclusive), each label set once, in any order (the
     /// engine sorts what it outputs); samples sorted by time;
     /// staleness markers (float stale NaNs) included (the engine handles them).
+    /// A failure fails the query with [`PromqlError::Storage`].
     fn select(
         &self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<StoredSeries>, String>;
+    ) -> Result<Vec<StoredSeries>, StorageError>;
 }
