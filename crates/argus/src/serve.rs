@@ -18,7 +18,12 @@ struct DbSink {
 }
 
 impl argus_scrape::ScrapeSink for DbSink {
-    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
+    fn append(
+        &self,
+        tenant: &TenantId,
+        series: Vec<TimeSeries>,
+    ) -> Result<(), argus_scrape::AppendError> {
+        use argus_scrape::{AppendError, AppendErrorKind};
         let l = self.state.limits.for_tenant(tenant);
         let limits = SeriesLimits {
             max_series: if l.max_series == 0 {
@@ -36,11 +41,18 @@ impl argus_scrape::ScrapeSink for DbSink {
         let r = self
             .db
             .append(tenant, series, limits)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| AppendError::new(AppendErrorKind::Storage, e.to_string()))?;
         self.state.ingest_metrics.received(tenant, n);
         match r.rejected_total() {
             0 => Ok(()),
-            k => Err(format!("{k} samples rejected: {:?}", r.rejected_samples)),
+            k => Err(AppendError::new(
+                if r.limited {
+                    AppendErrorKind::Limited
+                } else {
+                    AppendErrorKind::Rejected
+                },
+                format!("{k} samples rejected: {:?}", r.rejected_samples),
+            )),
         }
     }
 }
