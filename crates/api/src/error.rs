@@ -99,6 +99,17 @@ impl From<argus_tsdb::DbError> for ApiError {
     }
 }
 
+/// The rate limit is 429 (retry later), a store failure as [`argus_tsdb::DbError`].
+impl From<argus_write::WriteError> for ApiError {
+    fn from(e: argus_write::WriteError) -> Self {
+        use argus_write::WriteError as W;
+        match e {
+            W::RateLimited { .. } | W::RateExhausted { .. } => ApiError::Limited(e.to_string()),
+            W::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<PromqlError> for ApiError {
     fn from(e: PromqlError) -> Self {
         let msg = e.to_string();
