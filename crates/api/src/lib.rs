@@ -1,6 +1,6 @@
 //! Argus's HTTP surface. Handlers are thin: parse the request, call a store
-//! trait or the ingest pipeline, render the answer. Errors map to statuses
-//! in one place ([`ApiError::status`]).
+//! trait or the write pipeline ([`argus_write::WritePipeline`]), render the
+//! answer. Errors map to statuses in one place ([`ApiError::classify`]).
 
 mod error;
 mod metrics;
@@ -10,13 +10,12 @@ mod query;
 pub mod tenant;
 mod write;
 
-pub use error::{ApiError, JsonError};
-pub use metrics::{HttpMetrics, IngestMetrics};
-pub use write::{ingest_series, WriteOutcome};
+pub use error::{otlp_code, ApiError, JsonError};
+pub use metrics::HttpMetrics;
 
-use argus_limits::{LimitsConfig, RateLimiter};
 use argus_model::TenantId;
 use argus_tsdb::Db;
+use argus_write::WritePipeline;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -45,11 +44,9 @@ pub type MetricsSource = Arc<dyn Fn(&mut String) + Send + Sync>;
 
 pub struct AppState {
     db: OnceLock<Arc<Db>>,
+    pipeline: OnceLock<Arc<WritePipeline>>,
     pub config: ApiConfig,
-    pub limits: LimitsConfig,
-    pub rate: RateLimiter,
     pub http_metrics: HttpMetrics,
-    pub ingest_metrics: IngestMetrics,
     pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
@@ -66,13 +63,11 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(config: ApiConfig, limits: LimitsConfig, version: &'static str) -> Self {
+    pub fn new(config: ApiConfig, version: &'static str) -> Self {
         AppState {
             db: OnceLock::new(),
-            limits,
-            rate: RateLimiter::default(),
+            pipeline: OnceLock::new(),
             http_metrics: HttpMetrics::default(),
-            ingest_metrics: IngestMetrics::default(),
             metrics_sources: Default::default(),
             version,
             engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
@@ -87,17 +82,26 @@ impl AppState {
         }
     }
 
-    /// Marks the server ready: the database is open and its WAL replayed.
-    pub fn set_db(&self, db: Arc<Db>) {
+    /// Marks the server ready: the database is open and its WAL replayed;
+    /// writes go through `pipeline` (shared with the other entry points).
+    pub fn set_ready(&self, db: Arc<Db>, pipeline: Arc<WritePipeline>) {
+        let _ = self.pipeline.set(pipeline);
         let _ = self.db.set(db);
+    }
+
+    /// The write pipeline, or 503 while the WAL is still being replayed.
+    pub fn pipeline(&self) -> Result<Arc<WritePipeline>, ApiError> {
+        self.pipeline.get().cloned().ok_or_else(not_ready)
     }
 
     /// The database, or 503 while the WAL is still being replayed.
     pub fn db(&self) -> Result<Arc<Db>, ApiError> {
-        self.db.get().cloned().ok_or_else(|| {
-            ApiError::NotReady("Argus is starting up (replaying the WAL); try again shortly".into())
-        })
+        self.db.get().cloned().ok_or_else(not_ready)
     }
+}
+
+fn not_ready() -> ApiError {
+    ApiError::NotReady("Argus is starting up (replaying the WAL); try again shortly".into())
 }
 
 async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
@@ -117,7 +121,9 @@ async fn healthy() -> impl IntoResponse {
 async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::new();
     s.http_metrics.render(&mut out);
-    s.ingest_metrics.render(&mut out);
+    if let Ok(p) = s.pipeline() {
+        p.metrics().render(&mut out);
+    }
     if let Ok(db) = s.db() {
         db.render_metrics(&mut out);
     }

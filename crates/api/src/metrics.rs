@@ -1,7 +1,6 @@
-//! Self-metrics of the HTTP and ingest layers.
+//! Self-metrics of the HTTP layer (the write pipeline counts ingest).
 
 use crate::AppState;
-use argus_model::TenantId;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -83,42 +82,4 @@ pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> 
         start.elapsed().as_secs_f64(),
     );
     resp
-}
-
-/// Samples received and rejected before storage, per tenant.
-#[derive(Debug, Default)]
-pub struct IngestMetrics {
-    received: Mutex<BTreeMap<String, u64>>,
-    rejected: Mutex<BTreeMap<(String, String), u64>>,
-}
-
-impl IngestMetrics {
-    pub fn received(&self, t: &TenantId, n: usize) {
-        *self.received.lock().entry(t.to_string()).or_default() += n as u64;
-    }
-
-    pub fn rejected(&self, t: &TenantId, reason: &str, n: usize) {
-        *self
-            .rejected
-            .lock()
-            .entry((t.to_string(), reason.to_string()))
-            .or_default() += n as u64;
-    }
-
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP argus_ingest_samples_received_total Samples received by write endpoints.\n# TYPE argus_ingest_samples_received_total counter");
-        for (t, v) in self.received.lock().iter() {
-            let _ = writeln!(
-                out,
-                "argus_ingest_samples_received_total{{tenant=\"{t}\"}} {v}"
-            );
-        }
-        let _ = writeln!(out, "# HELP argus_ingest_samples_rejected_total Samples rejected before storage, by reason.\n# TYPE argus_ingest_samples_rejected_total counter");
-        for ((t, r), v) in self.rejected.lock().iter() {
-            let _ = writeln!(
-                out,
-                "argus_ingest_samples_rejected_total{{reason=\"{r}\",tenant=\"{t}\"}} {v}"
-            );
-        }
-    }
 }

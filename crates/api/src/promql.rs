@@ -8,7 +8,7 @@ use crate::query::{blocking, params};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_model::{Matcher, TenantId};
-use argus_promql::{PromqlError, QueryResult};
+use argus_promql::{QueryResult, StorageError};
 use argus_tsdb::Db;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -29,26 +29,12 @@ impl argus_promql::Queryable for TenantStorage {
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<argus_model::StoredSeries>, String> {
+    ) -> Result<Vec<argus_model::StoredSeries>, StorageError> {
+        // Every store failure is an I/O or data failure: 500 `internal`.
         self.db
             .select_series(&self.tenant, matchers, mint, maxt)
-            .map_err(|e| e.to_string())
+            .map_err(|e| StorageError::internal(e.to_string()))
     }
-}
-
-/// Prometheus's error types and statuses for query failures.
-fn query_error(e: PromqlError) -> Response {
-    let (status, typ) = match &e {
-        PromqlError::BadData(_) => (StatusCode::BAD_REQUEST, "bad_data"),
-        PromqlError::Execution(_) | PromqlError::TooManySamples => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "execution")
-        }
-        PromqlError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
-    };
-    json_response(
-        status,
-        json!({"status": "error", "errorType": typ, "error": e.to_string()}),
-    )
 }
 
 fn json_response(status: StatusCode, v: Value) -> Response {
@@ -146,10 +132,7 @@ pub async fn query(
     };
     let pr = prepare(&s, &headers, &p)?;
     let res = blocking(move || Ok(pr.engine.instant(&pr.storage, &pr.query, t))).await?;
-    Ok(match res {
-        Ok(r) => success(r),
-        Err(e) => query_error(e),
-    })
+    Ok(success(res?))
 }
 
 pub async fn query_range(
@@ -178,10 +161,7 @@ pub async fn query_range(
     let pr = prepare(&s, &headers, &p)?;
     let res =
         blocking(move || Ok(pr.engine.range(&pr.storage, &pr.query, start, end, step))).await?;
-    Ok(match res {
-        Ok(r) => success(r),
-        Err(e) => query_error(e),
-    })
+    Ok(success(res?))
 }
 
 fn required_time(p: &Params, key: &str) -> Result<i64, ApiError> {

@@ -1,17 +1,18 @@
 //! Write endpoints: Prometheus remote write (1.0 and 2.0) at
 //! `/api/v1/write` and OTLP/HTTP metrics at `/v1/metrics`.
-//! Both decode with `argus-ingest`, then hand series to [`ingest_series`].
+//! Both decode with `argus-ingest`, then hand series to the write pipeline
+//! ([`argus_write::WritePipeline`]), as the scraper does.
 
+use crate::error::otlp_code;
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_ingest::{otlp, remote_write as rw};
 use argus_model::{TenantId, TimeSeries};
-use argus_tsdb::{AppendReport, SeriesLimits};
+use argus_write::WriteOutcome;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// Reads a request body up to `limit` bytes (413 beyond), gunzipping it
@@ -46,183 +47,30 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn decode_err(e: rw::DecodeError) -> ApiError {
-    match e.http_status() {
-        413 => ApiError::PayloadTooLarge(e.to_string()),
-        415 => ApiError::UnsupportedMediaType(e.to_string()),
-        _ => ApiError::BadData(e.to_string()),
-    }
-}
-
-/// What storing a decoded request did, plus rejections found while decoding.
-#[derive(Debug, Default)]
-pub struct WriteOutcome {
-    pub report: AppendReport,
-    /// Rejections from decoding/validation: (description, samples).
-    pub invalid: Vec<(String, usize)>,
-    pub invalid_samples: usize,
-}
-
-impl WriteOutcome {
-    pub fn rejected_samples(&self) -> usize {
-        self.invalid_samples + self.report.rejected_total()
-    }
-
-    /// A sentence listing what was rejected, or None when nothing was.
-    pub fn message(&self, received: usize) -> Option<String> {
-        let rejected = self.rejected_samples();
-        if rejected == 0 {
-            return None;
-        }
-        let mut m = format!(
-            "{rejected} of {received} samples rejected (the other {} were stored)",
-            received.saturating_sub(rejected)
-        );
-        let mut reasons: Vec<String> = self
-            .report
-            .rejected_samples
-            .iter()
-            .map(|(r, n)| format!("{r}: {n}"))
-            .collect();
-        if self.invalid_samples > 0 {
-            reasons.push(format!("invalid_series: {}", self.invalid_samples));
-        }
-        let _ = write!(m, "; by reason: {}", reasons.join(", "));
-        let examples: Vec<String> = self
-            .invalid
-            .iter()
-            .take(5)
-            .map(|(d, _)| d.clone())
-            .chain(
-                self.report
-                    .examples
-                    .iter()
-                    .map(|(s, r, n)| format!("series {s}: {r} ({n} samples dropped)")),
-            )
-            .take(5)
-            .collect();
-        let _ = write!(m, "; e.g. {}", examples.join("; "));
-        Some(m)
-    }
-
-    /// 2xx when everything was stored, 429 when a limit rejected data
-    /// (retrying later can succeed), 400 when data was invalid.
-    pub fn status(&self) -> StatusCode {
-        if self.rejected_samples() == 0 {
-            StatusCode::NO_CONTENT
-        } else if self.report.limited {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::BAD_REQUEST
-        }
-    }
-}
-
-/// Validates series against the tenant's limits and stores them.
-/// Whole-request limits (rate) refuse everything with 429; per-series
-/// problems reject only that series.
-pub async fn ingest_series(
+/// Hands decoded series to the write pipeline on a blocking thread.
+async fn ingest(
     s: &AppState,
     tenant: &TenantId,
     series: Vec<TimeSeries>,
-    mut outcome: WriteOutcome,
 ) -> Result<WriteOutcome, ApiError> {
-    let db = s.db()?;
-    let limits = s.limits.for_tenant(tenant).clone();
-    let total: usize = series
-        .iter()
-        .map(|x| x.samples.len() + x.histograms.len())
-        .sum();
-    if !s
-        .rate
-        .try_take(tenant, total, limits.ingestion_rate, limits.ingestion_burst)
-    {
-        s.ingest_metrics.rejected(tenant, "rate_limited", total);
-        return Err(ApiError::Limited(format!(
-            "ingestion rate limit of {} samples/s (burst {}) exceeded for tenant {tenant:?} while adding {total} samples; nothing was stored",
-            limits.ingestion_rate, limits.ingestion_burst
-        )));
-    }
-    let mut valid = Vec::with_capacity(series.len());
-    for ts in series {
-        let long = ts.labels.iter().find_map(|l| {
-            if l.name.len() > limits.max_label_name_length {
-                Some(format!(
-                    "label name {:?}… is longer than the limit of {} bytes",
-                    truncate(&l.name, 40),
-                    limits.max_label_name_length
-                ))
-            } else if l.value.len() > limits.max_label_value_length {
-                Some(format!(
-                    "value of label {:?} is longer than the limit of {} bytes",
-                    truncate(&l.name, 40),
-                    limits.max_label_value_length
-                ))
-            } else {
-                None
-            }
-        });
-        match long {
-            Some(reason) => {
-                let n = ts.samples.len() + ts.histograms.len();
-                outcome.invalid_samples += n;
-                if outcome.invalid.len() < 5 {
-                    outcome.invalid.push((
-                        format!("series {}: {reason}", truncate(&ts.labels.to_string(), 200)),
-                        n,
-                    ));
-                }
-                s.ingest_metrics.rejected(tenant, "label_too_long", n);
-            }
-            None => valid.push(ts),
-        }
-    }
-    let sl = SeriesLimits {
-        max_series: if limits.max_series == 0 {
-            usize::MAX
-        } else {
-            limits.max_series
-        },
-        max_labels: if limits.max_labels_per_series == 0 {
-            usize::MAX
-        } else {
-            limits.max_labels_per_series
-        },
-    };
+    let pipeline = s.pipeline()?;
     let t = tenant.clone();
-    let report = tokio::task::spawn_blocking(move || db.append(&t, valid, sl))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    s.ingest_metrics.received(tenant, total);
-    outcome.report = report;
-    Ok(outcome)
+    Ok(
+        tokio::task::spawn_blocking(move || pipeline.write(&t, series))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??,
+    )
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        return s.to_string();
-    }
-    let mut cut = n;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
-}
-
-/// 429 before the body is read when the tenant's rate budget is spent, so a
-/// flooding tenant costs little.
-fn refuse_if_exhausted(s: &AppState, tenant: &TenantId) -> Result<(), ApiError> {
-    let l = s.limits.for_tenant(tenant);
-    if s.rate
-        .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
-    {
-        s.ingest_metrics.rejected(tenant, "rate_limited_request", 1);
-        return Err(ApiError::Limited(format!(
-            "ingestion rate limit of {} samples/s exceeded for tenant {tenant:?}; nothing was stored",
-            l.ingestion_rate
-        )));
-    }
-    Ok(())
+/// A partial write as an error (the rest was stored): 429 when a limit
+/// rejected data (retrying later can succeed), else 400.
+fn partial_write(outcome: &WriteOutcome, received: usize) -> Option<ApiError> {
+    let m = outcome.message(received)?;
+    Some(if outcome.limited() {
+        ApiError::Limited(m)
+    } else {
+        ApiError::BadData(m)
+    })
 }
 
 /// `POST /api/v1/write`.
@@ -231,13 +79,11 @@ pub async fn remote_write(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    s.db()?;
+    let pipeline = s.pipeline()?;
     let tenant = tenant_of(&s, &headers)?;
-    refuse_if_exhausted(&s, &tenant)?;
-    rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))
-        .map_err(decode_err)?;
-    let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))
-        .map_err(decode_err)?;
+    pipeline.check_rate(&tenant)?;
+    rw::check_content_encoding(header_str(&headers, header::CONTENT_ENCODING))?;
+    let protocol = rw::protocol_from_content_type(header_str(&headers, header::CONTENT_TYPE))?;
     let body = read_body(body, &headers, s.config.max_request_bytes).await?;
     let limits = rw::DecodeLimits {
         max_decompressed_bytes: s.config.max_decompressed_bytes,
@@ -245,24 +91,17 @@ pub async fn remote_write(
     };
     let req = tokio::task::spawn_blocking(move || rw::decode(&body, protocol, &limits))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(decode_err)?;
-    let mut outcome = WriteOutcome {
-        invalid_samples: req.stats.rejected_samples + req.stats.rejected_histograms,
-        ..Default::default()
-    };
-    for r in req.rejected.iter().take(5) {
-        outcome.invalid.push((r.to_string(), r.samples));
-    }
-    if req.stats.rejected_samples + req.stats.rejected_histograms > 0 {
-        s.ingest_metrics.rejected(
-            &tenant,
-            "invalid_series",
-            req.stats.rejected_samples + req.stats.rejected_histograms,
-        );
-    }
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let invalid_samples = req.stats.rejected_samples + req.stats.rejected_histograms;
+    let invalid: Vec<(String, usize)> = req
+        .rejected
+        .iter()
+        .take(5)
+        .map(|r| (r.to_string(), r.samples))
+        .collect();
+    pipeline.count_rejected(&tenant, "invalid_series", invalid_samples);
     if !req.metadata.is_empty() {
-        s.db()?.metadata.record(
+        pipeline.db().metadata.record(
             &tenant,
             req.metadata.iter().map(|m| {
                 let meta = argus_tsdb::metadata::MetricMeta {
@@ -275,11 +114,13 @@ pub async fn remote_write(
         );
     }
     let received = req.stats.samples + req.stats.histograms;
-    let outcome = ingest_series(&s, &tenant, req.series, outcome).await?;
+    let outcome = ingest(&s, &tenant, req.series)
+        .await?
+        .with_decode_rejections(invalid, invalid_samples);
     let written = outcome.report.accepted;
-    let mut resp = match outcome.message(received) {
+    let mut resp = match partial_write(&outcome, received) {
         None => StatusCode::NO_CONTENT.into_response(),
-        Some(m) => (outcome.status(), format!("{m}\n")).into_response(),
+        Some(e) => e.into_response(),
     };
     if protocol == rw::Protocol::V2 {
         let h = resp.headers_mut();
@@ -338,11 +179,7 @@ pub async fn otlp_metrics(
     match otlp_metrics_inner(&s, &headers, body, json, &ct).await {
         Ok(resp) => resp,
         Err(e) => {
-            let code = match e.status() {
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => 14, // UNAVAILABLE
-                StatusCode::INTERNAL_SERVER_ERROR | StatusCode::INSUFFICIENT_STORAGE => 13,
-                _ => 3, // INVALID_ARGUMENT
-            };
+            let code = otlp_code(e.status());
             let msg = e.to_string();
             otlp_reply(
                 json,
@@ -364,9 +201,9 @@ async fn otlp_metrics_inner(
     json: bool,
     ct: &str,
 ) -> Result<Response, ApiError> {
-    s.db()?;
+    let pipeline = s.pipeline()?;
     let tenant = tenant_of(s, headers)?;
-    refuse_if_exhausted(s, &tenant)?;
+    pipeline.check_rate(&tenant)?;
     if !json && !ct.starts_with("application/x-protobuf") {
         return Err(ApiError::UnsupportedMediaType(format!("unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json")));
     }
@@ -402,13 +239,11 @@ async fn otlp_metrics_inner(
         } else {
             raw
         };
-        let req =
-            otlp::decode_request(&data, json).map_err(|e| ApiError::BadData(e.to_string()))?;
+        let req = otlp::decode_request(&data, json)?;
         Ok(otlp::convert(&req, &opts))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let mut outcome = WriteOutcome::default();
     let rejected_points = conv.rejected_points();
     let mut messages: Vec<String> = conv
         .rejected
@@ -416,17 +251,13 @@ async fn otlp_metrics_inner(
         .take(5)
         .map(|r| format!("{}: {} ({} points)", r.metric, r.reason, r.points))
         .collect();
-    if rejected_points > 0 {
-        s.ingest_metrics
-            .rejected(&tenant, "otlp_unsupported", rejected_points);
-    }
+    pipeline.count_rejected(&tenant, "otlp_unsupported", rejected_points);
     let received = conv.samples();
-    outcome = ingest_series(s, &tenant, conv.series, std::mem::take(&mut outcome)).await?;
-    if let Some(m) = outcome.message(received) {
-        if outcome.report.limited {
-            return Err(ApiError::Limited(m));
-        }
-        messages.push(m);
+    let outcome = ingest(s, &tenant, conv.series).await?;
+    match partial_write(&outcome, received) {
+        Some(e @ ApiError::Limited(_)) => return Err(e),
+        Some(e) => messages.push(e.to_string()),
+        None => {}
     }
     use opentelemetry_proto::tonic::collector::metrics::v1::{
         ExportMetricsPartialSuccess, ExportMetricsServiceResponse,

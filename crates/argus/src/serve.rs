@@ -7,40 +7,31 @@ use crate::config::Config;
 use anyhow::Context;
 use argus_api::{ApiConfig, AppState};
 use argus_model::{TenantId, TimeSeries};
-use argus_tsdb::{Db, DbOptions, SeriesLimits};
+use argus_scrape::{AppendError, AppendErrorKind};
+use argus_tsdb::{Db, DbOptions};
+use argus_write::WritePipeline;
 use std::sync::Arc;
 use tracing::{error, info};
 
-/// Scraped samples go through the same limits as pushed ones.
-struct DbSink {
-    db: Arc<Db>,
-    state: Arc<AppState>,
-}
+/// Scraped samples go through the write pipeline, like pushed ones: the
+/// same rate and label limits, the same counters.
+struct PipelineSink(Arc<WritePipeline>);
 
-impl argus_scrape::ScrapeSink for DbSink {
-    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
-        let l = self.state.limits.for_tenant(tenant);
-        let limits = SeriesLimits {
-            max_series: if l.max_series == 0 {
-                usize::MAX
+impl argus_scrape::ScrapeSink for PipelineSink {
+    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), AppendError> {
+        let received = argus_write::sample_count(&series);
+        let outcome = self.0.write(tenant, series).map_err(|e| {
+            let kind = if e.is_rate_limited() {
+                AppendErrorKind::RateLimited
             } else {
-                l.max_series
-            },
-            max_labels: if l.max_labels_per_series == 0 {
-                usize::MAX
-            } else {
-                l.max_labels_per_series
-            },
-        };
-        let n: usize = series.iter().map(|s| s.samples.len()).sum();
-        let r = self
-            .db
-            .append(tenant, series, limits)
-            .map_err(|e| e.to_string())?;
-        self.state.ingest_metrics.received(tenant, n);
-        match r.rejected_total() {
-            0 => Ok(()),
-            k => Err(format!("{k} samples rejected: {:?}", r.rejected_samples)),
+                AppendErrorKind::Storage
+            };
+            AppendError::new(kind, e.to_string())
+        })?;
+        match outcome.message(received) {
+            None => Ok(()),
+            Some(m) if outcome.limited() => Err(AppendError::new(AppendErrorKind::Limited, m)),
+            Some(m) => Err(AppendError::new(AppendErrorKind::Rejected, m)),
         }
     }
 }
@@ -101,11 +92,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         engine: cfg.engine.clone(),
         retention: cfg.retention_text.clone(),
     };
-    let state = Arc::new(AppState::new(
-        api_cfg,
-        cfg.limits.clone(),
-        env!("CARGO_PKG_VERSION"),
-    ));
+    let state = Arc::new(AppState::new(api_cfg, env!("CARGO_PKG_VERSION")));
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -145,7 +132,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         return Ok(());
     };
     let db = Arc::new(db.context("opening storage")?);
-    state.set_db(db.clone());
+    let pipeline = Arc::new(WritePipeline::new(db.clone(), cfg.limits.clone()));
+    state.set_ready(db.clone(), pipeline.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "storage open, ready"
@@ -155,10 +143,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.scrape_configs.clone(),
         cfg.global.clone(),
         cfg.default_tenant.clone(),
-        Arc::new(DbSink {
-            db: db.clone(),
-            state: state.clone(),
-        }),
+        Arc::new(PipelineSink(pipeline)),
     ));
     let s2 = scrape.clone();
     state

@@ -54,7 +54,9 @@ pub use depth::{check_depth, with_stack, MAX_DEPTH};
 pub use engine::{Engine, EngineOptions};
 pub use json::{format_value, histogram_json, labels_json};
 pub use memstore::MemStore;
-pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
+pub use value::{
+    PromqlError, QueryResult, Series, StorageError, StorageErrorKind, Value, VectorSample,
+};
 
 use argus_model::{Matcher, StoredSeries};
 
@@ -73,10 +75,11 @@ pub trait Queryable: Send + Sync {
     /// [mint, maxt] (ms, inclusive), each label set once, in any order (the
     /// engine sorts what it outputs); samples sorted by time;
     /// staleness markers (float stale NaNs) included (the engine handles them).
+    /// A failure fails the query with [`PromqlError::Storage`].
     fn select(
         &self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<StoredSeries>, String>;
+    ) -> Result<Vec<StoredSeries>, StorageError>;
 }

@@ -84,7 +84,7 @@ impl Queryable for MemStore {
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<StoredSeries>, String> {
+    ) -> Result<Vec<StoredSeries>, crate::StorageError> {
         let mut out = Vec::new();
         if mint > maxt {
             return Ok(out);

@@ -475,3 +475,39 @@ proptest! {
         prop_assert_eq!(clean_failure(e.instant(&s, &base[..at.min(base.len())], t)), Ok(()));
     }
 }
+
+/// A store whose reads fail with a given kind.
+struct Failing(argus_promql::StorageErrorKind);
+
+impl argus_promql::Queryable for Failing {
+    fn select(
+        &self,
+        _: &[argus_model::Matcher],
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<argus_model::StoredSeries>, argus_promql::StorageError> {
+        Err(argus_promql::StorageError::new(self.0, "chunk unreadable"))
+    }
+}
+
+#[test]
+fn storage_failures_keep_their_kind() {
+    use argus_promql::{StorageError, StorageErrorKind as K};
+    for kind in [K::Internal, K::Timeout, K::Limit] {
+        for q in ["m", "rate(m[5m])", "info(m)", "sum(m) + on() vector(1)"] {
+            let err = Engine::default()
+                .instant(&Failing(kind), q, 60_000)
+                .unwrap_err();
+            assert_eq!(
+                err,
+                PromqlError::Storage(StorageError::new(kind, "chunk unreadable")),
+                "{q}"
+            );
+            assert_eq!(err.to_string(), "chunk unreadable");
+        }
+    }
+    // Queries that read nothing do not touch the store.
+    assert!(Engine::default()
+        .instant(&Failing(K::Internal), "vector(1)", 0)
+        .is_ok());
+}

@@ -61,9 +61,58 @@ pub use relabel::{
 };
 pub use target::{DroppedTarget, TargetHealth, TargetStatus};
 
-/// Where scraped series go. The binary implements it over the storage
-/// engine. Called from a blocking thread (`spawn_blocking`), once per
-/// scrape with that scrape's samples, staleness markers and report series.
+/// Where scraped series go. The binary implements it over the write
+/// pipeline (the same limits and counters as pushed data). Called from a
+/// blocking thread (`spawn_blocking`), once per scrape with that scrape's
+/// samples, staleness markers and report series.
 pub trait ScrapeSink: Send + Sync + 'static {
-    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String>;
+    /// An error means some or all of the batch was not stored; the scrape
+    /// loop logs and counts it (`argus_scrape_sink_errors_total` by
+    /// reason). As in Prometheus, it does not make the target unhealthy:
+    /// `up` stays 1 when the target answered.
+    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), AppendError>;
+}
+
+/// Why a sink did not store (all of) a scrape's batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AppendErrorKind {
+    /// The tenant's ingestion rate limit refused the whole batch.
+    RateLimited,
+    /// A limit (active series, labels per series) rejected some series; the
+    /// rest was stored.
+    Limited,
+    /// Some samples were invalid (too-long labels, out of order, too old);
+    /// the rest was stored.
+    Rejected,
+    /// The store failed; nothing was stored.
+    Storage,
+}
+
+impl AppendErrorKind {
+    /// The `reason` label of `argus_scrape_sink_errors_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppendErrorKind::RateLimited => "rate_limited",
+            AppendErrorKind::Limited => "limited",
+            AppendErrorKind::Rejected => "rejected",
+            AppendErrorKind::Storage => "storage",
+        }
+    }
+}
+
+/// A [`ScrapeSink`] failure: its kind and a message for the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AppendError {
+    pub kind: AppendErrorKind,
+    pub message: String,
+}
+
+impl AppendError {
+    pub fn new(kind: AppendErrorKind, message: impl Into<String>) -> Self {
+        AppendError {
+            kind,
+            message: message.into(),
+        }
+    }
 }

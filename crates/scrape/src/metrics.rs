@@ -4,6 +4,8 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::AppendErrorKind;
+
 /// Counters of one job.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct JobCounters {
@@ -16,7 +18,8 @@ pub(crate) struct JobCounters {
     pub body_size_limit_exceeded: u64,
     pub duplicate_samples: u64,
     pub out_of_bounds_samples: u64,
-    pub sink_errors: u64,
+    /// Batches the sink did not store (all of), by reason.
+    pub sink_errors: BTreeMap<AppendErrorKind, u64>,
 }
 
 /// All jobs' counters. Counters of removed jobs are kept (they never go
@@ -52,7 +55,7 @@ pub(crate) fn render(
     targets: &BTreeMap<String, (usize, usize)>,
 ) {
     type Get = fn(&JobCounters) -> f64;
-    let counters: [(&str, &str, Get); 9] = [
+    let counters: [(&str, &str, Get); 8] = [
         ("argus_scrape_scrapes_total", "Scrapes performed.", |c| {
             c.scrapes as f64
         }),
@@ -91,16 +94,26 @@ pub(crate) fn render(
             "Samples dropped for a timestamp more than 10 minutes in the future.",
             |c| c.out_of_bounds_samples as f64,
         ),
-        (
-            "argus_scrape_sink_errors_total",
-            "Scrape results the storage sink rejected.",
-            |c| c.sink_errors as f64,
-        ),
     ];
     for (name, help, get) in counters {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
         for (job, c) in jobs {
             let _ = writeln!(out, "{name}{{job=\"{}\"}} {}", esc(job), get(c));
+        }
+    }
+    let name = "argus_scrape_sink_errors_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Scrape results storage did not take (all of), by reason.\n# TYPE {name} counter"
+    );
+    for (job, c) in jobs {
+        for (reason, n) in &c.sink_errors {
+            let _ = writeln!(
+                out,
+                "{name}{{job=\"{}\",reason=\"{}\"}} {n}",
+                esc(job),
+                reason.as_str()
+            );
         }
     }
     let name = "argus_scrape_duration_seconds";

@@ -17,7 +17,7 @@ use crate::http::HttpScraper;
 use crate::metrics::Metrics;
 use crate::process::{process_scrape, ReportOptions, ScrapeOutcome};
 use crate::target::{Target, TargetHealth};
-use crate::ScrapeSink;
+use crate::{AppendError, AppendErrorKind, ScrapeSink};
 
 /// A one-shot, clonable cancellation signal.
 #[derive(Clone, Debug)]
@@ -226,7 +226,8 @@ async fn scrape_and_report(
     write(spec, p.batch).await;
 }
 
-/// Hands a batch to the sink on the blocking pool and waits for it.
+/// Hands a batch to the sink on the blocking pool and waits for it. A
+/// refusal is logged and counted; the target's health stays as scraped.
 async fn write(spec: &LoopSpec, batch: Batch) {
     if batch.series.is_empty() {
         return;
@@ -238,10 +239,12 @@ async fn write(spec: &LoopSpec, batch: Batch) {
     let err = match res {
         Ok(Ok(())) => return,
         Ok(Err(e)) => e,
-        Err(e) => format!("sink panicked: {e}"),
+        Err(e) => AppendError::new(AppendErrorKind::Storage, format!("sink panicked: {e}")),
     };
-    tracing::warn!(job = %spec.job, target = %spec.scraper.url, error = %err, "writing scrape results failed");
-    spec.metrics.update(&spec.job, |c| c.sink_errors += 1);
+    tracing::warn!(job = %spec.job, target = %spec.scraper.url, reason = err.kind.as_str(), error = %err, "writing scrape results failed");
+    spec.metrics.update(&spec.job, |c| {
+        *c.sink_errors.entry(err.kind).or_default() += 1;
+    });
 }
 
 /// After a loop was stopped: wait until the next scrape would have been

@@ -51,7 +51,11 @@ struct MemSink {
 }
 
 impl ScrapeSink for MemSink {
-    fn append(&self, tenant: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
+    fn append(
+        &self,
+        tenant: &TenantId,
+        series: Vec<TimeSeries>,
+    ) -> Result<(), argus_scrape::AppendError> {
         self.batches.lock().push((tenant.clone(), series));
         Ok(())
     }
@@ -436,5 +440,55 @@ async fn config_reload_keeps_or_stales_series_like_prometheus() {
         find(&sink.batch(j).1, "a").unwrap().labels.get("v"),
         Some("2")
     );
+    mgr.stop().await;
+}
+
+/// Refuses every batch with one kind of error.
+struct RefusingSink(argus_scrape::AppendErrorKind, Mutex<usize>);
+
+impl ScrapeSink for RefusingSink {
+    fn append(&self, _: &TenantId, _: Vec<TimeSeries>) -> Result<(), argus_scrape::AppendError> {
+        *self.1.lock() += 1;
+        Err(argus_scrape::AppendError::new(self.0, "refused"))
+    }
+}
+
+/// A batch the sink refuses (the rate limit, say) is counted by reason;
+/// the target stays up, as in Prometheus, since it answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_appends_are_counted_by_reason_and_keep_the_target_up() {
+    use argus_scrape::AppendErrorKind;
+    let target = Arc::new(Target::default());
+    *target.body.lock() = Some("a 1\n".into());
+    let addr = serve(target.clone()).await;
+    let (global, jobs) = parse_config(&config(&addr, &format!("'{addr}'"))).unwrap();
+    let sink = Arc::new(RefusingSink(AppendErrorKind::RateLimited, Mutex::new(0)));
+    let mgr = ScrapeManager::start(
+        jobs,
+        global,
+        TenantId::new("default").unwrap(),
+        sink.clone(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *sink.1.lock() < 2 {
+        assert!(Instant::now() < deadline, "no scrape reached the sink");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut text = String::new();
+    mgr.render_metrics(&mut text);
+    assert!(
+        metric(
+            &text,
+            "argus_scrape_sink_errors_total{job=\"e2e\",reason=\"rate_limited\"}"
+        ) >= 2.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "argus_scrape_failures_total{job=\"e2e\"}"),
+        0.0
+    );
+    let t = mgr.targets();
+    assert_eq!(t[0].health, TargetHealth::Up, "{t:?}");
+    assert_eq!(t[0].last_error, None);
     mgr.stop().await;
 }

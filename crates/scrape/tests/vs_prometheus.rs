@@ -90,7 +90,11 @@ async fn receive(State(c): State<Arc<Collected>>, body: Bytes) -> StatusCode {
 }
 
 impl ScrapeSink for Collected {
-    fn append(&self, _: &TenantId, series: Vec<TimeSeries>) -> Result<(), String> {
+    fn append(
+        &self,
+        _: &TenantId,
+        series: Vec<TimeSeries>,
+    ) -> Result<(), argus_scrape::AppendError> {
         self.0.lock().extend(series);
         Ok(())
     }

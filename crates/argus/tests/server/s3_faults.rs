@@ -125,3 +125,85 @@ fn failing_and_slow_object_store_loses_nothing() {
     assert!(metric(&a, "argus_tsdb_blocks_loaded") >= 1.0);
     assert_eq!(total(&a).0, n);
 }
+
+/// Every cached `chunks` file of the tenant's blocks.
+fn cached_chunk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let blocks = dir.join("data/cache/tenants/anonymous/metrics/blocks");
+    let Ok(entries) = std::fs::read_dir(&blocks) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path().join("chunks"))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+#[test]
+fn a_query_whose_block_cannot_be_read_answers_500_internal() {
+    let Some(moto) = Moto::start("broken") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let storage = s3_config(moto.port, "broken");
+    let mut a = Argus::start(
+        dir.path(),
+        &format!(
+            "tsdb:\n  block_range: 10m\n  maintenance_interval: 200ms\n  retention: 0s\n{storage}"
+        ),
+    );
+    let end = now_ms();
+    load(&a, end);
+    wait_for(&a, "argus_tsdb_blocks_cut_total", 5.0);
+    let q = |a: &Argus, query: &str, t: i64| {
+        let r = client()
+            .get(a.url("/api/v1/query"))
+            .query(&[("query", query), ("time", &format!("{}", t / 1000))])
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().unwrap())
+    };
+    let old = end - 2 * 3_600_000;
+    let (status, body) = q(&a, "count(count_over_time(blk[10m]))", old);
+    assert_eq!(status, 200, "{body}");
+    // Stopped, so no cut or compaction runs meanwhile: the uploaded blocks'
+    // cached chunk files lose everything after their header, then Argus
+    // starts again with the lifecycle idle and opens them from the cache.
+    a.stop();
+    let files = cached_chunk_files(dir.path());
+    assert!(!files.is_empty(), "no cached block files");
+    for f in &files {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_len(8)
+            .unwrap();
+    }
+    a.config = format!(
+        "tsdb:\n  block_range: 10m\n  maintenance_interval: 1h\n  retention: 0s\n{storage}"
+    );
+    a.spawn();
+    // A storage failure is the server's: 500 `internal`, as Prometheus
+    // answers `ErrStorage` (before, 422 `execution`).
+    let (status, body) = q(&a, "count(count_over_time(blk[10m]))", old);
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["status"], "error", "{body}");
+    assert_eq!(body["errorType"], "internal", "{body}");
+    assert!(body["error"].as_str().unwrap().contains("chunk"), "{body}");
+    let r = client()
+        .get(a.url("/api/v1/query_range"))
+        .query(&[
+            ("query", "blk"),
+            ("start", &format!("{}", (old - 600_000) / 1000)),
+            ("end", &format!("{}", old / 1000)),
+            ("step", "60"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    // The head is unaffected: a query over the last minutes still answers.
+    let (status, body) = q(&a, "count(blk)", end);
+    assert_eq!(status, 200, "{body}");
+}

@@ -366,7 +366,8 @@ impl MetricType {
     }
 }
 
-/// A request that cannot be decoded at all.
+/// A request that cannot be decoded at all. The API answers 415 for the
+/// content type or encoding, 413 for `TooLarge`, else 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("unsupported Content-Type {content_type:?}: {reason}")]
@@ -389,19 +390,6 @@ pub enum DecodeError {
     },
     #[error("invalid symbols table: symbols[0] must be the empty string, found {first:?}")]
     SymbolsTable { first: String },
-}
-
-impl DecodeError {
-    /// The HTTP status to answer with: 415 for content type or encoding
-    /// (2.0 spec, "Unsupported Request Content"), 413 for too large, else 400.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            DecodeError::UnsupportedContentType { .. }
-            | DecodeError::UnsupportedEncoding { .. } => 415,
-            DecodeError::TooLarge { .. } => 413,
-            _ => 400,
-        }
-    }
 }
 
 /// The stream identifier chunk that starts snappy's framed format.

@@ -142,7 +142,6 @@ fn content_type_negotiation() {
             matches!(err, DecodeError::UnsupportedContentType { .. }),
             "{bad}: {err}"
         );
-        assert_eq!(err.http_status(), 415);
     }
     let msg = protocol_from_content_type(Some("application/x-protobuf;proto=foo.Bar"))
         .unwrap_err()
@@ -165,7 +164,10 @@ fn content_encoding() {
     }
     for bad in ["gzip", "identity", "snappy, gzip", "zstd"] {
         let err = check_content_encoding(Some(bad)).unwrap_err();
-        assert_eq!(err.http_status(), 415);
+        assert!(
+            matches!(err, DecodeError::UnsupportedEncoding { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains(bad), "{err}");
     }
 }
@@ -507,7 +509,6 @@ fn v2_symbols_table_must_start_empty() {
             first: "__name__".into()
         }
     );
-    assert_eq!(err.http_status(), 400);
     // No symbols at all: refs are out of range, per series.
     let out = decode(
         &v2_req(&[], vec![v2_ts(&[1, 2], 1), v2_ts(&[], 1)]),

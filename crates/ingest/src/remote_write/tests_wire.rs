@@ -178,7 +178,6 @@ fn garbage_and_truncated_bodies() {
             .unwrap();
         let err = decode(&cut, protocol, &lim()).unwrap_err();
         assert!(matches!(err, DecodeError::Protobuf { .. }), "{err}");
-        assert_eq!(err.http_status(), 400);
     }
     let garbage = snap::raw::Encoder::new()
         .compress_vec(&[0x0a, 0x05, 0x0a, 0x03, 0xff, 0xfe, 0xfd])
@@ -224,7 +223,6 @@ fn snappy_header_claiming_4gib_is_refused_before_allocating() {
             limit: 64 << 20
         }
     );
-    assert_eq!(err.http_status(), 413);
     // Beyond snappy's own limit (here 127 << 28): still TooLarge, not a snappy error.
     let err = decode(&[0x80, 0x80, 0x80, 0x80, 0x7f], Protocol::V2, &lim()).unwrap_err();
     assert!(

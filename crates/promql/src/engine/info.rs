@@ -187,11 +187,7 @@ impl Evaluator<'_, '_> {
             return Ok(Vec::new());
         };
         let lookback = self.ctx.opts.lookback_delta_ms;
-        let raw = self
-            .ctx
-            .q
-            .select(&ms, lo - lookback + 1, hi)
-            .map_err(exec_err)?;
+        let raw = self.ctx.q.select(&ms, lo - lookback + 1, hi)?;
         let mut out = Vec::new();
         for argus_model::StoredSeries {
             labels,

@@ -141,7 +141,7 @@ impl Evaluator<'_, '_> {
                     ms.push(Matcher::equal(METRIC_NAME, name.clone()));
                 }
             }
-            let got = self.ctx.q.select(&ms, mint, maxt).map_err(exec_err)?;
+            let got = self.ctx.q.select(&ms, mint, maxt)?;
             if gi == 0 {
                 out = got;
             } else {

@@ -1,0 +1,278 @@
+//! The write pipeline: the one path by which samples enter storage,
+//! whatever brought them (remote write, OTLP, scraping; rule evaluation
+//! next). Entry points decode their wire format, then hand series to
+//! [`WritePipeline::write`], which
+//!
+//! 1. takes the batch's samples (floats and histograms) from the tenant's
+//!    ingestion rate limit, refusing the whole batch when it is spent
+//!    ([`WriteError::RateLimited`]; nothing is stored, a retry is safe);
+//! 2. rejects series whose label names or values exceed the tenant's
+//!    length limits (reason `label_too_long`), keeping the others;
+//! 3. appends the rest to the store with the tenant's series limits;
+//! 4. counts samples received and rejected by reason per tenant
+//!    ([`IngestMetrics`]).
+//!
+//! What an entry point answers (HTTP status, a scrape's error) is its own
+//! business; the pipeline reports what happened in a [`WriteOutcome`].
+//! The tenant is a validated [`TenantId`]: entry points resolve it.
+
+mod metrics;
+
+pub use metrics::IngestMetrics;
+
+use argus_limits::{Limits, LimitsConfig, RateLimiter};
+use argus_model::{TenantId, TimeSeries};
+use argus_tsdb::{AppendReport, Db, DbError, SeriesLimits};
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// Why a write was refused as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The tenant's ingestion rate limit refused the batch; nothing was stored.
+    #[error("ingestion rate limit of {rate} samples/s (burst {burst}) exceeded for tenant {tenant:?} while adding {samples} samples; nothing was stored")]
+    RateLimited {
+        tenant: TenantId,
+        rate: f64,
+        burst: f64,
+        samples: usize,
+    },
+    /// The tenant's rate budget is spent right now: refused before the
+    /// request was read ([`WritePipeline::check_rate`]).
+    #[error("ingestion rate limit of {rate} samples/s exceeded for tenant {tenant:?}; nothing was stored")]
+    RateExhausted { tenant: TenantId, rate: f64 },
+    /// The store failed (WAL, disk); nothing was stored.
+    #[error(transparent)]
+    Store(#[from] DbError),
+}
+
+impl WriteError {
+    /// True for the rate limit: retrying later can succeed.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(
+            self,
+            WriteError::RateLimited { .. } | WriteError::RateExhausted { .. }
+        )
+    }
+}
+
+/// What a write did: the store's report, plus series rejected before the
+/// store (by the entry point's decoder or by the pipeline's label checks).
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    pub report: AppendReport,
+    /// Examples of rejections before the store: (description, samples).
+    pub invalid: Vec<(String, usize)>,
+    /// Samples rejected before the store.
+    pub invalid_samples: usize,
+}
+
+impl WriteOutcome {
+    /// Adds rejections found while decoding (listed before the pipeline's).
+    pub fn with_decode_rejections(mut self, invalid: Vec<(String, usize)>, samples: usize) -> Self {
+        let mut all = invalid;
+        all.append(&mut self.invalid);
+        self.invalid = all;
+        self.invalid_samples += samples;
+        self
+    }
+
+    pub fn rejected_samples(&self) -> usize {
+        self.invalid_samples + self.report.rejected_total()
+    }
+
+    /// True when a limit (active series, labels per series) rejected data:
+    /// retrying later can succeed.
+    pub fn limited(&self) -> bool {
+        self.report.limited
+    }
+
+    /// A sentence listing what was rejected, or None when nothing was.
+    pub fn message(&self, received: usize) -> Option<String> {
+        let rejected = self.rejected_samples();
+        if rejected == 0 {
+            return None;
+        }
+        let mut m = format!(
+            "{rejected} of {received} samples rejected (the other {} were stored)",
+            received.saturating_sub(rejected)
+        );
+        let mut reasons: Vec<String> = self
+            .report
+            .rejected_samples
+            .iter()
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect();
+        if self.invalid_samples > 0 {
+            reasons.push(format!("invalid_series: {}", self.invalid_samples));
+        }
+        let _ = write!(m, "; by reason: {}", reasons.join(", "));
+        let examples: Vec<String> = self
+            .invalid
+            .iter()
+            .take(5)
+            .map(|(d, _)| d.clone())
+            .chain(
+                self.report
+                    .examples
+                    .iter()
+                    .map(|(s, r, n)| format!("series {s}: {r} ({n} samples dropped)")),
+            )
+            .take(5)
+            .collect();
+        let _ = write!(m, "; e.g. {}", examples.join("; "));
+        Some(m)
+    }
+}
+
+/// Samples (floats and histograms) in a batch.
+pub fn sample_count(series: &[TimeSeries]) -> usize {
+    series
+        .iter()
+        .map(|x| x.samples.len() + x.histograms.len())
+        .sum()
+}
+
+/// Limits, validation, counters and the append, for every entry point.
+#[derive(Debug)]
+pub struct WritePipeline {
+    db: Arc<Db>,
+    limits: LimitsConfig,
+    rate: RateLimiter,
+    metrics: IngestMetrics,
+}
+
+impl WritePipeline {
+    pub fn new(db: Arc<Db>, limits: LimitsConfig) -> Self {
+        WritePipeline {
+            db,
+            limits,
+            rate: RateLimiter::default(),
+            metrics: IngestMetrics::default(),
+        }
+    }
+
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
+    }
+
+    pub fn limits(&self, tenant: &TenantId) -> &Limits {
+        self.limits.for_tenant(tenant)
+    }
+
+    pub fn metrics(&self) -> &IngestMetrics {
+        &self.metrics
+    }
+
+    /// Counts samples an entry point rejected before calling [`Self::write`]
+    /// (undecodable series, unsupported OTLP points).
+    pub fn count_rejected(&self, tenant: &TenantId, reason: &str, samples: usize) {
+        if samples > 0 {
+            self.metrics.rejected(tenant, reason, samples);
+        }
+    }
+
+    /// Refuses at once when the tenant's rate budget is spent, so that a
+    /// flooding tenant costs little (before its request is read).
+    pub fn check_rate(&self, tenant: &TenantId) -> Result<(), WriteError> {
+        let l = self.limits(tenant);
+        if self
+            .rate
+            .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
+        {
+            self.metrics.rejected(tenant, "rate_limited_request", 1);
+            return Err(WriteError::RateExhausted {
+                tenant: tenant.clone(),
+                rate: l.ingestion_rate,
+            });
+        }
+        Ok(())
+    }
+
+    /// Validates a batch against the tenant's limits and stores it. The rate
+    /// limit refuses the whole batch; a series with a too-long label is
+    /// rejected alone; the store's own rejections (out of order, series
+    /// limits, …) are in the outcome's report. Blocking: call it from a
+    /// blocking thread.
+    pub fn write(
+        &self,
+        tenant: &TenantId,
+        series: Vec<TimeSeries>,
+    ) -> Result<WriteOutcome, WriteError> {
+        let limits = self.limits(tenant);
+        let total = sample_count(&series);
+        if !self
+            .rate
+            .try_take(tenant, total, limits.ingestion_rate, limits.ingestion_burst)
+        {
+            self.metrics.rejected(tenant, "rate_limited", total);
+            return Err(WriteError::RateLimited {
+                tenant: tenant.clone(),
+                rate: limits.ingestion_rate,
+                burst: limits.ingestion_burst,
+                samples: total,
+            });
+        }
+        let mut outcome = WriteOutcome::default();
+        let mut valid = Vec::with_capacity(series.len());
+        for ts in series {
+            match label_too_long(&ts, limits) {
+                Some(reason) => {
+                    let n = ts.samples.len() + ts.histograms.len();
+                    outcome.invalid_samples += n;
+                    if outcome.invalid.len() < 5 {
+                        outcome.invalid.push((
+                            format!("series {}: {reason}", truncate(&ts.labels.to_string(), 200)),
+                            n,
+                        ));
+                    }
+                    self.metrics.rejected(tenant, "label_too_long", n);
+                }
+                None => valid.push(ts),
+            }
+        }
+        let unlimited = |n: usize| if n == 0 { usize::MAX } else { n };
+        let sl = SeriesLimits {
+            max_series: unlimited(limits.max_series),
+            max_labels: unlimited(limits.max_labels_per_series),
+        };
+        outcome.report = self.db.append(tenant, valid, sl)?;
+        self.metrics.received(tenant, total);
+        Ok(outcome)
+    }
+}
+
+/// Why a series breaks the label length limits, if it does.
+fn label_too_long(ts: &TimeSeries, limits: &Limits) -> Option<String> {
+    ts.labels.iter().find_map(|l| {
+        if l.name.len() > limits.max_label_name_length {
+            Some(format!(
+                "label name {:?}… is longer than the limit of {} bytes",
+                truncate(&l.name, 40),
+                limits.max_label_name_length
+            ))
+        } else if l.value.len() > limits.max_label_value_length {
+            Some(format!(
+                "value of label {:?} is longer than the limit of {} bytes",
+                truncate(&l.name, 40),
+                limits.max_label_value_length
+            ))
+        } else {
+            None
+        }
+    })
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_string();
+    }
+    let mut cut = n;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}
+
+#[cfg(test)]
+mod tests;
