@@ -1,8 +1,9 @@
-//! Argus's HTTP surface. Handlers are thin: parse the request, call a store
+//! Argus's HTTP surface (and its gRPC one, [`grpc`]). Handlers are thin: parse the request, call a store
 //! trait or the ingest pipeline, render the answer. Errors map to statuses
 //! in one place ([`ApiError::status`]).
 
 mod error;
+pub mod grpc;
 mod metrics;
 pub mod params;
 mod promql;
@@ -11,7 +12,7 @@ pub mod tenant;
 mod write;
 
 pub use error::{ApiError, JsonError};
-pub use metrics::{HttpMetrics, IngestMetrics};
+pub use metrics::{GrpcMetrics, HttpMetrics, IngestMetrics};
 pub use write::{ingest_series, WriteOutcome};
 
 use argus_limits::{LimitsConfig, RateLimiter};
@@ -49,6 +50,7 @@ pub struct AppState {
     pub limits: LimitsConfig,
     pub rate: RateLimiter,
     pub http_metrics: HttpMetrics,
+    pub grpc_metrics: GrpcMetrics,
     pub ingest_metrics: IngestMetrics,
     pub metrics_sources: std::sync::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
@@ -72,6 +74,7 @@ impl AppState {
             limits,
             rate: RateLimiter::default(),
             http_metrics: HttpMetrics::default(),
+            grpc_metrics: GrpcMetrics::default(),
             ingest_metrics: IngestMetrics::default(),
             metrics_sources: Default::default(),
             version,
@@ -117,6 +120,7 @@ async fn healthy() -> impl IntoResponse {
 async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::new();
     s.http_metrics.render(&mut out);
+    s.grpc_metrics.render(&mut out);
     s.ingest_metrics.render(&mut out);
     if let Ok(db) = s.db() {
         db.render_metrics(&mut out);

@@ -11,6 +11,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -211,7 +214,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// 429 before the body is read when the tenant's rate budget is spent, so a
 /// flooding tenant costs little.
-fn refuse_if_exhausted(s: &AppState, tenant: &TenantId) -> Result<(), ApiError> {
+pub(crate) fn refuse_if_exhausted(s: &AppState, tenant: &TenantId) -> Result<(), ApiError> {
     let l = s.limits.for_tenant(tenant);
     if s.rate
         .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
@@ -408,6 +411,24 @@ async fn otlp_metrics_inner(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let resp = ingest_otlp(s, &tenant, conv).await?;
+    let body_json = match &resp.partial_success {
+        Some(p) => {
+            serde_json::json!({"partialSuccess": {"rejectedDataPoints": p.rejected_data_points.to_string(), "errorMessage": p.error_message}})
+        }
+        None => serde_json::json!({}),
+    };
+    Ok(otlp_reply(json, StatusCode::OK, resp, body_json))
+}
+
+/// Stores converted OTLP metrics: the step OTLP/HTTP (`/v1/metrics`) and
+/// OTLP/gRPC (`MetricsService/Export`, `grpc.rs`) share. What was not stored
+/// is an OTLP partial success; a limit is an error (retry later).
+pub(crate) async fn ingest_otlp(
+    s: &AppState,
+    tenant: &TenantId,
+    conv: otlp::Converted,
+) -> Result<ExportMetricsServiceResponse, ApiError> {
     let mut outcome = WriteOutcome::default();
     let rejected_points = conv.rejected_points();
     let mut messages: Vec<String> = conv
@@ -418,37 +439,23 @@ async fn otlp_metrics_inner(
         .collect();
     if rejected_points > 0 {
         s.ingest_metrics
-            .rejected(&tenant, "otlp_unsupported", rejected_points);
+            .rejected(tenant, "otlp_unsupported", rejected_points);
     }
     let received = conv.samples();
-    outcome = ingest_series(s, &tenant, conv.series, std::mem::take(&mut outcome)).await?;
+    outcome = ingest_series(s, tenant, conv.series, std::mem::take(&mut outcome)).await?;
     if let Some(m) = outcome.message(received) {
         if outcome.report.limited {
             return Err(ApiError::Limited(m));
         }
         messages.push(m);
     }
-    use opentelemetry_proto::tonic::collector::metrics::v1::{
-        ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-    };
     let rejected = (rejected_points + outcome.rejected_samples()) as i64;
     let error_message = messages.join("; ");
     let partial = (rejected > 0).then(|| ExportMetricsPartialSuccess {
         rejected_data_points: rejected,
         error_message: error_message.clone(),
     });
-    let body_json = match &partial {
-        Some(_) => {
-            serde_json::json!({"partialSuccess": {"rejectedDataPoints": rejected.to_string(), "errorMessage": error_message}})
-        }
-        None => serde_json::json!({}),
-    };
-    Ok(otlp_reply(
-        json,
-        StatusCode::OK,
-        ExportMetricsServiceResponse {
-            partial_success: partial,
-        },
-        body_json,
-    ))
+    Ok(ExportMetricsServiceResponse {
+        partial_success: partial,
+    })
 }
