@@ -44,6 +44,8 @@ pub fn have(program: &str) -> bool {
 pub struct Argus {
     pub child: Option<Child>,
     pub port: u16,
+    /// The OTLP/gRPC port (`--otlp-grpc-listen`), a free one per server.
+    pub grpc_port: u16,
     pub dir: PathBuf,
     pub config: String,
     log: PathBuf,
@@ -61,6 +63,7 @@ impl Argus {
         let mut a = Argus {
             child: None,
             port,
+            grpc_port: free_port(),
             dir: dir.to_path_buf(),
             config: config(port),
             log: dir.join("argus.log"),
@@ -84,6 +87,8 @@ impl Argus {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--data-dir")
             .arg(self.dir.join("data"))
+            .arg("--otlp-grpc-listen")
+            .arg(format!("127.0.0.1:{}", self.grpc_port))
             .env("ARGUS_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
