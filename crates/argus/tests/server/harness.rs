@@ -41,6 +41,27 @@ pub fn have(program: &str) -> bool {
     ok
 }
 
+/// Like [`have`], for Python modules (`python3 -c "import …"`).
+pub fn have_python(modules: &[&str]) -> bool {
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg(format!("import {}", modules.join(", ")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("ARGUS_REQUIRE_PEERS").is_err(),
+            "Python modules {modules:?} are required (ARGUS_REQUIRE_PEERS is set) but not installed"
+        );
+        eprintln!(
+            "skipping: Python modules {modules:?} not installed (run scripts/test to install them)"
+        );
+    }
+    ok
+}
+
 pub struct Argus {
     pub child: Option<Child>,
     pub port: u16,
