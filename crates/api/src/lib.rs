@@ -1,8 +1,10 @@
-//! Argus's HTTP surface. Handlers are thin: parse the request, call a store
-//! trait or the write pipeline ([`argus_write::WritePipeline`]), render the
-//! answer. Errors map to statuses in one place ([`ApiError::classify`]).
+//! Argus's HTTP surface (and its gRPC one, [`grpc`]). Handlers are thin:
+//! parse the request, call a store trait or the write pipeline
+//! ([`argus_write::WritePipeline`]), render the answer. Errors map to
+//! statuses in one place ([`ApiError::classify`]).
 
 mod error;
+pub mod grpc;
 mod metrics;
 pub mod params;
 mod promql;
@@ -11,7 +13,7 @@ pub mod tenant;
 mod write;
 
 pub use error::{otlp_code, ApiError, JsonError};
-pub use metrics::HttpMetrics;
+pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
 use argus_tsdb::Db;
@@ -47,6 +49,7 @@ pub struct AppState {
     pipeline: OnceLock<Arc<WritePipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
+    pub grpc_metrics: GrpcMetrics,
     pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
@@ -68,6 +71,7 @@ impl AppState {
             db: OnceLock::new(),
             pipeline: OnceLock::new(),
             http_metrics: HttpMetrics::default(),
+            grpc_metrics: GrpcMetrics::default(),
             metrics_sources: Default::default(),
             version,
             engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
@@ -121,6 +125,7 @@ async fn healthy() -> impl IntoResponse {
 async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::new();
     s.http_metrics.render(&mut out);
+    s.grpc_metrics.render(&mut out);
     if let Ok(p) = s.pipeline() {
         p.metrics().render(&mut out);
     }

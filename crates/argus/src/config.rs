@@ -28,6 +28,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub query: RawQuery,
     #[serde(default)]
+    pub otlp: RawOtlp,
+    #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
     pub overrides: HashMap<String, Limits>,
@@ -80,16 +82,26 @@ pub struct RawIngest {
     pub max_decompressed_bytes: Option<usize>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOtlp {
+    /// The OTLP/gRPC receiver's address (default `127.0.0.1:4317`); `""` turns it off.
+    pub grpc_listen: Option<String>,
+}
+
 /// Flags that override the file.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub otlp_grpc_listen: Option<String>,
 }
 
 #[derive(Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The OTLP/gRPC receiver's address; None when turned off.
+    pub otlp_grpc_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub default_tenant: TenantId,
     pub require_tenant: bool,
@@ -142,6 +154,19 @@ impl Config {
         let listen: SocketAddr = listen
             .parse()
             .with_context(|| format!("listen: {listen:?} is not an address like 127.0.0.1:9009"))?;
+        let grpc = flags
+            .otlp_grpc_listen
+            .or(raw.otlp.grpc_listen)
+            .unwrap_or_else(|| "127.0.0.1:4317".into());
+        let otlp_grpc_listen = match grpc.trim() {
+            "" => None,
+            a => Some(a.parse::<SocketAddr>().with_context(|| {
+                format!("otlp.grpc_listen: {a:?} is not an address like 127.0.0.1:4317 (\"\" turns the receiver off)")
+            })?),
+        };
+        if otlp_grpc_listen == Some(listen) {
+            bail!("otlp.grpc_listen: {listen} is also the HTTP listen address");
+        }
         let data_dir = flags
             .data_dir
             .or(raw.data_dir)
@@ -226,6 +251,7 @@ impl Config {
             engine,
             retention_text,
             listen,
+            otlp_grpc_listen,
             data_dir,
             default_tenant,
             require_tenant,
@@ -271,6 +297,7 @@ mod tests {
         let raw: RawConfig = serde_yaml::from_str(text).unwrap();
         let c = Config::resolve(raw, Overrides::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9009");
+        assert_eq!(c.otlp_grpc_listen.unwrap().to_string(), "127.0.0.1:4317");
         assert_eq!(c.block_range_ms, 7_200_000);
         assert_eq!(c.scrape_configs.len(), 1);
         assert!(c.limits.overrides.contains_key("team-a"));
@@ -283,7 +310,7 @@ mod tests {
             raw,
             Overrides {
                 listen: Some("127.0.0.1:5".into()),
-                data_dir: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -293,5 +320,46 @@ mod tests {
         let e = Config::resolve(raw, Overrides::default()).unwrap_err();
         assert!(format!("{e:#}").contains("multitenancy"));
         assert!(serde_yaml::from_str::<RawConfig>("bogus: 1").is_err());
+    }
+
+    #[test]
+    fn otlp_grpc_listen_defaults_overrides_and_turns_off() {
+        let resolve = |yaml: &str, flag: Option<&str>| {
+            let raw: RawConfig = serde_yaml::from_str(yaml).unwrap();
+            Config::resolve(
+                raw,
+                Overrides {
+                    otlp_grpc_listen: flag.map(String::from),
+                    ..Default::default()
+                },
+            )
+        };
+        let addr = |c: Config| c.otlp_grpc_listen.map(|a| a.to_string());
+        assert_eq!(
+            addr(resolve("{}", None).unwrap()).unwrap(),
+            "127.0.0.1:4317"
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: '0.0.0.0:5317'}", None).unwrap()).unwrap(),
+            "0.0.0.0:5317"
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: ''}", None).unwrap()),
+            None
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: ''}", Some("127.0.0.1:6")).unwrap()).unwrap(),
+            "127.0.0.1:6"
+        );
+        assert_eq!(addr(resolve("{}", Some("")).unwrap()), None);
+        let e = resolve("otlp: {grpc_listen: nowhere}", None).unwrap_err();
+        assert!(format!("{e:#}").contains("otlp.grpc_listen"), "{e:#}");
+        let e = resolve(
+            "listen: 127.0.0.1:7\notlp: {grpc_listen: 127.0.0.1:7}",
+            None,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("otlp.grpc_listen"), "{e:#}");
+        assert!(serde_yaml::from_str::<RawConfig>("otlp: {http: 1}").is_err());
     }
 }

@@ -90,6 +90,9 @@ impl Server {
                     .arg(format!("127.0.0.1:{}", self.port))
                     .arg("--data-dir")
                     .arg(self.data_dir())
+                    // No OTLP/gRPC receiver: the load is remote write, and
+                    // port 4317 may be taken.
+                    .arg("--otlp-grpc-listen=")
                     .env("ARGUS_LOG", "info");
             }
             Kind::Prometheus => {

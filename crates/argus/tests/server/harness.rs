@@ -41,9 +41,32 @@ pub fn have(program: &str) -> bool {
     ok
 }
 
+/// Like [`have`], for Python modules (`python3 -c "import …"`).
+pub fn have_python(modules: &[&str]) -> bool {
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg(format!("import {}", modules.join(", ")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("ARGUS_REQUIRE_PEERS").is_err(),
+            "Python modules {modules:?} are required (ARGUS_REQUIRE_PEERS is set) but not installed"
+        );
+        eprintln!(
+            "skipping: Python modules {modules:?} not installed (run scripts/test to install them)"
+        );
+    }
+    ok
+}
+
 pub struct Argus {
     pub child: Option<Child>,
     pub port: u16,
+    /// The OTLP/gRPC port (`--otlp-grpc-listen`), a free one per server.
+    pub grpc_port: u16,
     pub dir: PathBuf,
     pub config: String,
     log: PathBuf,
@@ -61,6 +84,7 @@ impl Argus {
         let mut a = Argus {
             child: None,
             port,
+            grpc_port: free_port(),
             dir: dir.to_path_buf(),
             config: config(port),
             log: dir.join("argus.log"),
@@ -84,6 +108,8 @@ impl Argus {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--data-dir")
             .arg(self.dir.join("data"))
+            .arg("--otlp-grpc-listen")
+            .arg(format!("127.0.0.1:{}", self.grpc_port))
             .env("ARGUS_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)

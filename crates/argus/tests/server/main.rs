@@ -9,6 +9,7 @@ mod faults;
 mod histograms;
 mod hostile;
 mod otlp;
+mod otlp_grpc;
 mod prometheus;
 mod promqltest;
 mod query;
