@@ -316,26 +316,120 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
     o
 }
 
+/// Where the history of runs starts; everything above it is the intro and
+/// the latest result of each benchmark.
+const HISTORY: &str = "## History";
+
+const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
+
+/// Appends `text` (one run's report, headed `## <date> — <benchmark>`) to
+/// the history in `path`, and replaces that benchmark's block under
+/// "Latest results" (or adds one) with the report's heading, command and
+/// first table.
 pub fn append(path: &str, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let exists = Path::new(path).exists();
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    if !exists {
-        writeln!(
-            f,
-            "# Benchmarks\n\nMeasured with `bench/run metrics` (crate `crates/bench`); each section below is one invocation, appended by the harness. Nothing here is copied from elsewhere.\n"
-        )?;
-    }
-    writeln!(f, "{text}")?;
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    std::fs::write(path, with_run(&old, text))?;
     Ok(())
+}
+
+/// The file `doc` with the run `text` recorded (see [`append`]).
+pub fn with_run(doc: &str, text: &str) -> String {
+    let (head, history) = match doc.find(&format!("\n{HISTORY}\n")) {
+        Some(i) => doc.split_at(i + 1),
+        None if doc.trim().is_empty() => (INTRO, ""),
+        // A file from before "Latest results": all of it is history.
+        None => (
+            INTRO,
+            doc.split_once('\n').map(|(_, rest)| rest).unwrap_or(""),
+        ),
+    };
+    let history = history
+        .strip_prefix(HISTORY)
+        .unwrap_or(history)
+        .trim_start_matches('\n');
+    let (key, block) = latest_block(text);
+    let (open, close) = (
+        format!("<!-- latest: {key} -->"),
+        format!("<!-- /latest: {key} -->"),
+    );
+    let block = format!("{open}\n{block}{close}\n");
+    let head = match (head.find(&open), head.find(&close)) {
+        (Some(a), Some(b)) if a < b => {
+            format!(
+                "{}{block}{}",
+                &head[..a],
+                &head[b + close.len()..].trim_start_matches('\n')
+            )
+        }
+        _ => format!("{}\n{block}", head.trim_end_matches('\n')),
+    };
+    format!(
+        "{}\n\n{HISTORY}\n\n{}{}\n",
+        head.trim_end_matches('\n'),
+        history,
+        text.trim_end_matches('\n')
+    )
+}
+
+/// The benchmark a report is about (its heading after the date) and its
+/// summary for "Latest results": heading, the lines up to and including its
+/// first table, and a pointer to the full report.
+fn latest_block(text: &str) -> (String, String) {
+    let mut lines = text.lines();
+    let heading = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .trim();
+    let (date, what) = heading.split_once(" — ").unwrap_or(("", heading));
+    let mut out = format!("### {what} ({date})\n");
+    let mut in_table = false;
+    for l in lines {
+        if l.starts_with('|') {
+            in_table = true;
+        } else if in_table {
+            break;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str(&format!("\nFull report: \"{heading}\" under History.\n\n"));
+    (what.to_string(), out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_go_to_the_history_and_replace_their_latest_block() {
+        let run = |date: &str, v: &str| {
+            format!("## {date} — metrics: 10 series\n\nCommand: `x`\n\n| a | b |\n| --- | --- |\n| 1 | {v} |\n\nQueries:\n\n| q |\n")
+        };
+        let other = "## d0 — micro\n\n| m |\n| --- |\n| 7 |\n";
+        // A file from before "Latest results" keeps its runs as history.
+        let doc = with_run("# Benchmarks\n\nold intro\n\n## old run\n", other);
+        let doc = with_run(&doc, &run("d1", "v-one"));
+        let doc = with_run(&doc, &run("d2", "v-two"));
+        let (latest, history) = doc.split_once("\n## History\n").unwrap();
+        assert!(latest.starts_with("# Benchmarks"));
+        assert!(!latest.contains("old intro"));
+        assert_eq!(
+            latest
+                .matches("<!-- latest: metrics: 10 series -->")
+                .count(),
+            1
+        );
+        assert!(latest.contains("### metrics: 10 series (d2)"));
+        assert!(latest.contains("| 1 | v-two |") && !latest.contains("v-one"));
+        assert!(!latest.contains("Queries:"), "only the first table");
+        assert!(latest.contains("### micro (d0)") && latest.contains("| 7 |"));
+        let order: Vec<usize> = ["## old run", "## d0", "## d1", "## d2"]
+            .iter()
+            .map(|h| history.find(h).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{history}");
+    }
 
     #[test]
     fn stats() {
