@@ -211,7 +211,7 @@ fn clock_ticks() -> f64 {
     })
 }
 
-/// (peak RSS, current RSS) in bytes, from /proc/<pid>/status.
+/// (peak RSS, current RSS) in bytes, from `/proc/<pid>/status`.
 pub fn rss(pid: u32) -> Result<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let field = |name: &str| -> Result<u64> {
