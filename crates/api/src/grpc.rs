@@ -111,6 +111,27 @@ pub fn status_of(e: &ApiError) -> Status {
     }
 }
 
+/// `google.rpc.Status`: the OTLP/HTTP error body and gRPC's
+/// `grpc-status-details-bin` trailer.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+    #[prost(message, repeated, tag = "3")]
+    pub details: Vec<ProtoAny>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct ProtoAny {
+    #[prost(string, tag = "1")]
+    pub type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub value: Vec<u8>,
+}
+
 /// `google.rpc.Status` with one `google.rpc.RetryInfo` detail, encoded for
 /// the `grpc-status-details-bin` trailer.
 fn retry_info_details(code: Code, message: &str, delay_secs: i64) -> Bytes {
@@ -126,22 +147,6 @@ fn retry_info_details(code: Code, message: &str, delay_secs: i64) -> Bytes {
         #[prost(message, optional, tag = "1")]
         retry_delay: Option<Duration>,
     }
-    #[derive(Clone, PartialEq, prost::Message)]
-    struct Any {
-        #[prost(string, tag = "1")]
-        type_url: String,
-        #[prost(bytes = "vec", tag = "2")]
-        value: Vec<u8>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    struct RpcStatus {
-        #[prost(int32, tag = "1")]
-        code: i32,
-        #[prost(string, tag = "2")]
-        message: String,
-        #[prost(message, repeated, tag = "3")]
-        details: Vec<Any>,
-    }
     let retry = RetryInfo {
         retry_delay: Some(Duration {
             seconds: delay_secs,
@@ -151,7 +156,7 @@ fn retry_info_details(code: Code, message: &str, delay_secs: i64) -> Bytes {
     let status = RpcStatus {
         code: code as i32,
         message: message.to_string(),
-        details: vec![Any {
+        details: vec![ProtoAny {
             type_url: "type.googleapis.com/google.rpc.RetryInfo".into(),
             value: prost::Message::encode_to_vec(&retry),
         }],

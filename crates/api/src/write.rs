@@ -4,6 +4,7 @@
 //! ([`argus_write::WritePipeline`]), as the scraper does.
 
 use crate::error::otlp_code;
+use crate::grpc::RpcStatus;
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_ingest::{otlp, remote_write as rw};
@@ -137,15 +138,6 @@ pub async fn remote_write(
     Ok(resp)
 }
 
-/// google.rpc.Status, the OTLP/HTTP error body.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
 fn otlp_reply(
     json: bool,
     status: StatusCode,
@@ -190,6 +182,7 @@ pub async fn otlp_metrics(
                 RpcStatus {
                     code,
                     message: msg.clone(),
+                    details: vec![],
                 },
                 serde_json::json!({"code": code, "message": msg}),
             )

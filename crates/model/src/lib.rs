@@ -12,6 +12,19 @@ mod matcher;
 mod sample;
 mod tenant;
 
+/// `s` cut to at most `max` bytes on a char boundary, with "…" when cut:
+/// untrusted text (label values, content types) quoted in an error message.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}
+
 pub use duration::{format_duration, format_seconds, parse_duration, parse_size, DurationError};
 pub use histogram::{
     CounterResetHint, FloatHistogram, HistogramSample, Span, StoredSeries, CUSTOM_BUCKETS_SCHEMA,

@@ -21,7 +21,7 @@ mod metrics;
 pub use metrics::IngestMetrics;
 
 use argus_limits::{Limits, LimitsConfig, RateLimiter};
-use argus_model::{TenantId, TimeSeries};
+use argus_model::{clip, TenantId, TimeSeries};
 use argus_tsdb::{AppendReport, Db, DbError, SeriesLimits};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -222,7 +222,7 @@ impl WritePipeline {
                     outcome.invalid_samples += n;
                     if outcome.invalid.len() < 5 {
                         outcome.invalid.push((
-                            format!("series {}: {reason}", truncate(&ts.labels.to_string(), 200)),
+                            format!("series {}: {reason}", clip(&ts.labels.to_string(), 200)),
                             n,
                         ));
                     }
@@ -248,30 +248,19 @@ fn label_too_long(ts: &TimeSeries, limits: &Limits) -> Option<String> {
         if l.name.len() > limits.max_label_name_length {
             Some(format!(
                 "label name {:?}… is longer than the limit of {} bytes",
-                truncate(&l.name, 40),
+                clip(&l.name, 40),
                 limits.max_label_name_length
             ))
         } else if l.value.len() > limits.max_label_value_length {
             Some(format!(
                 "value of label {:?} is longer than the limit of {} bytes",
-                truncate(&l.name, 40),
+                clip(&l.name, 40),
                 limits.max_label_value_length
             ))
         } else {
             None
         }
     })
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        return s.to_string();
-    }
-    let mut cut = n;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
 }
 
 #[cfg(test)]
