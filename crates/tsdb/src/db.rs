@@ -1,7 +1,7 @@
 //! The multi-tenant database: routes appends and reads to per-tenant
 //! storage, opens tenants from disk and object storage at start-up.
 
-use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
+use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE};
 use crate::head::idmap::NumMap;
 use crate::head::{AppendReport, MemSeries, SeriesLimits};
 use crate::merge::merge_stored;
@@ -9,6 +9,7 @@ use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
 use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
 use argus_objstore::{paths, ObjectStorage};
+use argus_segments::SegmentStore;
 use argus_wal::WalOptions;
 use parking_lot::RwLock;
 use std::collections::hash_map::Entry;
@@ -78,9 +79,27 @@ pub struct Db {
     pub(crate) opts: DbOptions,
     pub(crate) storage: ObjectStorage,
     tenants: RwLock<HashMap<TenantId, Arc<TenantDb>>>,
-    pub metrics: DbMetrics,
+    pub metrics: Arc<DbMetrics>,
     /// Metric metadata reported by senders, per tenant.
     pub metadata: crate::metadata::MetadataStore,
+}
+
+/// Opens an uploaded block for reads (its files local: in place or cached).
+pub(crate) async fn open_block(
+    storage: &ObjectStorage,
+    tenant: &TenantId,
+    meta: BlockMeta,
+) -> Result<BlockReader, DbError> {
+    let index = storage
+        .local_file(&paths::metrics_block_file(tenant, &meta.id, INDEX_FILE))
+        .await?;
+    let chunks = storage
+        .local_file(&paths::metrics_block_file(tenant, &meta.id, CHUNKS_FILE))
+        .await?;
+    let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
+        .await
+        .map_err(|e| DbError::Internal(e.to_string()))??;
+    Ok(r)
 }
 
 impl Db {
@@ -91,7 +110,7 @@ impl Db {
             opts,
             storage,
             tenants: RwLock::default(),
-            metrics: DbMetrics::default(),
+            metrics: Arc::default(),
             metadata: Default::default(),
         };
         let mut names: BTreeSet<String> = db
@@ -123,65 +142,28 @@ impl Db {
     }
 
     /// Opens the complete blocks of a tenant; incomplete ones (no meta.json)
-    /// and ones superseded by a compacted block are cleaned up.
+    /// and ones superseded by a compacted block are cleaned up
+    /// (`argus-segments`).
     async fn load_blocks(&self, tenant: &TenantId) -> Result<Vec<Arc<BlockReader>>, DbError> {
-        let prefix = paths::metrics_blocks_prefix(tenant);
+        let store = SegmentStore::new(self.storage.clone(), self.block_layout(tenant));
         let mut metas = Vec::new();
-        for id in self.storage.list_dirs(&prefix).await? {
-            let key = paths::metrics_block_file(tenant, &id, META_FILE);
-            match self.storage.get(&key).await {
-                Ok(b) => match serde_json::from_slice::<BlockMeta>(&b) {
-                    Ok(m) => metas.push(m),
-                    Err(e) => {
-                        warn!(tenant = %tenant, block = %id, error = %e, "ignoring block with unreadable meta.json")
-                    }
-                },
-                Err(e) if e.is_not_found() => {
-                    warn!(tenant = %tenant, block = %id, "deleting incomplete block (no meta.json)");
-                    self.storage
-                        .delete_prefix(&paths::metrics_block_prefix(tenant, &id))
-                        .await?;
+        for (id, b) in store.load_complete().await? {
+            match serde_json::from_slice::<BlockMeta>(&b) {
+                Ok(m) => metas.push(m),
+                Err(e) => {
+                    warn!(tenant = %tenant, block = %id, error = %e, "ignoring block with unreadable meta.json")
                 }
-                Err(e) => return Err(e.into()),
             }
         }
-        // A block listed as a parent of another complete block was compacted
-        // away but not yet deleted (crash during compaction).
-        let parents: BTreeSet<String> = metas
-            .iter()
-            .flat_map(|m| m.compaction.parents.iter().cloned())
-            .collect();
+        let infos: Vec<_> = metas.iter().map(BlockMeta::segment_info).collect();
+        let superseded = store.delete_superseded(&infos).await?;
         let mut out = Vec::new();
         for m in metas {
-            if parents.contains(&m.id) {
-                warn!(tenant = %tenant, block = %m.id, "deleting block already merged into a compacted block");
-                self.storage
-                    .delete_prefix(&paths::metrics_block_prefix(tenant, &m.id))
-                    .await?;
-                continue;
+            if !superseded.contains(&m.id) {
+                out.push(Arc::new(open_block(&self.storage, tenant, m).await?));
             }
-            out.push(Arc::new(self.open_block(tenant, m).await?));
         }
         Ok(out)
-    }
-
-    pub(crate) async fn open_block(
-        &self,
-        tenant: &TenantId,
-        meta: BlockMeta,
-    ) -> Result<BlockReader, DbError> {
-        let index = self
-            .storage
-            .local_file(&paths::metrics_block_file(tenant, &meta.id, INDEX_FILE))
-            .await?;
-        let chunks = self
-            .storage
-            .local_file(&paths::metrics_block_file(tenant, &meta.id, CHUNKS_FILE))
-            .await?;
-        let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
-            .await
-            .map_err(|e| DbError::Internal(e.to_string()))??;
-        Ok(r)
     }
 
     pub fn tenant(&self, t: &TenantId) -> Option<Arc<TenantDb>> {
