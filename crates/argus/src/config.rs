@@ -178,18 +178,19 @@ impl Config {
             "required" => true,
             other => bail!("multitenancy: {other:?} must be \"optional\" or \"required\""),
         };
+        let data = argus_model::paths::DataDir::new(&data_dir);
         let backend = match (raw.storage.local, raw.storage.s3) {
             (Some(_), Some(_)) => bail!("storage: configure either local or s3, not both"),
             (_, Some(s3)) => argus_objstore::Backend::S3(s3),
             (Some(l), None) => {
-                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data_dir.join("objects")))
+                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data.default_objects()))
             }
-            (None, None) => argus_objstore::Backend::Local(data_dir.join("objects")),
+            (None, None) => argus_objstore::Backend::Local(data.default_objects()),
         };
         let cache_dir = raw
             .storage
             .cache_dir
-            .unwrap_or_else(|| data_dir.join("cache"));
+            .unwrap_or_else(|| data.default_cache());
         let t = &raw.tsdb;
         let block_range_ms = dur_ms(
             &t.block_range,
