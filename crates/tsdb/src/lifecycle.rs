@@ -8,8 +8,8 @@ use crate::block::{
 use crate::head::{Head, MemSeries};
 use crate::tenant::TenantDb;
 use crate::{Db, DbError};
-use argus_model::StoredSeries;
-use argus_objstore::paths;
+use argus_model::paths;
+use argus_model::{Signal, StoredSeries};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -165,10 +165,8 @@ impl Db {
     ) -> Result<BlockMeta, DbError> {
         let staging = self
             .opts
-            .data_dir
-            .join("staging")
-            .join(t.tenant.as_str())
-            .join(id);
+            .data()
+            .staging_block(&t.tenant, Signal::Metrics, id);
         let dir = staging.clone();
         let id2 = id.to_string();
         let meta = tokio::task::spawn_blocking(move || {
@@ -178,7 +176,7 @@ impl Db {
         .map_err(|e| DbError::Internal(e.to_string()))?
         .map_err(|e| DbError::io(&staging, e))?;
         for file in [CHUNKS_FILE, INDEX_FILE, META_FILE] {
-            let key = paths::metrics_block_file(&t.tenant, id, file);
+            let key = paths::key::block_file(&t.tenant, Signal::Metrics, id, file);
             self.upload_with_retry(&key, &staging.join(file)).await?;
         }
         let _ = tokio::fs::remove_dir_all(&staging).await;
@@ -288,9 +286,14 @@ impl Db {
     /// block that start-up removes.
     async fn delete_block(&self, t: &TenantDb, id: &str) -> Result<(), DbError> {
         self.storage
-            .delete(&paths::metrics_block_file(&t.tenant, id, META_FILE))
+            .delete(&paths::key::block_file(
+                &t.tenant,
+                Signal::Metrics,
+                id,
+                META_FILE,
+            ))
             .await?;
-        let prefix = paths::metrics_block_prefix(&t.tenant, id);
+        let prefix = paths::key::block(&t.tenant, Signal::Metrics, id);
         self.storage.delete_prefix(&prefix).await?;
         self.storage.evict(&prefix);
         Ok(())
