@@ -3,7 +3,7 @@
 //! [`Config::resolve`] validates it into what the server runs with.
 
 use anyhow::{bail, Context, Result};
-use argus_limits::Limits;
+use argus_limits::LimitsPatch;
 use argus_model::TenantId;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -29,10 +29,13 @@ pub struct RawConfig {
     pub query: RawQuery,
     #[serde(default)]
     pub otlp: RawOtlp,
+    /// Per-signal sections (`metrics:`, `logs:`, `traces:`); metrics keys at
+    /// the top level are the deprecated shape of the metrics section.
     #[serde(default)]
-    pub limits: Limits,
+    pub limits: LimitsPatch,
+    /// Per tenant, the same shape as `limits:`; set keys replace the defaults.
     #[serde(default)]
-    pub overrides: HashMap<String, Limits>,
+    pub overrides: HashMap<String, LimitsPatch>,
     #[serde(default)]
     pub global: Option<serde_yaml::Value>,
     #[serde(default)]
@@ -118,7 +121,10 @@ pub struct Config {
     pub engine: argus_promql::EngineOptions,
     /// Retention as written in the config, for display.
     pub retention_text: String,
+    /// Per tenant and signal, overrides merged over the defaults.
     pub limits: argus_limits::LimitsConfig,
+    /// Deprecated settings in the file, logged once at start-up.
+    pub warnings: Vec<String>,
     pub global: argus_scrape::GlobalScrapeConfig,
     pub scrape_configs: Vec<argus_scrape::ScrapeConfig>,
 }
@@ -178,18 +184,19 @@ impl Config {
             "required" => true,
             other => bail!("multitenancy: {other:?} must be \"optional\" or \"required\""),
         };
+        let data = argus_model::paths::DataDir::new(&data_dir);
         let backend = match (raw.storage.local, raw.storage.s3) {
             (Some(_), Some(_)) => bail!("storage: configure either local or s3, not both"),
             (_, Some(s3)) => argus_objstore::Backend::S3(s3),
             (Some(l), None) => {
-                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data_dir.join("objects")))
+                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data.default_objects()))
             }
-            (None, None) => argus_objstore::Backend::Local(data_dir.join("objects")),
+            (None, None) => argus_objstore::Backend::Local(data.default_objects()),
         };
         let cache_dir = raw
             .storage
             .cache_dir
-            .unwrap_or_else(|| data_dir.join("cache"));
+            .unwrap_or_else(|| data.default_cache());
         let t = &raw.tsdb;
         let block_range_ms = dur_ms(
             &t.block_range,
@@ -215,10 +222,30 @@ impl Config {
         if let Some(s) = t.wal_segment_size {
             wal.segment_size = s;
         }
-        let mut overrides = HashMap::new();
-        for (k, v) in raw.overrides {
-            TenantId::new(&k).with_context(|| format!("overrides: {k:?}"))?;
-            overrides.insert(k, v);
+        let mut flat = Vec::new();
+        if raw.limits.flat_metrics {
+            flat.push("`limits`".to_string());
+        }
+        let mut tenants: Vec<_> = raw.overrides.iter().collect();
+        tenants.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in &tenants {
+            TenantId::new(k).with_context(|| format!("overrides: {k:?}"))?;
+            if v.flat_metrics {
+                flat.push(format!("`overrides.{k}`"));
+            }
+        }
+        let limits = argus_limits::LimitsConfig::resolve(&raw.limits, tenants);
+        let mut warnings = Vec::new();
+        if !flat.is_empty() {
+            let legacy = if flat.iter().any(|f| f.starts_with("`overrides")) {
+                " (in a tenant's override, metrics keys not given there are the built-in defaults, as before; under `metrics:` they are those of `limits:`)"
+            } else {
+                ""
+            };
+            warnings.push(format!(
+                "deprecated: metrics limits written directly under {} (they apply to metrics); move them into a `metrics:` section{legacy} (see argus.example.yaml)",
+                flat.join(", ")
+            ));
         }
         let global: argus_scrape::GlobalScrapeConfig = match raw.global {
             Some(v) => serde_yaml::from_value(v).context("global")?,
@@ -277,13 +304,28 @@ impl Config {
             )? as u64),
             max_request_bytes: raw.ingest.max_request_bytes.unwrap_or(32 << 20),
             max_decompressed_bytes: raw.ingest.max_decompressed_bytes.unwrap_or(64 << 20),
-            limits: argus_limits::LimitsConfig {
-                defaults: raw.limits,
-                overrides,
-            },
+            limits,
+            warnings,
             global,
             scrape_configs,
         })
+    }
+}
+
+impl Config {
+    /// The resolved limits in the config file's shape: `limits:` (the
+    /// defaults) and each tenant's `overrides:`, every signal and key spelt
+    /// out (`argus check-config`).
+    pub fn limits_yaml(&self) -> Result<String> {
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            limits: &'a argus_limits::Limits,
+            overrides: &'a std::collections::BTreeMap<String, argus_limits::Limits>,
+        }
+        Ok(serde_yaml::to_string(&Shown {
+            limits: &self.limits.defaults,
+            overrides: &self.limits.overrides,
+        })?)
     }
 }
 
@@ -300,7 +342,78 @@ mod tests {
         assert_eq!(c.otlp_grpc_listen.unwrap().to_string(), "127.0.0.1:4317");
         assert_eq!(c.block_range_ms, 7_200_000);
         assert_eq!(c.scrape_configs.len(), 1);
-        assert!(c.limits.overrides.contains_key("team-a"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let team = c.limits.for_tenant(&TenantId::new("team-a").unwrap());
+        assert_eq!(team.metrics.ingestion_rate, 50_000.0);
+        assert_eq!(team.metrics.max_series, 100_000);
+        assert_eq!(team.metrics.max_labels_per_series, 64);
+        assert_eq!(c.limits.defaults, argus_limits::Limits::default());
+    }
+
+    fn resolve(yaml: &str) -> Result<Config> {
+        let raw: RawConfig = serde_yaml::from_str(yaml)?;
+        Config::resolve(raw, Overrides::default())
+    }
+
+    #[test]
+    fn limits_per_signal_with_overrides_merged() {
+        let c = resolve(
+            "limits:\n  metrics: {ingestion_rate: 100000, ingestion_burst: 200000, max_series: 0}\n  logs: {ingestion_rate_bytes: 1000}\n\
+             overrides:\n  team-a:\n    metrics: {ingestion_rate: 5000}\n  team-b:\n    traces: {max_span_bytes: 10}\n",
+        )
+        .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let t = |s: &str| TenantId::new(s).unwrap();
+        let a = c.limits.for_tenant(&t("team-a"));
+        assert_eq!(a.metrics.ingestion_rate, 5000.0);
+        assert_eq!(a.metrics.ingestion_burst, 200_000.0, "merged over limits:");
+        assert_eq!(a.metrics.max_series, 0);
+        assert_eq!(a.logs.ingestion_rate_bytes, 1000.0);
+        let b = c.limits.for_tenant(&t("team-b"));
+        assert_eq!(b.traces.max_span_bytes, 10);
+        assert_eq!(b.metrics, c.limits.defaults.metrics);
+        assert_eq!(c.limits.metrics(&t("other")).ingestion_rate, 100_000.0);
+        let shown = c.limits_yaml().unwrap();
+        for key in [
+            "limits:",
+            "overrides:",
+            "team-a:",
+            "logs:",
+            "traces:",
+            "ingestion_rate: 5000.0",
+            "max_line_bytes: 262144",
+        ] {
+            assert!(shown.contains(key), "{key} in {shown}");
+        }
+    }
+
+    #[test]
+    fn flat_limits_are_the_metrics_section_with_one_warning() {
+        let c = resolve(
+            "limits:\n  max_series: 100\n  ingestion_rate: 10\n\
+             overrides:\n  team-a:\n    ingestion_rate: 5\n  team-b:\n    metrics: {max_series: 7}\n  team-c:\n    max_series: 1\n",
+        )
+        .unwrap();
+        let t = |s: &str| TenantId::new(s).unwrap();
+        assert_eq!(c.limits.defaults.metrics.max_series, 100);
+        // A flat override keeps its old meaning: the built-in defaults underneath.
+        let a = c.limits.metrics(&t("team-a"));
+        assert_eq!((a.ingestion_rate, a.max_series), (5.0, 5_000_000));
+        assert_eq!(c.limits.metrics(&t("other")).max_series, 100);
+        assert_eq!(c.limits.metrics(&t("team-b")).max_series, 7);
+        assert_eq!(c.limits.metrics(&t("team-c")).max_series, 1);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let w = &c.warnings[0];
+        assert!(
+            w.contains("`limits`, `overrides.team-a`, `overrides.team-c`"),
+            "{w}"
+        );
+        assert!(w.contains("metrics:"), "{w}");
+        // Both shapes in one section are refused.
+        let e = resolve("limits:\n  max_series: 1\n  metrics: {max_series: 2}\n").unwrap_err();
+        assert!(format!("{e:#}").contains("both"), "{e:#}");
+        let e = resolve("overrides:\n  t:\n    logs: {max_series: 2}\n").unwrap_err();
+        assert!(format!("{e:#}").contains("max_series"), "{e:#}");
     }
 
     #[test]

@@ -97,7 +97,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig { file } => {
             let cfg = config::Config::load(Some(&file), config::Overrides::default())?;
+            for w in &cfg.warnings {
+                eprintln!("warning: {w}");
+            }
             println!("{cfg:#?}");
+            println!(
+                "\n# Limits per signal, as applied (overrides merged over the defaults):\n{}",
+                cfg.limits_yaml()?
+            );
             Ok(())
         }
     }

@@ -155,14 +155,15 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
         None => tempfile::tempdir()?,
     };
     let path = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let reuse = path.join("tenants").exists();
+    let data = argus_model::paths::DataDir::new(&path);
+    let reuse = data.tenants().exists();
     let rt = tokio::runtime::Runtime::new()?;
     let open = || -> Result<Db> {
         let mut o = DbOptions::new(path.clone());
         o.wal.fsync = argus_wal::FsyncPolicy::Never;
         let storage = argus_objstore::ObjectStorage::new(
-            argus_objstore::Backend::Local(path.join("objects")),
-            path.join("cache"),
+            argus_objstore::Backend::Local(data.default_objects()),
+            data.default_cache(),
         )?;
         Ok(rt.block_on(Db::open(o, storage))?)
     };

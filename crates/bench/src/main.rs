@@ -344,7 +344,10 @@ fn one_run(
     // Per system: the blocks last seen and since when they have not changed.
     type Seen = (Vec<(i64, i64, u64)>, Instant);
     let mut last: [Seen; 2] = [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
-    let dirs = [argus.data_dir().join("objects"), prom.data_dir()];
+    let dirs = [
+        argus_model::paths::DataDir::new(argus.data_dir()).default_objects(),
+        prom.data_dir(),
+    ];
     let mut done = [!expect_blocks, !expect_blocks];
     while expect_blocks && !(done[0] && done[1]) && Instant::now() < deadline {
         for i in 0..2 {

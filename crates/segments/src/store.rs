@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 /// Where one tenant's segments of one signal live: object keys
 /// `<prefix><id>/<file>` and local staging directories `<staging>/<id>/`.
-/// The store builds it from its typed paths (`argus_objstore::paths`).
+/// The store builds it from the typed paths (`argus_model::paths`).
 #[derive(Debug, Clone)]
 pub struct SegmentLayout {
     /// For logs.

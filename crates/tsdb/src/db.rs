@@ -7,8 +7,9 @@ use crate::head::{AppendReport, MemSeries, SeriesLimits};
 use crate::merge::merge_stored;
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
-use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
-use argus_objstore::{paths, ObjectStorage};
+use argus_model::paths::{self, DataDir};
+use argus_model::{Labels, Matcher, Signal, StoredSeries, TenantId, TimeSeries};
+use argus_objstore::ObjectStorage;
 use argus_segments::SegmentStore;
 use argus_wal::WalOptions;
 use parking_lot::RwLock;
@@ -59,6 +60,11 @@ impl std::fmt::Debug for DbOptions {
 }
 
 impl DbOptions {
+    /// The data directory's paths.
+    pub fn data(&self) -> DataDir {
+        DataDir::new(&self.data_dir)
+    }
+
     pub fn new(data_dir: PathBuf) -> Self {
         let h = 3_600_000;
         DbOptions {
@@ -91,10 +97,20 @@ pub(crate) async fn open_block(
     meta: BlockMeta,
 ) -> Result<BlockReader, DbError> {
     let index = storage
-        .local_file(&paths::metrics_block_file(tenant, &meta.id, INDEX_FILE))
+        .local_file(&paths::key::block_file(
+            tenant,
+            Signal::Metrics,
+            &meta.id,
+            INDEX_FILE,
+        ))
         .await?;
     let chunks = storage
-        .local_file(&paths::metrics_block_file(tenant, &meta.id, CHUNKS_FILE))
+        .local_file(&paths::key::block_file(
+            tenant,
+            Signal::Metrics,
+            &meta.id,
+            CHUNKS_FILE,
+        ))
         .await?;
     let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
         .await
@@ -113,23 +129,26 @@ impl Db {
             metrics: Arc::default(),
             metadata: Default::default(),
         };
-        let mut names: BTreeSet<String> = db
+        let data = db.opts.data();
+        let d2 = data.clone();
+        tokio::task::spawn_blocking(move || crate::layout::migrate(&d2))
+            .await
+            .map_err(|e| DbError::Internal(e.to_string()))??;
+        // The tenants that have metrics, locally (a WAL) or in the object store (blocks).
+        let mut tenants: BTreeSet<TenantId> = db
             .storage
-            .list_dirs(paths::TENANTS_PREFIX)
+            .tenants(Signal::Metrics)
             .await?
             .into_iter()
             .collect();
-        let tdir = db.opts.data_dir.join("tenants");
-        if let Ok(rd) = std::fs::read_dir(&tdir) {
-            for e in rd.flatten() {
-                names.insert(e.file_name().to_string_lossy().into_owned());
+        tenants.extend(crate::layout::local_tenants(&data, Signal::Metrics));
+        for tenant in tenants {
+            // Left by a crash during a cut or compaction; the data is in the
+            // WAL or in the parent blocks.
+            let staging = data.staging(&tenant, Signal::Metrics);
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(|e| DbError::io(&staging, e))?;
             }
-        }
-        for name in names {
-            let Ok(tenant) = TenantId::new(&name) else {
-                warn!(name = %name, "ignoring directory that is not a valid tenant id");
-                continue;
-            };
             let blocks = db.load_blocks(&tenant).await?;
             let opts = db.opts.clone();
             let t = tenant.clone();

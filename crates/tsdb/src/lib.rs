@@ -13,6 +13,7 @@ pub mod chunk;
 mod db;
 mod error;
 pub mod head;
+pub mod layout;
 mod lifecycle;
 pub mod merge;
 pub mod metadata;

@@ -13,8 +13,9 @@ use crate::db::open_block;
 use crate::head::{Head, MemSeries};
 use crate::tenant::TenantDb;
 use crate::{Db, DbError, DbMetrics};
-use argus_model::{StoredSeries, TenantId};
-use argus_objstore::{paths, ObjectStorage};
+use argus_model::paths;
+use argus_model::{Signal, StoredSeries, TenantId};
+use argus_objstore::ObjectStorage;
 use argus_segments::{
     Event, Lifecycle, Policy, SegmentInfo, SegmentLayout, SegmentSource, SegmentStore,
 };
@@ -95,13 +96,13 @@ impl Db {
     }
 
     /// Where a tenant's blocks live: `tenants/<t>/metrics/blocks/<id>/` in
-    /// the object store, staged in `<data_dir>/staging/<t>/<id>/`.
+    /// the object store, staged in `<data_dir>/tenants/<t>/metrics/staging/<id>/`.
     pub(crate) fn block_layout(&self, tenant: &TenantId) -> SegmentLayout {
         SegmentLayout {
             tenant: tenant.clone(),
-            prefix: paths::metrics_blocks_prefix(tenant),
+            prefix: paths::key::blocks(tenant, Signal::Metrics),
             files: BLOCK_FILES,
-            staging: self.opts.data_dir.join("staging").join(tenant.as_str()),
+            staging: self.opts.data().staging(tenant, Signal::Metrics),
         }
     }
 }
@@ -289,13 +290,17 @@ mod tests {
         for file in BLOCK_FILES {
             assert_eq!(
                 layout.key("B", file),
-                paths::metrics_block_file(&t, "B", file)
+                paths::key::block_file(&t, Signal::Metrics, "B", file)
             );
         }
         assert_eq!(layout.meta_file(), META_FILE);
         assert_eq!(
+            layout.staging_dir("B"),
+            db.opts.data().staging_block(&t, Signal::Metrics, "B")
+        );
+        assert_eq!(
             layout.segment_prefix("B"),
-            paths::metrics_block_prefix(&t, "B")
+            paths::key::block(&t, Signal::Metrics, "B")
         );
     }
 }

@@ -94,6 +94,42 @@ async fn restart_replays_wal() {
     assert_eq!(got[0].1.len(), 10);
 }
 
+/// A data directory in the 0.1 layout (WAL at `tenants/<t>/wal`, staging at
+/// `staging/<t>/<block>`) opens with every sample, blocks included, and is
+/// migrated to `tenants/<t>/metrics/…`.
+#[tokio::test]
+async fn the_layout_before_signals_is_migrated_at_open() {
+    use argus_model::{paths::DataDir, Signal};
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let total;
+    {
+        let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+        // 5 hours: blocks for the first hours, the rest stays in the WAL.
+        let batch: Vec<_> = (0..5).map(|i| series("m", i, 0, 5 * 60, 60_000)).collect();
+        total = 5 * 5 * 60;
+        append(db.clone(), t("a"), batch.clone()).await;
+        append(db.clone(), t("b"), batch).await;
+        db.maintain().await;
+        assert!(!db.tenant(&t("a")).unwrap().blocks().is_empty());
+        db.close().unwrap();
+    }
+    for x in ["a", "b"] {
+        std::fs::rename(data.wal(&t(x), Signal::Metrics), data.legacy_wal(&t(x))).unwrap();
+        // What is left there is the empty staging directory.
+        std::fs::remove_dir_all(data.signal(&t(x), Signal::Metrics)).unwrap();
+    }
+    let stale = data.legacy_staging().join("a").join("01STALE");
+    std::fs::create_dir_all(&stale).unwrap();
+    let db = open(dir.path(), opts(dir.path())).await;
+    for x in ["a", "b"] {
+        assert_eq!(count(&db, &t(x), "m"), total);
+        assert!(data.wal(&t(x), Signal::Metrics).is_dir());
+        assert!(!data.legacy_wal(&t(x)).exists());
+    }
+    assert!(!data.legacy_staging().exists());
+}
+
 #[tokio::test]
 async fn rejections_are_reported_and_valid_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,8 +155,11 @@ async fn tenants_are_isolated() {
     assert_eq!(count(&db, &t("a"), "up"), 5);
     assert_eq!(count(&db, &t("b"), "up"), 3);
     assert_eq!(count(&db, &t("c"), "up"), 0);
-    assert!(dir.path().join("tenants/a/wal").is_dir());
-    assert!(dir.path().join("tenants/b/wal").is_dir());
+    let data = argus_model::paths::DataDir::new(dir.path());
+    for x in ["a", "b"] {
+        assert!(data.wal(&t(x), argus_model::Signal::Metrics).is_dir());
+    }
+    assert!(dir.path().join("tenants/a/metrics/wal").is_dir());
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod crash;
 mod faults;
 mod histograms;
 mod hostile;
+mod layout;
 mod otlp;
 mod otlp_grpc;
 mod prometheus;
