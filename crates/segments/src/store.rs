@@ -1,13 +1,13 @@
 //! One tenant's segments of one signal in object storage.
 
-use crate::{policy, SegmentInfo};
+use crate::{policy, Error, SegmentInfo};
 use argus_model::TenantId;
 use argus_objstore::{ObjectStorage, StorageError};
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tracing::{info, warn};
+use tracing::warn;
 
 /// Where one tenant's segments of one signal live: object keys
 /// `<prefix><id>/<file>` and local staging directories `<staging>/<id>/`.
@@ -139,17 +139,16 @@ impl SegmentStore {
 
     /// At start-up: the meta file of every complete segment, by id, in
     /// listing order. Incomplete segments (no meta file: a crash during
-    /// upload or delete) are deleted, and so are the staging directories a
-    /// crash left behind.
-    pub async fn load_complete(&self) -> Result<Vec<(String, Bytes)>, StorageError> {
-        match std::fs::remove_dir_all(&self.layout.staging) {
-            Ok(()) => {
-                info!(tenant = %self.layout.tenant, dir = %self.layout.staging.display(), "removed staging directory left by an earlier run")
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                warn!(tenant = %self.layout.tenant, dir = %self.layout.staging.display(), error = %e, "cannot remove staging directory")
-            }
+    /// upload or delete) are deleted, and so is the staging directory (what
+    /// a crash left there is still in the store's WAL or in the segments
+    /// being merged).
+    pub async fn load_complete(&self) -> Result<Vec<(String, Bytes)>, Error> {
+        let staging = &self.layout.staging;
+        if staging.exists() {
+            std::fs::remove_dir_all(staging).map_err(|source| Error::Io {
+                path: staging.clone(),
+                source,
+            })?;
         }
         let mut out = Vec::new();
         for id in self.storage.list_dirs(&self.layout.prefix).await? {
@@ -165,7 +164,7 @@ impl SegmentStore {
                         .delete_prefix(&self.layout.segment_prefix(&id))
                         .await?;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(out)

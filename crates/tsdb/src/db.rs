@@ -143,12 +143,8 @@ impl Db {
             .collect();
         tenants.extend(crate::layout::local_tenants(&data, Signal::Metrics));
         for tenant in tenants {
-            // Left by a crash during a cut or compaction; the data is in the
-            // WAL or in the parent blocks.
-            let staging = data.staging(&tenant, Signal::Metrics);
-            if staging.exists() {
-                std::fs::remove_dir_all(&staging).map_err(|e| DbError::io(&staging, e))?;
-            }
+            // Also clears the staging directory a crash during a cut or a
+            // compaction left behind (`SegmentStore::load_complete`).
             let blocks = db.load_blocks(&tenant).await?;
             let opts = db.opts.clone();
             let t = tenant.clone();
