@@ -288,6 +288,14 @@ impl Db {
         let Some(tdb) = self.tenant(tenant) else {
             return Ok(Vec::new());
         };
+        // The head before the block list: a cut publishes its block before
+        // it drops the block's range from the head, so every sample is in
+        // one of the two reads (in both while a cut runs; joined below).
+        let (head_series, head_data): (Vec<Arc<MemSeries>>, Vec<StoredSeries>) = tdb
+            .head
+            .select_raw(matchers, mint, maxt)
+            .into_iter()
+            .unzip();
         let blocks: Vec<Arc<BlockReader>> = tdb
             .blocks()
             .iter()
@@ -301,11 +309,6 @@ impl Db {
             sources += usize::from(!got.is_empty());
             found.extend(got.into_iter().map(|(i, s)| (Origin::Block(b, i), s)));
         }
-        let (head_series, head_data): (Vec<Arc<MemSeries>>, Vec<StoredSeries>) = tdb
-            .head
-            .select_raw(matchers, mint, maxt)
-            .into_iter()
-            .unzip();
         sources += usize::from(!head_series.is_empty());
         found.extend(head_series.iter().map(|m| Origin::Head(m)).zip(head_data));
         if sources > 1 {
@@ -339,6 +342,9 @@ impl Db {
             matcher_sets.iter().map(Vec::as_slice).collect()
         };
         for m in sets {
+            // The head first, as in `select_series`: a cut running meanwhile
+            // cannot hide a series.
+            out.extend(tdb.head.series_labels(m, mint, maxt));
             for b in tdb
                 .blocks()
                 .iter()
@@ -346,7 +352,6 @@ impl Db {
             {
                 out.extend(b.series_labels(m, mint, maxt));
             }
-            out.extend(tdb.head.series_labels(m, mint, maxt));
         }
         Ok(out.into_iter().collect())
     }
