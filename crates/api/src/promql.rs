@@ -23,17 +23,39 @@ struct TenantStorage {
     tenant: TenantId,
 }
 
+/// A tenant's selection: series found at once, samples read per series.
+struct TenantSelection(argus_tsdb::Selection);
+
+impl argus_promql::SeriesSet for TenantSelection {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn labels(&self, i: usize) -> &argus_model::Labels {
+        self.0.labels(i)
+    }
+
+    fn load(&self, i: usize) -> Result<argus_model::StoredSeries, StorageError> {
+        // Every store failure is an I/O or data failure: 500 `internal`.
+        self.0
+            .load(i)
+            .map_err(|e| StorageError::internal(e.to_string()))
+    }
+}
+
 impl argus_promql::Queryable for TenantStorage {
-    fn select(
-        &self,
+    fn select<'s>(
+        &'s self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<argus_model::StoredSeries>, StorageError> {
-        // Every store failure is an I/O or data failure: 500 `internal`.
-        self.db
-            .select_series(&self.tenant, matchers, mint, maxt)
-            .map_err(|e| StorageError::internal(e.to_string()))
+    ) -> Result<Box<dyn argus_promql::SeriesSet + 's>, StorageError> {
+        Ok(Box::new(TenantSelection(self.db.select(
+            &self.tenant,
+            matchers,
+            mint,
+            maxt,
+        ))))
     }
 }
 
