@@ -73,6 +73,12 @@ pub struct RawQuery {
     pub lookback_delta: Option<String>,
     pub max_samples: Option<usize>,
     pub timeout: Option<String>,
+    /// Most queries evaluated at once (default 20, as Prometheus's
+    /// `--query.max-concurrency`); more wait in a queue.
+    pub max_concurrency: Option<usize>,
+    /// Most queries of one tenant evaluated at once (default half of
+    /// `max_concurrency`, rounded up; 0 = no share of its own).
+    pub max_concurrency_per_tenant: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +122,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
     pub engine: argus_promql::EngineOptions,
+    pub max_concurrency: usize,
+    pub max_concurrency_per_tenant: usize,
     /// Retention as written in the config, for display.
     pub retention_text: String,
     pub limits: argus_limits::LimitsConfig,
@@ -246,9 +254,21 @@ impl Config {
             max_samples: q.max_samples.unwrap_or(defaults.max_samples),
             ..defaults
         };
+        let max_concurrency = q.max_concurrency.unwrap_or(20);
+        if max_concurrency == 0 {
+            bail!("query.max_concurrency must be at least 1");
+        }
+        let max_concurrency_per_tenant = q
+            .max_concurrency_per_tenant
+            .unwrap_or(max_concurrency.div_ceil(2));
+        if max_concurrency_per_tenant > max_concurrency {
+            bail!("query.max_concurrency_per_tenant ({max_concurrency_per_tenant}) must not exceed query.max_concurrency ({max_concurrency})");
+        }
         let retention_text = t.retention.clone().unwrap_or_else(|| "15d".into());
         Ok(Config {
             engine,
+            max_concurrency,
+            max_concurrency_per_tenant,
             retention_text,
             listen,
             otlp_grpc_listen,
@@ -301,6 +321,29 @@ mod tests {
         assert_eq!(c.block_range_ms, 7_200_000);
         assert_eq!(c.scrape_configs.len(), 1);
         assert!(c.limits.overrides.contains_key("team-a"));
+        assert_eq!(c.engine.max_samples, 50_000_000);
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+    }
+
+    #[test]
+    fn query_concurrency_defaults_and_checks() {
+        let resolve = |yaml: &str| {
+            let raw: RawConfig = serde_yaml::from_str(yaml).unwrap();
+            Config::resolve(raw, Overrides::default())
+        };
+        let c = resolve("{}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+        let c = resolve("query: {max_concurrency: 5}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (5, 3));
+        let c = resolve("query: {max_concurrency: 5, max_concurrency_per_tenant: 0}").unwrap();
+        assert_eq!(c.max_concurrency_per_tenant, 0);
+        let e = resolve("query: {max_concurrency: 0}").unwrap_err();
+        assert!(format!("{e:#}").contains("query.max_concurrency"), "{e:#}");
+        let e = resolve("query: {max_concurrency: 2, max_concurrency_per_tenant: 3}").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("max_concurrency_per_tenant"),
+            "{e:#}"
+        );
     }
 
     #[test]
