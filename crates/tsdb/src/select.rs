@@ -144,11 +144,7 @@ impl Selection {
 
     /// The versions of the series labelled `labels` in blocks that were not
     /// there when the selection was made.
-    fn in_new_blocks(
-        &self,
-        tdb: &TenantDb,
-        labels: &Labels,
-    ) -> Result<Vec<StoredSeries>, DbError> {
+    fn in_new_blocks(&self, tdb: &TenantDb, labels: &Labels) -> Result<Vec<StoredSeries>, DbError> {
         let eq: Vec<Matcher> = labels
             .iter()
             .map(|l| Matcher::equal(l.name.clone(), l.value.clone()))
