@@ -137,7 +137,7 @@ impl From<PromqlError> for ApiError {
         let msg = e.to_string();
         match e {
             PromqlError::BadData(_) => ApiError::BadData(msg),
-            PromqlError::Execution(_) | PromqlError::TooManySamples => ApiError::Execution(msg),
+            PromqlError::Execution(_) | PromqlError::TooManySamples(_) => ApiError::Execution(msg),
             PromqlError::Timeout => ApiError::Timeout(msg),
             PromqlError::Storage(s) => match s.kind {
                 StorageErrorKind::Internal => ApiError::Internal(msg),
@@ -235,7 +235,7 @@ mod tests {
         let cases = [
             (PromqlError::BadData("p".into()), (400, "bad_data")),
             (PromqlError::Execution("e".into()), (422, "execution")),
-            (PromqlError::TooManySamples, (422, "execution")),
+            (PromqlError::TooManySamples(5), (422, "execution")),
             (PromqlError::Timeout, (503, "timeout")),
             (
                 PromqlError::Storage(StorageError::internal("disk")),

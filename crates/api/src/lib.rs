@@ -4,6 +4,7 @@
 //! statuses in one place ([`ApiError::classify`]).
 
 mod error;
+pub mod gate;
 pub mod grpc;
 mod metrics;
 pub mod params;
@@ -37,6 +38,11 @@ pub struct ApiConfig {
     pub max_decompressed_bytes: usize,
     pub otlp: argus_ingest::otlp::OtlpOptions,
     pub engine: argus_promql::EngineOptions,
+    /// Most PromQL queries evaluated at once (`query.max_concurrency`); more wait.
+    pub max_concurrency: usize,
+    /// Most of them from one tenant (`query.max_concurrency_per_tenant`; 0 = no
+    /// share of its own).
+    pub max_concurrency_per_tenant: usize,
     /// Retention as shown by `/api/v1/status/runtimeinfo` (e.g. `15d`).
     pub retention: String,
 }
@@ -53,6 +59,8 @@ pub struct AppState {
     pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
+    /// Admission of PromQL queries ([`gate::QueryGate`]).
+    pub query_gate: gate::QueryGate,
     pub start_time: String,
     pub retention_text: String,
 }
@@ -75,6 +83,10 @@ impl AppState {
             metrics_sources: Default::default(),
             version,
             engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
+            query_gate: gate::QueryGate::new(
+                config.max_concurrency,
+                config.max_concurrency_per_tenant,
+            ),
             start_time: params::format_rfc3339(
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -126,6 +138,7 @@ async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::new();
     s.http_metrics.render(&mut out);
     s.grpc_metrics.render(&mut out);
+    s.query_gate.render(&mut out);
     if let Ok(p) = s.pipeline() {
         p.metrics().render(&mut out);
     }

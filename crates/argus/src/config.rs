@@ -76,6 +76,12 @@ pub struct RawQuery {
     pub lookback_delta: Option<String>,
     pub max_samples: Option<usize>,
     pub timeout: Option<String>,
+    /// Most queries evaluated at once (default 20, as Prometheus's
+    /// `--query.max-concurrency`); more wait in a queue.
+    pub max_concurrency: Option<usize>,
+    /// Most queries of one tenant evaluated at once (default half of
+    /// `max_concurrency`, rounded up; 0 = no share of its own).
+    pub max_concurrency_per_tenant: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +125,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
     pub engine: argus_promql::EngineOptions,
+    pub max_concurrency: usize,
+    pub max_concurrency_per_tenant: usize,
     /// Retention as written in the config, for display.
     pub retention_text: String,
     /// Per tenant and signal, overrides merged over the defaults.
@@ -273,9 +281,21 @@ impl Config {
             max_samples: q.max_samples.unwrap_or(defaults.max_samples),
             ..defaults
         };
+        let max_concurrency = q.max_concurrency.unwrap_or(20);
+        if max_concurrency == 0 {
+            bail!("query.max_concurrency must be at least 1");
+        }
+        let max_concurrency_per_tenant = q
+            .max_concurrency_per_tenant
+            .unwrap_or(max_concurrency.div_ceil(2));
+        if max_concurrency_per_tenant > max_concurrency {
+            bail!("query.max_concurrency_per_tenant ({max_concurrency_per_tenant}) must not exceed query.max_concurrency ({max_concurrency})");
+        }
         let retention_text = t.retention.clone().unwrap_or_else(|| "15d".into());
         Ok(Config {
             engine,
+            max_concurrency,
+            max_concurrency_per_tenant,
             retention_text,
             listen,
             otlp_grpc_listen,
@@ -348,6 +368,8 @@ mod tests {
         assert_eq!(team.metrics.max_series, 100_000);
         assert_eq!(team.metrics.max_labels_per_series, 64);
         assert_eq!(c.limits.defaults, argus_limits::Limits::default());
+        assert_eq!(c.engine.max_samples, 50_000_000);
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
     }
 
     fn resolve(yaml: &str) -> Result<Config> {
@@ -414,6 +436,27 @@ mod tests {
         assert!(format!("{e:#}").contains("both"), "{e:#}");
         let e = resolve("overrides:\n  t:\n    logs: {max_series: 2}\n").unwrap_err();
         assert!(format!("{e:#}").contains("max_series"), "{e:#}");
+    }
+
+    #[test]
+    fn query_concurrency_defaults_and_checks() {
+        let resolve = |yaml: &str| {
+            let raw: RawConfig = serde_yaml::from_str(yaml).unwrap();
+            Config::resolve(raw, Overrides::default())
+        };
+        let c = resolve("{}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+        let c = resolve("query: {max_concurrency: 5}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (5, 3));
+        let c = resolve("query: {max_concurrency: 5, max_concurrency_per_tenant: 0}").unwrap();
+        assert_eq!(c.max_concurrency_per_tenant, 0);
+        let e = resolve("query: {max_concurrency: 0}").unwrap_err();
+        assert!(format!("{e:#}").contains("query.max_concurrency"), "{e:#}");
+        let e = resolve("query: {max_concurrency: 2, max_concurrency_per_tenant: 3}").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("max_concurrency_per_tenant"),
+            "{e:#}"
+        );
     }
 
     #[test]

@@ -94,6 +94,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_decompressed_bytes: cfg.max_decompressed_bytes,
         otlp: Default::default(),
         engine: cfg.engine.clone(),
+        max_concurrency: cfg.max_concurrency,
+        max_concurrency_per_tenant: cfg.max_concurrency_per_tenant,
         retention: cfg.retention_text.clone(),
     };
     let state = Arc::new(AppState::new(api_cfg, env!("CARGO_PKG_VERSION")));

@@ -190,6 +190,18 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
             percentile(&s.query_lat, 0.99) * 1e3
         }),
         ("restart until /-/ready (s)", |s, _| s.restart_s),
+        ("long-range query: RSS before (MiB)", |s, _| {
+            s.long.idle_rss as f64 / 1048576.0
+        }),
+        ("long-range query: peak RSS, alone (MiB)", |s, _| {
+            s.long.peak_one as f64 / 1048576.0
+        }),
+        ("long-range query: peak RSS, 8 at once (MiB)", |s, _| {
+            s.long.peak_eight as f64 / 1048576.0
+        }),
+        ("long-range query: latency alone (s)", |s, _| {
+            s.long.one.secs
+        }),
     ];
     let _ = writeln!(o, "| metric | Argus | Prometheus | Argus/Prometheus |");
     let _ = writeln!(o, "| --- | ---: | ---: | ---: |");
@@ -238,6 +250,23 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
             incomplete.join(", ")
         );
     }
+    let _ = writeln!(
+        o,
+        "Long-range query `{}` (every raw sample of every series; instant, at the end of the data; each system alone, then 8 at once; peak RSS is the kernel's high-water mark reset before each part): answers per run:\n",
+        crate::longq::LONG_QUERY.replace('|', "\\|")
+    );
+    for (i, r) in runs.iter().enumerate() {
+        for (n, s) in [("Argus", &r.argus), ("Prometheus", &r.prom)] {
+            let _ = writeln!(
+                o,
+                "- run {}, {n}: alone {}; 8 at once: {}",
+                i + 1,
+                s.long.one.describe(),
+                s.long.describe_eight()
+            );
+        }
+    }
+    let _ = writeln!(o);
     let failed: Vec<String> = runs
         .iter()
         .enumerate()

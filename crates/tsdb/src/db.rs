@@ -2,9 +2,8 @@
 //! storage, opens tenants from disk and object storage at start-up.
 
 use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE};
-use crate::head::idmap::NumMap;
-use crate::head::{AppendReport, MemSeries, SeriesLimits};
-use crate::merge::merge_stored;
+use crate::head::{AppendReport, SeriesLimits};
+use crate::select::Selection;
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
 use argus_model::paths::{self, DataDir};
@@ -13,7 +12,6 @@ use argus_objstore::ObjectStorage;
 use argus_segments::SegmentStore;
 use argus_wal::WalOptions;
 use parking_lot::RwLock;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -251,11 +249,7 @@ impl Db {
     /// the oldest block wins). Not sorted: blocks' series come first in
     /// label order, then series only in the head in creation order, as
     /// Prometheus's head returns them; the engine sorts what it outputs.
-    ///
-    /// Versions of one series from several sources are joined by the label
-    /// hash each source keeps (checked against the label text), and a label
-    /// set is built once per series: sorting every version by its labels
-    /// was the largest cost of an instant query over many series.
+    /// Every series' samples are read at once; queries use [`Db::select`].
     pub fn select_series(
         &self,
         tenant: &TenantId,
@@ -263,39 +257,37 @@ impl Db {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, DbError> {
-        let Some(tdb) = self.tenant(tenant) else {
-            return Ok(Vec::new());
-        };
-        let blocks: Vec<Arc<BlockReader>> = tdb
-            .blocks()
-            .iter()
-            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
-            .cloned()
-            .collect();
-        let mut found: Vec<(Origin, StoredSeries)> = Vec::new();
-        let mut sources = 0;
-        for b in &blocks {
-            let got = b.select_raw(matchers, mint, maxt)?;
-            sources += usize::from(!got.is_empty());
-            found.extend(got.into_iter().map(|(i, s)| (Origin::Block(b, i), s)));
+        let sel = self.select(tenant, matchers, mint, maxt);
+        let mut out = Vec::with_capacity(sel.len());
+        for i in 0..sel.len() {
+            let mut s = sel.load(i)?;
+            if !s.floats.is_empty() || !s.histograms.is_empty() {
+                s.labels = sel.labels(i).clone();
+                out.push(s);
+            }
         }
-        let (head_series, head_data): (Vec<Arc<MemSeries>>, Vec<StoredSeries>) = tdb
-            .head
-            .select_raw(matchers, mint, maxt)
-            .into_iter()
-            .unzip();
-        sources += usize::from(!head_series.is_empty());
-        found.extend(head_series.iter().map(|m| Origin::Head(m)).zip(head_data));
-        if sources > 1 {
-            found = join_versions(found);
+        Ok(out)
+    }
+
+    /// The series matching `matchers` with data in [mint, maxt], each once,
+    /// head and blocks joined, their samples read later one series at a time
+    /// ([`Selection::load`]). Same order as [`Db::select_series`].
+    ///
+    /// Versions of one series from several sources are joined by the label
+    /// hash each source keeps (checked against the label text), and a label
+    /// set is built once per series: sorting every version by its labels
+    /// was the largest cost of an instant query over many series.
+    pub fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Selection {
+        match self.tenant(tenant) {
+            Some(tdb) => Selection::new(tdb, matchers, mint, maxt),
+            None => Selection::empty(),
         }
-        Ok(found
-            .into_iter()
-            .map(|(o, mut s)| {
-                s.labels = o.labels();
-                s
-            })
-            .collect())
     }
 
     /// Label sets of series matching any of `matcher_sets` (all series when
@@ -317,6 +309,9 @@ impl Db {
             matcher_sets.iter().map(Vec::as_slice).collect()
         };
         for m in sets {
+            // The head first, as in `select_series`: a cut running meanwhile
+            // cannot hide a series.
+            out.extend(tdb.head.series_labels(m, mint, maxt));
             for b in tdb
                 .blocks()
                 .iter()
@@ -324,7 +319,6 @@ impl Db {
             {
                 out.extend(b.series_labels(m, mint, maxt));
             }
-            out.extend(tdb.head.series_labels(m, mint, maxt));
         }
         Ok(out.into_iter().collect())
     }
@@ -449,79 +443,6 @@ impl Db {
             &|t| t.wal.stats().last_fsync_seconds.to_string(),
         );
     }
-}
-
-/// Where a version of a series was found, to read its labels from.
-enum Origin<'a> {
-    Block(&'a BlockReader, u32),
-    Head(&'a MemSeries),
-}
-
-impl Origin<'_> {
-    fn hash(&self) -> u64 {
-        match self {
-            Origin::Block(b, i) => b.series_hash(*i),
-            Origin::Head(m) => m.hash,
-        }
-    }
-
-    fn labels(&self) -> Labels {
-        match self {
-            Origin::Block(b, i) => b.series_labels_at(*i),
-            Origin::Head(m) => m.labels(),
-        }
-    }
-
-    fn same_labels(&self, other: &Origin) -> bool {
-        match (self, other) {
-            (Origin::Block(a, i), Origin::Block(b, j)) => a
-                .series_label_pairs(*i as usize)
-                .eq(b.series_label_pairs(*j as usize)),
-            (Origin::Block(b, i), Origin::Head(m)) | (Origin::Head(m), Origin::Block(b, i)) => {
-                b.series_label_pairs(*i as usize).eq(m.labels.iter())
-            }
-            (Origin::Head(a), Origin::Head(b)) => a.labels == b.labels,
-        }
-    }
-}
-
-/// Joins the versions of each series (equal label sets) into one, in the
-/// order of each series' first version; earlier versions win equal
-/// timestamps ([`merge_stored`]).
-fn join_versions(found: Vec<(Origin<'_>, StoredSeries)>) -> Vec<(Origin<'_>, StoredSeries)> {
-    let mut out: Vec<(Origin, StoredSeries)> = Vec::with_capacity(found.len());
-    let mut by_hash: NumMap<u64, usize> =
-        NumMap::with_capacity_and_hasher(found.len(), Default::default());
-    // Series whose hash an earlier, different label set already holds.
-    let mut collided: Vec<usize> = Vec::new();
-    for (o, s) in found {
-        let h = o.hash();
-        let at = match by_hash.entry(h) {
-            Entry::Vacant(e) => {
-                e.insert(out.len());
-                None
-            }
-            Entry::Occupied(e) if out[*e.get()].0.same_labels(&o) => Some(*e.get()),
-            Entry::Occupied(_) => {
-                let hit = collided
-                    .iter()
-                    .copied()
-                    .find(|&j| out[j].0.hash() == h && out[j].0.same_labels(&o));
-                if hit.is_none() {
-                    collided.push(out.len());
-                }
-                hit
-            }
-        };
-        match at {
-            Some(i) => {
-                let first = std::mem::take(&mut out[i].1);
-                out[i].1 = merge_stored(vec![first, s]);
-            }
-            None => out.push((o, s)),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

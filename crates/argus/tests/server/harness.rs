@@ -101,7 +101,11 @@ impl Argus {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_argus"))
+        // ARGUS_TEST_BIN runs another build (a release one for the slow,
+        // opt-in measurements).
+        let bin = std::env::var_os("ARGUS_TEST_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_argus").into());
+        let child = Command::new(bin)
             .args(["serve", "--config"])
             .arg(&cfg)
             .arg("--listen")

@@ -14,5 +14,6 @@ mod otlp_grpc;
 mod prometheus;
 mod promqltest;
 mod query;
+mod query_limits;
 mod s3_faults;
 mod scrape;

@@ -439,8 +439,12 @@ impl Evaluator<'_, '_> {
         let counter_fn = matches!(name, "rate" | "increase") && ra.modifier == Modifier::None;
         let mut out = Vec::new();
         let mut scalars = Vec::with_capacity(scalar_args.len());
-        for (i, s) in ra.series.iter().enumerate() {
+        for i in 0..ra.len() {
             self.ctx.check_deadline()?;
+            // One series' raw samples at a time: read, windowed for every
+            // step, dropped at the end of this iteration.
+            let (s, raw) = ra.load(i)?;
+            let s = &*s;
             let mut points = Vec::new();
             let mut hists = Vec::new();
             let metric = s.labels.metric_name().unwrap_or("").to_string();
@@ -459,13 +463,17 @@ impl Evaluator<'_, '_> {
             let mut next_reset = 0;
             let mut cursor = WindowCursor::default();
             for (step, &ts) in steps.iter().enumerate() {
-                let w = ra.window_from(i, ts, &mut cursor);
-                let hw = ra.hwindow(i, ts);
+                let w = ra.window_from(s, ts, &mut cursor);
+                let hw = ra.hwindow(s, ts);
                 if w.is_empty() && hw.is_empty() {
                     continue;
                 }
+                // A selector's raw series is held whole; a subquery's
+                // series were counted when evaluated, its window is not.
+                let window = if raw > 0 { raw } else { w.len() + hw.len() };
+                // (Points output for earlier series are counted already.)
                 self.ctx
-                    .check_transient(w.len() + hw.len() + points.len())?;
+                    .check_transient(window + points.len() + hists.len())?;
                 scalars.clear();
                 scalars.extend((0..scalar_args.len()).map(|j| scalar_at(j, step)));
                 if name == "quantile_over_time" {

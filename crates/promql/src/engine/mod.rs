@@ -34,9 +34,11 @@ use crate::Queryable;
 pub struct EngineOptions {
     /// How far back a vector selector looks for the latest sample (Prometheus: 5m).
     pub lookback_delta_ms: i64,
-    /// Most points a query may hold at once (selector outputs, range windows,
-    /// intermediate and final results; raw samples read are not counted, as in
-    /// Prometheus). Exceeding it fails the query with [`PromqlError::TooManySamples`].
+    /// Most points a query may hold at once: selector outputs, range windows,
+    /// intermediate and final results, and the raw samples of the series a
+    /// selector is reading (one series at a time; Prometheus does not count
+    /// raw samples). Exceeding it fails the query with
+    /// [`PromqlError::TooManySamples`].
     pub max_samples: usize,
     /// Evaluation time limit ([`PromqlError::Timeout`]).
     pub timeout: Duration,
@@ -184,7 +186,7 @@ impl QueryCtx<'_> {
     /// Fails if `n` more samples, held only for a moment (a range window), would exceed the limit.
     pub fn check_transient(&self, n: usize) -> EResult<()> {
         if self.samples.get() + n > self.opts.max_samples {
-            return Err(PromqlError::TooManySamples);
+            return Err(PromqlError::TooManySamples(self.opts.max_samples));
         }
         Ok(())
     }
@@ -193,7 +195,7 @@ impl QueryCtx<'_> {
         let total = self.samples.get() + n;
         self.samples.set(total);
         if total > self.opts.max_samples {
-            return Err(PromqlError::TooManySamples);
+            return Err(PromqlError::TooManySamples(self.opts.max_samples));
         }
         Ok(())
     }

@@ -217,6 +217,9 @@ pub struct Head {
     ooo_window: i64,
     /// Serialises plan → WAL → commit.
     pub append_lock: Mutex<()>,
+    /// How many times [`Head::truncate`] has begun: a lazy query selection
+    /// ([`crate::Selection`]) that sees it change re-reads what moved to a block.
+    truncations: AtomicU64,
 }
 
 impl Head {
@@ -231,7 +234,13 @@ impl Head {
             chunk_range,
             ooo_window,
             append_lock: Mutex::new(()),
+            truncations: AtomicU64::new(0),
         }
+    }
+
+    /// How many truncations have begun (see the field).
+    pub fn truncations(&self) -> u64 {
+        self.truncations.load(Ordering::Acquire)
     }
 
     pub fn num_series(&self) -> usize {
@@ -602,6 +611,26 @@ impl Head {
             .collect()
     }
 
+    /// Series matching `matchers` with data in [mint, maxt], in id
+    /// (creation) order, their samples not read (see [`Head::series_samples`]).
+    pub fn select_lazy(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Arc<MemSeries>> {
+        if !self.overlaps(mint, maxt) {
+            return Vec::new();
+        }
+        let ids = postings::select(&*self.index.read(), matchers);
+        let map = self.series.read();
+        ids.into_iter()
+            .filter_map(|id| map.by_id.get(&id))
+            .filter(|s| s.data.lock().has_data(mint, maxt))
+            .cloned()
+            .collect()
+    }
+
+    /// One series' samples in [mint, maxt], labels left empty.
+    pub fn series_samples_unlabelled(s: &MemSeries, mint: i64, maxt: i64) -> StoredSeries {
+        series_samples(s, mint, maxt).unwrap_or_default()
+    }
+
     /// Label sets of series matching `matchers` with data in [mint, maxt]
     /// (all series when `matchers` is empty).
     pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
@@ -686,6 +715,9 @@ impl Head {
 
     /// Drops data before `t` and series left empty; returns (chunks, series) removed.
     pub fn truncate(&self, t: i64) -> (usize, usize) {
+        // Counted before any data goes, so a reader that checks the count
+        // after reading a series knows whether it may have missed some.
+        self.truncations.fetch_add(1, Ordering::AcqRel);
         self.set_min_valid_time(t);
         let mut chunks = 0;
         let mut empty = Vec::new();
