@@ -9,6 +9,7 @@
 mod aggregate;
 mod binary;
 pub(crate) mod call;
+mod call_hist;
 mod durations;
 mod info;
 pub(crate) mod modifiers;
