@@ -40,6 +40,12 @@ pub struct GrpcServer {
     routes: RoutesBuilder,
 }
 
+impl std::fmt::Debug for GrpcServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcServer").finish_non_exhaustive()
+    }
+}
+
 impl GrpcServer {
     /// The server with all of Argus's gRPC services (OTLP metrics today).
     pub fn new(state: Arc<AppState>) -> Self {
@@ -224,6 +230,7 @@ fn code_name(code: Code) -> &'static str {
 /// A codec that hands the service the raw message bytes, so the service
 /// decodes with `argus_ingest` (invalid bytes are `INVALID_ARGUMENT`;
 /// tonic's prost codec would answer `INTERNAL`), and encodes `M` replies.
+#[derive(Debug)]
 pub struct RawCodec<M>(PhantomData<M>);
 
 impl<M> Default for RawCodec<M> {

@@ -87,7 +87,7 @@ impl GrpcMetrics {
     }
 }
 
-pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub(crate) async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -170,7 +170,7 @@ async fn admit(s: &AppState, pr: Prepared) -> Result<Admitted, ApiError> {
     })
 }
 
-pub async fn query(
+pub(crate) async fn query(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -190,7 +190,7 @@ pub async fn query(
     Ok(success(res?))
 }
 
-pub async fn query_range(
+pub(crate) async fn query_range(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -265,7 +265,7 @@ async fn with_parsed(
         .into_response())
 }
 
-pub async fn format_query(
+pub(crate) async fn format_query(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -278,7 +278,7 @@ pub async fn format_query(
     Ok(with_parsed(&p, |expr| Ok(json!(expr.prettify()))).await?)
 }
 
-pub async fn parse_query(
+pub(crate) async fn parse_query(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -290,7 +290,7 @@ pub async fn parse_query(
     .await?)
 }
 
-pub async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
+pub(crate) async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
     json_response(
         StatusCode::OK,
         json!({"status": "success", "data": {
@@ -300,7 +300,7 @@ pub async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
     )
 }
 
-pub async fn runtimeinfo(State(s): State<Arc<AppState>>) -> Response {
+pub(crate) async fn runtimeinfo(State(s): State<Arc<AppState>>) -> Response {
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_default();

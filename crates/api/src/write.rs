@@ -78,7 +78,7 @@ fn partial_write(outcome: &WriteOutcome, received: usize) -> Option<ApiError> {
 }
 
 /// `POST /api/v1/write`.
-pub async fn remote_write(
+pub(crate) async fn remote_write(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -162,7 +162,7 @@ fn otlp_reply(
 }
 
 /// `POST /v1/metrics` (OTLP/HTTP, protobuf or JSON, optionally gzip).
-pub async fn otlp_metrics(
+pub(crate) async fn otlp_metrics(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,

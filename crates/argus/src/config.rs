@@ -13,7 +13,7 @@ use std::time::Duration;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub default_tenant: Option<String>,
@@ -44,7 +44,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStorage {
+pub(crate) struct RawStorage {
     pub local: Option<RawLocal>,
     pub s3: Option<argus_objstore::S3Config>,
     /// Where downloaded objects are cached (default `<data_dir>/cache`).
@@ -53,13 +53,13 @@ pub struct RawStorage {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLocal {
+pub(crate) struct RawLocal {
     pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTsdb {
+pub(crate) struct RawTsdb {
     pub block_range: Option<String>,
     pub out_of_order_window: Option<String>,
     pub retention: Option<String>,
@@ -72,7 +72,7 @@ pub struct RawTsdb {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawQuery {
+pub(crate) struct RawQuery {
     pub lookback_delta: Option<String>,
     pub max_samples: Option<usize>,
     pub timeout: Option<String>,
@@ -86,28 +86,28 @@ pub struct RawQuery {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawIngest {
+pub(crate) struct RawIngest {
     pub max_request_bytes: Option<usize>,
     pub max_decompressed_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOtlp {
+pub(crate) struct RawOtlp {
     /// The OTLP/gRPC receiver's address (default `127.0.0.1:4317`); `""` turns it off.
     pub grpc_listen: Option<String>,
 }
 
 /// Flags that override the file.
 #[derive(Debug, Default, Clone)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub otlp_grpc_listen: Option<String>,
 }
 
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub listen: SocketAddr,
     /// The OTLP/gRPC receiver's address; None when turned off.
     pub otlp_grpc_listen: Option<SocketAddr>,
@@ -147,7 +147,7 @@ fn dur_ms(s: &Option<String>, default: Duration, what: &str) -> Result<i64> {
 }
 
 impl Config {
-    pub fn load(file: Option<&std::path::Path>, flags: Overrides) -> Result<Config> {
+    pub(crate) fn load(file: Option<&std::path::Path>, flags: Overrides) -> Result<Config> {
         let raw: RawConfig = match file {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
@@ -160,7 +160,7 @@ impl Config {
         Self::resolve(raw, flags)
     }
 
-    pub fn resolve(raw: RawConfig, flags: Overrides) -> Result<Config> {
+    pub(crate) fn resolve(raw: RawConfig, flags: Overrides) -> Result<Config> {
         let listen = flags
             .listen
             .or(raw.listen)
@@ -336,7 +336,7 @@ impl Config {
     /// The resolved limits in the config file's shape: `limits:` (the
     /// defaults) and each tenant's `overrides:`, every signal and key spelt
     /// out (`argus check-config`).
-    pub fn limits_yaml(&self) -> Result<String> {
+    pub(crate) fn limits_yaml(&self) -> Result<String> {
         #[derive(serde::Serialize)]
         struct Shown<'a> {
             limits: &'a argus_limits::Limits,

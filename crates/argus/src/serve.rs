@@ -66,7 +66,7 @@ async fn open_with_retry(
     }
 }
 
-pub fn run(cfg: Config) -> anyhow::Result<()> {
+pub(crate) fn run(cfg: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ARGUS_LOG")

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 /// Every raw sample of every series in a 370 m window.
-pub const LONG_QUERY: &str = r#"sum(count_over_time({__name__=~".+"}[370m]))"#;
+pub(crate) const LONG_QUERY: &str = r#"sum(count_over_time({__name__=~".+"}[370m]))"#;
 
 /// One query's answer: its HTTP status, the value on success, else the
 /// start of the error message.
@@ -108,7 +108,7 @@ fn ask(client: &reqwest::blocking::Client, base: &str, t_ms: i64) -> Answer {
 }
 
 /// Runs the phase against one server (the other should be idle).
-pub fn measure(
+pub(crate) fn measure(
     client: &reqwest::blocking::Client,
     base: &str,
     pid: u32,

@@ -11,7 +11,7 @@ use crate::queries::{QueryKind, QUERIES};
 use crate::{MetricsArgs, Run, SysRun};
 
 /// Nearest-rank percentile (q in [0, 1]); NaN for no values.
-pub fn percentile(v: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(v: &[f64], q: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -39,7 +39,7 @@ fn min_med_max(v: &[f64]) -> (f64, f64, f64) {
 }
 
 /// A number with about 3 significant digits, thousands separated.
-pub fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
@@ -102,7 +102,7 @@ fn cpu_model() -> String {
 
 type Row = (&'static str, fn(&SysRun, &Workload) -> f64);
 
-pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> String {
+pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> String {
     let mut o = String::new();
     let command = std::env::var("ARGUS_BENCH_COMMAND").unwrap_or_else(|_| {
         std::env::args()
@@ -355,14 +355,14 @@ const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics` (crate `c
 /// the history in `path`, and replaces that benchmark's block under
 /// "Latest results" (or adds one) with the report's heading, command and
 /// first table.
-pub fn append(path: &str, text: &str) -> Result<()> {
+pub(crate) fn append(path: &str, text: &str) -> Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     std::fs::write(path, with_run(&old, text))?;
     Ok(())
 }
 
 /// The file `doc` with the run `text` recorded (see [`append`]).
-pub fn with_run(doc: &str, text: &str) -> String {
+pub(crate) fn with_run(doc: &str, text: &str) -> String {
     let (head, history) = match doc.find(&format!("\n{HISTORY}\n")) {
         Some(i) => doc.split_at(i + 1),
         None if doc.trim().is_empty() => (INTRO, ""),

@@ -45,6 +45,17 @@ pub struct Selection {
     truncations: u64,
 }
 
+impl std::fmt::Debug for Selection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selection")
+            .field("blocks", &self.blocks.len())
+            .field("series", &self.series.len())
+            .field("mint", &self.mint)
+            .field("maxt", &self.maxt)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Selection {
     pub(crate) fn empty() -> Selection {
         Selection {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -15,7 +15,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -24,7 +24,7 @@ pub fn client() -> reqwest::blocking::Client {
 
 /// Skips (returns false) when a peer program is missing, unless the test
 /// script asked for peers to be required.
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     let ok = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {program}"))
@@ -42,7 +42,7 @@ pub fn have(program: &str) -> bool {
 }
 
 /// Like [`have`], for Python modules (`python3 -c "import …"`).
-pub fn have_python(modules: &[&str]) -> bool {
+pub(crate) fn have_python(modules: &[&str]) -> bool {
     let ok = Command::new("python3")
         .arg("-c")
         .arg(format!("import {}", modules.join(", ")))
@@ -62,7 +62,7 @@ pub fn have_python(modules: &[&str]) -> bool {
     ok
 }
 
-pub struct Argus {
+pub(crate) struct Argus {
     pub child: Option<Child>,
     pub port: u16,
     /// The OTLP/gRPC port (`--otlp-grpc-listen`), a free one per server.
@@ -74,12 +74,12 @@ pub struct Argus {
 
 impl Argus {
     /// Starts Argus with `config` as its configuration file.
-    pub fn start(dir: &Path, config: &str) -> Argus {
+    pub(crate) fn start(dir: &Path, config: &str) -> Argus {
         Self::start_with(dir, |_| config.to_string())
     }
 
     /// Starts Argus with a config that may mention its own port.
-    pub fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
+    pub(crate) fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
         let port = free_port();
         let mut a = Argus {
             child: None,
@@ -93,7 +93,7 @@ impl Argus {
         a
     }
 
-    pub fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
         let cfg = self.dir.join("argus.yaml");
         std::fs::write(&cfg, &self.config).unwrap();
         let log = std::fs::OpenOptions::new()
@@ -123,11 +123,11 @@ impl Argus {
         self.wait_ready();
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn wait_ready(&mut self) {
+    pub(crate) fn wait_ready(&mut self) {
         let c = client();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -145,7 +145,7 @@ impl Argus {
         panic!("argus not ready after 60s; log:\n{}", self.log_text());
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         let mut s = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.log) {
             let _ = f.read_to_string(&mut s);
@@ -153,7 +153,7 @@ impl Argus {
         s
     }
 
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -161,7 +161,7 @@ impl Argus {
     }
 
     /// SIGTERM and wait; returns the exit status code.
-    pub fn stop(&mut self) -> Option<i32> {
+    pub(crate) fn stop(&mut self) -> Option<i32> {
         let mut c = self.child.take()?;
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -179,7 +179,7 @@ impl Argus {
         panic!("argus did not stop within 30s of SIGTERM");
     }
 
-    pub fn write_v1(
+    pub(crate) fn write_v1(
         &self,
         tenant: Option<&str>,
         series: &[TimeSeries],
@@ -189,7 +189,7 @@ impl Argus {
         self.post_write(tenant, body, "application/x-protobuf")
     }
 
-    pub fn post_write(
+    pub(crate) fn post_write(
         &self,
         tenant: Option<&str>,
         body: Vec<u8>,
@@ -207,7 +207,7 @@ impl Argus {
         r.send().unwrap()
     }
 
-    pub fn get_json(&self, tenant: Option<&str>, path: &str) -> serde_json::Value {
+    pub(crate) fn get_json(&self, tenant: Option<&str>, path: &str) -> serde_json::Value {
         let mut r = client().get(self.url(path));
         if let Some(t) = tenant {
             r = r.header("X-Scope-OrgID", t);
@@ -220,7 +220,11 @@ impl Argus {
     }
 
     /// The lines of `/api/v1/export`, parsed, in the order given.
-    pub fn export_lines(&self, tenant: Option<&str>, selector: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn export_lines(
+        &self,
+        tenant: Option<&str>,
+        selector: &str,
+    ) -> Vec<serde_json::Value> {
         let mut r = client()
             .get(self.url("/api/v1/export"))
             .query(&[("match[]", selector)]);
@@ -237,7 +241,7 @@ impl Argus {
     }
 
     /// Raw samples per series from `/api/v1/export`, keyed by label string.
-    pub fn export(
+    pub(crate) fn export(
         &self,
         tenant: Option<&str>,
         selector: &str,
@@ -278,7 +282,7 @@ impl Drop for Argus {
     }
 }
 
-pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+pub(crate) fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
     let mut pairs = vec![("__name__", name)];
     pairs.extend_from_slice(labels);
     TimeSeries {
@@ -288,7 +292,7 @@ pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSe
     }
 }
 
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -296,14 +300,14 @@ pub fn now_ms() -> i64 {
 }
 
 /// moto's S3 server on a free loopback port with one bucket; stopped on drop.
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     pub port: u16,
 }
 
 impl Moto {
     /// None (test skipped) when moto_server is not installed.
-    pub fn start(bucket: &str) -> Option<Moto> {
+    pub(crate) fn start(bucket: &str) -> Option<Moto> {
         if !have("moto_server") {
             return None;
         }
@@ -337,7 +341,7 @@ impl Drop for Moto {
 }
 
 /// The `storage:` section for a bucket behind `port`.
-pub fn s3_config(port: u16, bucket: &str) -> String {
+pub(crate) fn s3_config(port: u16, bucket: &str) -> String {
     format!(
         "storage:\n  s3:\n    bucket: {bucket}\n    endpoint: http://127.0.0.1:{port}\n    region: us-east-1\n    access_key_id: test\n    secret_access_key: test\n"
     )

@@ -212,7 +212,7 @@ pub(crate) fn format_float_f(v: f64) -> String {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_aggregate(&self, a: &AggregateExpr, e: &Expr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_aggregate(&self, a: &AggregateExpr, e: &Expr) -> EResult<Vec<ESeries>> {
         let agg_pos = self.ctx.pos(e);
         let expr_pos = self.ctx.pos(&a.expr);
         let op = a.op.to_string().to_lowercase();

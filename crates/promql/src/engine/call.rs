@@ -111,7 +111,7 @@ pub(crate) fn merge_same_labels(series: Vec<ESeries>) -> EResult<Vec<ESeries>> {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_call(&self, c: &Call, e: &Expr) -> EResult<EVal> {
+    pub(crate) fn eval_call(&self, c: &Call, e: &Expr) -> EResult<EVal> {
         let name = c.func.name;
         let args: Vec<&Expr> = c.args.args.iter().map(|b| b.as_ref()).collect();
         match name {

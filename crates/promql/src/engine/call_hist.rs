@@ -97,7 +97,7 @@ impl HistogramCall<'_> {
     }
 
     /// `histogram_quantile(φ, v)`.
-    pub fn quantile(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
+    pub(super) fn quantile(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
         let pos = self.pos;
         let q = a[0].scalar();
         self.quantile_warning(q, &pos[0]);
@@ -130,7 +130,7 @@ impl HistogramCall<'_> {
     }
 
     /// `histogram_quantiles(v, label, φ…)`: one output series per φ, labelled.
-    pub fn quantiles(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
+    pub(super) fn quantiles(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
         let pos = self.pos;
         let label = a[1].string();
         let qs: Vec<f64> = a
@@ -177,7 +177,7 @@ impl HistogramCall<'_> {
     }
 
     /// `histogram_fraction(lower, upper, v)`.
-    pub fn fraction(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
+    pub(super) fn fraction(&self, a: &[StepArg], ts: i64) -> Vec<StepSample> {
         let pos = self.pos;
         let (lower, upper) = (a[0].scalar(), a[1].scalar());
         let (natives, g) = self.native_split(a[2].vector(), &pos[2]);

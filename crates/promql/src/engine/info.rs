@@ -96,7 +96,7 @@ fn signature(name: &str, l: &Labels) -> String {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_info(&self, args: &[&Expr]) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_info(&self, args: &[&Expr]) -> EResult<Vec<ESeries>> {
         let (at, offset) =
             first_selector_timing(self, args[0], &mut Vec::new()).unwrap_or((None, 0));
         let base = self.eval_vector(args[0])?;

@@ -33,7 +33,7 @@ pub(crate) struct Selected<'q> {
 }
 
 impl Selected<'_> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match &self.order {
             Some(o) => o.len(),
             None => self.sets.first().map_or(0, |s| s.len()),
@@ -47,14 +47,14 @@ impl Selected<'_> {
         }
     }
 
-    pub fn labels(&self, k: usize) -> &Labels {
+    pub(crate) fn labels(&self, k: usize) -> &Labels {
         let (s, i) = self.at(k);
         self.sets[s].labels(i)
     }
 
     /// Series `k`'s raw samples, read now, `labels` left empty. The caller
     /// counts them against `max_samples` while it holds them.
-    pub fn load(&self, k: usize) -> EResult<StoredSeries> {
+    pub(crate) fn load(&self, k: usize) -> EResult<StoredSeries> {
         let (s, i) = self.at(k);
         let mut out = self.sets[s].load(i)?;
         if self.stats {
@@ -111,7 +111,7 @@ fn advance(pts: &[Sample], from: usize, t: i64) -> usize {
 
 impl RangeArg<'_> {
     /// Number of series (some may load empty).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match &self.series {
             RangeSeries::Evaluated(v) => v.len(),
             RangeSeries::Selected(s) => s.len(),
@@ -122,7 +122,7 @@ impl RangeArg<'_> {
     /// selector's read from storage now (stale markers removed). `raw` is
     /// how many raw samples it holds that nothing else does (0 for a
     /// subquery's series, which its evaluation already counted).
-    pub fn load(&self, i: usize) -> EResult<(std::borrow::Cow<'_, ESeries>, usize)> {
+    pub(crate) fn load(&self, i: usize) -> EResult<(std::borrow::Cow<'_, ESeries>, usize)> {
         match &self.series {
             RangeSeries::Evaluated(v) => Ok((std::borrow::Cow::Borrowed(&v[i]), 0)),
             RangeSeries::Selected(sel) => {
@@ -151,12 +151,12 @@ impl RangeArg<'_> {
     }
 
     /// The end of the window evaluated at step `ts`.
-    pub fn window_end(&self, ts: i64) -> i64 {
+    pub(crate) fn window_end(&self, ts: i64) -> i64 {
         self.at_ms.unwrap_or(ts) - self.offset_ms
     }
 
     /// Points of series `s` in the window of step `ts`.
-    pub fn window<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [Sample] {
+    pub(crate) fn window<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [Sample] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
         let pts = &s.points;
@@ -168,7 +168,12 @@ impl RangeArg<'_> {
     /// [`Self::window`] for steps visited in increasing order: `c` keeps
     /// where the previous window of series `s` was, so each step moves it
     /// forward instead of searching the whole series twice.
-    pub fn window_from<'s>(&self, s: &'s ESeries, ts: i64, c: &mut WindowCursor) -> &'s [Sample] {
+    pub(crate) fn window_from<'s>(
+        &self,
+        s: &'s ESeries,
+        ts: i64,
+        c: &mut WindowCursor,
+    ) -> &'s [Sample] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
         let pts = &s.points;
@@ -178,7 +183,7 @@ impl RangeArg<'_> {
     }
 
     /// Histogram points of series `s` in the window of step `ts`.
-    pub fn hwindow<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [HPoint] {
+    pub(crate) fn hwindow<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [HPoint] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
         let pts = &s.hists;
@@ -189,7 +194,7 @@ impl RangeArg<'_> {
 }
 
 impl<'a> Evaluator<'a, '_> {
-    pub fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
+    pub(crate) fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
         match at {
             None => None,
             Some(AtModifier::Start) => Some(self.ctx.query_start),
@@ -203,7 +208,12 @@ impl<'a> Evaluator<'a, '_> {
 
     /// Finds the series of a selector with samples in `[mint, maxt]`; their
     /// samples are read one series at a time ([`Selected::load`]).
-    pub fn select(&self, vs: &VectorSelector, mint: i64, maxt: i64) -> EResult<Selected<'a>> {
+    pub(crate) fn select(
+        &self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+    ) -> EResult<Selected<'a>> {
         let mut groups = vec![vs.matchers.matchers.clone()];
         groups.extend(vs.matchers.or_matchers.iter().cloned());
         let mut sets: Vec<Box<dyn SeriesSet + 'a>> = Vec::new();
@@ -259,7 +269,7 @@ impl<'a> Evaluator<'a, '_> {
     /// An instant vector selector over all steps: the latest sample in
     /// `(ref - lookback, ref]` unless it is a staleness marker. With
     /// `sample_time`, the value is the sample's timestamp in seconds (for `timestamp()`).
-    pub fn eval_vector_selector_with(
+    pub(crate) fn eval_vector_selector_with(
         &self,
         vs: &VectorSelector,
         sample_time: bool,
@@ -343,7 +353,11 @@ impl<'a> Evaluator<'a, '_> {
         Ok(out)
     }
 
-    pub fn eval_vector_selector(&self, vs: &VectorSelector, e: &Expr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_vector_selector(
+        &self,
+        vs: &VectorSelector,
+        e: &Expr,
+    ) -> EResult<Vec<ESeries>> {
         if modifier_of(vs) == Modifier::Smoothed {
             return self.eval_smoothed_selector(vs, e);
         }
@@ -438,7 +452,7 @@ impl<'a> Evaluator<'a, '_> {
 
     /// A range selector's series for all steps, loaded one at a time
     /// ([`RangeArg::load`], stale markers removed).
-    pub fn range_selector(&self, ms: &MatrixSelector) -> EResult<RangeArg<'a>> {
+    pub(crate) fn range_selector(&self, ms: &MatrixSelector) -> EResult<RangeArg<'a>> {
         let vs = &ms.vs;
         let range_ms = ms.range.as_millis() as i64;
         let at = self.at_ms(&vs.at);
@@ -483,7 +497,7 @@ impl<'a> Evaluator<'a, '_> {
     }
 
     /// A range selector evaluated as a value (instant queries only): each series' window at the evaluation time.
-    pub fn select_range(&self, ms: &MatrixSelector) -> EResult<Vec<ESeries>> {
+    pub(crate) fn select_range(&self, ms: &MatrixSelector) -> EResult<Vec<ESeries>> {
         let arg = self.range_selector(ms)?;
         let ts = self.start;
         let mut out = Vec::new();
@@ -537,7 +551,7 @@ impl<'a> Evaluator<'a, '_> {
     }
 
     /// Evaluates a subquery's inner expression over its own steps.
-    pub fn eval_subquery(&self, sq: &SubqueryExpr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_subquery(&self, sq: &SubqueryExpr) -> EResult<Vec<ESeries>> {
         let (start, end, interval, _, _) = self.subquery_range(sq);
         if end >= start && ((end - start) / interval) as u128 >= self.ctx.opts.max_samples as u128 {
             // Every step would hold at least one sample.
@@ -548,7 +562,7 @@ impl<'a> Evaluator<'a, '_> {
     }
 
     /// A subquery as a range argument of a function.
-    pub fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg<'a>> {
+    pub(crate) fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg<'a>> {
         let (_, _, _, off, at) = self.subquery_range(sq);
         let mut series = self.eval_subquery(sq)?;
         // As Prometheus does: explicit counter reset hints may be repeated or
@@ -575,7 +589,7 @@ impl<'a> Evaluator<'a, '_> {
     }
 
     /// A range argument given as an expression (range selector or subquery, possibly in parentheses).
-    pub fn range_arg(&self, e: &Expr) -> EResult<RangeArg<'a>> {
+    pub(crate) fn range_arg(&self, e: &Expr) -> EResult<RangeArg<'a>> {
         match e {
             Expr::MatrixSelector(ms) => self.range_selector(ms),
             Expr::Subquery(sq) => self.subquery_arg(sq),
