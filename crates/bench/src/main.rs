@@ -196,6 +196,8 @@ pub struct SysRun {
     pub block_samples: u64,
     pub block_bytes: u64,
     pub all_bytes: u64,
+    /// The WAL alone: Argus `<data>/tenants/*/wal`, Prometheus `<data>/wal`.
+    pub wal_bytes: u64,
     pub compaction_done: bool,
     pub query_lat: Vec<f64>,
     pub per_query: Vec<f64>,
@@ -368,6 +370,14 @@ fn one_run(
     out.argus.all_bytes = server::disk_usage(&argus.data_dir(), &[]);
     out.prom.block_bytes = server::disk_usage(&dirs[1], &["wal", "chunks_head"]);
     out.prom.all_bytes = server::disk_usage(&dirs[1], &[]);
+    out.argus.wal_bytes = std::fs::read_dir(argus.data_dir().join("tenants"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| server::disk_usage(&e.path().join("wal"), &[]))
+                .sum()
+        })
+        .unwrap_or(0);
+    out.prom.wal_bytes = server::disk_usage(&dirs[1].join("wal"), &[]);
     for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
         let (peak, now) = server::rss(srv.pid().context("running")?)?;
         res.peak_rss = peak;
