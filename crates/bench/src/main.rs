@@ -197,6 +197,8 @@ pub struct SysRun {
     pub block_samples: u64,
     pub block_bytes: u64,
     pub all_bytes: u64,
+    /// The WAL alone: Argus `<data>/tenants/*/metrics/wal`, Prometheus `<data>/wal`.
+    pub wal_bytes: u64,
     pub compaction_done: bool,
     pub query_lat: Vec<f64>,
     pub per_query: Vec<f64>,
@@ -374,6 +376,16 @@ fn one_run(
     out.argus.all_bytes = server::disk_usage(&argus.data_dir(), &[]);
     out.prom.block_bytes = server::disk_usage(&dirs[1], &["wal", "chunks_head"]);
     out.prom.all_bytes = server::disk_usage(&dirs[1], &[]);
+    let data = argus_model::paths::DataDir::new(argus.data_dir());
+    out.argus.wal_bytes = std::fs::read_dir(data.tenants())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| argus_model::TenantId::new(&e.file_name().to_string_lossy()).ok())
+                .map(|t| server::disk_usage(&data.wal(&t, argus_model::Signal::Metrics), &[]))
+                .sum()
+        })
+        .unwrap_or(0);
+    out.prom.wal_bytes = server::disk_usage(&dirs[1].join("wal"), &[]);
     for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
         let (peak, now) = server::rss(srv.pid().context("running")?)?;
         res.peak_rss = peak;

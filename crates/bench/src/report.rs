@@ -175,6 +175,9 @@ pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Pat
             "disk, everything incl. WAL (bytes/sample ingested)",
             |s, _| s.all_bytes as f64 / s.samples_sent as f64,
         ),
+        ("disk, WAL only (bytes/sample ingested)", |s, _| {
+            s.wal_bytes as f64 / s.samples_sent as f64
+        }),
         ("blocks on disk", |s, _| s.blocks as f64),
         ("samples in blocks", |s, _| s.block_samples as f64),
         ("samples acknowledged (load generator)", |s, _| {
@@ -229,9 +232,10 @@ pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Pat
     };
     let _ = writeln!(
         o,
-        "\nDisk totals (allocated blocks, as `du`): blocks only {}; whole data directory {}. Blocks only = Argus `<data>/objects` (its local object store), Prometheus data directory minus `wal/` and `chunks_head/`.\n",
+        "\nDisk totals (allocated blocks, as `du`): blocks only {}; whole data directory {}; WAL only {}. Blocks only = Argus `<data>/objects` (its local object store), Prometheus data directory minus `wal/` and `chunks_head/`; WAL only = Argus `<data>/tenants/*/metrics/wal` (before per-signal directories, `<data>/tenants/*/wal`), Prometheus `<data>/wal` (snappy-compressed records; its `chunks_head/` is not counted), measured after ingest, before the restart.\n",
         total_bytes(|s| s.block_bytes),
-        total_bytes(|s| s.all_bytes)
+        total_bytes(|s| s.all_bytes),
+        total_bytes(|s| s.wal_bytes)
     );
     let incomplete: Vec<String> = runs
         .iter()

@@ -106,6 +106,9 @@ pub struct SeriesLimits {
 pub struct AppendPlan {
     unlogged: Vec<Arc<MemSeries>>,
     samples: Vec<(Arc<MemSeries>, Sample, Verdict)>,
+    /// For each sample that is not a duplicate (in order): the series'
+    /// previous float value in the WAL (bits), which its record is relative to.
+    wal_prev: Vec<u64>,
     histograms: Vec<(Arc<MemSeries>, HistogramSample, Verdict)>,
     pub report: AppendReport,
 }
@@ -125,15 +128,16 @@ impl AppendPlan {
             walrec::encode_series(&s, &mut buf);
             out.push(buf);
         }
-        let samples: Vec<(u64, Sample)> = self
+        let samples: Vec<(u64, Sample, u64)> = self
             .samples
             .iter()
             .filter(|(_, _, v)| *v != Verdict::Duplicate)
-            .map(|(s, x, _)| (s.id, *x))
+            .zip(&self.wal_prev)
+            .map(|((s, x, _), p)| (s.id, *x, *p))
             .collect();
-        if !samples.is_empty() {
-            let mut buf = Vec::with_capacity(samples.len() * 12 + 8);
-            walrec::encode_samples(&samples, &mut buf);
+        for part in samples.chunks(walrec::MAX_RECORD_SAMPLES) {
+            let mut buf = Vec::with_capacity(part.len() * 3 + 16);
+            walrec::encode_delta_samples(part.iter().copied(), &mut buf);
             out.push(buf);
         }
         let hs: Vec<(u64, &HistogramSample)> = self
@@ -315,6 +319,7 @@ impl Head {
             NumMap::with_capacity_and_hasher(batch.len(), Default::default());
         let mut pending_ooo: NumMap<(u64, i64), u64> = NumMap::default();
         let mut pending_hlast: NumMap<u64, HistogramSample> = NumMap::default();
+        let mut pending_wal: NumMap<u64, u64> = NumMap::default();
         for ts in batch {
             let nsamples = ts.samples.len() + ts.histograms.len();
             if nsamples == 0 {
@@ -357,6 +362,11 @@ impl Head {
                 .cloned()
                 .or_else(|| data.last_histogram());
             let hlast_t = hlast.as_ref().map(|h| h.t);
+            let wal_start = pending_wal
+                .get(&series.id)
+                .copied()
+                .unwrap_or(data.wal_last);
+            let mut wal_prev = wal_start;
             let mut rejected: Option<(SampleReject, usize)> = None;
             let mut reject = |r: SampleReject, report: &mut AppendReport| {
                 *report.rejected_samples.entry(r.as_str()).or_default() += 1;
@@ -384,6 +394,10 @@ impl Head {
                             }
                             Verdict::Duplicate => plan.report.duplicates += 1,
                         }
+                        if v != Verdict::Duplicate {
+                            plan.wal_prev.push(wal_prev);
+                            wal_prev = s.v.to_bits();
+                        }
                         plan.report.accepted += 1;
                         plan.samples.push((series.clone(), s, v));
                     }
@@ -406,6 +420,9 @@ impl Head {
             }
             if let Some(l) = last {
                 pending_last.insert(series.id, l);
+            }
+            if wal_prev != wal_start {
+                pending_wal.insert(series.id, wal_prev);
             }
             if let Some(h) = hlast {
                 pending_hlast.insert(series.id, h);
@@ -431,6 +448,7 @@ impl Head {
                 Verdict::OutOfOrder => d.insert_ooo(*s),
                 Verdict::Duplicate => continue,
             }
+            d.wal_last = s.v.to_bits();
             lo = lo.min(s.t);
             hi = hi.max(s.t);
         }
@@ -475,8 +493,11 @@ impl Head {
                     let mut n = 0;
                     for (rec, min_valid) in rx {
                         n += match &*rec {
-                            walrec::Record::Samples(s) => {
+                            walrec::Record::DeltaSamples(s) => {
                                 self.replay_samples(s, min_valid, shard, workers)
+                            }
+                            walrec::Record::Chunks(c) => {
+                                self.replay_chunks(c, min_valid, shard, workers)
                             }
                             walrec::Record::HistogramSamples(h) => {
                                 self.replay_histograms(h, min_valid, shard, workers)
@@ -491,6 +512,19 @@ impl Head {
                 Ok(walrec::Record::Series(series)) => self.replay_series(series),
                 Ok(walrec::Record::MinValidTime(t)) => self.set_min_valid_time(t),
                 Ok(rec) => {
+                    // First-encoding samples carry their values raw.
+                    let rec = match rec {
+                        walrec::Record::Samples(s) => walrec::Record::DeltaSamples(
+                            s.into_iter()
+                                .map(|(id, x)| walrec::DeltaSample {
+                                    id,
+                                    t: x.t,
+                                    v: walrec::DeltaValue::raw(x.v),
+                                })
+                                .collect(),
+                        ),
+                        r => r,
+                    };
                     let rec = Arc::new(rec);
                     let min_valid = self.min_valid_time();
                     for tx in &senders {
@@ -515,10 +549,12 @@ impl Head {
     }
 
     /// Applies the samples whose series id is in `shard` of `shards`;
-    /// returns how many referred to an unknown series.
+    /// returns how many referred to an unknown series. Every sample moves
+    /// its series' WAL value on (even one older than `min_valid`, which is
+    /// not applied): later records are relative to it.
     fn replay_samples(
         &self,
-        samples: &[(u64, Sample)],
+        samples: &[walrec::DeltaSample],
         min_valid: i64,
         shard: usize,
         shards: usize,
@@ -528,17 +564,23 @@ impl Head {
         // Look the series up first: independent lookups overlap their
         // cache misses, where lookup-then-append one by one would not.
         let map = self.series.read();
-        let mine: Vec<(Option<&Arc<MemSeries>>, Sample)> = samples
+        let mine: Vec<(Option<&Arc<MemSeries>>, &walrec::DeltaSample)> = samples
             .iter()
-            .filter(|(id, s)| *id as usize % shards == shard && s.t >= min_valid)
-            .map(|(id, s)| (map.by_id.get(id), *s))
+            .filter(|x| x.id as usize % shards == shard)
+            .map(|x| (map.by_id.get(&x.id), x))
             .collect();
-        for (series, s) in mine {
+        for (series, x) in mine {
             let Some(series) = series else {
                 unknown += 1;
                 continue;
             };
             let mut d = series.data.lock();
+            let v = x.v.resolve(f64::from_bits(d.wal_last));
+            d.wal_last = v.to_bits();
+            if x.t < min_valid {
+                continue;
+            }
+            let s = Sample { t: x.t, v };
             match d.last() {
                 Some(l) if s.t <= l.t => {
                     if s.t < l.t {
@@ -549,6 +591,88 @@ impl Head {
             }
             lo = lo.min(s.t);
             hi = hi.max(s.t);
+        }
+        self.widen_time_range(lo, hi);
+        unknown
+    }
+
+    /// Loads a checkpoint's chunks for the series in `shard` of `shards`
+    /// (data older than `min_valid` left out); returns how many entries
+    /// referred to an unknown series. Closed histogram chunks go before the
+    /// open one its histogram samples (replayed earlier) rebuilt; float
+    /// chunks and out-of-order samples replace what the series holds.
+    fn replay_chunks(
+        &self,
+        entries: &[walrec::SeriesChunks],
+        min_valid: i64,
+        shard: usize,
+        shards: usize,
+    ) -> u64 {
+        let mut unknown = 0;
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let map = self.series.read();
+        for e in entries.iter().filter(|e| e.id as usize % shards == shard) {
+            let Some(series) = map.by_id.get(&e.id) else {
+                unknown += 1;
+                continue;
+            };
+            let mut d = series.data.lock();
+            d.wal_last = e.wal_last;
+            let mut closed: Vec<HeadChunk> = e
+                .closed
+                .iter()
+                .filter(|c| c.maxt >= min_valid)
+                .cloned()
+                .collect();
+            // Chunks must be in time order and not overlap.
+            if closed.windows(2).any(|w| w[1].mint <= w[0].maxt) {
+                closed.clear();
+            }
+            let open = e.open.as_ref().and_then(|(mint, data)| {
+                let app = crate::chunk::XorAppender::from_bytes(data)?;
+                let last = app.last()?;
+                let after_closed = closed.last().is_none_or(|c| c.maxt < *mint);
+                (last.t >= min_valid && after_closed && *mint <= last.t).then(|| {
+                    lo = lo.min(*mint);
+                    hi = hi.max(last.t);
+                    (*mint, app)
+                })
+            });
+            for c in &closed {
+                lo = lo.min(c.mint);
+                hi = hi.max(c.maxt);
+            }
+            d.closed = closed;
+            d.open = open;
+            d.ooo = Vec::new();
+            for s in e.ooo.iter().filter(|s| s.t >= min_valid) {
+                d.insert_ooo(*s);
+                lo = lo.min(s.t);
+                hi = hi.max(s.t);
+            }
+            let mut hist: Vec<HeadChunk> = e
+                .hist_closed
+                .iter()
+                .filter(|c| c.maxt >= min_valid)
+                .cloned()
+                .collect();
+            if !hist.is_empty() {
+                let h = d.hist.get_or_insert_with(Box::default);
+                let first_open = h.open.as_ref().map(|(m, _)| *m);
+                let ordered = !hist.windows(2).any(|w| w[1].mint <= w[0].maxt)
+                    && h.closed.is_empty()
+                    && first_open.is_none_or(|m| hist.last().is_some_and(|c| c.maxt < m));
+                if ordered {
+                    for c in &hist {
+                        lo = lo.min(c.mint);
+                        hi = hi.max(c.maxt);
+                    }
+                    hist.append(&mut h.closed);
+                    h.closed = hist;
+                } else if h.closed.is_empty() && h.open.is_none() {
+                    d.hist = None;
+                }
+            }
         }
         self.widen_time_range(lo, hi);
         unknown
@@ -673,7 +797,10 @@ impl Head {
         out
     }
 
-    /// WAL records describing the whole head (for a checkpoint).
+    /// WAL records describing the whole head (for a checkpoint): the
+    /// minimum valid time, then per group of series their series record,
+    /// the samples of their open histogram chunks, and their chunks as the
+    /// head holds them (type 7), which a restart loads without re-encoding.
     pub fn checkpoint_records(&self) -> impl Iterator<Item = Vec<u8>> {
         let mut series: Vec<Arc<MemSeries>> = self.series.read().by_id.values().cloned().collect();
         series.sort_by_key(|s| s.id);
@@ -688,27 +815,32 @@ impl Head {
             let s: Vec<(u64, &PackedLabels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
             walrec::encode_series(&s, &mut buf);
             out.push(std::mem::take(&mut buf));
-            let mut samples = Vec::new();
             let mut hists = Vec::new();
+            let mut chunks = Vec::with_capacity(group.len());
             for s in &group {
-                let mut v = Vec::new();
-                let mut h = Vec::new();
                 let d = s.data.lock();
-                d.samples(i64::MIN, i64::MAX, &mut v);
-                d.histograms(i64::MIN, i64::MAX, &mut h);
-                samples.extend(v.into_iter().map(|x| (s.id, x)));
-                hists.extend(h.into_iter().map(|x| (s.id, x)));
-            }
-            if !samples.is_empty() {
-                walrec::encode_samples(&samples, &mut buf);
-                out.push(std::mem::take(&mut buf));
+                if let Some((_, app)) = d.hist.as_ref().and_then(|h| h.open.as_ref()) {
+                    if let Some(it) = crate::chunk::HistogramIter::new(app.bytes()) {
+                        hists.extend(it.map(|x| (s.id, x)));
+                    }
+                }
+                chunks.push(walrec::SeriesChunks {
+                    id: s.id,
+                    wal_last: d.wal_last,
+                    closed: d.closed.clone(),
+                    open: d.open.as_ref().map(|(m, a)| (*m, a.bytes().to_vec())),
+                    ooo: d.ooo.clone(),
+                    hist_closed: d.hist.as_ref().map_or_else(Vec::new, |h| h.closed.clone()),
+                });
             }
             if !hists.is_empty() {
                 let refs: Vec<(u64, &HistogramSample)> =
                     hists.iter().map(|(i, h)| (*i, h)).collect();
                 walrec::encode_histogram_samples(&refs, &mut buf);
-                out.push(buf);
+                out.push(std::mem::take(&mut buf));
             }
+            walrec::encode_chunks(&chunks, &mut buf);
+            out.push(buf);
             out
         }))
     }
