@@ -29,7 +29,7 @@ const CODEC_ZSTD: u8 = 1;
 /// zstd level for WAL records (on the ingest path).
 const ZSTD_LEVEL: i32 = 1;
 /// Largest decompressed payload a reader accepts, and the largest ratio of
-/// decompressed to compressed size (plus [`RATIO_SLACK`]); writers store a
+/// decompressed to compressed size (plus `RATIO_SLACK`); writers store a
 /// payload uncompressed when zstd would exceed either.
 pub const MAX_PAYLOAD: usize = 64 << 20;
 const MAX_RATIO: usize = 1024;
