@@ -203,8 +203,9 @@ pub struct SysRun {
     pub query_lat: Vec<f64>,
     pub per_query: Vec<f64>,
     pub restart_s: f64,
-    /// The long-range query phase ([`longq`]).
-    pub long: longq::LongQuery,
+    /// The long-range query phase ([`longq`]), one per
+    /// [`longq::LONG_QUERIES`].
+    pub long: [longq::LongQuery; 2],
 }
 
 impl SysRun {
@@ -445,24 +446,31 @@ fn one_run(
     }
     // The long-range query (every raw sample of every series), one system
     // at a time: peak RSS while it runs alone and 8 at once.
-    for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
-        let l = longq::measure(
-            client,
-            &srv.url(""),
-            srv.pid().context("running")?,
-            window.end_ms,
-        )?;
-        let mib = |b: u64| b as f64 / 1048576.0;
+    for (q, (name, expr)) in longq::LONG_QUERIES.iter().enumerate() {
+        for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
+            let l = longq::measure(
+                client,
+                &srv.url(""),
+                srv.pid().context("running")?,
+                expr,
+                window.end_ms,
+            )?;
+            let mib = |b: u64| b as f64 / 1048576.0;
+            eprintln!(
+                "    {} long-range query ({name}): RSS before {:.0} MiB; alone: peak {:.0} MiB, {}; 8 at once: peak {:.0} MiB, {}",
+                srv.kind.name(),
+                mib(l.idle_rss),
+                mib(l.peak_one),
+                l.one.describe(),
+                mib(l.peak_eight),
+                l.describe_eight()
+            );
+            res.long[q] = l;
+        }
         eprintln!(
-            "    {} long-range query: RSS before {:.0} MiB; alone: peak {:.0} MiB, {}; 8 at once: peak {:.0} MiB, {}",
-            srv.kind.name(),
-            mib(l.idle_rss),
-            mib(l.peak_one),
-            l.one.describe(),
-            mib(l.peak_eight),
-            l.describe_eight()
+            "    long-range query ({name}): {}",
+            longq::compare(&out.argus.long[q], &out.prom.long[q])
         );
-        res.long = l;
     }
     // Restart: SIGTERM, start again, time until ready (one at a time).
     for (srv, res) in [(&mut argus, &mut out.argus), (&mut prom, &mut out.prom)] {

@@ -94,6 +94,12 @@ impl Argus {
     }
 
     pub(crate) fn spawn(&mut self) {
+        self.spawn_within(Duration::from_secs(60));
+    }
+
+    /// Starts the process and waits up to `ready` for `/-/ready` (a long
+    /// WAL replay needs more than the default minute).
+    pub(crate) fn spawn_within(&mut self, ready: Duration) {
         let cfg = self.dir.join("argus.yaml");
         std::fs::write(&cfg, &self.config).unwrap();
         let log = std::fs::OpenOptions::new()
@@ -120,16 +126,16 @@ impl Argus {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        self.wait_ready();
+        self.wait_ready_within(ready);
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub(crate) fn wait_ready(&mut self) {
+    pub(crate) fn wait_ready_within(&mut self, ready: Duration) {
         let c = client();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + ready;
         while Instant::now() < deadline {
             if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("argus exited early with {st}; log:\n{}", self.log_text());
@@ -142,7 +148,11 @@ impl Argus {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("argus not ready after 60s; log:\n{}", self.log_text());
+        panic!(
+            "argus not ready after {}s; log:\n{}",
+            ready.as_secs(),
+            self.log_text()
+        );
     }
 
     pub(crate) fn log_text(&self) -> String {
