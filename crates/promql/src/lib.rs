@@ -48,6 +48,7 @@ mod histogram;
 mod json;
 mod literals;
 mod memstore;
+mod number_durations;
 pub mod promqltest;
 mod value;
 
@@ -67,6 +68,7 @@ use argus_model::{Labels, Matcher, StoredSeries};
 /// stack than a thread's default to parse, walk and drop.
 pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, PromqlError> {
     depth::check(query)?;
+    number_durations::check(query)?;
     promql_parser::parser::parse(query).map_err(PromqlError::BadData)
 }
 

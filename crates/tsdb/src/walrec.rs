@@ -427,7 +427,7 @@ pub fn encode_samples(samples: &[(u64, Sample)], buf: &mut Vec<u8>) {
     put_uvarint(buf, samples.len() as u64);
     let (mut pid, mut pt) = (0i64, 0i64);
     for (id, s) in samples {
-        put_varint(buf, *id as i64 - pid);
+        put_varint(buf, (*id as i64).wrapping_sub(pid));
         put_varint(buf, s.t.wrapping_sub(pt));
         buf.extend_from_slice(&s.v.to_bits().to_le_bytes());
         pid = *id as i64;
@@ -498,7 +498,7 @@ pub fn encode_histogram_samples(samples: &[(u64, &HistogramSample)], buf: &mut V
     put_uvarint(buf, samples.len() as u64);
     let (mut pid, mut pt) = (0i64, 0i64);
     for (id, s) in samples {
-        put_varint(buf, *id as i64 - pid);
+        put_varint(buf, (*id as i64).wrapping_sub(pid));
         put_varint(buf, s.t.wrapping_sub(pt));
         let h = &s.h;
         buf.push(match h.counter_reset_hint {
@@ -602,7 +602,7 @@ pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
             let mut out = Vec::with_capacity(n.min(buf.len() / 10 + 1));
             let (mut pid, mut pt) = (0i64, 0i64);
             for _ in 0..n {
-                let id = pid + get_varint(&mut buf).ok_or(RecordError("truncated id"))?;
+                let id = pid.wrapping_add(get_varint(&mut buf).ok_or(RecordError("truncated id"))?);
                 let t = pt
                     .wrapping_add(get_varint(&mut buf).ok_or(RecordError("truncated timestamp"))?);
                 if buf.len() < 8 {
@@ -621,7 +621,7 @@ pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
             let mut out = Vec::with_capacity(n.min(buf.len() / 40 + 1));
             let (mut pid, mut pt) = (0i64, 0i64);
             for _ in 0..n {
-                let id = pid + get_varint(&mut buf).ok_or(RecordError("truncated id"))?;
+                let id = pid.wrapping_add(get_varint(&mut buf).ok_or(RecordError("truncated id"))?);
                 let t = pt
                     .wrapping_add(get_varint(&mut buf).ok_or(RecordError("truncated timestamp"))?);
                 let h = get_histogram(&mut buf)?;
@@ -642,6 +642,58 @@ pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Found by the `walrec` fuzz target: id deltas that overflow `i64`
+    /// (ids far apart, or a corrupt record) panicked in the decoder and the
+    /// encoder with overflow checks on; both wrap now, so every `u64` id
+    /// round-trips.
+    #[test]
+    fn id_deltas_wrap() {
+        // A samples record with id deltas i64::MAX then +1 (the fuzzer's input, reduced).
+        let mut b = vec![REC_SAMPLES];
+        put_uvarint(&mut b, 2);
+        for delta in [i64::MAX, 1] {
+            put_varint(&mut b, delta);
+            put_varint(&mut b, 0);
+            b.extend_from_slice(&1.0f64.to_bits().to_le_bytes());
+        }
+        let Record::Samples(got) = decode(&b).unwrap() else {
+            panic!("not samples");
+        };
+        assert_eq!(got[0].0, i64::MAX as u64);
+        assert_eq!(got[1].0, 1 << 63);
+        let mut again = Vec::new();
+        encode_samples(&got, &mut again);
+        assert_eq!(again, b);
+
+        let ids = [1, 1 << 63, u64::MAX, 0];
+        let s: Vec<_> = ids.iter().map(|&id| (id, Sample::new(0, 2.0))).collect();
+        b.clear();
+        encode_samples(&s, &mut b);
+        let Record::Samples(got) = decode(&b).unwrap() else {
+            panic!("not samples");
+        };
+        assert_eq!(got.iter().map(|x| x.0).collect::<Vec<_>>(), ids);
+
+        let h = HistogramSample {
+            t: 0,
+            h: FloatHistogram::default(),
+        };
+        let hs: Vec<_> = ids.iter().map(|&id| (id, &h)).collect();
+        b.clear();
+        encode_histogram_samples(&hs, &mut b);
+        let Record::HistogramSamples(got) = decode(&b).unwrap() else {
+            panic!("not histogram samples");
+        };
+        assert_eq!(got.iter().map(|x| x.0).collect::<Vec<_>>(), ids);
+    }
+
+    /// The `walrec` fuzz target's first crash input, as found.
+    #[test]
+    fn fuzz_crash_samples_id_overflow() {
+        let input = b"\x02\x07\xf6\xff\xff\xff\xfe\xf9b\0\0\0\0\0\x09\0\0\0\xfe\xff\xff\xf6\xf6\xff\xf6\xff\xff\0\xf8\xff\xfe\xf9b\0\0\0\0\0\0\0\0\xfe\xff\xff\xf6\xf6\xff\xf6\xff\xff\0\xf8?\0\xb0\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x15\x04\xe6\xf3\xfa\x01\0\0\0\0\0\0\0U\x04#\0";
+        let _ = decode(input);
+    }
 
     #[test]
     fn roundtrip() {

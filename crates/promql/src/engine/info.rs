@@ -357,11 +357,13 @@ impl Evaluator<'_, '_> {
 pub(crate) const INFO_PLACEHOLDER: &str = "__argus_info_selector__";
 
 /// Rewrites `info(expr, {...})` so that the selector has a non-empty matcher.
+/// Calls may nest (`info(info(x, {a="1"}), {b="2"})`): an outer call is found
+/// before the calls inside it, but its selector comes after theirs, so the
+/// insertion points are collected first and applied in text order.
 pub(crate) fn rewrite_info_selectors(query: &str) -> Option<String> {
     let b = query.as_bytes();
-    let mut out = String::with_capacity(query.len() + 64);
-    let mut last = 0;
-    let mut changed = false;
+    // Byte offsets of the `{` of each info() selector.
+    let mut selectors = Vec::new();
     let mut i = 0;
     while let Some(off) = query[i..].find("info(") {
         let start = i + off;
@@ -405,15 +407,21 @@ pub(crate) fn rewrite_info_selectors(query: &str) -> Option<String> {
             k += 1;
         }
         if k < b.len() && b[k] == b'{' {
-            out.push_str(&query[last..=k]);
-            out.push_str(INFO_PLACEHOLDER);
-            out.push_str("!=\"\",");
-            last = k + 1;
-            changed = true;
+            selectors.push(k);
         }
     }
-    if !changed {
+    if selectors.is_empty() {
         return None;
+    }
+    selectors.sort_unstable();
+    selectors.dedup();
+    let mut out = String::with_capacity(query.len() + selectors.len() * 32);
+    let mut last = 0;
+    for k in selectors {
+        out.push_str(&query[last..=k]);
+        out.push_str(INFO_PLACEHOLDER);
+        out.push_str("!=\"\",");
+        last = k + 1;
     }
     out.push_str(&query[last..]);
     Some(out)
@@ -433,5 +441,32 @@ mod tests {
             )
         );
         assert_eq!(rewrite_info_selectors("info(x)"), None);
+    }
+
+    /// Found by the `promql` fuzz target: an info() call inside the first
+    /// argument of another one panicked (the outer call's selector was
+    /// spliced in first, then the inner one's, earlier in the text, was
+    /// sliced from past it). Both selectors are rewritten now.
+    #[test]
+    fn rewrites_nested_info_selectors() {
+        assert_eq!(
+            rewrite_info_selectors(r#"info(info(a, {x="1"}), {y="2"})"#).as_deref(),
+            Some(
+                r#"info(info(a, {__argus_info_selector__!="",x="1"}), {__argus_info_selector__!="",y="2"})"#
+            )
+        );
+        // The fuzzer's input.
+        let q = r#"info(info(build_info, {__name__=~"target_.+", __n8me__=~".+in_fo"})build_info, {__name__=~"target_.+", __n8me__=~".+in_fo"})"#;
+        let out = rewrite_info_selectors(q).unwrap();
+        assert_eq!(out.matches(INFO_PLACEHOLDER).count(), 2);
+        // Through the engine: an answer (here a parse error), not a panic.
+        let engine = crate::Engine::default();
+        let _ = engine.instant(&crate::MemStore::new(), q, 0);
+        let ok = engine.instant(
+            &crate::MemStore::new(),
+            r#"info(info(up, {x="1"}), {y="2"})"#,
+            0,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

@@ -465,6 +465,7 @@ pub(crate) fn type_name(t: ValueType) -> &'static str {
 /// Parses a query, mapping parser errors to `BadData`. The caller has checked
 /// its depth ([`crate::depth::check`]) and runs this on a deep enough stack.
 pub(crate) fn parse(query: &str) -> Result<Expr, PromqlError> {
+    crate::number_durations::check(query)?;
     let trimmed = trim::rewrite_trim_ops(query);
     let query = trimmed.as_deref().unwrap_or(query);
     let err = match parser::parse(query) {
