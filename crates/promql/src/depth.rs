@@ -178,7 +178,7 @@ pub(crate) fn nesting_bound(query: &str, limit: usize) -> usize {
 }
 
 /// The index just past the string literal starting at `i` (or the end).
-fn skip_string(b: &[u8], i: usize) -> usize {
+pub(crate) fn skip_string(b: &[u8], i: usize) -> usize {
     let quote = b[i];
     let mut j = i + 1;
     while j < b.len() {

@@ -6,6 +6,7 @@
 //! parsed. Durations with units (`5m`) are parsed with checked arithmetic and
 //! need nothing here.
 
+use crate::depth::skip_string;
 use crate::PromqlError;
 
 /// `Duration::from_secs_f64` accepts seconds below 2^64.
@@ -121,20 +122,6 @@ fn skip_comment(b: &[u8], i: usize) -> usize {
         .iter()
         .position(|&c| c == b'\n')
         .map_or(b.len(), |n| i + n + 1)
-}
-
-/// The index just past the string literal starting at `i` (or the end).
-fn skip_string(b: &[u8], i: usize) -> usize {
-    let quote = b[i];
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' if quote != b'`' => j += 2,
-            c if c == quote => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 #[cfg(test)]
