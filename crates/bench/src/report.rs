@@ -272,7 +272,7 @@ pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Pat
     }
     let _ = writeln!(
         o,
-        "Long-range queries (each reads every raw sample of every series; instant, at the end of the data; each system alone, then 8 at once; peak RSS is the kernel's high-water mark reset before each part). `count_over_time` is the issue's `{}`, which Prometheus 2.42 refuses (it drops the metric name before the `sum`, so series differing only in their name collide: 422), so its Prometheus figures are those of a refused query; `last_over_time` is `{}`, which both evaluate fully (the name is kept): the fair comparison. Answers per run:\n",
+        "Long-range queries (each reads every raw sample of every series; instant, at the end of the data; each system alone, then 8 at once; peak RSS is the kernel's high-water mark reset before each part). `count_over_time` is the issue's `{}`, which Prometheus 2.42 refuses (it drops the metric name before the `sum`, so series differing only in their name collide: 422), so its Prometheus figures are those of a refused query; `last_over_time` is `{}`, which both evaluate fully (the name is kept): the fair comparison, run first (a server's RSS after a query is where the next one starts). Answers per run:\n",
         crate::longq::LONG_QUERIES[0].1.replace('|', "\\|"),
         crate::longq::LONG_QUERIES[1].1.replace('|', "\\|")
     );

@@ -34,8 +34,17 @@ fn peak_rss_mib(pid: u32, f: impl FnOnce()) -> f64 {
             }
             peak
         });
+        // Stops the sampler even when `f` panics (a failed assertion), or
+        // the scope would wait for it forever.
+        struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let stop = Stop(&done);
         f();
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(stop);
         sampler.join().unwrap()
     });
     let kib = if reset {
