@@ -71,6 +71,28 @@ impl ApiError {
         self.classify().0
     }
 
+    /// The gRPC status code, as the OTLP spec asks: malformed or invalid data
+    /// is `INVALID_ARGUMENT` (not retryable); a tenant's limit
+    /// `RESOURCE_EXHAUSTED` (sent with `RetryInfo`, see `grpc::status_of`; OTLP/HTTP
+    /// answers 429); not ready yet `UNAVAILABLE` (retryable); a full disk or an
+    /// oversized message `RESOURCE_EXHAUSTED` without `RetryInfo` (not
+    /// retryable, like OTLP/HTTP's 507 and 413); a timeout `DEADLINE_EXCEEDED`;
+    /// a failure on our side `INTERNAL`.
+    pub fn grpc_code(&self) -> tonic::Code {
+        use tonic::Code;
+        match self {
+            ApiError::BadData(_) | ApiError::UnsupportedMediaType(_) => Code::InvalidArgument,
+            ApiError::Unauthorized(_) => Code::Unauthenticated,
+            ApiError::PayloadTooLarge(_) | ApiError::StorageFull(_) | ApiError::Limited(_) => {
+                Code::ResourceExhausted
+            }
+            ApiError::NotReady(_) => Code::Unavailable,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::Timeout(_) => Code::DeadlineExceeded,
+            ApiError::Execution(_) | ApiError::Internal(_) => Code::Internal,
+        }
+    }
+
     /// Prometheus API `errorType`.
     pub fn error_type(&self) -> &'static str {
         self.classify().1
@@ -115,7 +137,7 @@ impl From<PromqlError> for ApiError {
         let msg = e.to_string();
         match e {
             PromqlError::BadData(_) => ApiError::BadData(msg),
-            PromqlError::Execution(_) | PromqlError::TooManySamples => ApiError::Execution(msg),
+            PromqlError::Execution(_) | PromqlError::TooManySamples(_) => ApiError::Execution(msg),
             PromqlError::Timeout => ApiError::Timeout(msg),
             PromqlError::Storage(s) => match s.kind {
                 StorageErrorKind::Internal => ApiError::Internal(msg),
@@ -213,7 +235,7 @@ mod tests {
         let cases = [
             (PromqlError::BadData("p".into()), (400, "bad_data")),
             (PromqlError::Execution("e".into()), (422, "execution")),
-            (PromqlError::TooManySamples, (422, "execution")),
+            (PromqlError::TooManySamples(5), (422, "execution")),
             (PromqlError::Timeout, (503, "timeout")),
             (
                 PromqlError::Storage(StorageError::internal("disk")),

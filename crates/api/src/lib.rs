@@ -1,8 +1,11 @@
-//! Argus's HTTP surface. Handlers are thin: parse the request, call a store
-//! trait or the write pipeline ([`argus_write::WritePipeline`]), render the
-//! answer. Errors map to statuses in one place ([`ApiError::classify`]).
+//! Argus's HTTP surface (and its gRPC one, [`grpc`]). Handlers are thin:
+//! parse the request, call a store trait or the write pipeline
+//! ([`argus_write::WritePipeline`]), render the answer. Errors map to
+//! statuses in one place ([`ApiError::classify`]).
 
 mod error;
+pub mod gate;
+pub mod grpc;
 mod metrics;
 pub mod params;
 mod promql;
@@ -11,7 +14,7 @@ pub mod tenant;
 mod write;
 
 pub use error::{otlp_code, ApiError, JsonError};
-pub use metrics::HttpMetrics;
+pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
 use argus_tsdb::Db;
@@ -35,6 +38,11 @@ pub struct ApiConfig {
     pub max_decompressed_bytes: usize,
     pub otlp: argus_ingest::otlp::OtlpOptions,
     pub engine: argus_promql::EngineOptions,
+    /// Most PromQL queries evaluated at once (`query.max_concurrency`); more wait.
+    pub max_concurrency: usize,
+    /// Most of them from one tenant (`query.max_concurrency_per_tenant`; 0 = no
+    /// share of its own).
+    pub max_concurrency_per_tenant: usize,
     /// Retention as shown by `/api/v1/status/runtimeinfo` (e.g. `15d`).
     pub retention: String,
 }
@@ -47,9 +55,12 @@ pub struct AppState {
     pipeline: OnceLock<Arc<WritePipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
+    pub grpc_metrics: GrpcMetrics,
     pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
+    /// Admission of PromQL queries ([`gate::QueryGate`]).
+    pub query_gate: gate::QueryGate,
     pub start_time: String,
     pub retention_text: String,
 }
@@ -68,9 +79,14 @@ impl AppState {
             db: OnceLock::new(),
             pipeline: OnceLock::new(),
             http_metrics: HttpMetrics::default(),
+            grpc_metrics: GrpcMetrics::default(),
             metrics_sources: Default::default(),
             version,
             engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
+            query_gate: gate::QueryGate::new(
+                config.max_concurrency,
+                config.max_concurrency_per_tenant,
+            ),
             start_time: params::format_rfc3339(
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -121,6 +137,8 @@ async fn healthy() -> impl IntoResponse {
 async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::new();
     s.http_metrics.render(&mut out);
+    s.grpc_metrics.render(&mut out);
+    s.query_gate.render(&mut out);
     if let Ok(p) = s.pipeline() {
         p.metrics().render(&mut out);
     }

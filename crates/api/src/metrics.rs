@@ -1,4 +1,4 @@
-//! Self-metrics of the HTTP layer (the write pipeline counts ingest).
+//! Self-metrics of the HTTP and gRPC layers (the write pipeline counts ingest).
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -28,47 +28,66 @@ pub struct HttpMetrics {
 impl HttpMetrics {
     pub fn observe(&self, route: &str, code: u16, secs: f64) {
         let mut m = self.requests.lock();
-        let h = m.entry((route.to_string(), code)).or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+        m.entry((route.to_string(), code))
+            .or_default()
+            .observe(secs);
     }
 
     pub fn render(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP argus_http_request_duration_seconds HTTP request latency by route and status code.\n# TYPE argus_http_request_duration_seconds histogram");
         for ((route, code), h) in self.requests.lock().iter() {
             let l = format!("code=\"{code}\",handler=\"{route}\"");
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "argus_http_request_duration_seconds_bucket{{{l},le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "argus_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "argus_http_request_duration_seconds_sum{{{l}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "argus_http_request_duration_seconds_count{{{l}}} {}",
-                h.count
-            );
+            h.render(out, "argus_http_request_duration_seconds", &l);
         }
     }
 }
 
-pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
+
+    fn render(&self, out: &mut String, name: &str, l: &str) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(out, "{name}_bucket{{{l},le=\"{b}\"}} {}", self.counts[i]);
+        }
+        let _ = writeln!(out, "{name}_bucket{{{l},le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{{{l}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{l}}} {}", self.count);
+    }
+}
+
+/// gRPC request durations by method and gRPC status code (`OK`,
+/// `INVALID_ARGUMENT`, …); methods no service has are `other`.
+#[derive(Debug, Default)]
+pub struct GrpcMetrics {
+    requests: Mutex<BTreeMap<(String, String), Histogram>>,
+}
+
+impl GrpcMetrics {
+    pub fn observe(&self, method: &str, code: &str, secs: f64) {
+        let mut m = self.requests.lock();
+        m.entry((method.to_string(), code.to_string()))
+            .or_default()
+            .observe(secs);
+    }
+
+    pub fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP argus_grpc_request_duration_seconds gRPC request latency by method and status code.\n# TYPE argus_grpc_request_duration_seconds histogram");
+        for ((method, code), h) in self.requests.lock().iter() {
+            let l = format!("code=\"{code}\",method=\"{method}\"");
+            h.render(out, "argus_grpc_request_duration_seconds", &l);
+        }
+    }
+}
+
+pub(crate) async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -23,17 +23,39 @@ struct TenantStorage {
     tenant: TenantId,
 }
 
+/// A tenant's selection: series found at once, samples read per series.
+struct TenantSelection(argus_tsdb::Selection);
+
+impl argus_promql::SeriesSet for TenantSelection {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn labels(&self, i: usize) -> &argus_model::Labels {
+        self.0.labels(i)
+    }
+
+    fn load(&self, i: usize) -> Result<argus_model::StoredSeries, StorageError> {
+        // Every store failure is an I/O or data failure: 500 `internal`.
+        self.0
+            .load(i)
+            .map_err(|e| StorageError::internal(e.to_string()))
+    }
+}
+
 impl argus_promql::Queryable for TenantStorage {
-    fn select(
-        &self,
+    fn select<'s>(
+        &'s self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<argus_model::StoredSeries>, StorageError> {
-        // Every store failure is an I/O or data failure: 500 `internal`.
-        self.db
-            .select_series(&self.tenant, matchers, mint, maxt)
-            .map_err(|e| StorageError::internal(e.to_string()))
+    ) -> Result<Box<dyn argus_promql::SeriesSet + 's>, StorageError> {
+        Ok(Box::new(TenantSelection(self.db.select(
+            &self.tenant,
+            matchers,
+            mint,
+            maxt,
+        ))))
     }
 }
 
@@ -119,7 +141,36 @@ fn prepare(s: &AppState, headers: &HeaderMap, p: &Params) -> Result<Prepared, Ap
     })
 }
 
-pub async fn query(
+/// A query let in by the gate ([`crate::gate::QueryGate`]), its timeout
+/// reduced by the time it waited (the timeout covers queue and evaluation,
+/// as in Prometheus). The permit is held until evaluation ends.
+struct Admitted {
+    storage: TenantStorage,
+    engine: Arc<argus_promql::Engine>,
+    query: String,
+    permit: crate::gate::QueryPermit,
+}
+
+async fn admit(s: &AppState, pr: Prepared) -> Result<Admitted, ApiError> {
+    let timeout = pr.engine.options().timeout;
+    let started = std::time::Instant::now();
+    let permit = s.query_gate.enter(&pr.storage.tenant, timeout).await?;
+    let waited = started.elapsed();
+    let mut engine = pr.engine;
+    if !waited.is_zero() {
+        let mut opts = engine.options().clone();
+        opts.timeout = timeout.saturating_sub(waited);
+        engine = Arc::new(argus_promql::Engine::new(opts));
+    }
+    Ok(Admitted {
+        storage: pr.storage,
+        engine,
+        query: pr.query,
+        permit,
+    })
+}
+
+pub(crate) async fn query(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -130,12 +181,16 @@ pub async fn query(
         None | Some("") => now_ms(),
         Some(_) => time_param(&p, "time", 0)?,
     };
-    let pr = prepare(&s, &headers, &p)?;
-    let res = blocking(move || Ok(pr.engine.instant(&pr.storage, &pr.query, t))).await?;
+    let pr = admit(&s, prepare(&s, &headers, &p)?).await?;
+    let res = blocking(move || {
+        let _permit = &pr.permit;
+        Ok(pr.engine.instant(&pr.storage, &pr.query, t))
+    })
+    .await?;
     Ok(success(res?))
 }
 
-pub async fn query_range(
+pub(crate) async fn query_range(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -158,9 +213,12 @@ pub async fn query_range(
     if (end - start) / step > 11_000 {
         return Err(ApiError::BadData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into()).into());
     }
-    let pr = prepare(&s, &headers, &p)?;
-    let res =
-        blocking(move || Ok(pr.engine.range(&pr.storage, &pr.query, start, end, step))).await?;
+    let pr = admit(&s, prepare(&s, &headers, &p)?).await?;
+    let res = blocking(move || {
+        let _permit = &pr.permit;
+        Ok(pr.engine.range(&pr.storage, &pr.query, start, end, step))
+    })
+    .await?;
     Ok(success(res?))
 }
 
@@ -207,7 +265,7 @@ async fn with_parsed(
         .into_response())
 }
 
-pub async fn format_query(
+pub(crate) async fn format_query(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -220,7 +278,7 @@ pub async fn format_query(
     Ok(with_parsed(&p, |expr| Ok(json!(expr.prettify()))).await?)
 }
 
-pub async fn parse_query(
+pub(crate) async fn parse_query(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -232,7 +290,7 @@ pub async fn parse_query(
     .await?)
 }
 
-pub async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
+pub(crate) async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
     json_response(
         StatusCode::OK,
         json!({"status": "success", "data": {
@@ -242,7 +300,7 @@ pub async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
     )
 }
 
-pub async fn runtimeinfo(State(s): State<Arc<AppState>>) -> Response {
+pub(crate) async fn runtimeinfo(State(s): State<Arc<AppState>>) -> Response {
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_default();

@@ -38,7 +38,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-pub async fn series(
+pub(crate) async fn series(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -61,7 +61,7 @@ pub async fn series(
     )))
 }
 
-pub async fn labels(
+pub(crate) async fn labels(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -79,7 +79,7 @@ pub async fn labels(
     Ok(success(json!(names)))
 }
 
-pub async fn label_values(
+pub(crate) async fn label_values(
     State(s): State<Arc<AppState>>,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
@@ -107,7 +107,7 @@ pub async fn label_values(
 /// `"histograms":[[<ms>,{"count":..,"sum":..,"buckets":[..]}],...]`: each
 /// histogram as Prometheus's query API writes it, its timestamp in
 /// milliseconds like `timestamps`. See [`export_line`].
-pub async fn export(
+pub(crate) async fn export(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -180,7 +180,7 @@ fn export_line(series: &StoredSeries) -> String {
 }
 
 /// `GET /api/v1/metadata?metric=&limit=&limit_per_metric=`.
-pub async fn metadata(
+pub(crate) async fn metadata(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -212,15 +212,15 @@ pub async fn metadata(
 
 /// Endpoints Grafana calls that Argus has no data for yet: exemplars,
 /// rules and alerts answer empty, in Prometheus's shape.
-pub async fn query_exemplars() -> Response {
+pub(crate) async fn query_exemplars() -> Response {
     success(json!([]))
 }
 
-pub async fn rules() -> Response {
+pub(crate) async fn rules() -> Response {
     success(json!({"groups": []}))
 }
 
-pub async fn alerts() -> Response {
+pub(crate) async fn alerts() -> Response {
     success(json!({"alerts": []}))
 }
 

@@ -4,6 +4,7 @@
 //! ([`argus_write::WritePipeline`]), as the scraper does.
 
 use crate::error::otlp_code;
+use crate::grpc::RpcStatus;
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_ingest::{otlp, remote_write as rw};
@@ -13,6 +14,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+};
 use std::sync::Arc;
 
 /// Reads a request body up to `limit` bytes (413 beyond), gunzipping it
@@ -74,7 +78,7 @@ fn partial_write(outcome: &WriteOutcome, received: usize) -> Option<ApiError> {
 }
 
 /// `POST /api/v1/write`.
-pub async fn remote_write(
+pub(crate) async fn remote_write(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -134,15 +138,6 @@ pub async fn remote_write(
     Ok(resp)
 }
 
-/// google.rpc.Status, the OTLP/HTTP error body.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
 fn otlp_reply(
     json: bool,
     status: StatusCode,
@@ -167,7 +162,7 @@ fn otlp_reply(
 }
 
 /// `POST /v1/metrics` (OTLP/HTTP, protobuf or JSON, optionally gzip).
-pub async fn otlp_metrics(
+pub(crate) async fn otlp_metrics(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
@@ -187,6 +182,7 @@ pub async fn otlp_metrics(
                 RpcStatus {
                     code,
                     message: msg.clone(),
+                    details: vec![],
                 },
                 serde_json::json!({"code": code, "message": msg}),
             )
@@ -244,6 +240,25 @@ async fn otlp_metrics_inner(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let resp = ingest_otlp(s, &tenant, conv).await?;
+    let body_json = match &resp.partial_success {
+        Some(p) => {
+            serde_json::json!({"partialSuccess": {"rejectedDataPoints": p.rejected_data_points.to_string(), "errorMessage": p.error_message}})
+        }
+        None => serde_json::json!({}),
+    };
+    Ok(otlp_reply(json, StatusCode::OK, resp, body_json))
+}
+
+/// Stores converted OTLP metrics: the step OTLP/HTTP (`/v1/metrics`) and
+/// OTLP/gRPC (`MetricsService/Export`, `grpc.rs`) share. What was not stored
+/// is an OTLP partial success; a limit is an error (retry later).
+pub(crate) async fn ingest_otlp(
+    s: &AppState,
+    tenant: &TenantId,
+    conv: otlp::Converted,
+) -> Result<ExportMetricsServiceResponse, ApiError> {
+    let pipeline = s.pipeline()?;
     let rejected_points = conv.rejected_points();
     let mut messages: Vec<String> = conv
         .rejected
@@ -251,35 +266,20 @@ async fn otlp_metrics_inner(
         .take(5)
         .map(|r| format!("{}: {} ({} points)", r.metric, r.reason, r.points))
         .collect();
-    pipeline.count_rejected(&tenant, "otlp_unsupported", rejected_points);
+    pipeline.count_rejected(tenant, "otlp_unsupported", rejected_points);
     let received = conv.samples();
-    let outcome = ingest(s, &tenant, conv.series).await?;
+    let outcome = ingest(s, tenant, conv.series).await?;
     match partial_write(&outcome, received) {
         Some(e @ ApiError::Limited(_)) => return Err(e),
         Some(e) => messages.push(e.to_string()),
         None => {}
     }
-    use opentelemetry_proto::tonic::collector::metrics::v1::{
-        ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-    };
     let rejected = (rejected_points + outcome.rejected_samples()) as i64;
-    let error_message = messages.join("; ");
     let partial = (rejected > 0).then(|| ExportMetricsPartialSuccess {
         rejected_data_points: rejected,
-        error_message: error_message.clone(),
+        error_message: messages.join("; "),
     });
-    let body_json = match &partial {
-        Some(_) => {
-            serde_json::json!({"partialSuccess": {"rejectedDataPoints": rejected.to_string(), "errorMessage": error_message}})
-        }
-        None => serde_json::json!({}),
-    };
-    Ok(otlp_reply(
-        json,
-        StatusCode::OK,
-        ExportMetricsServiceResponse {
-            partial_success: partial,
-        },
-        body_json,
-    ))
+    Ok(ExportMetricsServiceResponse {
+        partial_success: partial,
+    })
 }

@@ -3,7 +3,7 @@
 //! [`Config::resolve`] validates it into what the server runs with.
 
 use anyhow::{bail, Context, Result};
-use argus_limits::Limits;
+use argus_limits::LimitsPatch;
 use argus_model::TenantId;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub default_tenant: Option<String>,
@@ -28,9 +28,14 @@ pub struct RawConfig {
     #[serde(default)]
     pub query: RawQuery,
     #[serde(default)]
-    pub limits: Limits,
+    pub otlp: RawOtlp,
+    /// Per-signal sections (`metrics:`, `logs:`, `traces:`); metrics keys at
+    /// the top level are the deprecated shape of the metrics section.
     #[serde(default)]
-    pub overrides: HashMap<String, Limits>,
+    pub limits: LimitsPatch,
+    /// Per tenant, the same shape as `limits:`; set keys replace the defaults.
+    #[serde(default)]
+    pub overrides: HashMap<String, LimitsPatch>,
     #[serde(default)]
     pub global: Option<serde_yaml::Value>,
     #[serde(default)]
@@ -39,7 +44,7 @@ pub struct RawConfig {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStorage {
+pub(crate) struct RawStorage {
     pub local: Option<RawLocal>,
     pub s3: Option<argus_objstore::S3Config>,
     /// Where downloaded objects are cached (default `<data_dir>/cache`).
@@ -48,13 +53,13 @@ pub struct RawStorage {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLocal {
+pub(crate) struct RawLocal {
     pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTsdb {
+pub(crate) struct RawTsdb {
     pub block_range: Option<String>,
     pub out_of_order_window: Option<String>,
     pub retention: Option<String>,
@@ -67,29 +72,45 @@ pub struct RawTsdb {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawQuery {
+pub(crate) struct RawQuery {
     pub lookback_delta: Option<String>,
     pub max_samples: Option<usize>,
     pub timeout: Option<String>,
+    /// Most queries evaluated at once (default 20, as Prometheus's
+    /// `--query.max-concurrency`); more wait in a queue.
+    pub max_concurrency: Option<usize>,
+    /// Most queries of one tenant evaluated at once (default half of
+    /// `max_concurrency`, rounded up; 0 = no share of its own).
+    pub max_concurrency_per_tenant: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawIngest {
+pub(crate) struct RawIngest {
     pub max_request_bytes: Option<usize>,
     pub max_decompressed_bytes: Option<usize>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOtlp {
+    /// The OTLP/gRPC receiver's address (default `127.0.0.1:4317`); `""` turns it off.
+    pub grpc_listen: Option<String>,
+}
+
 /// Flags that override the file.
 #[derive(Debug, Default, Clone)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub otlp_grpc_listen: Option<String>,
 }
 
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     pub listen: SocketAddr,
+    /// The OTLP/gRPC receiver's address; None when turned off.
+    pub otlp_grpc_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub default_tenant: TenantId,
     pub require_tenant: bool,
@@ -104,9 +125,14 @@ pub struct Config {
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
     pub engine: argus_promql::EngineOptions,
+    pub max_concurrency: usize,
+    pub max_concurrency_per_tenant: usize,
     /// Retention as written in the config, for display.
     pub retention_text: String,
+    /// Per tenant and signal, overrides merged over the defaults.
     pub limits: argus_limits::LimitsConfig,
+    /// Deprecated settings in the file, logged once at start-up.
+    pub warnings: Vec<String>,
     pub global: argus_scrape::GlobalScrapeConfig,
     pub scrape_configs: Vec<argus_scrape::ScrapeConfig>,
 }
@@ -121,7 +147,7 @@ fn dur_ms(s: &Option<String>, default: Duration, what: &str) -> Result<i64> {
 }
 
 impl Config {
-    pub fn load(file: Option<&std::path::Path>, flags: Overrides) -> Result<Config> {
+    pub(crate) fn load(file: Option<&std::path::Path>, flags: Overrides) -> Result<Config> {
         let raw: RawConfig = match file {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
@@ -134,7 +160,7 @@ impl Config {
         Self::resolve(raw, flags)
     }
 
-    pub fn resolve(raw: RawConfig, flags: Overrides) -> Result<Config> {
+    pub(crate) fn resolve(raw: RawConfig, flags: Overrides) -> Result<Config> {
         let listen = flags
             .listen
             .or(raw.listen)
@@ -142,6 +168,19 @@ impl Config {
         let listen: SocketAddr = listen
             .parse()
             .with_context(|| format!("listen: {listen:?} is not an address like 127.0.0.1:9009"))?;
+        let grpc = flags
+            .otlp_grpc_listen
+            .or(raw.otlp.grpc_listen)
+            .unwrap_or_else(|| "127.0.0.1:4317".into());
+        let otlp_grpc_listen = match grpc.trim() {
+            "" => None,
+            a => Some(a.parse::<SocketAddr>().with_context(|| {
+                format!("otlp.grpc_listen: {a:?} is not an address like 127.0.0.1:4317 (\"\" turns the receiver off)")
+            })?),
+        };
+        if otlp_grpc_listen == Some(listen) {
+            bail!("otlp.grpc_listen: {listen} is also the HTTP listen address");
+        }
         let data_dir = flags
             .data_dir
             .or(raw.data_dir)
@@ -153,18 +192,19 @@ impl Config {
             "required" => true,
             other => bail!("multitenancy: {other:?} must be \"optional\" or \"required\""),
         };
+        let data = argus_model::paths::DataDir::new(&data_dir);
         let backend = match (raw.storage.local, raw.storage.s3) {
             (Some(_), Some(_)) => bail!("storage: configure either local or s3, not both"),
             (_, Some(s3)) => argus_objstore::Backend::S3(s3),
             (Some(l), None) => {
-                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data_dir.join("objects")))
+                argus_objstore::Backend::Local(l.path.unwrap_or_else(|| data.default_objects()))
             }
-            (None, None) => argus_objstore::Backend::Local(data_dir.join("objects")),
+            (None, None) => argus_objstore::Backend::Local(data.default_objects()),
         };
         let cache_dir = raw
             .storage
             .cache_dir
-            .unwrap_or_else(|| data_dir.join("cache"));
+            .unwrap_or_else(|| data.default_cache());
         let t = &raw.tsdb;
         let block_range_ms = dur_ms(
             &t.block_range,
@@ -190,10 +230,30 @@ impl Config {
         if let Some(s) = t.wal_segment_size {
             wal.segment_size = s;
         }
-        let mut overrides = HashMap::new();
-        for (k, v) in raw.overrides {
-            TenantId::new(&k).with_context(|| format!("overrides: {k:?}"))?;
-            overrides.insert(k, v);
+        let mut flat = Vec::new();
+        if raw.limits.flat_metrics {
+            flat.push("`limits`".to_string());
+        }
+        let mut tenants: Vec<_> = raw.overrides.iter().collect();
+        tenants.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in &tenants {
+            TenantId::new(k).with_context(|| format!("overrides: {k:?}"))?;
+            if v.flat_metrics {
+                flat.push(format!("`overrides.{k}`"));
+            }
+        }
+        let limits = argus_limits::LimitsConfig::resolve(&raw.limits, tenants);
+        let mut warnings = Vec::new();
+        if !flat.is_empty() {
+            let legacy = if flat.iter().any(|f| f.starts_with("`overrides")) {
+                " (in a tenant's override, metrics keys not given there are the built-in defaults, as before; under `metrics:` they are those of `limits:`)"
+            } else {
+                ""
+            };
+            warnings.push(format!(
+                "deprecated: metrics limits written directly under {} (they apply to metrics); move them into a `metrics:` section{legacy} (see argus.example.yaml)",
+                flat.join(", ")
+            ));
         }
         let global: argus_scrape::GlobalScrapeConfig = match raw.global {
             Some(v) => serde_yaml::from_value(v).context("global")?,
@@ -221,11 +281,24 @@ impl Config {
             max_samples: q.max_samples.unwrap_or(defaults.max_samples),
             ..defaults
         };
+        let max_concurrency = q.max_concurrency.unwrap_or(20);
+        if max_concurrency == 0 {
+            bail!("query.max_concurrency must be at least 1");
+        }
+        let max_concurrency_per_tenant = q
+            .max_concurrency_per_tenant
+            .unwrap_or(max_concurrency.div_ceil(2));
+        if max_concurrency_per_tenant > max_concurrency {
+            bail!("query.max_concurrency_per_tenant ({max_concurrency_per_tenant}) must not exceed query.max_concurrency ({max_concurrency})");
+        }
         let retention_text = t.retention.clone().unwrap_or_else(|| "15d".into());
         Ok(Config {
             engine,
+            max_concurrency,
+            max_concurrency_per_tenant,
             retention_text,
             listen,
+            otlp_grpc_listen,
             data_dir,
             default_tenant,
             require_tenant,
@@ -251,13 +324,28 @@ impl Config {
             )? as u64),
             max_request_bytes: raw.ingest.max_request_bytes.unwrap_or(32 << 20),
             max_decompressed_bytes: raw.ingest.max_decompressed_bytes.unwrap_or(64 << 20),
-            limits: argus_limits::LimitsConfig {
-                defaults: raw.limits,
-                overrides,
-            },
+            limits,
+            warnings,
             global,
             scrape_configs,
         })
+    }
+}
+
+impl Config {
+    /// The resolved limits in the config file's shape: `limits:` (the
+    /// defaults) and each tenant's `overrides:`, every signal and key spelt
+    /// out (`argus check-config`).
+    pub(crate) fn limits_yaml(&self) -> Result<String> {
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            limits: &'a argus_limits::Limits,
+            overrides: &'a std::collections::BTreeMap<String, argus_limits::Limits>,
+        }
+        Ok(serde_yaml::to_string(&Shown {
+            limits: &self.limits.defaults,
+            overrides: &self.limits.overrides,
+        })?)
     }
 }
 
@@ -271,9 +359,104 @@ mod tests {
         let raw: RawConfig = serde_yaml::from_str(text).unwrap();
         let c = Config::resolve(raw, Overrides::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9009");
+        assert_eq!(c.otlp_grpc_listen.unwrap().to_string(), "127.0.0.1:4317");
         assert_eq!(c.block_range_ms, 7_200_000);
         assert_eq!(c.scrape_configs.len(), 1);
-        assert!(c.limits.overrides.contains_key("team-a"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let team = c.limits.for_tenant(&TenantId::new("team-a").unwrap());
+        assert_eq!(team.metrics.ingestion_rate, 50_000.0);
+        assert_eq!(team.metrics.max_series, 100_000);
+        assert_eq!(team.metrics.max_labels_per_series, 64);
+        assert_eq!(c.limits.defaults, argus_limits::Limits::default());
+        assert_eq!(c.engine.max_samples, 50_000_000);
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+    }
+
+    fn resolve(yaml: &str) -> Result<Config> {
+        let raw: RawConfig = serde_yaml::from_str(yaml)?;
+        Config::resolve(raw, Overrides::default())
+    }
+
+    #[test]
+    fn limits_per_signal_with_overrides_merged() {
+        let c = resolve(
+            "limits:\n  metrics: {ingestion_rate: 100000, ingestion_burst: 200000, max_series: 0}\n  logs: {ingestion_rate_bytes: 1000}\n\
+             overrides:\n  team-a:\n    metrics: {ingestion_rate: 5000}\n  team-b:\n    traces: {max_span_bytes: 10}\n",
+        )
+        .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let t = |s: &str| TenantId::new(s).unwrap();
+        let a = c.limits.for_tenant(&t("team-a"));
+        assert_eq!(a.metrics.ingestion_rate, 5000.0);
+        assert_eq!(a.metrics.ingestion_burst, 200_000.0, "merged over limits:");
+        assert_eq!(a.metrics.max_series, 0);
+        assert_eq!(a.logs.ingestion_rate_bytes, 1000.0);
+        let b = c.limits.for_tenant(&t("team-b"));
+        assert_eq!(b.traces.max_span_bytes, 10);
+        assert_eq!(b.metrics, c.limits.defaults.metrics);
+        assert_eq!(c.limits.metrics(&t("other")).ingestion_rate, 100_000.0);
+        let shown = c.limits_yaml().unwrap();
+        for key in [
+            "limits:",
+            "overrides:",
+            "team-a:",
+            "logs:",
+            "traces:",
+            "ingestion_rate: 5000.0",
+            "max_line_bytes: 262144",
+        ] {
+            assert!(shown.contains(key), "{key} in {shown}");
+        }
+    }
+
+    #[test]
+    fn flat_limits_are_the_metrics_section_with_one_warning() {
+        let c = resolve(
+            "limits:\n  max_series: 100\n  ingestion_rate: 10\n\
+             overrides:\n  team-a:\n    ingestion_rate: 5\n  team-b:\n    metrics: {max_series: 7}\n  team-c:\n    max_series: 1\n",
+        )
+        .unwrap();
+        let t = |s: &str| TenantId::new(s).unwrap();
+        assert_eq!(c.limits.defaults.metrics.max_series, 100);
+        // A flat override keeps its old meaning: the built-in defaults underneath.
+        let a = c.limits.metrics(&t("team-a"));
+        assert_eq!((a.ingestion_rate, a.max_series), (5.0, 5_000_000));
+        assert_eq!(c.limits.metrics(&t("other")).max_series, 100);
+        assert_eq!(c.limits.metrics(&t("team-b")).max_series, 7);
+        assert_eq!(c.limits.metrics(&t("team-c")).max_series, 1);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let w = &c.warnings[0];
+        assert!(
+            w.contains("`limits`, `overrides.team-a`, `overrides.team-c`"),
+            "{w}"
+        );
+        assert!(w.contains("metrics:"), "{w}");
+        // Both shapes in one section are refused.
+        let e = resolve("limits:\n  max_series: 1\n  metrics: {max_series: 2}\n").unwrap_err();
+        assert!(format!("{e:#}").contains("both"), "{e:#}");
+        let e = resolve("overrides:\n  t:\n    logs: {max_series: 2}\n").unwrap_err();
+        assert!(format!("{e:#}").contains("max_series"), "{e:#}");
+    }
+
+    #[test]
+    fn query_concurrency_defaults_and_checks() {
+        let resolve = |yaml: &str| {
+            let raw: RawConfig = serde_yaml::from_str(yaml).unwrap();
+            Config::resolve(raw, Overrides::default())
+        };
+        let c = resolve("{}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+        let c = resolve("query: {max_concurrency: 5}").unwrap();
+        assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (5, 3));
+        let c = resolve("query: {max_concurrency: 5, max_concurrency_per_tenant: 0}").unwrap();
+        assert_eq!(c.max_concurrency_per_tenant, 0);
+        let e = resolve("query: {max_concurrency: 0}").unwrap_err();
+        assert!(format!("{e:#}").contains("query.max_concurrency"), "{e:#}");
+        let e = resolve("query: {max_concurrency: 2, max_concurrency_per_tenant: 3}").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("max_concurrency_per_tenant"),
+            "{e:#}"
+        );
     }
 
     #[test]
@@ -283,7 +466,7 @@ mod tests {
             raw,
             Overrides {
                 listen: Some("127.0.0.1:5".into()),
-                data_dir: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -293,5 +476,46 @@ mod tests {
         let e = Config::resolve(raw, Overrides::default()).unwrap_err();
         assert!(format!("{e:#}").contains("multitenancy"));
         assert!(serde_yaml::from_str::<RawConfig>("bogus: 1").is_err());
+    }
+
+    #[test]
+    fn otlp_grpc_listen_defaults_overrides_and_turns_off() {
+        let resolve = |yaml: &str, flag: Option<&str>| {
+            let raw: RawConfig = serde_yaml::from_str(yaml).unwrap();
+            Config::resolve(
+                raw,
+                Overrides {
+                    otlp_grpc_listen: flag.map(String::from),
+                    ..Default::default()
+                },
+            )
+        };
+        let addr = |c: Config| c.otlp_grpc_listen.map(|a| a.to_string());
+        assert_eq!(
+            addr(resolve("{}", None).unwrap()).unwrap(),
+            "127.0.0.1:4317"
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: '0.0.0.0:5317'}", None).unwrap()).unwrap(),
+            "0.0.0.0:5317"
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: ''}", None).unwrap()),
+            None
+        );
+        assert_eq!(
+            addr(resolve("otlp: {grpc_listen: ''}", Some("127.0.0.1:6")).unwrap()).unwrap(),
+            "127.0.0.1:6"
+        );
+        assert_eq!(addr(resolve("{}", Some("")).unwrap()), None);
+        let e = resolve("otlp: {grpc_listen: nowhere}", None).unwrap_err();
+        assert!(format!("{e:#}").contains("otlp.grpc_listen"), "{e:#}");
+        let e = resolve(
+            "listen: 127.0.0.1:7\notlp: {grpc_listen: 127.0.0.1:7}",
+            None,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("otlp.grpc_listen"), "{e:#}");
+        assert!(serde_yaml::from_str::<RawConfig>("otlp: {http: 1}").is_err());
     }
 }

@@ -39,6 +39,9 @@ enum Command {
         /// Directory for the WAL, local blocks and caches [default: ./data].
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Address of the OTLP/gRPC receiver; "" turns it off [default: 127.0.0.1:4317].
+        #[arg(long)]
+        otlp_grpc_listen: Option<String>,
     },
     /// Check a configuration file and print what it resolves to.
     CheckConfig { file: PathBuf },
@@ -57,9 +60,16 @@ fn main() -> anyhow::Result<()> {
             config,
             listen,
             data_dir,
+            otlp_grpc_listen,
         } => {
-            let cfg =
-                config::Config::load(config.as_deref(), config::Overrides { listen, data_dir })?;
+            let cfg = config::Config::load(
+                config.as_deref(),
+                config::Overrides {
+                    listen,
+                    data_dir,
+                    otlp_grpc_listen,
+                },
+            )?;
             serve::run(cfg)
         }
         Command::Promqltest { files } => {
@@ -87,7 +97,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig { file } => {
             let cfg = config::Config::load(Some(&file), config::Overrides::default())?;
+            for w in &cfg.warnings {
+                eprintln!("warning: {w}");
+            }
             println!("{cfg:#?}");
+            println!(
+                "\n# Limits per signal, as applied (overrides merged over the defaults):\n{}",
+                cfg.limits_yaml()?
+            );
             Ok(())
         }
     }

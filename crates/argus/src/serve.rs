@@ -1,7 +1,8 @@
-//! `argus serve`: listen at once (`/-/ready` answers 503), open storage
-//! and replay WALs, then mark ready, start scraping and the block
-//! lifecycle; on SIGTERM/SIGINT stop accepting, stop scraping (writing
-//! staleness markers), fsync the WALs and exit 0.
+//! `argus serve`: listen at once (HTTP, and OTLP/gRPC unless turned off;
+//! `/-/ready` answers 503 and gRPC `UNAVAILABLE`), open storage and replay
+//! WALs, then mark ready, start scraping and the block lifecycle; on
+//! SIGTERM/SIGINT stop accepting, stop scraping (writing staleness markers),
+//! fsync the WALs and exit 0.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -65,7 +66,7 @@ async fn open_with_retry(
     }
 }
 
-pub fn run(cfg: Config) -> anyhow::Result<()> {
+pub(crate) fn run(cfg: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ARGUS_LOG")
@@ -74,6 +75,9 @@ pub fn run(cfg: Config) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -90,6 +94,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_decompressed_bytes: cfg.max_decompressed_bytes,
         otlp: Default::default(),
         engine: cfg.engine.clone(),
+        max_concurrency: cfg.max_concurrency,
+        max_concurrency_per_tenant: cfg.max_concurrency_per_tenant,
         retention: cfg.retention_text.clone(),
     };
     let state = Arc::new(AppState::new(api_cfg, env!("CARGO_PKG_VERSION")));
@@ -107,6 +113,21 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             })
             .await
     });
+    // The gRPC server (OTLP/gRPC): every gRPC service is on this one port.
+    let grpc_server = match cfg.otlp_grpc_listen {
+        None => None,
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("otlp.grpc_listen: listening on {addr}"))?;
+            info!(address = %listener.local_addr()?, "OTLP/gRPC listening");
+            let grpc = argus_api::grpc::GrpcServer::new(state.clone());
+            let mut grpc_stop = stop_rx.clone();
+            Some(tokio::spawn(grpc.serve(listener, async move {
+                let _ = grpc_stop.wait_for(|s| *s).await;
+            })))
+        }
+    };
 
     let storage = argus_objstore::ObjectStorage::new(cfg.backend.clone(), cfg.cache_dir.clone())
         .context("object storage")?;
@@ -129,6 +150,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let Some(db) = open else {
         let _ = stop_tx.send(true);
         let _ = server.await;
+        if let Some(g) = grpc_server {
+            let _ = g.await;
+        }
         return Ok(());
     };
     let db = Arc::new(db.context("opening storage")?);
@@ -175,6 +199,13 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         Ok(Ok(())) => {}
         Ok(Err(e)) => error!(error = %e, "http server failed"),
         Err(e) => error!(error = %e, "http server task failed"),
+    }
+    if let Some(g) = grpc_server {
+        match g.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(error = %e, "grpc server failed"),
+            Err(e) => error!(error = %e, "grpc server task failed"),
+        }
     }
     db.close().context("closing storage")?;
     info!("stopped");

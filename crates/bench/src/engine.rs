@@ -24,7 +24,7 @@ fn live() -> isize {
 
 /// The generator's load without a server: how many series, how many points.
 #[derive(clap::Args, Debug, Clone)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// Active series (rounded up to a multiple of 100).
     #[arg(long, default_value_t = 100_000)]
     series: usize,
@@ -36,12 +36,12 @@ pub struct Shape {
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct HeadMemArgs {
+pub(crate) struct HeadMemArgs {
     #[command(flatten)]
     shape: Shape,
 }
 
-pub fn run(args: HeadMemArgs) -> Result<()> {
+pub(crate) fn run(args: HeadMemArgs) -> Result<()> {
     let a = args.shape;
     let targets = a.series.div_ceil(SERIES_PER_TARGET);
     let w = Workload {
@@ -120,7 +120,7 @@ pub fn run(args: HeadMemArgs) -> Result<()> {
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     #[command(flatten)]
     shape: Shape,
     /// Where the data directory goes (a fresh temporary directory inside).
@@ -135,7 +135,7 @@ pub struct ReplayArgs {
     reopen: usize,
 }
 
-pub fn replay(args: ReplayArgs) -> Result<()> {
+pub(crate) fn replay(args: ReplayArgs) -> Result<()> {
     let a = &args.shape;
     let targets = a.series.div_ceil(SERIES_PER_TARGET);
     let now = std::time::SystemTime::now()
@@ -155,14 +155,15 @@ pub fn replay(args: ReplayArgs) -> Result<()> {
         None => tempfile::tempdir()?,
     };
     let path = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let reuse = path.join("tenants").exists();
+    let data = argus_model::paths::DataDir::new(&path);
+    let reuse = data.tenants().exists();
     let rt = tokio::runtime::Runtime::new()?;
     let open = || -> Result<Db> {
         let mut o = DbOptions::new(path.clone());
         o.wal.fsync = argus_wal::FsyncPolicy::Never;
         let storage = argus_objstore::ObjectStorage::new(
-            argus_objstore::Backend::Local(path.join("objects")),
-            path.join("cache"),
+            argus_objstore::Backend::Local(data.default_objects()),
+            data.default_cache(),
         )?;
         Ok(rt.block_on(Db::open(o, storage))?)
     };

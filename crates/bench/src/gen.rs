@@ -18,7 +18,7 @@ use argus_model::Labels;
 
 use crate::rng::Rng;
 
-pub const SERIES_PER_TARGET: usize = 100;
+pub(crate) const SERIES_PER_TARGET: usize = 100;
 
 const JOBS: [&str; 8] = [
     "api", "web", "auth", "billing", "search", "cart", "payments", "catalog",
@@ -56,7 +56,7 @@ const GAUGE: usize = 93; // 7
 
 /// The shape of the load.
 #[derive(Debug, Clone)]
-pub struct Workload {
+pub(crate) struct Workload {
     pub seed: u64,
     pub targets: usize,
     pub points: usize,
@@ -69,20 +69,20 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn active_series(&self) -> usize {
+    pub(crate) fn active_series(&self) -> usize {
         self.targets * SERIES_PER_TARGET
     }
 
-    pub fn total_samples(&self) -> u64 {
+    pub(crate) fn total_samples(&self) -> u64 {
         (self.active_series() * self.points) as u64
     }
 
     /// Timestamp of point `p`.
-    pub fn ts(&self, p: usize) -> i64 {
+    pub(crate) fn ts(&self, p: usize) -> i64 {
         self.start_ms + p as i64 * self.interval_ms
     }
 
-    pub fn end_ms(&self) -> i64 {
+    pub(crate) fn end_ms(&self) -> i64 {
         self.ts(self.points.saturating_sub(1))
     }
 
@@ -91,7 +91,7 @@ impl Workload {
     }
 
     /// Generation of target `slot` at point `p`.
-    pub fn generation(&self, slot: usize, p: usize) -> u64 {
+    pub(crate) fn generation(&self, slot: usize, p: usize) -> u64 {
         let m = self.churn_window();
         if m == 0 || self.churn_every == 0 {
             return 0;
@@ -110,7 +110,7 @@ impl Workload {
     }
 
     /// Series created over the whole run (active plus churned).
-    pub fn series_created(&self) -> usize {
+    pub(crate) fn series_created(&self) -> usize {
         (0..self.targets)
             .map(|s| self.generation(s, self.points.saturating_sub(1)) as usize + 1)
             .sum::<usize>()
@@ -120,7 +120,7 @@ impl Workload {
 
 /// One exporter instance: its series' labels and the state of their values.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub slot: usize,
     pub generation: u64,
     pub labels: Vec<Labels>,
@@ -146,7 +146,7 @@ fn base36(mut x: u64, len: usize) -> String {
 }
 
 impl Target {
-    pub fn new(seed: u64, slot: usize, generation: u64) -> Target {
+    pub(crate) fn new(seed: u64, slot: usize, generation: u64) -> Target {
         let mut id = Rng::derive(seed, &[slot as u64, generation, 1]);
         let job = JOBS[slot % JOBS.len()];
         let namespace = NAMESPACES[(slot / JOBS.len()) % NAMESPACES.len()];
@@ -298,7 +298,7 @@ impl Target {
 
     /// Advances every series by one scrape and returns the values, in the
     /// order of [`Target::labels`].
-    pub fn step(&mut self, interval_s: f64) -> &[f64; SERIES_PER_TARGET] {
+    pub(crate) fn step(&mut self, interval_s: f64) -> &[f64; SERIES_PER_TARGET] {
         for i in 0..30 {
             let b = self.http_base[i];
             let inc = if b == 0 {

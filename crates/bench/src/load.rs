@@ -23,7 +23,7 @@ use crate::gen::{Target, Workload};
 const MAX_SKEW: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     pub batch: usize,
     pub concurrency: usize,
     /// `encode_v1` on model types instead of the pre-encoded labels.
@@ -31,7 +31,7 @@ pub struct LoadOptions {
 }
 
 #[derive(Debug, Default)]
-pub struct LoadResult {
+pub(crate) struct LoadResult {
     pub wall: Duration,
     pub samples_sent: u64,
     pub requests: u64,
@@ -50,7 +50,7 @@ struct Shared {
 }
 
 /// Sends the whole workload to `url` (a remote-write endpoint).
-pub fn drive(url: &str, w: &Workload, opt: LoadOptions) -> Result<LoadResult> {
+pub(crate) fn drive(url: &str, w: &Workload, opt: LoadOptions) -> Result<LoadResult> {
     let conc = opt.concurrency.max(1);
     let shared = Arc::new(Shared {
         progress: (0..conc).map(|_| AtomicUsize::new(0)).collect(),

@@ -6,6 +6,7 @@
 mod engine;
 mod gen;
 mod load;
+mod longq;
 mod queries;
 mod report;
 mod rng;
@@ -196,10 +197,15 @@ pub struct SysRun {
     pub block_samples: u64,
     pub block_bytes: u64,
     pub all_bytes: u64,
+    /// The WAL alone: Argus `<data>/tenants/*/metrics/wal`, Prometheus `<data>/wal`.
+    pub wal_bytes: u64,
     pub compaction_done: bool,
     pub query_lat: Vec<f64>,
     pub per_query: Vec<f64>,
     pub restart_s: f64,
+    /// The long-range query phase ([`longq`]), one per
+    /// [`longq::LONG_QUERIES`].
+    pub long: [longq::LongQuery; 2],
 }
 
 impl SysRun {
@@ -344,7 +350,10 @@ fn one_run(
     // Per system: the blocks last seen and since when they have not changed.
     type Seen = (Vec<(i64, i64, u64)>, Instant);
     let mut last: [Seen; 2] = [(Vec::new(), Instant::now()), (Vec::new(), Instant::now())];
-    let dirs = [argus.data_dir().join("objects"), prom.data_dir()];
+    let dirs = [
+        argus_model::paths::DataDir::new(argus.data_dir()).default_objects(),
+        prom.data_dir(),
+    ];
     let mut done = [!expect_blocks, !expect_blocks];
     while expect_blocks && !(done[0] && done[1]) && Instant::now() < deadline {
         for i in 0..2 {
@@ -368,6 +377,16 @@ fn one_run(
     out.argus.all_bytes = server::disk_usage(&argus.data_dir(), &[]);
     out.prom.block_bytes = server::disk_usage(&dirs[1], &["wal", "chunks_head"]);
     out.prom.all_bytes = server::disk_usage(&dirs[1], &[]);
+    let data = argus_model::paths::DataDir::new(argus.data_dir());
+    out.argus.wal_bytes = std::fs::read_dir(data.tenants())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| argus_model::TenantId::new(&e.file_name().to_string_lossy()).ok())
+                .map(|t| server::disk_usage(&data.wal(&t, argus_model::Signal::Metrics), &[]))
+                .sum()
+        })
+        .unwrap_or(0);
+    out.prom.wal_bytes = server::disk_usage(&dirs[1].join("wal"), &[]);
     for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
         let (peak, now) = server::rss(srv.pid().context("running")?)?;
         res.peak_rss = peak;
@@ -424,6 +443,34 @@ fn one_run(
         out.prom.per_query[i] = report::percentile(&lp, 0.5);
         out.argus.query_lat.extend(la);
         out.prom.query_lat.extend(lp);
+    }
+    // The long-range query (every raw sample of every series), one system
+    // at a time: peak RSS while it runs alone and 8 at once.
+    for (q, (name, expr)) in longq::LONG_QUERIES.iter().enumerate() {
+        for (srv, res) in [(&argus, &mut out.argus), (&prom, &mut out.prom)] {
+            let l = longq::measure(
+                client,
+                &srv.url(""),
+                srv.pid().context("running")?,
+                expr,
+                window.end_ms,
+            )?;
+            let mib = |b: u64| b as f64 / 1048576.0;
+            eprintln!(
+                "    {} long-range query ({name}): RSS before {:.0} MiB; alone: peak {:.0} MiB, {}; 8 at once: peak {:.0} MiB, {}",
+                srv.kind.name(),
+                mib(l.idle_rss),
+                mib(l.peak_one),
+                l.one.describe(),
+                mib(l.peak_eight),
+                l.describe_eight()
+            );
+            res.long[q] = l;
+        }
+        eprintln!(
+            "    long-range query ({name}): {}",
+            longq::compare(&out.argus.long[q], &out.prom.long[q])
+        );
     }
     // Restart: SIGTERM, start again, time until ready (one at a time).
     for (srv, res) in [(&mut argus, &mut out.argus), (&mut prom, &mut out.prom)] {

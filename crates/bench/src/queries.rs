@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryKind {
+pub(crate) enum QueryKind {
     Range,
     Instant,
 }
 
 #[derive(Debug, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     pub kind: QueryKind,
     pub expr: &'static str,
 }
@@ -34,7 +34,7 @@ const fn instant(expr: &'static str) -> Query {
 
 /// Range queries cover the whole ingested span at a 60 s step; instant
 /// queries are evaluated at the last sample's timestamp.
-pub const QUERIES: &[Query] = &[
+pub(crate) const QUERIES: &[Query] = &[
     range("sum by (job) (rate(http_requests_total[5m]))"),
     range("sum by (code) (rate(http_requests_total{handler=~\"/api/.*\"}[5m]))"),
     range("histogram_quantile(0.99, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))"),
@@ -67,7 +67,7 @@ pub const QUERIES: &[Query] = &[
 
 /// Where and when queries are evaluated.
 #[derive(Debug, Clone, Copy)]
-pub struct Window {
+pub(crate) struct Window {
     pub start_ms: i64,
     pub end_ms: i64,
     pub step_ms: i64,
@@ -83,7 +83,7 @@ impl Window {
     /// (see `main`) and ranges in whole minutes, no sample lies on a window
     /// edge (edges are at :00 or :30, subquery steps at whole minutes), so
     /// both semantics select the same samples and results can be compared.
-    pub fn for_data(first_ms: i64, last_ms: i64) -> Window {
+    pub(crate) fn for_data(first_ms: i64, last_ms: i64) -> Window {
         let at30 = |t: i64| t.div_euclid(60_000) * 60_000 + 30_000;
         let mut start = at30(first_ms);
         if start < first_ms {
@@ -103,14 +103,14 @@ impl Window {
 
 /// A result normalised for comparison: series (labels as sorted pairs) →
 /// points (ms, value).
-pub type Normalised = BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>>;
+pub(crate) type Normalised = BTreeMap<Vec<(String, String)>, Vec<(i64, f64)>>;
 
 fn secs(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
 /// Runs a query; returns the raw body and how long the request took.
-pub fn run(
+pub(crate) fn run(
     client: &reqwest::blocking::Client,
     base: &str,
     q: &Query,
@@ -155,7 +155,7 @@ fn point(p: &serde_json::Value) -> Result<(i64, f64)> {
     Ok(((t * 1000.0).round() as i64, v))
 }
 
-pub fn normalise(body: &str) -> Result<Normalised> {
+pub(crate) fn normalise(body: &str) -> Result<Normalised> {
     let v: serde_json::Value = serde_json::from_str(body)?;
     if v["status"] != "success" {
         bail!("status {}: {}", v["status"], v["error"]);
@@ -212,7 +212,7 @@ fn close(a: f64, b: f64) -> bool {
 /// `None` when both results are equal (same series, same timestamps,
 /// values within 1e-9 relative); else a short description of the first
 /// difference.
-pub fn compare(a: &Normalised, b: &Normalised) -> Option<String> {
+pub(crate) fn compare(a: &Normalised, b: &Normalised) -> Option<String> {
     let fmt = |k: &[(String, String)]| {
         let inner: Vec<String> = k.iter().map(|(n, v)| format!("{n}=\"{v}\"")).collect();
         format!("{{{}}}", inner.join(","))

@@ -11,7 +11,7 @@ use crate::queries::{QueryKind, QUERIES};
 use crate::{MetricsArgs, Run, SysRun};
 
 /// Nearest-rank percentile (q in [0, 1]); NaN for no values.
-pub fn percentile(v: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(v: &[f64], q: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -39,7 +39,7 @@ fn min_med_max(v: &[f64]) -> (f64, f64, f64) {
 }
 
 /// A number with about 3 significant digits, thousands separated.
-pub fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
@@ -102,7 +102,7 @@ fn cpu_model() -> String {
 
 type Row = (&'static str, fn(&SysRun, &Workload) -> f64);
 
-pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> String {
+pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> String {
     let mut o = String::new();
     let command = std::env::var("ARGUS_BENCH_COMMAND").unwrap_or_else(|_| {
         std::env::args()
@@ -175,6 +175,9 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
             "disk, everything incl. WAL (bytes/sample ingested)",
             |s, _| s.all_bytes as f64 / s.samples_sent as f64,
         ),
+        ("disk, WAL only (bytes/sample ingested)", |s, _| {
+            s.wal_bytes as f64 / s.samples_sent as f64
+        }),
         ("blocks on disk", |s, _| s.blocks as f64),
         ("samples in blocks", |s, _| s.block_samples as f64),
         ("samples acknowledged (load generator)", |s, _| {
@@ -190,6 +193,34 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
             percentile(&s.query_lat, 0.99) * 1e3
         }),
         ("restart until /-/ready (s)", |s, _| s.restart_s),
+        ("long query count_over_time: RSS before (MiB)", |s, _| {
+            s.long[0].idle_rss as f64 / 1048576.0
+        }),
+        (
+            "long query count_over_time: peak RSS, alone (MiB)",
+            |s, _| s.long[0].peak_one as f64 / 1048576.0,
+        ),
+        (
+            "long query count_over_time: peak RSS, 8 at once (MiB)",
+            |s, _| s.long[0].peak_eight as f64 / 1048576.0,
+        ),
+        ("long query count_over_time: latency alone (s)", |s, _| {
+            s.long[0].one.secs
+        }),
+        ("long query last_over_time: RSS before (MiB)", |s, _| {
+            s.long[1].idle_rss as f64 / 1048576.0
+        }),
+        (
+            "long query last_over_time: peak RSS, alone (MiB)",
+            |s, _| s.long[1].peak_one as f64 / 1048576.0,
+        ),
+        (
+            "long query last_over_time: peak RSS, 8 at once (MiB)",
+            |s, _| s.long[1].peak_eight as f64 / 1048576.0,
+        ),
+        ("long query last_over_time: latency alone (s)", |s, _| {
+            s.long[1].one.secs
+        }),
     ];
     let _ = writeln!(o, "| metric | Argus | Prometheus | Argus/Prometheus |");
     let _ = writeln!(o, "| --- | ---: | ---: | ---: |");
@@ -217,9 +248,10 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
     };
     let _ = writeln!(
         o,
-        "\nDisk totals (allocated blocks, as `du`): blocks only {}; whole data directory {}. Blocks only = Argus `<data>/objects` (its local object store), Prometheus data directory minus `wal/` and `chunks_head/`.\n",
+        "\nDisk totals (allocated blocks, as `du`): blocks only {}; whole data directory {}; WAL only {}. Blocks only = Argus `<data>/objects` (its local object store), Prometheus data directory minus `wal/` and `chunks_head/`; WAL only = Argus `<data>/tenants/*/metrics/wal` (before per-signal directories, `<data>/tenants/*/wal`), Prometheus `<data>/wal` (snappy-compressed records; its `chunks_head/` is not counted), measured after ingest, before the restart.\n",
         total_bytes(|s| s.block_bytes),
-        total_bytes(|s| s.all_bytes)
+        total_bytes(|s| s.all_bytes),
+        total_bytes(|s| s.wal_bytes)
     );
     let incomplete: Vec<String> = runs
         .iter()
@@ -238,6 +270,28 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
             incomplete.join(", ")
         );
     }
+    let _ = writeln!(
+        o,
+        "Long-range queries (each reads every raw sample of every series; instant, at the end of the data; each system alone, then 8 at once; peak RSS is the kernel's high-water mark reset before each part). `count_over_time` is the issue's `{}`, which Prometheus 2.42 refuses (it drops the metric name before the `sum`, so series differing only in their name collide: 422), so its Prometheus figures are those of a refused query; `last_over_time` is `{}`, which both evaluate fully (the name is kept): the fair comparison. Answers per run:\n",
+        crate::longq::LONG_QUERIES[0].1.replace('|', "\\|"),
+        crate::longq::LONG_QUERIES[1].1.replace('|', "\\|")
+    );
+    for (q, (name, _)) in crate::longq::LONG_QUERIES.iter().enumerate() {
+        for (i, r) in runs.iter().enumerate() {
+            for (n, s) in [("Argus", &r.argus), ("Prometheus", &r.prom)] {
+                let _ = writeln!(
+                    o,
+                    "- {name}, run {}, {n}: alone {}; 8 at once: {}",
+                    i + 1,
+                    s.long[q].one.describe(),
+                    s.long[q].describe_eight()
+                );
+            }
+            let same = crate::longq::compare(&r.argus.long[q], &r.prom.long[q]);
+            let _ = writeln!(o, "- {name}, run {}: {same}", i + 1);
+        }
+    }
+    let _ = writeln!(o);
     let failed: Vec<String> = runs
         .iter()
         .enumerate()
@@ -316,26 +370,120 @@ pub fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Path) -> S
     o
 }
 
-pub fn append(path: &str, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let exists = Path::new(path).exists();
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    if !exists {
-        writeln!(
-            f,
-            "# Benchmarks\n\nMeasured with `bench/run metrics` (crate `crates/bench`); each section below is one invocation, appended by the harness. Nothing here is copied from elsewhere.\n"
-        )?;
-    }
-    writeln!(f, "{text}")?;
+/// Where the history of runs starts; everything above it is the intro and
+/// the latest result of each benchmark.
+const HISTORY: &str = "## History";
+
+const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
+
+/// Appends `text` (one run's report, headed `## <date> — <benchmark>`) to
+/// the history in `path`, and replaces that benchmark's block under
+/// "Latest results" (or adds one) with the report's heading, command and
+/// first table.
+pub(crate) fn append(path: &str, text: &str) -> Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    std::fs::write(path, with_run(&old, text))?;
     Ok(())
+}
+
+/// The file `doc` with the run `text` recorded (see [`append`]).
+pub(crate) fn with_run(doc: &str, text: &str) -> String {
+    let (head, history) = match doc.find(&format!("\n{HISTORY}\n")) {
+        Some(i) => doc.split_at(i + 1),
+        None if doc.trim().is_empty() => (INTRO, ""),
+        // A file from before "Latest results": all of it is history.
+        None => (
+            INTRO,
+            doc.split_once('\n').map(|(_, rest)| rest).unwrap_or(""),
+        ),
+    };
+    let history = history
+        .strip_prefix(HISTORY)
+        .unwrap_or(history)
+        .trim_start_matches('\n');
+    let (key, block) = latest_block(text);
+    let (open, close) = (
+        format!("<!-- latest: {key} -->"),
+        format!("<!-- /latest: {key} -->"),
+    );
+    let block = format!("{open}\n{block}{close}\n");
+    let head = match (head.find(&open), head.find(&close)) {
+        (Some(a), Some(b)) if a < b => {
+            format!(
+                "{}{block}{}",
+                &head[..a],
+                &head[b + close.len()..].trim_start_matches('\n')
+            )
+        }
+        _ => format!("{}\n{block}", head.trim_end_matches('\n')),
+    };
+    format!(
+        "{}\n\n{HISTORY}\n\n{}{}\n",
+        head.trim_end_matches('\n'),
+        history,
+        text.trim_end_matches('\n')
+    )
+}
+
+/// The benchmark a report is about (its heading after the date) and its
+/// summary for "Latest results": heading, the lines up to and including its
+/// first table, and a pointer to the full report.
+fn latest_block(text: &str) -> (String, String) {
+    let mut lines = text.lines();
+    let heading = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .trim();
+    let (date, what) = heading.split_once(" — ").unwrap_or(("", heading));
+    let mut out = format!("### {what} ({date})\n");
+    let mut in_table = false;
+    for l in lines {
+        if l.starts_with('|') {
+            in_table = true;
+        } else if in_table {
+            break;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str(&format!("\nFull report: \"{heading}\" under History.\n\n"));
+    (what.to_string(), out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_go_to_the_history_and_replace_their_latest_block() {
+        let run = |date: &str, v: &str| {
+            format!("## {date} — metrics: 10 series\n\nCommand: `x`\n\n| a | b |\n| --- | --- |\n| 1 | {v} |\n\nQueries:\n\n| q |\n")
+        };
+        let other = "## d0 — micro\n\n| m |\n| --- |\n| 7 |\n";
+        // A file from before "Latest results" keeps its runs as history.
+        let doc = with_run("# Benchmarks\n\nold intro\n\n## old run\n", other);
+        let doc = with_run(&doc, &run("d1", "v-one"));
+        let doc = with_run(&doc, &run("d2", "v-two"));
+        let (latest, history) = doc.split_once("\n## History\n").unwrap();
+        assert!(latest.starts_with("# Benchmarks"));
+        assert!(!latest.contains("old intro"));
+        assert_eq!(
+            latest
+                .matches("<!-- latest: metrics: 10 series -->")
+                .count(),
+            1
+        );
+        assert!(latest.contains("### metrics: 10 series (d2)"));
+        assert!(latest.contains("| 1 | v-two |") && !latest.contains("v-one"));
+        assert!(!latest.contains("Queries:"), "only the first table");
+        assert!(latest.contains("### micro (d0)") && latest.contains("| 7 |"));
+        let order: Vec<usize> = ["## old run", "## d0", "## d1", "## d2"]
+            .iter()
+            .map(|h| history.find(h).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{history}");
+    }
 
     #[test]
     fn stats() {

@@ -2,16 +2,16 @@
 //! load on every machine and every run.
 
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     #[cfg(test)]
-    pub fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed)
     }
 
     /// A generator for one stream, derived from a seed and a few keys.
-    pub fn derive(seed: u64, keys: &[u64]) -> Self {
+    pub(crate) fn derive(seed: u64, keys: &[u64]) -> Self {
         let mut r = Rng(seed);
         for &k in keys {
             r.0 ^= k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -20,7 +20,7 @@ impl Rng {
         r
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -29,12 +29,12 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
 
     /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Argus,
     Prometheus,
 }
 
 impl Kind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Argus => "Argus",
             Kind::Prometheus => "Prometheus",
@@ -24,7 +24,7 @@ impl Kind {
 
 /// A server under test: a child process we started, on a loopback port,
 /// with its own data directory.
-pub struct Server {
+pub(crate) struct Server {
     pub kind: Kind,
     pub port: u16,
     pub dir: PathBuf,
@@ -32,14 +32,14 @@ pub struct Server {
     child: Option<Child>,
 }
 
-pub fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
 impl Server {
-    pub fn new(kind: Kind, bin: &Path, dir: PathBuf, extra_config: &str) -> Result<Server> {
+    pub(crate) fn new(kind: Kind, bin: &Path, dir: PathBuf, extra_config: &str) -> Result<Server> {
         std::fs::create_dir_all(&dir)?;
         match kind {
             Kind::Argus => std::fs::write(
@@ -62,21 +62,21 @@ impl Server {
         })
     }
 
-    pub fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
     /// Starts the process and waits until `/-/ready` answers 200; returns
     /// how long that took.
-    pub fn start(&mut self, client: &reqwest::blocking::Client) -> Result<Duration> {
+    pub(crate) fn start(&mut self, client: &reqwest::blocking::Client) -> Result<Duration> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -90,6 +90,9 @@ impl Server {
                     .arg(format!("127.0.0.1:{}", self.port))
                     .arg("--data-dir")
                     .arg(self.data_dir())
+                    // No OTLP/gRPC receiver: the load is remote write, and
+                    // port 4317 may be taken.
+                    .arg("--otlp-grpc-listen=")
                     .env("ARGUS_LOG", "info");
             }
             Kind::Prometheus => {
@@ -136,7 +139,7 @@ impl Server {
     }
 
     /// SIGTERM by PID and wait for the exit (SIGKILL after 120 s).
-    pub fn stop(&mut self) -> Result<()> {
+    pub(crate) fn stop(&mut self) -> Result<()> {
         let Some(mut c) = self.child.take() else {
             return Ok(());
         };
@@ -157,7 +160,7 @@ impl Server {
     }
 
     /// The server's self-metrics in text format.
-    pub fn metrics(&self, client: &reqwest::blocking::Client) -> Result<String> {
+    pub(crate) fn metrics(&self, client: &reqwest::blocking::Client) -> Result<String> {
         Ok(client.get(self.url("/metrics")).send()?.text()?)
     }
 }
@@ -173,7 +176,7 @@ impl Drop for Server {
 
 /// Sum of the values of every sample of `name` (any labels) in a text
 /// exposition.
-pub fn metric_sum(text: &str, name: &str) -> f64 {
+pub(crate) fn metric_sum(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| {
@@ -185,7 +188,7 @@ pub fn metric_sum(text: &str, name: &str) -> f64 {
 }
 
 /// CPU time (user + system) of a process, in seconds.
-pub fn cpu_seconds(pid: &str) -> Result<f64> {
+pub(crate) fn cpu_seconds(pid: &str) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // fields after the command name, which is in parentheses
     let rest = &stat[stat.rfind(')').context("bad /proc stat")? + 2..];
@@ -208,8 +211,8 @@ fn clock_ticks() -> f64 {
     })
 }
 
-/// (peak RSS, current RSS) in bytes, from /proc/<pid>/status.
-pub fn rss(pid: u32) -> Result<(u64, u64)> {
+/// (peak RSS, current RSS) in bytes, from `/proc/<pid>/status`.
+pub(crate) fn rss(pid: u32) -> Result<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let field = |name: &str| -> Result<u64> {
         let line = status
@@ -228,7 +231,7 @@ pub fn rss(pid: u32) -> Result<(u64, u64)> {
 
 /// Disk space used under `dir` (allocated blocks, as `du`), skipping
 /// top-level entries named in `exclude`.
-pub fn disk_usage(dir: &Path, exclude: &[&str]) -> u64 {
+pub(crate) fn disk_usage(dir: &Path, exclude: &[&str]) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let mut total = 0;
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -250,7 +253,7 @@ pub fn disk_usage(dir: &Path, exclude: &[&str]) -> u64 {
 
 /// Complete blocks (directories with a `meta.json`) anywhere under `dir`:
 /// (minTime, maxTime, numSamples) of each.
-pub fn blocks(dir: &Path) -> Vec<(i64, i64, u64)> {
+pub(crate) fn blocks(dir: &Path) -> Vec<(i64, i64, u64)> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir) else {
         return out;

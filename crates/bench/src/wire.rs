@@ -24,7 +24,7 @@ fn varint_len(mut x: u64) -> usize {
 }
 
 /// `TimeSeries.labels` (field 1) of a series, encoded.
-pub fn encode_labels(labels: &Labels) -> Vec<u8> {
+pub(crate) fn encode_labels(labels: &Labels) -> Vec<u8> {
     let mut out = Vec::new();
     for l in labels {
         let body = 1
@@ -46,7 +46,7 @@ pub fn encode_labels(labels: &Labels) -> Vec<u8> {
 }
 
 /// Appends one `WriteRequest.timeseries` entry (field 1) with one sample.
-pub fn push_series(raw: &mut Vec<u8>, labels: &[u8], t: i64, v: f64) {
+pub(crate) fn push_series(raw: &mut Vec<u8>, labels: &[u8], t: i64, v: f64) {
     // Sample: 0x09 double value, 0x10 varint timestamp
     let sample_len = 1 + 8 + 1 + varint_len(t as u64);
     let series_len = labels.len() + 1 + varint_len(sample_len as u64) + sample_len;
@@ -62,7 +62,7 @@ pub fn push_series(raw: &mut Vec<u8>, labels: &[u8], t: i64, v: f64) {
 }
 
 /// Snappy block-compresses `raw` into `out`.
-pub fn compress(raw: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn compress(raw: &[u8], out: &mut Vec<u8>) {
     out.clear();
     out.resize(snap::raw::max_compress_len(raw.len()), 0);
     let n = snap::raw::Encoder::new()

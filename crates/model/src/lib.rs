@@ -4,13 +4,30 @@
 //! - [`Labels`]: a sorted, duplicate-free label set identifying a series (`__name__` included).
 //! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
+//! - [`Signal`]: metrics, logs or traces; with the tenant it keys paths and limits.
+//! - [`paths`]: every local path and object key Argus writes.
 
 mod duration;
 mod histogram;
 mod labels;
 mod matcher;
+pub mod paths;
 mod sample;
+mod signal;
 mod tenant;
+
+/// `s` cut to at most `max` bytes on a char boundary, with "…" when cut:
+/// untrusted text (label values, content types) quoted in an error message.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}
 
 pub use duration::{format_duration, format_seconds, parse_duration, parse_size, DurationError};
 pub use histogram::{
@@ -22,4 +39,5 @@ pub use labels::{
 };
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{is_stale_nan, Sample, TimeSeries, STALE_NAN, STALE_NAN_BITS};
+pub use signal::{Signal, UnknownSignal};
 pub use tenant::{TenantError, TenantId};

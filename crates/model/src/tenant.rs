@@ -1,7 +1,7 @@
 use std::fmt;
 
 /// Longest tenant id accepted (the same bound Cortex/Mimir/Loki use).
-pub const MAX_TENANT_LEN: usize = 150;
+pub(crate) const MAX_TENANT_LEN: usize = 150;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TenantError {

@@ -3,11 +3,12 @@
 //! Everything Argus keeps for the long term goes through [`ObjectStorage`]:
 //! a local directory by default, any S3-compatible bucket by config. Reads
 //! go through a local cache directory so queries read local files; with the
-//! local backend the objects themselves are the cache. Object keys are built
-//! only in [`paths`].
+//! local backend the objects themselves are the cache. Object keys (and the
+//! cache's paths) are built only in [`argus_model::paths`], re-exported here.
 
-pub mod paths;
+pub use argus_model::paths;
 
+use argus_model::{Signal, TenantId};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
@@ -216,7 +217,7 @@ impl ObjectStorage {
         } else {
             self.put_multipart(key, file).await?;
         }
-        copy_into_place(file, &self.cache_dir.join(key)).await
+        copy_into_place(file, &paths::cached(&self.cache_dir, key)).await
     }
 
     async fn put_multipart(&self, key: &str, file: &Path) -> Result<(), StorageError> {
@@ -265,6 +266,26 @@ impl ObjectStorage {
             .collect())
     }
 
+    /// Tenants that have objects of `signal` (`tenants/<tenant>/<signal>/…`),
+    /// sorted. Names under `tenants/` that are not valid tenant ids are skipped
+    /// with a warning.
+    pub async fn tenants(&self, signal: Signal) -> Result<Vec<TenantId>, StorageError> {
+        let mut names = self.list_dirs(paths::key::TENANTS).await?;
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            let Ok(tenant) = TenantId::new(&name) else {
+                tracing::warn!(name = %name, "ignoring object prefix that is not a valid tenant id");
+                continue;
+            };
+            let signals = self.list_dirs(&paths::key::tenant(&tenant)).await?;
+            if signals.iter().any(|s| s == signal.as_str()) {
+                out.push(tenant);
+            }
+        }
+        Ok(out)
+    }
+
     /// Keys (without the configured prefix) under `prefix`, with sizes.
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StorageError> {
         let p = self.key(prefix);
@@ -308,7 +329,7 @@ impl ObjectStorage {
         if let Some(root) = &self.local_root {
             return Ok(root.join(key));
         }
-        let path = self.cache_dir.join(key);
+        let path = paths::cached(&self.cache_dir, key);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(path);
         }
@@ -334,7 +355,7 @@ impl ObjectStorage {
     /// Drops cached copies under `prefix` (after the objects are deleted).
     pub fn evict(&self, prefix: &str) {
         if self.local_root.is_none() {
-            let _ = std::fs::remove_dir_all(self.cache_dir.join(prefix.trim_end_matches('/')));
+            let _ = std::fs::remove_dir_all(paths::cached(&self.cache_dir, prefix));
         }
     }
 }
@@ -425,5 +446,27 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"hello");
         s.evict("k/");
         assert!(!p.exists());
+    }
+
+    #[tokio::test]
+    async fn tenants_are_listed_per_signal() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStorage::new(
+            Backend::Local(dir.path().join("objects")),
+            dir.path().join("cache"),
+        )
+        .unwrap();
+        let (a, b) = (TenantId::new("a").unwrap(), TenantId::new("b").unwrap());
+        for (t, sig) in [(&a, Signal::Metrics), (&b, Signal::Logs)] {
+            s.put(
+                &paths::key::block_file(t, sig, "B1", "meta.json"),
+                Bytes::from_static(b"{}"),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(s.tenants(Signal::Metrics).await.unwrap(), vec![a]);
+        assert_eq!(s.tenants(Signal::Logs).await.unwrap(), vec![b]);
+        assert!(s.tenants(Signal::Traces).await.unwrap().is_empty());
     }
 }

@@ -17,12 +17,12 @@ pub(crate) struct Annotations {
 }
 
 impl Annotations {
-    pub fn warn(&self, msg: String) {
+    pub(crate) fn warn(&self, msg: String) {
         self.warnings
             .borrow_mut()
             .insert(format!("PromQL warning: {msg}"));
     }
-    pub fn info(&self, msg: String) {
+    pub(crate) fn info(&self, msg: String) {
         self.infos
             .borrow_mut()
             .insert(format!("PromQL info: {msg}"));
@@ -38,7 +38,7 @@ fn addr(e: &Expr) -> usize {
 }
 
 impl Positions {
-    pub fn new(query: &str, root: &Expr) -> Self {
+    pub(crate) fn new(query: &str, root: &Expr) -> Self {
         let mut p = Positions::default();
         let mut cursor = 0;
         p.visit(query, root, &mut cursor);
@@ -85,7 +85,7 @@ impl Positions {
         }
     }
 
-    pub fn get(&self, e: &Expr) -> Option<usize> {
+    pub(crate) fn get(&self, e: &Expr) -> Option<usize> {
         self.0.get(&addr(e)).copied()
     }
 }

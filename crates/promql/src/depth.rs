@@ -36,7 +36,7 @@ pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Refuses `query` when its nesting may exceed [`MAX_DEPTH`].
-pub fn check(query: &str) -> Result<(), PromqlError> {
+pub(crate) fn check(query: &str) -> Result<(), PromqlError> {
     check_depth(query, MAX_DEPTH)
 }
 

@@ -13,8 +13,9 @@
 //!
 //! Queries are parsed by `promql-parser` and evaluated the way Prometheus's
 //! engine does it: every node is evaluated for all steps of the query at once
-//! (an instant query is a range query with one step); selectors fetch their
-//! series once for the whole range through [`Queryable`] and the engine applies
+//! (an instant query is a range query with one step); selectors find their
+//! series once for the whole range through [`Queryable`] and load their
+//! samples one series at a time ([`SeriesSet`]); the engine applies
 //! lookback, staleness markers, `offset` and `@` itself. Names are removed the
 //! way Prometheus does with delayed name removal (the behaviour its own test
 //! suite runs with). Annotations (`PromQL warning: ...`, `PromQL info: ...`)
@@ -59,7 +60,7 @@ pub use value::{
     PromqlError, QueryResult, Series, StorageError, StorageErrorKind, Value, VectorSample,
 };
 
-use argus_model::{Matcher, StoredSeries};
+use argus_model::{Labels, Matcher, StoredSeries};
 
 /// Parses `query` as Prometheus's parser does (no rewrites), refusing one
 /// nested deeper than [`MAX_DEPTH`] before parsing it. Call it, use the tree and
@@ -71,17 +72,59 @@ pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, PromqlError> {
     promql_parser::parser::parse(query).map_err(PromqlError::BadData)
 }
 
+/// The series a selector matched, their samples read on demand
+/// ([`SeriesSet::load`]): the engine loads one series, computes what it needs
+/// from it for every step, and drops its raw samples before the next, so a
+/// query holds one series' raw samples at a time however many match.
+pub trait SeriesSet {
+    /// Number of series (some may load empty).
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Series `i`'s label set.
+    fn labels(&self, i: usize) -> &Labels;
+
+    /// Series `i`'s float and histogram samples in the selected range,
+    /// sorted by time, staleness markers included; its `labels` may be left
+    /// empty ([`SeriesSet::labels`] has them). A failure fails the query with
+    /// [`PromqlError::Storage`].
+    fn load(&self, i: usize) -> Result<StoredSeries, StorageError>;
+}
+
+/// Series already in memory as a [`SeriesSet`] (`load` clones).
+impl SeriesSet for Vec<StoredSeries> {
+    fn len(&self) -> usize {
+        <[StoredSeries]>::len(self)
+    }
+
+    fn labels(&self, i: usize) -> &Labels {
+        &self[i].labels
+    }
+
+    fn load(&self, i: usize) -> Result<StoredSeries, StorageError> {
+        Ok(StoredSeries {
+            labels: Labels::default(),
+            floats: self[i].floats.clone(),
+            histograms: self[i].histograms.clone(),
+        })
+    }
+}
+
 /// The storage seen by the engine.
 pub trait Queryable: Send + Sync {
-    /// Series matching all matchers with their float and histogram samples in
+    /// Series matching all matchers with float or histogram samples in
     /// [mint, maxt] (ms, inclusive), each label set once, in any order (the
-    /// engine sorts what it outputs); samples sorted by time;
-    /// staleness markers (float stale NaNs) included (the engine handles them).
-    /// A failure fails the query with [`PromqlError::Storage`].
-    fn select(
-        &self,
+    /// engine sorts what it outputs); their samples are read by
+    /// [`SeriesSet::load`], staleness markers (float stale NaNs) included
+    /// (the engine handles them). A failure fails the query with
+    /// [`PromqlError::Storage`].
+    fn select<'s>(
+        &'s self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<StoredSeries>, StorageError>;
+    ) -> Result<Box<dyn SeriesSet + 's>, StorageError>;
 }

@@ -6,7 +6,7 @@ use argus_model::{
     CounterResetHint, FloatHistogram, HistogramSample, Labels, Matcher, Sample, StoredSeries,
 };
 
-use crate::Queryable;
+use crate::{Queryable, SeriesSet};
 
 #[derive(Debug, Clone)]
 enum Point {
@@ -78,49 +78,70 @@ fn read_hint(prev: Option<&FloatHistogram>, h: &FloatHistogram) -> CounterResetH
     CounterResetHint::NotCounterReset
 }
 
+/// A [`MemStore`] selection: samples are copied out when a series is loaded.
+struct MemSelection<'s> {
+    series: Vec<(&'s Labels, &'s BTreeMap<i64, Point>)>,
+    mint: i64,
+    maxt: i64,
+}
+
+impl SeriesSet for MemSelection<'_> {
+    fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    fn labels(&self, i: usize) -> &Labels {
+        self.series[i].0
+    }
+
+    fn load(&self, i: usize) -> Result<StoredSeries, crate::StorageError> {
+        let (labels, points) = self.series[i];
+        let mut s = StoredSeries {
+            labels: labels.clone(),
+            ..Default::default()
+        };
+        let mut prev: Option<&FloatHistogram> = None;
+        for (&t, p) in points.range(..=self.maxt) {
+            match p {
+                Point::Float(v) => {
+                    prev = None;
+                    if t >= self.mint {
+                        s.floats.push(Sample::new(t, *v));
+                    }
+                }
+                Point::Histogram(h) => {
+                    if t >= self.mint {
+                        let mut h2 = h.clone();
+                        h2.counter_reset_hint = read_hint(prev, h);
+                        s.histograms.push(HistogramSample { t, h: h2 });
+                    }
+                    prev = Some(h);
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
 impl Queryable for MemStore {
-    fn select(
-        &self,
+    fn select<'s>(
+        &'s self,
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<StoredSeries>, crate::StorageError> {
-        let mut out = Vec::new();
-        if mint > maxt {
-            return Ok(out);
-        }
-        for (labels, points) in &self.series {
-            if !matchers.iter().all(|m| m.matches_labels(labels)) {
-                continue;
-            }
-            let mut s = StoredSeries {
-                labels: labels.clone(),
-                ..Default::default()
-            };
-            let mut prev: Option<&FloatHistogram> = None;
-            for (&t, p) in points.range(..=maxt) {
-                match p {
-                    Point::Float(v) => {
-                        prev = None;
-                        if t >= mint {
-                            s.floats.push(Sample::new(t, *v));
-                        }
-                    }
-                    Point::Histogram(h) => {
-                        if t >= mint {
-                            let mut h2 = h.clone();
-                            h2.counter_reset_hint = read_hint(prev, h);
-                            s.histograms.push(HistogramSample { t, h: h2 });
-                        }
-                        prev = Some(h);
-                    }
-                }
-            }
-            if !s.floats.is_empty() || !s.histograms.is_empty() {
-                out.push(s);
-            }
-        }
-        Ok(out)
+    ) -> Result<Box<dyn SeriesSet + 's>, crate::StorageError> {
+        let series = if mint > maxt {
+            Vec::new()
+        } else {
+            self.series
+                .iter()
+                .filter(|(labels, points)| {
+                    matchers.iter().all(|m| m.matches_labels(labels))
+                        && points.range(mint..=maxt).next().is_some()
+                })
+                .collect()
+        };
+        Ok(Box::new(MemSelection { series, mint, maxt }))
     }
 }
 
@@ -140,12 +161,13 @@ mod tests {
         s.add_histogram(a.clone(), 50, FloatHistogram::default());
         let got = s.select(&[Matcher::equal("job", "a")], 10, 50).unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].labels, a);
+        assert_eq!(got.labels(0), &a);
+        let loaded = got.load(0).unwrap();
         assert_eq!(
-            got[0].floats.iter().map(|s| s.t).collect::<Vec<_>>(),
+            loaded.floats.iter().map(|s| s.t).collect::<Vec<_>>(),
             vec![10, 20, 30, 40]
         );
-        assert_eq!(got[0].histograms.len(), 1);
+        assert_eq!(loaded.histograms.len(), 1);
         assert!(s
             .select(&[Matcher::equal("job", "c")], 0, 100)
             .unwrap()

@@ -52,8 +52,10 @@ pub enum PromqlError {
     Execution(String),
     #[error("query timed out in expression evaluation")]
     Timeout,
-    #[error("query processing would load too many samples into memory in query execution")]
-    TooManySamples,
+    /// More samples than `max_samples` (the number) would be held at once.
+    /// Prometheus's message, then the limit.
+    #[error("query processing would load too many samples into memory in query execution (limit: query.max_samples = {0})")]
+    TooManySamples(usize),
     /// Reading from [`crate::Queryable`] failed (Prometheus's `ErrStorage`).
     #[error(transparent)]
     Storage(#[from] StorageError),

@@ -206,17 +206,34 @@ fn errors_are_classified() {
         max_samples: 10,
         ..EngineOptions::default()
     });
-    assert_eq!(
-        tiny.range(&s, "m", 0, 600_000, 15_000).unwrap_err(),
-        PromqlError::TooManySamples
+    let err = tiny.range(&s, "m", 0, 600_000, 15_000).unwrap_err();
+    assert_eq!(err, PromqlError::TooManySamples(10));
+    assert!(
+        err.to_string().starts_with(
+            "query processing would load too many samples into memory in query execution"
+        ) && err.to_string().ends_with("(limit: query.max_samples = 10)"),
+        "{err}"
     );
-    // The limit counts the points a query holds, not the raw samples read (82 here).
-    assert!(tiny.instant(&s, "m", 600_000).is_ok());
     assert_eq!(
         tiny.instant(&s, "max_over_time(m[5m])", 600_000)
             .unwrap_err(),
-        PromqlError::TooManySamples
+        PromqlError::TooManySamples(10)
     );
+    // Raw samples count while held, one series at a time: each series has
+    // 20 in the lookback window of `m` at 600s (40 in all), more than 10,
+    // fewer than 30.
+    assert_eq!(
+        tiny.instant(&s, "m", 600_000).unwrap_err(),
+        PromqlError::TooManySamples(10)
+    );
+    let small = Engine::new(EngineOptions {
+        max_samples: 30,
+        ..EngineOptions::default()
+    });
+    assert!(small.instant(&s, "m", 600_000).is_ok());
+    assert!(small
+        .instant(&s, "sum(count_over_time(m[5m]))", 600_000)
+        .is_ok());
     let hurried = Engine::new(EngineOptions {
         timeout: Duration::ZERO,
         ..EngineOptions::default()
@@ -480,12 +497,12 @@ proptest! {
 struct Failing(argus_promql::StorageErrorKind);
 
 impl argus_promql::Queryable for Failing {
-    fn select(
-        &self,
+    fn select<'s>(
+        &'s self,
         _: &[argus_model::Matcher],
         _: i64,
         _: i64,
-    ) -> Result<Vec<argus_model::StoredSeries>, argus_promql::StorageError> {
+    ) -> Result<Box<dyn argus_promql::SeriesSet + 's>, argus_promql::StorageError> {
         Err(argus_promql::StorageError::new(self.0, "chunk unreadable"))
     }
 }

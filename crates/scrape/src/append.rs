@@ -68,7 +68,7 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn push(&mut self, labels: &Labels, t: i64, v: f64) {
+    pub(crate) fn push(&mut self, labels: &Labels, t: i64, v: f64) {
         let key = labels.stable_hash() ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = self.index.entry(key).or_default();
         if slot
@@ -86,7 +86,7 @@ impl Batch {
         });
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.series.len()
     }
 }

@@ -119,7 +119,7 @@ impl HttpScraper {
     }
 
     /// Performs the request and reads the body within `timeout`.
-    pub async fn scrape(&self) -> ScrapeOutcome {
+    pub(crate) async fn scrape(&self) -> ScrapeOutcome {
         let failed = |error: String| ScrapeOutcome::Failed {
             error,
             body_size_exceeded: false,

@@ -81,6 +81,14 @@ pub struct ScrapeManager {
     state: Mutex<State>,
 }
 
+impl std::fmt::Debug for ScrapeManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScrapeManager")
+            .field("default_tenant", &self.default_tenant)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a config change left to wait for.
 #[derive(Default)]
 struct Pending {

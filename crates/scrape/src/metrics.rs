@@ -30,12 +30,12 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub fn update(&self, job: &str, f: impl FnOnce(&mut JobCounters)) {
+    pub(crate) fn update(&self, job: &str, f: impl FnOnce(&mut JobCounters)) {
         let mut jobs = self.jobs.lock();
         f(jobs.entry(job.to_string()).or_default());
     }
 
-    pub fn snapshot(&self) -> BTreeMap<String, JobCounters> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, JobCounters> {
         self.jobs.lock().clone()
     }
 }

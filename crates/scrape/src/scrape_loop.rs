@@ -24,16 +24,16 @@ use crate::{AppendError, AppendErrorKind, ScrapeSink};
 pub(crate) struct Cancel(Arc<watch::Sender<bool>>);
 
 impl Cancel {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Cancel(Arc::new(watch::channel(false).0))
     }
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.0.send_replace(true);
     }
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         *self.0.borrow()
     }
-    pub async fn cancelled(&self) {
+    pub(crate) async fn cancelled(&self) {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|v| *v).await;
     }

@@ -11,16 +11,16 @@ use crate::config::{check_target_address, ScrapeConfig};
 use crate::relabel::{process_builder, LabelBuilder};
 use argus_model::{format_duration, parse_duration};
 
-pub const ADDRESS_LABEL: &str = "__address__";
-pub const SCHEME_LABEL: &str = "__scheme__";
-pub const METRICS_PATH_LABEL: &str = "__metrics_path__";
-pub const SCRAPE_INTERVAL_LABEL: &str = "__scrape_interval__";
-pub const SCRAPE_TIMEOUT_LABEL: &str = "__scrape_timeout__";
-pub const PARAM_LABEL_PREFIX: &str = "__param_";
-pub const META_LABEL_PREFIX: &str = "__meta_";
-pub const RESERVED_LABEL_PREFIX: &str = "__";
-pub const JOB_LABEL: &str = "job";
-pub const INSTANCE_LABEL: &str = "instance";
+pub(crate) const ADDRESS_LABEL: &str = "__address__";
+pub(crate) const SCHEME_LABEL: &str = "__scheme__";
+pub(crate) const METRICS_PATH_LABEL: &str = "__metrics_path__";
+pub(crate) const SCRAPE_INTERVAL_LABEL: &str = "__scrape_interval__";
+pub(crate) const SCRAPE_TIMEOUT_LABEL: &str = "__scrape_timeout__";
+pub(crate) const PARAM_LABEL_PREFIX: &str = "__param_";
+pub(crate) const META_LABEL_PREFIX: &str = "__meta_";
+pub(crate) const RESERVED_LABEL_PREFIX: &str = "__";
+pub(crate) const JOB_LABEL: &str = "job";
+pub(crate) const INSTANCE_LABEL: &str = "instance";
 
 /// One endpoint to scrape.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +36,7 @@ pub(crate) struct Target {
 
 impl Target {
     /// The labels attached to scraped series: those not starting with `__`.
-    pub fn public_labels(&self) -> Labels {
+    pub(crate) fn public_labels(&self) -> Labels {
         let v: Vec<Label> = self
             .labels
             .iter()
@@ -48,7 +48,7 @@ impl Target {
 
     /// The scrape URL, formatted like Go's `url.URL.String()`: `__param_*`
     /// labels override the first value of the job's params.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let mut params = self.params.clone();
         for l in self.labels.iter() {
             if let Some(k) = l.name.strip_prefix(PARAM_LABEL_PREFIX) {
@@ -91,7 +91,7 @@ impl Target {
 
     /// The identity of a target within its job (Prometheus's
     /// `Target.hash`: FNV-1a of the label hash and the URL).
-    pub fn hash(&self) -> u64 {
+    pub(crate) fn hash(&self) -> u64 {
         let mut h = Fnv64a::new();
         h.write(format!("{:016}", self.labels.stable_hash()).as_bytes());
         h.write(self.url().as_bytes());
@@ -101,7 +101,12 @@ impl Target {
     /// Time until this target's next slot, pinned to absolute time so each
     /// target is scraped at a fixed phase of its interval (Prometheus's
     /// `Target.offset`).
-    pub fn offset(&self, interval: Duration, offset_seed: u64, now_unix_nanos: i128) -> Duration {
+    pub(crate) fn offset(
+        &self,
+        interval: Duration,
+        offset_seed: u64,
+        now_unix_nanos: i128,
+    ) -> Duration {
         let iv = interval.as_nanos().max(1) as i128;
         let base = iv - now_unix_nanos.rem_euclid(iv);
         let offset = ((self.hash() ^ offset_seed) as u128 % iv as u128) as i128;
@@ -114,7 +119,7 @@ impl Target {
 
     /// Interval and timeout from the `__scrape_interval__` /
     /// `__scrape_timeout__` labels (checked when the target was built).
-    pub fn interval_and_timeout(&self) -> (Duration, Duration) {
+    pub(crate) fn interval_and_timeout(&self) -> (Duration, Duration) {
         let get = |n| {
             self.labels
                 .get(n)
@@ -324,16 +329,16 @@ fn encode_query(params: &BTreeMap<String, Vec<String>>) -> String {
 pub(crate) struct Fnv64a(u64);
 
 impl Fnv64a {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Fnv64a(0xcbf2_9ce4_8422_2325)
     }
-    pub fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= b as u64;
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    pub fn finish(&self) -> u64 {
+    pub(crate) fn finish(&self) -> u64 {
         self.0
     }
 }

@@ -1,17 +1,17 @@
 //! The multi-tenant database: routes appends and reads to per-tenant
 //! storage, opens tenants from disk and object storage at start-up.
 
-use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE, META_FILE};
-use crate::head::idmap::NumMap;
-use crate::head::{AppendReport, MemSeries, SeriesLimits};
-use crate::merge::merge_stored;
+use crate::block::{BlockMeta, BlockReader, CHUNKS_FILE, INDEX_FILE};
+use crate::head::{AppendReport, SeriesLimits};
+use crate::select::Selection;
 use crate::tenant::TenantDb;
 use crate::{DbError, DbMetrics};
-use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
-use argus_objstore::{paths, ObjectStorage};
+use argus_model::paths::{self, DataDir};
+use argus_model::{Labels, Matcher, Signal, StoredSeries, TenantId, TimeSeries};
+use argus_objstore::ObjectStorage;
+use argus_segments::SegmentStore;
 use argus_wal::WalOptions;
 use parking_lot::RwLock;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -19,9 +19,9 @@ use std::sync::Arc;
 use tracing::warn;
 
 /// Milliseconds since the Unix epoch; injectable for tests.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-pub fn system_clock() -> Clock {
+pub(crate) fn system_clock() -> Clock {
     Arc::new(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -58,6 +58,11 @@ impl std::fmt::Debug for DbOptions {
 }
 
 impl DbOptions {
+    /// The data directory's paths.
+    pub fn data(&self) -> DataDir {
+        DataDir::new(&self.data_dir)
+    }
+
     pub fn new(data_dir: PathBuf) -> Self {
         let h = 3_600_000;
         DbOptions {
@@ -78,9 +83,37 @@ pub struct Db {
     pub(crate) opts: DbOptions,
     pub(crate) storage: ObjectStorage,
     tenants: RwLock<HashMap<TenantId, Arc<TenantDb>>>,
-    pub metrics: DbMetrics,
+    pub metrics: Arc<DbMetrics>,
     /// Metric metadata reported by senders, per tenant.
     pub metadata: crate::metadata::MetadataStore,
+}
+
+/// Opens an uploaded block for reads (its files local: in place or cached).
+pub(crate) async fn open_block(
+    storage: &ObjectStorage,
+    tenant: &TenantId,
+    meta: BlockMeta,
+) -> Result<BlockReader, DbError> {
+    let index = storage
+        .local_file(&paths::key::block_file(
+            tenant,
+            Signal::Metrics,
+            &meta.id,
+            INDEX_FILE,
+        ))
+        .await?;
+    let chunks = storage
+        .local_file(&paths::key::block_file(
+            tenant,
+            Signal::Metrics,
+            &meta.id,
+            CHUNKS_FILE,
+        ))
+        .await?;
+    let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
+        .await
+        .map_err(|e| DbError::Internal(e.to_string()))??;
+    Ok(r)
 }
 
 impl Db {
@@ -91,26 +124,25 @@ impl Db {
             opts,
             storage,
             tenants: RwLock::default(),
-            metrics: DbMetrics::default(),
+            metrics: Arc::default(),
             metadata: Default::default(),
         };
-        let mut names: BTreeSet<String> = db
+        let data = db.opts.data();
+        let d2 = data.clone();
+        tokio::task::spawn_blocking(move || crate::layout::migrate(&d2))
+            .await
+            .map_err(|e| DbError::Internal(e.to_string()))??;
+        // The tenants that have metrics, locally (a WAL) or in the object store (blocks).
+        let mut tenants: BTreeSet<TenantId> = db
             .storage
-            .list_dirs(paths::TENANTS_PREFIX)
+            .tenants(Signal::Metrics)
             .await?
             .into_iter()
             .collect();
-        let tdir = db.opts.data_dir.join("tenants");
-        if let Ok(rd) = std::fs::read_dir(&tdir) {
-            for e in rd.flatten() {
-                names.insert(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-        for name in names {
-            let Ok(tenant) = TenantId::new(&name) else {
-                warn!(name = %name, "ignoring directory that is not a valid tenant id");
-                continue;
-            };
+        tenants.extend(crate::layout::local_tenants(&data, Signal::Metrics));
+        for tenant in tenants {
+            // Also clears the staging directory a crash during a cut or a
+            // compaction left behind (`SegmentStore::load_complete`).
             let blocks = db.load_blocks(&tenant).await?;
             let opts = db.opts.clone();
             let t = tenant.clone();
@@ -123,65 +155,28 @@ impl Db {
     }
 
     /// Opens the complete blocks of a tenant; incomplete ones (no meta.json)
-    /// and ones superseded by a compacted block are cleaned up.
+    /// and ones superseded by a compacted block are cleaned up
+    /// (`argus-segments`).
     async fn load_blocks(&self, tenant: &TenantId) -> Result<Vec<Arc<BlockReader>>, DbError> {
-        let prefix = paths::metrics_blocks_prefix(tenant);
+        let store = SegmentStore::new(self.storage.clone(), self.block_layout(tenant));
         let mut metas = Vec::new();
-        for id in self.storage.list_dirs(&prefix).await? {
-            let key = paths::metrics_block_file(tenant, &id, META_FILE);
-            match self.storage.get(&key).await {
-                Ok(b) => match serde_json::from_slice::<BlockMeta>(&b) {
-                    Ok(m) => metas.push(m),
-                    Err(e) => {
-                        warn!(tenant = %tenant, block = %id, error = %e, "ignoring block with unreadable meta.json")
-                    }
-                },
-                Err(e) if e.is_not_found() => {
-                    warn!(tenant = %tenant, block = %id, "deleting incomplete block (no meta.json)");
-                    self.storage
-                        .delete_prefix(&paths::metrics_block_prefix(tenant, &id))
-                        .await?;
+        for (id, b) in store.load_complete().await? {
+            match serde_json::from_slice::<BlockMeta>(&b) {
+                Ok(m) => metas.push(m),
+                Err(e) => {
+                    warn!(tenant = %tenant, block = %id, error = %e, "ignoring block with unreadable meta.json")
                 }
-                Err(e) => return Err(e.into()),
             }
         }
-        // A block listed as a parent of another complete block was compacted
-        // away but not yet deleted (crash during compaction).
-        let parents: BTreeSet<String> = metas
-            .iter()
-            .flat_map(|m| m.compaction.parents.iter().cloned())
-            .collect();
+        let infos: Vec<_> = metas.iter().map(BlockMeta::segment_info).collect();
+        let superseded = store.delete_superseded(&infos).await?;
         let mut out = Vec::new();
         for m in metas {
-            if parents.contains(&m.id) {
-                warn!(tenant = %tenant, block = %m.id, "deleting block already merged into a compacted block");
-                self.storage
-                    .delete_prefix(&paths::metrics_block_prefix(tenant, &m.id))
-                    .await?;
-                continue;
+            if !superseded.contains(&m.id) {
+                out.push(Arc::new(open_block(&self.storage, tenant, m).await?));
             }
-            out.push(Arc::new(self.open_block(tenant, m).await?));
         }
         Ok(out)
-    }
-
-    pub(crate) async fn open_block(
-        &self,
-        tenant: &TenantId,
-        meta: BlockMeta,
-    ) -> Result<BlockReader, DbError> {
-        let index = self
-            .storage
-            .local_file(&paths::metrics_block_file(tenant, &meta.id, INDEX_FILE))
-            .await?;
-        let chunks = self
-            .storage
-            .local_file(&paths::metrics_block_file(tenant, &meta.id, CHUNKS_FILE))
-            .await?;
-        let r = tokio::task::spawn_blocking(move || BlockReader::open(meta, &index, &chunks))
-            .await
-            .map_err(|e| DbError::Internal(e.to_string()))??;
-        Ok(r)
     }
 
     pub fn tenant(&self, t: &TenantId) -> Option<Arc<TenantDb>> {
@@ -254,11 +249,7 @@ impl Db {
     /// the oldest block wins). Not sorted: blocks' series come first in
     /// label order, then series only in the head in creation order, as
     /// Prometheus's head returns them; the engine sorts what it outputs.
-    ///
-    /// Versions of one series from several sources are joined by the label
-    /// hash each source keeps (checked against the label text), and a label
-    /// set is built once per series: sorting every version by its labels
-    /// was the largest cost of an instant query over many series.
+    /// Every series' samples are read at once; queries use [`Db::select`].
     pub fn select_series(
         &self,
         tenant: &TenantId,
@@ -266,39 +257,37 @@ impl Db {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<StoredSeries>, DbError> {
-        let Some(tdb) = self.tenant(tenant) else {
-            return Ok(Vec::new());
-        };
-        let blocks: Vec<Arc<BlockReader>> = tdb
-            .blocks()
-            .iter()
-            .filter(|b| b.meta.max_time > mint && b.meta.min_time <= maxt)
-            .cloned()
-            .collect();
-        let mut found: Vec<(Origin, StoredSeries)> = Vec::new();
-        let mut sources = 0;
-        for b in &blocks {
-            let got = b.select_raw(matchers, mint, maxt)?;
-            sources += usize::from(!got.is_empty());
-            found.extend(got.into_iter().map(|(i, s)| (Origin::Block(b, i), s)));
+        let sel = self.select(tenant, matchers, mint, maxt);
+        let mut out = Vec::with_capacity(sel.len());
+        for i in 0..sel.len() {
+            let mut s = sel.load(i)?;
+            if !s.floats.is_empty() || !s.histograms.is_empty() {
+                s.labels = sel.labels(i).clone();
+                out.push(s);
+            }
         }
-        let (head_series, head_data): (Vec<Arc<MemSeries>>, Vec<StoredSeries>) = tdb
-            .head
-            .select_raw(matchers, mint, maxt)
-            .into_iter()
-            .unzip();
-        sources += usize::from(!head_series.is_empty());
-        found.extend(head_series.iter().map(|m| Origin::Head(m)).zip(head_data));
-        if sources > 1 {
-            found = join_versions(found);
+        Ok(out)
+    }
+
+    /// The series matching `matchers` with data in [mint, maxt], each once,
+    /// head and blocks joined, their samples read later one series at a time
+    /// ([`Selection::load`]). Same order as [`Db::select_series`].
+    ///
+    /// Versions of one series from several sources are joined by the label
+    /// hash each source keeps (checked against the label text), and a label
+    /// set is built once per series: sorting every version by its labels
+    /// was the largest cost of an instant query over many series.
+    pub fn select(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Selection {
+        match self.tenant(tenant) {
+            Some(tdb) => Selection::new(tdb, matchers, mint, maxt),
+            None => Selection::empty(),
         }
-        Ok(found
-            .into_iter()
-            .map(|(o, mut s)| {
-                s.labels = o.labels();
-                s
-            })
-            .collect())
     }
 
     /// Label sets of series matching any of `matcher_sets` (all series when
@@ -320,6 +309,9 @@ impl Db {
             matcher_sets.iter().map(Vec::as_slice).collect()
         };
         for m in sets {
+            // The head first, as in `select_series`: a cut running meanwhile
+            // cannot hide a series.
+            out.extend(tdb.head.series_labels(m, mint, maxt));
             for b in tdb
                 .blocks()
                 .iter()
@@ -327,7 +319,6 @@ impl Db {
             {
                 out.extend(b.series_labels(m, mint, maxt));
             }
-            out.extend(tdb.head.series_labels(m, mint, maxt));
         }
         Ok(out.into_iter().collect())
     }
@@ -452,79 +443,6 @@ impl Db {
             &|t| t.wal.stats().last_fsync_seconds.to_string(),
         );
     }
-}
-
-/// Where a version of a series was found, to read its labels from.
-enum Origin<'a> {
-    Block(&'a BlockReader, u32),
-    Head(&'a MemSeries),
-}
-
-impl Origin<'_> {
-    fn hash(&self) -> u64 {
-        match self {
-            Origin::Block(b, i) => b.series_hash(*i),
-            Origin::Head(m) => m.hash,
-        }
-    }
-
-    fn labels(&self) -> Labels {
-        match self {
-            Origin::Block(b, i) => b.series_labels_at(*i),
-            Origin::Head(m) => m.labels(),
-        }
-    }
-
-    fn same_labels(&self, other: &Origin) -> bool {
-        match (self, other) {
-            (Origin::Block(a, i), Origin::Block(b, j)) => a
-                .series_label_pairs(*i as usize)
-                .eq(b.series_label_pairs(*j as usize)),
-            (Origin::Block(b, i), Origin::Head(m)) | (Origin::Head(m), Origin::Block(b, i)) => {
-                b.series_label_pairs(*i as usize).eq(m.labels.iter())
-            }
-            (Origin::Head(a), Origin::Head(b)) => a.labels == b.labels,
-        }
-    }
-}
-
-/// Joins the versions of each series (equal label sets) into one, in the
-/// order of each series' first version; earlier versions win equal
-/// timestamps ([`merge_stored`]).
-fn join_versions(found: Vec<(Origin<'_>, StoredSeries)>) -> Vec<(Origin<'_>, StoredSeries)> {
-    let mut out: Vec<(Origin, StoredSeries)> = Vec::with_capacity(found.len());
-    let mut by_hash: NumMap<u64, usize> =
-        NumMap::with_capacity_and_hasher(found.len(), Default::default());
-    // Series whose hash an earlier, different label set already holds.
-    let mut collided: Vec<usize> = Vec::new();
-    for (o, s) in found {
-        let h = o.hash();
-        let at = match by_hash.entry(h) {
-            Entry::Vacant(e) => {
-                e.insert(out.len());
-                None
-            }
-            Entry::Occupied(e) if out[*e.get()].0.same_labels(&o) => Some(*e.get()),
-            Entry::Occupied(_) => {
-                let hit = collided
-                    .iter()
-                    .copied()
-                    .find(|&j| out[j].0.hash() == h && out[j].0.same_labels(&o));
-                if hit.is_none() {
-                    collided.push(out.len());
-                }
-                hit
-            }
-        };
-        match at {
-            Some(i) => {
-                let first = std::mem::take(&mut out[i].1);
-                out[i].1 = merge_stored(vec![first, s]);
-            }
-            None => out.push((o, s)),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -39,3 +39,13 @@ impl DbError {
         code == Some(28)
     }
 }
+
+impl From<argus_segments::Error> for DbError {
+    fn from(e: argus_segments::Error) -> Self {
+        match e {
+            argus_segments::Error::Storage(e) => DbError::Storage(e),
+            argus_segments::Error::Io { path, source } => DbError::io(&path, source),
+            argus_segments::Error::Task(e) => DbError::Internal(e),
+        }
+    }
+}

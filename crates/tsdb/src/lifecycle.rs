@@ -1,20 +1,27 @@
-//! The block lifecycle, run periodically by [`Db::maintain`]: cut blocks
-//! from heads, upload them, checkpoint the WAL, compact, apply retention.
+//! The block lifecycle, run periodically by [`Db::maintain`]: the metrics
+//! store's side of `argus-segments` ([`SegmentSource`]). The shared driver
+//! cuts blocks from heads, uploads them, compacts and applies retention;
+//! this file says how a head range becomes a block, how blocks merge, and
+//! what installing a block and releasing the head (truncate, checkpoint the
+//! WAL) mean.
 
 use crate::block::{
-    new_block_id, write_block_from, BlockMeta, BlockReader, Compaction, MergedBlocks, SeriesSource,
-    CHUNKS_FILE, INDEX_FILE, META_FILE,
+    write_block_from, BlockMeta, BlockReader, Compaction, MergedBlocks, SeriesSource, CHUNKS_FILE,
+    INDEX_FILE, META_FILE,
 };
+use crate::db::open_block;
 use crate::head::{Head, MemSeries};
 use crate::tenant::TenantDb;
-use crate::{Db, DbError};
-use argus_model::StoredSeries;
-use argus_objstore::paths;
-use std::collections::BTreeMap;
+use crate::{Db, DbError, DbMetrics};
+use argus_model::paths;
+use argus_model::{Signal, StoredSeries, TenantId};
+use argus_objstore::ObjectStorage;
+use argus_segments::{
+    Event, Lifecycle, Policy, SegmentInfo, SegmentLayout, SegmentSource, SegmentStore,
+};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 /// The head's series with data in a block's range, sorted by labels, as
@@ -40,19 +47,23 @@ impl SeriesSource for HeadRange {
     }
 }
 
+/// A block's files in upload order: `meta.json` last.
+const BLOCK_FILES: &[&str] = &[CHUNKS_FILE, INDEX_FILE, META_FILE];
+
 impl Db {
     /// One pass of the lifecycle over every tenant. Errors of one tenant are
     /// logged and do not stop the others.
     pub async fn maintain(&self) {
         for t in self.all_tenants() {
             let _g = t.lifecycle.lock().await;
-            if let Err(e) = self.cut_blocks(&t, false).await {
+            let lc = self.lifecycle(&t);
+            if let Err(e) = lc.cut(false).await {
                 warn!(tenant = %t.tenant, error = %e, "cutting block failed; will retry");
             }
-            if let Err(e) = self.compact(&t).await {
+            if let Err(e) = lc.compact().await {
                 warn!(tenant = %t.tenant, error = %e, "compaction failed; will retry");
             }
-            if let Err(e) = self.apply_retention(&t).await {
+            if let Err(e) = lc.apply_retention((self.opts.clock)()).await {
                 warn!(tenant = %t.tenant, error = %e, "retention failed; will retry");
             }
         }
@@ -63,80 +74,151 @@ impl Db {
     pub async fn flush_heads(&self) -> Result<(), DbError> {
         for t in self.all_tenants() {
             let _g = t.lifecycle.lock().await;
-            self.cut_blocks(&t, true).await?;
+            self.lifecycle(&t).cut(true).await?;
         }
         Ok(())
     }
 
-    /// Cuts blocks while the head spans more than 1.5 block ranges (as
-    /// Prometheus does), or every range that has data when `force`.
-    async fn cut_blocks(&self, t: &Arc<TenantDb>, force: bool) -> Result<(), DbError> {
-        let range = self.opts.block_range_ms;
-        loop {
-            let Some((mint, maxt)) = t.head.time_range() else {
-                return Ok(());
-            };
-            let start = mint.div_euclid(range) * range;
-            let end = start + range;
-            let due = if force {
-                maxt >= end || mint <= maxt
-            } else {
-                maxt - mint > range / 2 * 3
-            };
-            if !due {
-                return Ok(());
-            }
-            let end = if force && maxt < end { maxt + 1 } else { end };
-            self.cut_one(t, start, end).await?;
-        }
+    fn lifecycle(&self, t: &Arc<TenantDb>) -> Lifecycle<Blocks> {
+        let source = Arc::new(Blocks {
+            t: t.clone(),
+            storage: self.storage.clone(),
+            metrics: self.metrics.clone(),
+        });
+        let store = SegmentStore::new(self.storage.clone(), self.block_layout(&t.tenant));
+        let policy = Policy {
+            range_ms: self.opts.block_range_ms,
+            compaction_ranges: self.opts.compaction_ranges.clone(),
+            retention_ms: self.opts.retention_ms,
+            retention_bytes: self.opts.retention_bytes,
+        };
+        Lifecycle::new(source, store, policy)
     }
 
-    async fn cut_one(&self, t: &Arc<TenantDb>, start: i64, end: i64) -> Result<(), DbError> {
-        let started = Instant::now();
+    /// Where a tenant's blocks live: `tenants/<t>/metrics/blocks/<id>/` in
+    /// the object store, staged in `<data_dir>/tenants/<t>/metrics/staging/<id>/`.
+    pub(crate) fn block_layout(&self, tenant: &TenantId) -> SegmentLayout {
+        SegmentLayout {
+            tenant: tenant.clone(),
+            prefix: paths::key::blocks(tenant, Signal::Metrics),
+            files: BLOCK_FILES,
+            staging: self.opts.data().staging(tenant, Signal::Metrics),
+        }
+    }
+}
+
+/// One tenant's head and blocks as the segment lifecycle sees them.
+struct Blocks {
+    t: Arc<TenantDb>,
+    storage: ObjectStorage,
+    metrics: Arc<DbMetrics>,
+}
+
+impl SegmentSource for Blocks {
+    type Meta = BlockMeta;
+    type Error = DbError;
+
+    fn info(meta: &BlockMeta) -> SegmentInfo {
+        meta.segment_info()
+    }
+
+    fn segments(&self) -> Vec<SegmentInfo> {
+        self.t
+            .blocks()
+            .iter()
+            .map(|b| b.meta.segment_info())
+            .collect()
+    }
+
+    fn unflushed_range(&self) -> Option<(i64, i64)> {
+        self.t.head.time_range()
+    }
+
+    fn seal_before(&self, end: i64) {
         // From here on, samples before `end` are refused, so the snapshot
-        // below holds every acknowledged sample of the range.
-        {
-            let _g = t.head.append_lock.lock();
-            t.head.set_min_valid_time(end);
+        // the cut takes holds every acknowledged sample of the range.
+        let _g = self.t.head.append_lock.lock();
+        self.t.head.set_min_valid_time(end);
+    }
+
+    fn cut(
+        &self,
+        dir: &Path,
+        id: &str,
+        start: i64,
+        end: i64,
+    ) -> std::io::Result<Option<BlockMeta>> {
+        let series = self.t.head.series_in_range(start, end - 1);
+        if series.is_empty() {
+            return Ok(None);
         }
-        let t2 = t.clone();
-        let series = tokio::task::spawn_blocking(move || t2.head.series_in_range(start, end - 1))
-            .await
-            .map_err(|e| DbError::Internal(e.to_string()))?;
-        if !series.is_empty() {
-            let id = new_block_id();
-            let source = HeadRange {
-                series,
-                mint: start,
-                maxt: end - 1,
-            };
-            let meta = self
-                .write_and_upload(
-                    t,
-                    &id,
-                    start,
-                    end,
-                    source,
-                    Compaction {
-                        level: 1,
-                        sources: vec![id.clone()],
-                        parents: vec![],
-                    },
-                )
-                .await?;
-            let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
-            {
-                let mut blocks = t.blocks.write();
-                blocks.push(reader);
-                blocks.sort_by_key(|b| b.meta.min_time);
-            }
-            self.metrics.blocks_cut.fetch_add(1, Ordering::Relaxed);
-            info!(tenant = %t.tenant, block = %id, min_time = start, max_time = end, series = meta.stats.num_series,
-                  samples = meta.stats.num_samples, bytes = meta.stats.num_bytes, elapsed_ms = started.elapsed().as_millis() as u64, "block cut");
-        }
+        let source = HeadRange {
+            series,
+            mint: start,
+            maxt: end - 1,
+        };
+        let compaction = Compaction {
+            level: 1,
+            sources: vec![id.to_string()],
+            parents: vec![],
+        };
+        write_block_from(dir, id, start, end, &source, compaction).map(Some)
+    }
+
+    fn merge(
+        &self,
+        dir: &Path,
+        target: &SegmentInfo,
+        inputs: &[SegmentInfo],
+    ) -> std::io::Result<BlockMeta> {
+        let blocks = self.t.blocks();
+        let sources = inputs
+            .iter()
+            .map(|i| {
+                blocks
+                    .iter()
+                    .find(|b| b.meta.id == i.id)
+                    .cloned()
+                    .ok_or_else(|| {
+                        std::io::Error::other(format!("block {} to compact is not loaded", i.id))
+                    })
+            })
+            .collect::<std::io::Result<Vec<Arc<BlockReader>>>>()?;
+        // The sources' series merged by label set; each merged series
+        // is read from the sources only when the writer gets to it.
+        let source = MergedBlocks::new(sources);
+        let compaction = Compaction {
+            level: target.level,
+            sources: target.sources.clone(),
+            parents: target.parents.clone(),
+        };
+        write_block_from(
+            dir,
+            &target.id,
+            target.min_time,
+            target.max_time,
+            &source,
+            compaction,
+        )
+    }
+
+    async fn install(&self, meta: &BlockMeta, replaces: &[SegmentInfo]) -> Result<(), DbError> {
+        let reader = Arc::new(open_block(&self.storage, &self.t.tenant, meta.clone()).await?);
+        let mut blocks = self.t.blocks.write();
+        blocks.retain(|b| !replaces.iter().any(|s| s.id == b.meta.id));
+        blocks.push(reader);
+        blocks.sort_by_key(|b| b.meta.min_time);
+        Ok(())
+    }
+
+    fn remove(&self, id: &str) {
+        self.t.blocks.write().retain(|x| x.meta.id != id);
+    }
+
+    async fn release(&self, end: i64) -> Result<(), DbError> {
         // The block is durable in object storage: drop its data from the
         // head and replace the WAL up to now with a checkpoint.
-        let t2 = t.clone();
+        let t2 = self.t.clone();
         tokio::task::spawn_blocking(move || -> Result<(), DbError> {
             let (chunks, series) = t2.head.truncate(end);
             let _g = t2.head.append_lock.lock();
@@ -151,189 +233,74 @@ impl Db {
         Ok(())
     }
 
-    /// Writes a block to a local staging directory and uploads it, retrying
-    /// with backoff; `meta.json` goes last so a partial upload is never
-    /// mistaken for a block. The staging copy is removed only afterwards.
-    async fn write_and_upload(
-        &self,
-        t: &TenantDb,
-        id: &str,
-        mint: i64,
-        maxt: i64,
-        source: impl SeriesSource + Send + 'static,
-        compaction: Compaction,
-    ) -> Result<BlockMeta, DbError> {
-        let staging = self
-            .opts
-            .data_dir
-            .join("staging")
-            .join(t.tenant.as_str())
-            .join(id);
-        let dir = staging.clone();
-        let id2 = id.to_string();
-        let meta = tokio::task::spawn_blocking(move || {
-            write_block_from(&dir, &id2, mint, maxt, &source, compaction)
-        })
-        .await
-        .map_err(|e| DbError::Internal(e.to_string()))?
-        .map_err(|e| DbError::io(&staging, e))?;
-        for file in [CHUNKS_FILE, INDEX_FILE, META_FILE] {
-            let key = paths::metrics_block_file(&t.tenant, id, file);
-            self.upload_with_retry(&key, &staging.join(file)).await?;
-        }
-        let _ = tokio::fs::remove_dir_all(&staging).await;
-        Ok(meta)
-    }
-
-    async fn upload_with_retry(&self, key: &str, file: &Path) -> Result<(), DbError> {
-        let mut delay = Duration::from_millis(200);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.storage.put_file(key, file).await {
-                Ok(()) => return Ok(()),
-                Err(e) if attempt < 8 => {
-                    self.metrics
-                        .block_uploads_failed
-                        .fetch_add(1, Ordering::Relaxed);
-                    warn!(key = %key, attempt, error = %e, retry_in_ms = delay.as_millis() as u64, "upload failed, retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-                Err(e) => {
-                    self.metrics
-                        .block_uploads_failed
-                        .fetch_add(1, Ordering::Relaxed);
-                    return Err(e.into());
-                }
+    fn observe(&self, event: Event<'_, BlockMeta>) {
+        let tenant = &self.t.tenant;
+        match event {
+            Event::Cut { meta, elapsed } => {
+                self.metrics.blocks_cut.fetch_add(1, Ordering::Relaxed);
+                info!(tenant = %tenant, block = %meta.id, min_time = meta.min_time, max_time = meta.max_time, series = meta.stats.num_series,
+                      samples = meta.stats.num_samples, bytes = meta.stats.num_bytes, elapsed_ms = elapsed.as_millis() as u64, "block cut");
+            }
+            Event::Compacted {
+                meta,
+                inputs,
+                elapsed,
+            } => {
+                let secs = elapsed.as_secs_f64();
+                self.metrics.compactions.fetch_add(1, Ordering::Relaxed);
+                *self.metrics.compaction_seconds_total.lock() += secs;
+                info!(tenant = %tenant, block = %meta.id, level = meta.compaction.level, sources = inputs.len(), min_time = meta.min_time,
+                      max_time = meta.max_time, bytes = meta.stats.num_bytes, elapsed_ms = (secs * 1000.0) as u64, "blocks compacted");
+            }
+            Event::Expired { segment } => {
+                self.metrics
+                    .blocks_deleted_retention
+                    .fetch_add(1, Ordering::Relaxed);
+                info!(tenant = %tenant, block = %segment.id, min_time = segment.min_time, max_time = segment.max_time, "block deleted by retention");
+            }
+            Event::UploadFailed => {
+                self.metrics
+                    .block_uploads_failed
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
     }
+}
 
-    /// Merges blocks that fall in one aligned window of the next compaction
-    /// range once that window is complete (the newest block ends at or after
-    /// the window's end).
-    async fn compact(&self, t: &Arc<TenantDb>) -> Result<(), DbError> {
-        loop {
-            let blocks = t.blocks();
-            let Some(newest) = blocks.iter().map(|b| b.meta.max_time).max() else {
-                return Ok(());
-            };
-            let mut plan: Option<(i64, i64, Vec<Arc<BlockReader>>)> = None;
-            'ranges: for &r in self.opts.compaction_ranges.iter().skip(1) {
-                let mut windows: BTreeMap<i64, Vec<Arc<BlockReader>>> = BTreeMap::new();
-                for b in &blocks {
-                    let w = b.meta.min_time.div_euclid(r) * r;
-                    if b.meta.max_time <= w + r && b.meta.max_time - b.meta.min_time < r {
-                        windows.entry(w).or_default().push(b.clone());
-                    }
-                }
-                for (w, bs) in windows {
-                    if bs.len() >= 2 && newest >= w + r {
-                        plan = Some((w, w + r, bs));
-                        break 'ranges;
-                    }
-                }
-            }
-            let Some((start, end, sources)) = plan else {
-                return Ok(());
-            };
-            let started = Instant::now();
-            // The sources' series merged by label set; each merged series
-            // is read from the sources only when the writer gets to it.
-            let source = MergedBlocks::new(sources.clone());
-            let id = new_block_id();
-            let level = sources
-                .iter()
-                .map(|b| b.meta.compaction.level)
-                .max()
-                .unwrap_or(1)
-                + 1;
-            let compaction = Compaction {
-                level,
-                sources: sources
-                    .iter()
-                    .flat_map(|b| b.meta.compaction.sources.iter().cloned())
-                    .collect(),
-                parents: sources.iter().map(|b| b.meta.id.clone()).collect(),
-            };
-            let mint = sources
-                .iter()
-                .map(|b| b.meta.min_time)
-                .min()
-                .unwrap_or(start);
-            let maxt = sources.iter().map(|b| b.meta.max_time).max().unwrap_or(end);
-            let meta = self
-                .write_and_upload(t, &id, mint, maxt, source, compaction)
-                .await?;
-            let reader = Arc::new(self.open_block(&t.tenant, meta.clone()).await?);
-            {
-                let mut bl = t.blocks.write();
-                bl.retain(|b| !sources.iter().any(|s| s.meta.id == b.meta.id));
-                bl.push(reader);
-                bl.sort_by_key(|b| b.meta.min_time);
-            }
-            for s in &sources {
-                self.delete_block(t, &s.meta.id).await?;
-            }
-            let secs = started.elapsed().as_secs_f64();
-            self.metrics.compactions.fetch_add(1, Ordering::Relaxed);
-            *self.metrics.compaction_seconds_total.lock() += secs;
-            info!(tenant = %t.tenant, block = %id, level, sources = sources.len(), min_time = mint, max_time = maxt,
-                  bytes = meta.stats.num_bytes, elapsed_ms = (secs * 1000.0) as u64, "blocks compacted");
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DbOptions;
+    use argus_objstore::Backend;
 
-    /// Deletes a block: meta.json first, so a crash leaves an incomplete
-    /// block that start-up removes.
-    async fn delete_block(&self, t: &TenantDb, id: &str) -> Result<(), DbError> {
-        self.storage
-            .delete(&paths::metrics_block_file(&t.tenant, id, META_FILE))
-            .await?;
-        let prefix = paths::metrics_block_prefix(&t.tenant, id);
-        self.storage.delete_prefix(&prefix).await?;
-        self.storage.evict(&prefix);
-        Ok(())
-    }
-
-    /// Drops blocks entirely older than the retention time, then the oldest
-    /// blocks while the tenant's blocks exceed the size limit.
-    async fn apply_retention(&self, t: &Arc<TenantDb>) -> Result<(), DbError> {
-        let now = (self.opts.clock)();
-        let blocks = t.blocks();
-        let mut doomed: Vec<Arc<BlockReader>> = Vec::new();
-        if self.opts.retention_ms > 0 {
-            doomed.extend(
-                blocks
-                    .iter()
-                    .filter(|b| b.meta.max_time <= now - self.opts.retention_ms)
-                    .cloned(),
+    /// The shared lifecycle writes blocks at the keys `paths` gives them.
+    #[tokio::test]
+    async fn block_layout_keys_are_the_metrics_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = ObjectStorage::new(
+            Backend::Local(dir.path().join("objects")),
+            dir.path().join("cache"),
+        )
+        .unwrap();
+        let db = Db::open(DbOptions::new(dir.path().to_path_buf()), storage)
+            .await
+            .unwrap();
+        let t = TenantId::new("a").unwrap();
+        let layout = db.block_layout(&t);
+        for file in BLOCK_FILES {
+            assert_eq!(
+                layout.key("B", file),
+                paths::key::block_file(&t, Signal::Metrics, "B", file)
             );
         }
-        if self.opts.retention_bytes > 0 {
-            let mut total: u64 = blocks
-                .iter()
-                .filter(|b| !doomed.iter().any(|d| d.meta.id == b.meta.id))
-                .map(|b| b.meta.stats.num_bytes)
-                .sum();
-            for b in &blocks {
-                if total <= self.opts.retention_bytes {
-                    break;
-                }
-                if !doomed.iter().any(|d| d.meta.id == b.meta.id) {
-                    total -= b.meta.stats.num_bytes;
-                    doomed.push(b.clone());
-                }
-            }
-        }
-        for b in doomed {
-            t.blocks.write().retain(|x| x.meta.id != b.meta.id);
-            self.delete_block(t, &b.meta.id).await?;
-            self.metrics
-                .blocks_deleted_retention
-                .fetch_add(1, Ordering::Relaxed);
-            info!(tenant = %t.tenant, block = %b.meta.id, min_time = b.meta.min_time, max_time = b.meta.max_time, "block deleted by retention");
-        }
-        Ok(())
+        assert_eq!(layout.meta_file(), META_FILE);
+        assert_eq!(
+            layout.staging_dir("B"),
+            db.opts.data().staging_block(&t, Signal::Metrics, "B")
+        );
+        assert_eq!(
+            layout.segment_prefix("B"),
+            paths::key::block(&t, Signal::Metrics, "B")
+        );
     }
 }

@@ -3,7 +3,7 @@
 use crate::block::BlockReader;
 use crate::head::Head;
 use crate::{DbError, DbOptions};
-use argus_model::TenantId;
+use argus_model::{Signal, TenantId};
 use argus_wal::Wal;
 use parking_lot::RwLock;
 use std::path::PathBuf;
@@ -17,6 +17,7 @@ pub struct TenantDb {
     pub wal: Wal,
     /// Sorted by min_time.
     pub blocks: RwLock<Vec<Arc<BlockReader>>>,
+    /// `<data_dir>/tenants/<tenant>/metrics`.
     pub dir: PathBuf,
     /// Serialises block cutting, compaction and retention.
     pub lifecycle: tokio::sync::Mutex<()>,
@@ -30,8 +31,9 @@ impl TenantDb {
         opts: &DbOptions,
         blocks: Vec<Arc<BlockReader>>,
     ) -> Result<TenantDb, DbError> {
-        let dir = opts.data_dir.join("tenants").join(tenant.as_str());
-        let wal_dir = dir.join("wal");
+        let data = opts.data();
+        let dir = data.signal(&tenant, Signal::Metrics);
+        let wal_dir = data.wal(&tenant, Signal::Metrics);
         std::fs::create_dir_all(&wal_dir).map_err(|e| DbError::io(&wal_dir, e))?;
         let wal = Wal::open(&wal_dir, opts.wal.clone())?;
         let head = Head::new(opts.block_range_ms, opts.out_of_order_window_ms);

@@ -94,6 +94,42 @@ async fn restart_replays_wal() {
     assert_eq!(got[0].1.len(), 10);
 }
 
+/// A data directory in the 0.1 layout (WAL at `tenants/<t>/wal`, staging at
+/// `staging/<t>/<block>`) opens with every sample, blocks included, and is
+/// migrated to `tenants/<t>/metrics/…`.
+#[tokio::test]
+async fn the_layout_before_signals_is_migrated_at_open() {
+    use argus_model::{paths::DataDir, Signal};
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let total;
+    {
+        let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+        // 5 hours: blocks for the first hours, the rest stays in the WAL.
+        let batch: Vec<_> = (0..5).map(|i| series("m", i, 0, 5 * 60, 60_000)).collect();
+        total = 5 * 5 * 60;
+        append(db.clone(), t("a"), batch.clone()).await;
+        append(db.clone(), t("b"), batch).await;
+        db.maintain().await;
+        assert!(!db.tenant(&t("a")).unwrap().blocks().is_empty());
+        db.close().unwrap();
+    }
+    for x in ["a", "b"] {
+        std::fs::rename(data.wal(&t(x), Signal::Metrics), data.legacy_wal(&t(x))).unwrap();
+        // What is left there is the empty staging directory.
+        std::fs::remove_dir_all(data.signal(&t(x), Signal::Metrics)).unwrap();
+    }
+    let stale = data.legacy_staging().join("a").join("01STALE");
+    std::fs::create_dir_all(&stale).unwrap();
+    let db = open(dir.path(), opts(dir.path())).await;
+    for x in ["a", "b"] {
+        assert_eq!(count(&db, &t(x), "m"), total);
+        assert!(data.wal(&t(x), Signal::Metrics).is_dir());
+        assert!(!data.legacy_wal(&t(x)).exists());
+    }
+    assert!(!data.legacy_staging().exists());
+}
+
 #[tokio::test]
 async fn rejections_are_reported_and_valid_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,8 +155,11 @@ async fn tenants_are_isolated() {
     assert_eq!(count(&db, &t("a"), "up"), 5);
     assert_eq!(count(&db, &t("b"), "up"), 3);
     assert_eq!(count(&db, &t("c"), "up"), 0);
-    assert!(dir.path().join("tenants/a/wal").is_dir());
-    assert!(dir.path().join("tenants/b/wal").is_dir());
+    let data = argus_model::paths::DataDir::new(dir.path());
+    for x in ["a", "b"] {
+        assert!(data.wal(&t(x), argus_model::Signal::Metrics).is_dir());
+    }
+    assert!(dir.path().join("tenants/a/metrics/wal").is_dir());
 }
 
 #[tokio::test]
@@ -478,4 +517,271 @@ async fn select_series_joins_a_series_across_blocks_and_head_once() {
         assert_eq!(have, want, "series {i}");
     }
     assert_eq!(got[3].floats.len(), 10);
+}
+
+/// A query running while blocks are cut sees every sample, whichever step
+/// of a cut it meets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_during_block_cuts_see_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+    let tenant = t("race");
+    // 50 series × 12 h at 1 min: six 2 h blocks to cut.
+    let batch: Vec<TimeSeries> = (0..50).map(|i| series("m", i, 0, 720, 60_000)).collect();
+    let total: usize = batch.iter().map(|s| s.samples.len()).sum();
+    append(db.clone(), tenant.clone(), batch).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (db, tenant, stop) = (db.clone(), tenant.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut queries = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let seen: usize = db
+                    .select_series(&tenant, &by_name("m"), 0, 12 * H)
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.floats.len())
+                    .sum();
+                assert_eq!(seen, total, "a query during a cut missed samples");
+                queries += 1;
+            }
+            queries
+        })
+    };
+    for _ in 0..3 {
+        db.flush_heads().await.unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let queries = reader.join().expect("no query missed a sample");
+    assert!(queries > 0);
+    assert_eq!(count(&db, &tenant, "m"), total);
+}
+
+/// A lazy selection made before a block is cut still loads every sample:
+/// the head's part that moved into the new block (and was truncated from
+/// the head) is read from that block.
+#[tokio::test]
+async fn a_selection_made_before_a_cut_loads_what_moved_to_the_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+    let batch: Vec<_> = (0..3).map(|i| series("j", i, 0, 4 * 60, 60_000)).collect();
+    append(db.clone(), t("a"), batch).await;
+    let sel = db.select(&t("a"), &by_name("j"), i64::MIN, i64::MAX);
+    assert_eq!(sel.len(), 3);
+    // Nothing is read yet: the samples come from chunks when loaded.
+    db.maintain().await;
+    assert!(
+        !db.tenant(&t("a")).unwrap().blocks().is_empty(),
+        "a block was cut and the head truncated"
+    );
+    for k in 0..sel.len() {
+        let i: i64 = sel.labels(k).get("i").unwrap().parse().unwrap();
+        let want: Vec<(i64, f64)> = (0..4 * 60)
+            .map(|n| (n * 60_000, (n * 3 + i) as f64))
+            .collect();
+        let got = sel.load(k).unwrap();
+        let have: Vec<(i64, f64)> = got.floats.iter().map(|x| (x.t, x.v)).collect();
+        assert_eq!(have, want, "series {i}");
+    }
+    // And a selection made now joins block and head as before.
+    let sel = db.select(&t("a"), &by_name("j"), i64::MIN, i64::MAX);
+    assert_eq!(sel.len(), 3);
+    assert_eq!(sel.load(0).unwrap().floats.len(), 4 * 60);
+}
+
+// ---- WAL record encodings ----
+
+/// A WAL written by a release before compressed records (segment version 1,
+/// record types 1–4) still replays, and new records appended after it
+/// (relative to the values it logged) replay with it.
+#[tokio::test]
+async fn wal_in_the_first_encoding_still_replays() {
+    use argus_tsdb::head::PackedLabels;
+    use argus_tsdb::walrec;
+    let dir = tempfile::tempdir().unwrap();
+    let wal_dir = dir.path().join("tenants").join("a").join("wal");
+    std::fs::create_dir_all(&wal_dir).unwrap();
+    let labels: Vec<PackedLabels> = (0..5)
+        .map(|i| PackedLabels::new(&series("m", i, 0, 0, 1).labels))
+        .collect();
+    {
+        let wal = argus_wal::Wal::open(&wal_dir, argus_wal::WalOptions::default()).unwrap();
+        let mut recs = Vec::new();
+        let mut b = Vec::new();
+        let refs: Vec<(u64, &PackedLabels)> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i as u64 + 1, l))
+            .collect();
+        walrec::encode_series_v1(&refs, &mut b);
+        recs.push(std::mem::take(&mut b));
+        for k in 0..10i64 {
+            let s: Vec<(u64, Sample)> = (0..5u64)
+                .map(|i| {
+                    (
+                        i + 1,
+                        Sample::new(k * 1000, (k * 3 + i as i64) as f64 + 0.5),
+                    )
+                })
+                .collect();
+            walrec::encode_samples(&s, &mut b);
+            recs.push(std::mem::take(&mut b));
+        }
+        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+        wal.append(&refs).unwrap();
+        wal.close().unwrap();
+    }
+    // As the old release wrote them: version 1 segment headers.
+    for e in std::fs::read_dir(&wal_dir).unwrap() {
+        let p = e.unwrap().path();
+        let mut data = std::fs::read(&p).unwrap();
+        data[4] = 1;
+        std::fs::write(&p, data).unwrap();
+    }
+    let want = |n: i64| -> Vec<(Labels, Vec<Sample>)> {
+        (0..5usize)
+            .map(|i| {
+                let l = series("m", i, 0, 0, 1).labels;
+                let s = (0..n)
+                    .map(|k| Sample::new(k * 1000, (k * 3 + i as i64) as f64 + 0.5))
+                    .collect();
+                (l, s)
+            })
+            .collect()
+    };
+    {
+        let db = Arc::new(open(dir.path(), opts(dir.path())).await);
+        assert_eq!(
+            select_floats(&db, &t("a"), &by_name("m"), i64::MIN, i64::MAX),
+            want(10)
+        );
+        // New-format records after the old ones: values relative to the
+        // replayed ones.
+        let batch: Vec<TimeSeries> = (0..5usize)
+            .map(|i| TimeSeries {
+                labels: series("m", i, 0, 0, 1).labels,
+                samples: (10..20i64)
+                    .map(|k| Sample::new(k * 1000, (k * 3 + i as i64) as f64 + 0.5))
+                    .collect(),
+                ..Default::default()
+            })
+            .collect();
+        append(db.clone(), t("a"), batch).await;
+        db.close().unwrap();
+    }
+    let db = open(dir.path(), opts(dir.path())).await;
+    assert_eq!(
+        select_floats(&db, &t("a"), &by_name("m"), i64::MIN, i64::MAX),
+        want(20)
+    );
+}
+
+/// Values that stress the delta encoding: decimals, huge, NaN, -0.0, the
+/// same series twice in one batch, duplicates and out-of-order samples.
+#[tokio::test]
+async fn awkward_values_survive_restarts_and_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(dir.path());
+    o.out_of_order_window_ms = 10 * 60_000;
+    let now = Arc::new(AtomicI64::new(0));
+    let n2 = now.clone();
+    o.clock = Arc::new(move || n2.load(Ordering::SeqCst));
+    let vals = [
+        0.0,
+        -0.0,
+        1.5,
+        0.1 + 0.2,
+        1e300,
+        -7.25,
+        f64::NAN,
+        argus_model::STALE_NAN,
+        f64::INFINITY,
+        123456789.0,
+        4096.0 * 262144.0,
+        0.005,
+    ];
+    let v = |i: usize, k: usize| vals[(i * 7 + k * 5) % vals.len()] + (k / vals.len()) as f64;
+    let lab = |i: usize| series("m", i, 0, 0, 1).labels;
+    let mut want: std::collections::BTreeMap<(usize, i64), u64> = Default::default();
+    let mut batches = Vec::new();
+    // 5 hours at one sample a minute, sent in 10-minute batches; each batch
+    // also sends every series' samples in two parts, repeats one (a
+    // duplicate) and sends one late (out of order, within the window).
+    for b in 0..30usize {
+        let mut batch = Vec::new();
+        for i in 0..8usize {
+            let ks: Vec<usize> = (b * 10..b * 10 + 10).collect();
+            let mut first: Vec<Sample> = ks[..5]
+                .iter()
+                .filter(|&&k| k != b * 10 + 2)
+                .map(|&k| Sample::new(k as i64 * 60_000, v(i, k)))
+                .collect();
+            let second: Vec<Sample> = ks[5..]
+                .iter()
+                .map(|&k| Sample::new(k as i64 * 60_000, v(i, k)))
+                .collect();
+            first.push(first[0]);
+            for s in first.iter().chain(&second) {
+                want.insert((i, s.t), s.v.to_bits());
+            }
+            let k = b * 10 + 2;
+            want.insert((i, k as i64 * 60_000), v(i, k).to_bits());
+            batch.push(TimeSeries {
+                labels: lab(i),
+                samples: first,
+                ..Default::default()
+            });
+            batch.push(TimeSeries {
+                labels: lab(i),
+                samples: second,
+                ..Default::default()
+            });
+            batch.push(TimeSeries {
+                labels: lab(i),
+                samples: vec![Sample::new(k as i64 * 60_000, v(i, k))],
+                ..Default::default()
+            });
+        }
+        batches.push(batch);
+    }
+    // Every sample before `upto` is back, bit for bit.
+    let check = |db: &Db, upto: i64| {
+        let got = select_floats(db, &t("a"), &by_name("m"), i64::MIN, i64::MAX);
+        let mut n = 0;
+        for (l, s) in got {
+            let i: usize = l.get("i").unwrap().parse().unwrap();
+            for x in s {
+                assert_eq!(
+                    want.get(&(i, x.t)),
+                    Some(&x.v.to_bits()),
+                    "series {i} t {}",
+                    x.t
+                );
+                n += 1;
+            }
+        }
+        assert_eq!(n, want.keys().filter(|(_, t)| *t < upto).count());
+    };
+    for (n, batch) in batches.into_iter().enumerate() {
+        let db = Arc::new(open(dir.path(), o.clone()).await);
+        check(&db, n as i64 * 600_000);
+        let r = append(db.clone(), t("a"), batch).await;
+        assert!(r.rejected_samples.is_empty(), "{r:?}");
+        if n == 28 {
+            // Cut a block (2h) and checkpoint: the head keeps closed and
+            // open chunks and out-of-order samples (2h to 4h50).
+            now.store(6 * H, Ordering::SeqCst);
+            db.maintain().await;
+            let tdb = db.tenant(&t("a")).unwrap();
+            assert_eq!(tdb.blocks().len(), 1);
+            assert_eq!(
+                tdb.head.chunk_count(),
+                16,
+                "a closed and an open chunk per series"
+            );
+        }
+        db.close().unwrap();
+    }
+    let db = open(dir.path(), o.clone()).await;
+    check(&db, i64::MAX);
 }

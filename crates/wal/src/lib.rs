@@ -44,7 +44,7 @@ mod wal;
 pub use error::WalError;
 pub use options::{FsyncPolicy, ReplayStats, WalOptions, WalStats, DEFAULT_SEGMENT_SIZE};
 pub use record::{MAX_RECORD_LEN, RECORD_HEADER_LEN};
-pub use segment::{FORMAT_VERSION, SEGMENT_HEADER_LEN, SEGMENT_MAGIC};
+pub use segment::{FORMAT_VERSION, MIN_READ_VERSION, SEGMENT_HEADER_LEN, SEGMENT_MAGIC};
 pub use wal::Wal;
 
 #[cfg(test)]

@@ -11,8 +11,15 @@ use crate::record::{record_crc, RecordHeader, MAX_RECORD_LEN, RECORD_HEADER_LEN}
 /// shows the ASCII bytes `AWAL`.
 pub const SEGMENT_MAGIC: u32 = 0x4157_414C;
 
-/// Current (and only) segment format version.
-pub const FORMAT_VERSION: u8 = 1;
+/// Current segment format version, written into new segments. Version 2
+/// has version 1's layout; it marks segments whose records may use
+/// encodings a version-1 reader does not know (the metrics store's
+/// compressed records), so an older binary refuses them instead of
+/// skipping their records.
+pub const FORMAT_VERSION: u8 = 2;
+
+/// Oldest segment format version still read (same layout).
+pub const MIN_READ_VERSION: u8 = 1;
 
 /// Size of the segment header: magic (4), version (1), reserved (3), previous segment size (8).
 pub const SEGMENT_HEADER_LEN: u64 = 16;
@@ -98,7 +105,7 @@ impl SegmentReader {
                 reason: format!("bad magic {magic:#010X}, want {SEGMENT_MAGIC:#010X}"),
             });
         }
-        if h[4] != FORMAT_VERSION {
+        if !(MIN_READ_VERSION..=FORMAT_VERSION).contains(&h[4]) {
             return Err(WalError::UnsupportedVersion {
                 path: path.to_path_buf(),
                 version: h[4],
@@ -336,10 +343,20 @@ mod tests {
             SegmentReader::open(&p).unwrap(),
             Opened::BadHeader { .. }
         ));
-        std::fs::write(&p, b"AWAL\x02\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+        std::fs::write(&p, b"AWAL\x03\0\0\0\0\0\0\0\0\0\0\0").unwrap();
         assert!(matches!(
             SegmentReader::open(&p),
-            Err(WalError::UnsupportedVersion { version: 2, .. })
+            Err(WalError::UnsupportedVersion { version: 3, .. })
         ));
+        // Version 1 segments (same layout) are still read.
+        for v in [1u8, 2] {
+            let mut h = b"AWAL\x01\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+            h[4] = v;
+            std::fs::write(&p, &h).unwrap();
+            assert!(matches!(
+                SegmentReader::open(&p).unwrap(),
+                Opened::Reader(_)
+            ));
+        }
     }
 }

@@ -250,17 +250,37 @@ fn middle_segment_that_lost_its_tail_ends_the_log() {
 }
 
 #[test]
+fn version_1_segments_are_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = setup(dir.path(), 20, 1 << 20);
+    for i in open_segments(dir.path()) {
+        let path = segment_file(dir.path(), i);
+        let mut data = fs::read(&path).unwrap();
+        data[4] = 1;
+        fs::write(&path, &data).unwrap();
+    }
+    let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let mut got = Vec::new();
+    wal.replay(|r| {
+        got.push(r.to_vec());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(got, records);
+}
+
+#[test]
 fn unknown_version_refuses_to_open_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path(), 20, 1 << 20);
     let path = segment_file(dir.path(), 1);
     let mut data = fs::read(&path).unwrap();
-    data[4] = 2;
+    data[4] = argus_wal::FORMAT_VERSION + 1;
     fs::write(&path, &data).unwrap();
     let before = open_segments(dir.path());
     let err = Wal::open(dir.path(), WalOptions::default()).unwrap_err();
     assert!(
-        matches!(err, WalError::UnsupportedVersion { version: 2, .. }),
+        matches!(err, WalError::UnsupportedVersion { version: 3, .. }),
         "{err}"
     );
     assert_eq!(open_segments(dir.path()), before);

@@ -4,7 +4,8 @@
 //! [`WritePipeline::write`], which
 //!
 //! 1. takes the batch's samples (floats and histograms) from the tenant's
-//!    ingestion rate limit, refusing the whole batch when it is spent
+//!    metrics ingestion rate limit (its bucket for [`Signal::Metrics`]; the
+//!    tenant's logs and traces have their own), refusing the whole batch when it is spent
 //!    ([`WriteError::RateLimited`]; nothing is stored, a retry is safe);
 //! 2. rejects series whose label names or values exceed the tenant's
 //!    length limits (reason `label_too_long`), keeping the others;
@@ -20,8 +21,8 @@ mod metrics;
 
 pub use metrics::IngestMetrics;
 
-use argus_limits::{Limits, LimitsConfig, RateLimiter};
-use argus_model::{TenantId, TimeSeries};
+use argus_limits::{LimitsConfig, MetricsLimits, RateLimiter};
+use argus_model::{clip, Signal, TenantId, TimeSeries};
 use argus_tsdb::{AppendReport, Db, DbError, SeriesLimits};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -156,8 +157,9 @@ impl WritePipeline {
         &self.db
     }
 
-    pub fn limits(&self, tenant: &TenantId) -> &Limits {
-        self.limits.for_tenant(tenant)
+    /// The tenant's metrics limits (`limits.metrics`, with its overrides).
+    pub fn limits(&self, tenant: &TenantId) -> &MetricsLimits {
+        self.limits.metrics(tenant)
     }
 
     pub fn metrics(&self) -> &IngestMetrics {
@@ -178,7 +180,7 @@ impl WritePipeline {
         let l = self.limits(tenant);
         if self
             .rate
-            .exhausted(tenant, l.ingestion_rate, l.ingestion_burst)
+            .exhausted(tenant, Signal::Metrics, l.ingestion_rate, l.ingestion_burst)
         {
             self.metrics.rejected(tenant, "rate_limited_request", 1);
             return Err(WriteError::RateExhausted {
@@ -201,10 +203,13 @@ impl WritePipeline {
     ) -> Result<WriteOutcome, WriteError> {
         let limits = self.limits(tenant);
         let total = sample_count(&series);
-        if !self
-            .rate
-            .try_take(tenant, total, limits.ingestion_rate, limits.ingestion_burst)
-        {
+        if !self.rate.try_take(
+            tenant,
+            Signal::Metrics,
+            total,
+            limits.ingestion_rate,
+            limits.ingestion_burst,
+        ) {
             self.metrics.rejected(tenant, "rate_limited", total);
             return Err(WriteError::RateLimited {
                 tenant: tenant.clone(),
@@ -222,7 +227,7 @@ impl WritePipeline {
                     outcome.invalid_samples += n;
                     if outcome.invalid.len() < 5 {
                         outcome.invalid.push((
-                            format!("series {}: {reason}", truncate(&ts.labels.to_string(), 200)),
+                            format!("series {}: {reason}", clip(&ts.labels.to_string(), 200)),
                             n,
                         ));
                     }
@@ -243,35 +248,24 @@ impl WritePipeline {
 }
 
 /// Why a series breaks the label length limits, if it does.
-fn label_too_long(ts: &TimeSeries, limits: &Limits) -> Option<String> {
+fn label_too_long(ts: &TimeSeries, limits: &MetricsLimits) -> Option<String> {
     ts.labels.iter().find_map(|l| {
         if l.name.len() > limits.max_label_name_length {
             Some(format!(
                 "label name {:?}… is longer than the limit of {} bytes",
-                truncate(&l.name, 40),
+                clip(&l.name, 40),
                 limits.max_label_name_length
             ))
         } else if l.value.len() > limits.max_label_value_length {
             Some(format!(
                 "value of label {:?} is longer than the limit of {} bytes",
-                truncate(&l.name, 40),
+                clip(&l.name, 40),
                 limits.max_label_value_length
             ))
         } else {
             None
         }
     })
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.len() <= n {
-        return s.to_string();
-    }
-    let mut cut = n;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
 }
 
 #[cfg(test)]

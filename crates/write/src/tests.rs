@@ -1,5 +1,5 @@
 use super::*;
-use argus_limits::Limits;
+use argus_limits::{Limits, MetricsLimits};
 use argus_model::{FloatHistogram, HistogramSample, Labels, Sample};
 use argus_objstore::{Backend, ObjectStorage};
 
@@ -50,9 +50,15 @@ fn rendered(p: &WritePipeline) -> String {
     out
 }
 
-fn limits_for(t: &str, l: Limits) -> LimitsConfig {
+fn limits_for(t: &str, metrics: MetricsLimits) -> LimitsConfig {
     let mut c = LimitsConfig::default();
-    c.overrides.insert(t.into(), l);
+    c.overrides.insert(
+        t.into(),
+        Limits {
+            metrics,
+            ..Limits::default()
+        },
+    );
     c
 }
 
@@ -63,10 +69,10 @@ fn histograms_count_as_samples_received_and_against_the_rate() {
         dir.path(),
         limits_for(
             "slow",
-            Limits {
+            MetricsLimits {
                 ingestion_rate: 1.0,
                 ingestion_burst: 10.0,
-                ..Limits::default()
+                ..MetricsLimits::default()
             },
         ),
     );
@@ -103,9 +109,9 @@ fn too_long_labels_reject_only_their_series() {
         dir.path(),
         limits_for(
             "t",
-            Limits {
+            MetricsLimits {
                 max_label_value_length: 8,
-                ..Limits::default()
+                ..MetricsLimits::default()
             },
         ),
     );

@@ -136,7 +136,7 @@ fn corrupt_wal_tail_is_truncated_with_a_log_line() {
         );
     }
     a.kill9();
-    let wal = dir.path().join("data/tenants/anonymous/wal");
+    let wal = dir.path().join("data/tenants/anonymous/metrics/wal");
     let mut segs: Vec<_> = std::fs::read_dir(&wal)
         .unwrap()
         .flatten()

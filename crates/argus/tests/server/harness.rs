@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -15,7 +15,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -24,7 +24,7 @@ pub fn client() -> reqwest::blocking::Client {
 
 /// Skips (returns false) when a peer program is missing, unless the test
 /// script asked for peers to be required.
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     let ok = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {program}"))
@@ -41,9 +41,32 @@ pub fn have(program: &str) -> bool {
     ok
 }
 
-pub struct Argus {
+/// Like [`have`], for Python modules (`python3 -c "import …"`).
+pub(crate) fn have_python(modules: &[&str]) -> bool {
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg(format!("import {}", modules.join(", ")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("ARGUS_REQUIRE_PEERS").is_err(),
+            "Python modules {modules:?} are required (ARGUS_REQUIRE_PEERS is set) but not installed"
+        );
+        eprintln!(
+            "skipping: Python modules {modules:?} not installed (run scripts/test to install them)"
+        );
+    }
+    ok
+}
+
+pub(crate) struct Argus {
     pub child: Option<Child>,
     pub port: u16,
+    /// The OTLP/gRPC port (`--otlp-grpc-listen`), a free one per server.
+    pub grpc_port: u16,
     pub dir: PathBuf,
     pub config: String,
     log: PathBuf,
@@ -51,16 +74,17 @@ pub struct Argus {
 
 impl Argus {
     /// Starts Argus with `config` as its configuration file.
-    pub fn start(dir: &Path, config: &str) -> Argus {
+    pub(crate) fn start(dir: &Path, config: &str) -> Argus {
         Self::start_with(dir, |_| config.to_string())
     }
 
     /// Starts Argus with a config that may mention its own port.
-    pub fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
+    pub(crate) fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
         let port = free_port();
         let mut a = Argus {
             child: None,
             port,
+            grpc_port: free_port(),
             dir: dir.to_path_buf(),
             config: config(port),
             log: dir.join("argus.log"),
@@ -69,7 +93,13 @@ impl Argus {
         a
     }
 
-    pub fn spawn(&mut self) {
+    pub(crate) fn spawn(&mut self) {
+        self.spawn_within(Duration::from_secs(60));
+    }
+
+    /// Starts the process and waits up to `ready` for `/-/ready` (a long
+    /// WAL replay needs more than the default minute).
+    pub(crate) fn spawn_within(&mut self, ready: Duration) {
         let cfg = self.dir.join("argus.yaml");
         std::fs::write(&cfg, &self.config).unwrap();
         let log = std::fs::OpenOptions::new()
@@ -77,29 +107,35 @@ impl Argus {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_argus"))
+        // ARGUS_TEST_BIN runs another build (a release one for the slow,
+        // opt-in measurements).
+        let bin = std::env::var_os("ARGUS_TEST_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_argus").into());
+        let child = Command::new(bin)
             .args(["serve", "--config"])
             .arg(&cfg)
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--data-dir")
             .arg(self.dir.join("data"))
+            .arg("--otlp-grpc-listen")
+            .arg(format!("127.0.0.1:{}", self.grpc_port))
             .env("ARGUS_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap();
         self.child = Some(child);
-        self.wait_ready();
+        self.wait_ready_within(ready);
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn wait_ready(&mut self) {
+    pub(crate) fn wait_ready_within(&mut self, ready: Duration) {
         let c = client();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + ready;
         while Instant::now() < deadline {
             if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("argus exited early with {st}; log:\n{}", self.log_text());
@@ -112,10 +148,14 @@ impl Argus {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("argus not ready after 60s; log:\n{}", self.log_text());
+        panic!(
+            "argus not ready after {}s; log:\n{}",
+            ready.as_secs(),
+            self.log_text()
+        );
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         let mut s = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.log) {
             let _ = f.read_to_string(&mut s);
@@ -123,7 +163,7 @@ impl Argus {
         s
     }
 
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -131,7 +171,7 @@ impl Argus {
     }
 
     /// SIGTERM and wait; returns the exit status code.
-    pub fn stop(&mut self) -> Option<i32> {
+    pub(crate) fn stop(&mut self) -> Option<i32> {
         let mut c = self.child.take()?;
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -149,7 +189,7 @@ impl Argus {
         panic!("argus did not stop within 30s of SIGTERM");
     }
 
-    pub fn write_v1(
+    pub(crate) fn write_v1(
         &self,
         tenant: Option<&str>,
         series: &[TimeSeries],
@@ -159,7 +199,7 @@ impl Argus {
         self.post_write(tenant, body, "application/x-protobuf")
     }
 
-    pub fn post_write(
+    pub(crate) fn post_write(
         &self,
         tenant: Option<&str>,
         body: Vec<u8>,
@@ -177,7 +217,7 @@ impl Argus {
         r.send().unwrap()
     }
 
-    pub fn get_json(&self, tenant: Option<&str>, path: &str) -> serde_json::Value {
+    pub(crate) fn get_json(&self, tenant: Option<&str>, path: &str) -> serde_json::Value {
         let mut r = client().get(self.url(path));
         if let Some(t) = tenant {
             r = r.header("X-Scope-OrgID", t);
@@ -190,7 +230,11 @@ impl Argus {
     }
 
     /// The lines of `/api/v1/export`, parsed, in the order given.
-    pub fn export_lines(&self, tenant: Option<&str>, selector: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn export_lines(
+        &self,
+        tenant: Option<&str>,
+        selector: &str,
+    ) -> Vec<serde_json::Value> {
         let mut r = client()
             .get(self.url("/api/v1/export"))
             .query(&[("match[]", selector)]);
@@ -207,7 +251,7 @@ impl Argus {
     }
 
     /// Raw samples per series from `/api/v1/export`, keyed by label string.
-    pub fn export(
+    pub(crate) fn export(
         &self,
         tenant: Option<&str>,
         selector: &str,
@@ -248,7 +292,7 @@ impl Drop for Argus {
     }
 }
 
-pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+pub(crate) fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
     let mut pairs = vec![("__name__", name)];
     pairs.extend_from_slice(labels);
     TimeSeries {
@@ -258,7 +302,7 @@ pub fn ts(name: &str, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSe
     }
 }
 
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -266,14 +310,14 @@ pub fn now_ms() -> i64 {
 }
 
 /// moto's S3 server on a free loopback port with one bucket; stopped on drop.
-pub struct Moto {
+pub(crate) struct Moto {
     child: Child,
     pub port: u16,
 }
 
 impl Moto {
     /// None (test skipped) when moto_server is not installed.
-    pub fn start(bucket: &str) -> Option<Moto> {
+    pub(crate) fn start(bucket: &str) -> Option<Moto> {
         if !have("moto_server") {
             return None;
         }
@@ -307,7 +351,7 @@ impl Drop for Moto {
 }
 
 /// The `storage:` section for a bucket behind `port`.
-pub fn s3_config(port: u16, bucket: &str) -> String {
+pub(crate) fn s3_config(port: u16, bucket: &str) -> String {
     format!(
         "storage:\n  s3:\n    bucket: {bucket}\n    endpoint: http://127.0.0.1:{port}\n    region: us-east-1\n    access_key_id: test\n    secret_access_key: test\n"
     )

@@ -185,6 +185,38 @@ fn limits_answer_429() {
         ),
         "{m}"
     );
+    // The flat keys (the shape before per-signal sections) still work, with
+    // one deprecation warning naming where they are.
+    let log = a.log_text();
+    assert_eq!(
+        log.matches("deprecated: metrics limits").count(),
+        1,
+        "{log}"
+    );
+    assert!(log.contains("`limits`, `overrides.slow`"), "{log}");
+}
+
+/// The per-signal shape: `limits.metrics` applies to every tenant, an
+/// override's `metrics:` keys replace only themselves; no warning.
+#[test]
+fn per_signal_limits_apply_to_metrics_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Argus::start(
+        dir.path(),
+        "limits:\n  metrics: {max_series: 2, max_labels_per_series: 3}\n  logs: {ingestion_rate_bytes: 1}\n\
+         overrides:\n  big:\n    metrics: {max_series: 10}\n",
+    );
+    let t = now_ms();
+    let series: Vec<_> = (0..5)
+        .map(|i| ts("m", &[("i", &i.to_string())], &[(t, 1.0)]))
+        .collect();
+    assert_eq!(a.write_v1(None, &series).status(), 429);
+    assert_eq!(a.export(None, "m").len(), 2);
+    assert_eq!(a.write_v1(Some("big"), &series).status(), 204);
+    // max_labels_per_series comes from limits.metrics for `big` too.
+    let wide = ts("m", &[("i", "9"), ("a", "1"), ("b", "2")], &[(t, 1.0)]);
+    assert_eq!(a.write_v1(Some("big"), &[wide]).status(), 429);
+    assert!(!a.log_text().contains("deprecated"), "{}", a.log_text());
 }
 
 /// Queries nested deeper than any thread's stack: answered up to the

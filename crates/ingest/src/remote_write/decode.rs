@@ -39,17 +39,7 @@ fn v2_err(at: impl fmt::Display, err: impl fmt::Display) -> DecodeError {
     }
 }
 
-/// `s` cut to at most `max` bytes on a char boundary, with "…" when cut.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
-}
+pub(crate) use argus_model::clip;
 
 /// A `fmt::Write` that keeps the first `limit` bytes and then stops the
 /// formatting (so a series with a million labels costs nothing to show).

@@ -59,28 +59,28 @@ pub(super) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(b: &'a [u8]) -> Self {
+    pub(super) fn new(b: &'a [u8]) -> Self {
         Cursor { b, pos: 0 }
     }
 
     #[inline]
-    pub fn peek(&self) -> Option<u8> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
 
     #[inline]
-    pub fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.pos >= self.b.len()
     }
 
     #[inline]
-    pub fn rest(&self) -> &'a [u8] {
+    pub(super) fn rest(&self) -> &'a [u8] {
         &self.b[self.pos.min(self.b.len())..]
     }
 
     /// Consumes `c` if it is next.
     #[inline]
-    pub fn eat(&mut self, c: u8) -> bool {
+    pub(super) fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.pos += 1;
             true
@@ -91,7 +91,7 @@ impl<'a> Cursor<'a> {
 
     /// Skips spaces and tabs; returns whether any were skipped.
     #[inline]
-    pub fn skip_blanks(&mut self) -> bool {
+    pub(super) fn skip_blanks(&mut self) -> bool {
         let start = self.pos;
         while self.peek().is_some_and(is_blank) {
             self.pos += 1;
@@ -101,7 +101,7 @@ impl<'a> Cursor<'a> {
 
     /// Consumes bytes while `f` holds.
     #[inline]
-    pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
+    pub(super) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;
         while self.peek().is_some_and(&f) {
             self.pos += 1;
@@ -110,7 +110,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `[a-zA-Z_:][a-zA-Z0-9_:]*`, or `None` (nothing consumed).
-    pub fn metric_name(&mut self) -> Option<String> {
+    pub(super) fn metric_name(&mut self) -> Option<String> {
         if !self.peek().is_some_and(is_metric_start) {
             return None;
         }
@@ -118,7 +118,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `[a-zA-Z_][a-zA-Z0-9_]*`, or `None` (nothing consumed).
-    pub fn label_name(&mut self) -> Option<String> {
+    pub(super) fn label_name(&mut self) -> Option<String> {
         if !self.peek().is_some_and(is_label_start) {
             return None;
         }
@@ -126,7 +126,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A metric name in a `# HELP`/`# TYPE`/`# UNIT` line: plain or quoted.
-    pub fn metadata_name(&mut self, what: &str) -> Res<String> {
+    pub(super) fn metadata_name(&mut self, what: &str) -> Res<String> {
         if self.peek() == Some(b'"') {
             let name = self.quoted("metric name")?;
             if !validate_metric_name(&name) {
@@ -146,7 +146,7 @@ impl<'a> Cursor<'a> {
     /// opening quote). `\\`, `\"` and `\n` are unescaped; any other
     /// backslash sequence is kept verbatim, as in Prometheus (and as
     /// OpenMetrics' `escaped-char =/ BS normal-char` rule means).
-    pub fn quoted(&mut self, what: &str) -> Res<String> {
+    pub(super) fn quoted(&mut self, what: &str) -> Res<String> {
         debug_assert_eq!(self.peek(), Some(b'"'));
         let b = self.b;
         let start = self.pos + 1;

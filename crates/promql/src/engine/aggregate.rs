@@ -93,6 +93,107 @@ impl Group {
             _ => {}
         }
     }
+
+    /// The group's first float `f` under aggregation `op`.
+    fn start(op: &str, f: f64, drop_name: bool) -> Group {
+        let mut g = Group {
+            seen: true,
+            value: f,
+            mean: f,
+            count: 1.0,
+            drop_name,
+            has_float: true,
+            ..Default::default()
+        };
+        match op {
+            "stddev" | "stdvar" => {
+                g.value = if f.is_nan() || f.is_infinite() {
+                    f64::NAN
+                } else {
+                    0.0
+                }
+            }
+            "quantile" => g.heap = vec![f],
+            "group" => g.value = 1.0,
+            _ => {}
+        }
+        g
+    }
+
+    /// Adds a later float `f` (Prometheus's `aggregation` loop body).
+    fn add_float(&mut self, op: &str, f: f64) {
+        match op {
+            "sum" => (self.value, self.kahan_c) = kahan_inc(f, self.value, self.kahan_c),
+            "avg" => {
+                self.count += 1.0;
+                if !self.incremental_mean {
+                    let (nv, nc) = kahan_inc(f, self.value, self.kahan_c);
+                    if !nv.is_infinite() {
+                        self.value = nv;
+                        self.kahan_c = nc;
+                        return;
+                    }
+                    self.incremental_mean = true;
+                    self.mean = self.value / (self.count - 1.0);
+                    self.kahan_c /= self.count - 1.0;
+                }
+                let q = (self.count - 1.0) / self.count;
+                (self.mean, self.kahan_c) =
+                    kahan_inc(f / self.count, q * self.mean, q * self.kahan_c);
+            }
+            "max" if self.value < f || self.value.is_nan() => self.value = f,
+            "min" if self.value > f || self.value.is_nan() => self.value = f,
+            "count" => self.count += 1.0,
+            "stddev" | "stdvar" => {
+                self.count += 1.0;
+                let delta = f - self.mean;
+                self.mean += delta / self.count;
+                self.value += delta * (f - self.mean);
+            }
+            "quantile" => self.heap.push(f),
+            _ => {}
+        }
+    }
+
+    /// The group's float result (`param` is `quantile`'s φ).
+    fn float_result(&mut self, op: &str, param: f64) -> f64 {
+        match op {
+            "avg" if self.incremental_mean => self.mean + self.kahan_c,
+            "avg" => self.value / self.count + self.kahan_c / self.count,
+            "count" => self.count,
+            "stdvar" => self.value / self.count,
+            "stddev" => (self.value / self.count).sqrt(),
+            "quantile" => quantile(param, &mut self.heap),
+            "sum" => self.value + self.kahan_c,
+            _ => self.value,
+        }
+    }
+}
+
+/// Input series mapped to their groups: each series' group index, and each
+/// group's output labels in order of first appearance.
+fn group_series(
+    input: &[ESeries],
+    grouping: &[String],
+    without: bool,
+) -> (Vec<usize>, Vec<Labels>) {
+    let mut group_index: HashMap<Labels, usize> = HashMap::new();
+    let mut series_group = Vec::with_capacity(input.len());
+    let mut group_labels: Vec<Labels> = Vec::new();
+    for s in input {
+        let key = grouping_labels(&s.labels, grouping, without);
+        let idx = match group_index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = group_labels.len();
+                group_index.insert(key.clone(), i);
+                group_labels.push(key);
+                i
+            }
+        };
+        series_group.push(idx);
+    }
+    (series_group, group_labels)
 }
 
 /// Formats a float like Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
@@ -111,7 +212,7 @@ pub(crate) fn format_float_f(v: f64) -> String {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_aggregate(&self, a: &AggregateExpr, e: &Expr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_aggregate(&self, a: &AggregateExpr, e: &Expr) -> EResult<Vec<ESeries>> {
         let agg_pos = self.ctx.pos(e);
         let expr_pos = self.ctx.pos(&a.expr);
         let op = a.op.to_string().to_lowercase();
@@ -135,87 +236,12 @@ impl Evaluator<'_, '_> {
             .map(|p| self.ctx.pos(p))
             .unwrap_or_default();
         if let Some(p) = &params {
-            match op.as_str() {
-                "topk" | "bottomk" | "limitk" => {
-                    if p.max < 1.0 {
-                        return Ok(Vec::new());
-                    }
-                    if p.any_nan {
-                        return Err(exec_err("Parameter value is NaN"));
-                    }
-                    if p.min <= i64::MIN as f64 {
-                        return Err(exec_err(format!(
-                            "Scalar value {} underflows int64",
-                            fmt_g(p.min)
-                        )));
-                    }
-                    if p.max >= i64::MAX as f64 {
-                        return Err(exec_err(format!(
-                            "Scalar value {} overflows int64",
-                            fmt_g(p.max)
-                        )));
-                    }
-                }
-                "limit_ratio" => {
-                    if p.max == 0.0 && p.min == 0.0 {
-                        return Ok(Vec::new());
-                    }
-                    if p.any_nan {
-                        return Err(exec_err("Ratio value is NaN"));
-                    }
-                    if p.max > 1.0 {
-                        self.ctx.annos.warn(format!(
-                            "ratio value should be between -1 and 1, got {}, capping to 1 {param_pos}",
-                            fmt_g(p.max)
-                        ));
-                    }
-                    if p.min < -1.0 {
-                        self.ctx.annos.warn(format!(
-                            "ratio value should be between -1 and 1, got {}, capping to -1 {param_pos}",
-                            fmt_g(p.min)
-                        ));
-                    }
-                }
-                "quantile" => {
-                    if p.any_nan {
-                        self.ctx.annos.warn(format!(
-                            "quantile value should be between 0 and 1, got NaN {param_pos}"
-                        ));
-                    }
-                    if p.max > 1.0 {
-                        self.ctx.annos.warn(format!(
-                            "quantile value should be between 0 and 1, got {} {param_pos}",
-                            fmt_g(p.max)
-                        ));
-                    }
-                    if p.min < 0.0 {
-                        self.ctx.annos.warn(format!(
-                            "quantile value should be between 0 and 1, got {} {param_pos}",
-                            fmt_g(p.min)
-                        ));
-                    }
-                }
-                _ => {}
+            if !self.check_params(&op, p, &param_pos)? {
+                return Ok(Vec::new());
             }
         }
         let is_k = matches!(op.as_str(), "topk" | "bottomk" | "limitk" | "limit_ratio");
-        // Map input series to groups.
-        let mut group_index: HashMap<Labels, usize> = HashMap::new();
-        let mut series_group = Vec::with_capacity(input.len());
-        let mut group_labels: Vec<Labels> = Vec::new();
-        for s in &input {
-            let key = grouping_labels(&s.labels, &grouping, without);
-            let idx = match group_index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    let i = group_labels.len();
-                    group_index.insert(key.clone(), i);
-                    group_labels.push(key);
-                    i
-                }
-            };
-            series_group.push(idx);
-        }
+        let (series_group, group_labels) = group_series(&input, &grouping, without);
         let steps = self.steps();
         let single = steps.len() == 1;
         let mut reader = StepReader::new(&input);
@@ -290,27 +316,7 @@ impl Evaluator<'_, '_> {
                     }
                 }
                 if !g.seen {
-                    *g = Group {
-                        seen: true,
-                        value: f,
-                        mean: f,
-                        count: 1.0,
-                        drop_name: input[si].drop_name,
-                        ..Default::default()
-                    };
-                    match op.as_str() {
-                        "stddev" | "stdvar" => {
-                            g.value = if f.is_nan() || f.is_infinite() {
-                                f64::NAN
-                            } else {
-                                0.0
-                            }
-                        }
-                        "quantile" => g.heap = vec![f],
-                        "group" => g.value = 1.0,
-                        _ => {}
-                    }
-                    g.has_float = true;
+                    *g = Group::start(&op, f, input[si].drop_name);
                     continue;
                 }
                 if g.incompatible {
@@ -320,36 +326,7 @@ impl Evaluator<'_, '_> {
                 if input[si].drop_name {
                     g.drop_name = true;
                 }
-                match op.as_str() {
-                    "sum" => (g.value, g.kahan_c) = kahan_inc(f, g.value, g.kahan_c),
-                    "avg" => {
-                        g.count += 1.0;
-                        if !g.incremental_mean {
-                            let (nv, nc) = kahan_inc(f, g.value, g.kahan_c);
-                            if !nv.is_infinite() {
-                                g.value = nv;
-                                g.kahan_c = nc;
-                                continue;
-                            }
-                            g.incremental_mean = true;
-                            g.mean = g.value / (g.count - 1.0);
-                            g.kahan_c /= g.count - 1.0;
-                        }
-                        let q = (g.count - 1.0) / g.count;
-                        (g.mean, g.kahan_c) = kahan_inc(f / g.count, q * g.mean, q * g.kahan_c);
-                    }
-                    "max" if g.value < f || g.value.is_nan() => g.value = f,
-                    "min" if g.value > f || g.value.is_nan() => g.value = f,
-                    "count" => g.count += 1.0,
-                    "stddev" | "stdvar" => {
-                        g.count += 1.0;
-                        let delta = f - g.mean;
-                        g.mean += delta / g.count;
-                        g.value += delta * (f - g.mean);
-                    }
-                    "quantile" => g.heap.push(f),
-                    _ => {}
-                }
+                g.add_float(&op, f);
             }
             for (gi, g) in groups.iter_mut().enumerate() {
                 if !g.seen {
@@ -384,16 +361,7 @@ impl Evaluator<'_, '_> {
                     out_series[gi].drop_name = g.drop_name;
                     continue;
                 }
-                let v = match op.as_str() {
-                    "avg" if g.incremental_mean => g.mean + g.kahan_c,
-                    "avg" => g.value / g.count + g.kahan_c / g.count,
-                    "count" => g.count,
-                    "stdvar" => g.value / g.count,
-                    "stddev" => (g.value / g.count).sqrt(),
-                    "quantile" => quantile(param, &mut g.heap),
-                    "sum" => g.value + g.kahan_c,
-                    _ => g.value,
-                };
+                let v = g.float_result(&op, param);
                 out_series[gi].points.push(Sample::new(ts, v));
                 out_series[gi].drop_name = g.drop_name;
             }
@@ -405,6 +373,75 @@ impl Evaluator<'_, '_> {
         let n: usize = out.iter().map(|s| s.len()).sum();
         self.ctx.add_samples(n)?;
         Ok(out)
+    }
+
+    /// Validates an aggregation's parameter over all steps as Prometheus
+    /// does (errors, annotations); false when the result is empty anyway
+    /// (`topk(0, …)`, `limit_ratio(0, …)`).
+    fn check_params(&self, op: &str, p: &Params, param_pos: &str) -> EResult<bool> {
+        match op {
+            "topk" | "bottomk" | "limitk" => {
+                if p.max < 1.0 {
+                    return Ok(false);
+                }
+                if p.any_nan {
+                    return Err(exec_err("Parameter value is NaN"));
+                }
+                if p.min <= i64::MIN as f64 {
+                    return Err(exec_err(format!(
+                        "Scalar value {} underflows int64",
+                        fmt_g(p.min)
+                    )));
+                }
+                if p.max >= i64::MAX as f64 {
+                    return Err(exec_err(format!(
+                        "Scalar value {} overflows int64",
+                        fmt_g(p.max)
+                    )));
+                }
+            }
+            "limit_ratio" => {
+                if p.max == 0.0 && p.min == 0.0 {
+                    return Ok(false);
+                }
+                if p.any_nan {
+                    return Err(exec_err("Ratio value is NaN"));
+                }
+                if p.max > 1.0 {
+                    self.ctx.annos.warn(format!(
+                        "ratio value should be between -1 and 1, got {}, capping to 1 {param_pos}",
+                        fmt_g(p.max)
+                    ));
+                }
+                if p.min < -1.0 {
+                    self.ctx.annos.warn(format!(
+                        "ratio value should be between -1 and 1, got {}, capping to -1 {param_pos}",
+                        fmt_g(p.min)
+                    ));
+                }
+            }
+            "quantile" => {
+                if p.any_nan {
+                    self.ctx.annos.warn(format!(
+                        "quantile value should be between 0 and 1, got NaN {param_pos}"
+                    ));
+                }
+                if p.max > 1.0 {
+                    self.ctx.annos.warn(format!(
+                        "quantile value should be between 0 and 1, got {} {param_pos}",
+                        fmt_g(p.max)
+                    ));
+                }
+                if p.min < 0.0 {
+                    self.ctx.annos.warn(format!(
+                        "quantile value should be between 0 and 1, got {} {param_pos}",
+                        fmt_g(p.min)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
     }
 
     fn eval_params(&self, p: &Expr) -> EResult<Params> {

@@ -265,7 +265,7 @@ fn vector_elem_binop(op: &str, l: f64, r: f64) -> (f64, bool) {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_binary(
+    pub(crate) fn eval_binary(
         &self,
         b: &BinaryExpr,
         e: &promql_parser::parser::Expr,

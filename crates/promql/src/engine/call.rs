@@ -8,13 +8,12 @@ use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{Call, Expr};
 use regex::Regex;
 
+use super::call_hist::HistogramCall;
 use super::modifiers::{Modifier, ANCHORED_FUNCTIONS, SMOOTHED_FUNCTIONS};
 use super::selector::WindowCursor;
 use super::{exec_err, ArgVal, EResult, ESeries, EVal, Evaluator, HPoint, StepSample};
 use crate::annotations::fmt_g;
-use crate::functions::histogram::{bucket_fraction, bucket_quantile, group_buckets};
 use crate::functions::{range, range_hist, vector};
-use crate::histogram::quantile::NanNote;
 use crate::value::PromqlError;
 
 /// Labels for `absent()`/`absent_over_time()`: the selector's equality matchers.
@@ -41,7 +40,7 @@ fn absent_labels(e: &Expr) -> Labels {
 }
 
 /// Formats a float like Prometheus's `FormatOpenMetricsFloat`.
-fn format_openmetrics_float(f: f64) -> String {
+pub(super) fn format_openmetrics_float(f: f64) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
@@ -112,7 +111,7 @@ pub(crate) fn merge_same_labels(series: Vec<ESeries>) -> EResult<Vec<ESeries>> {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_call(&self, c: &Call, e: &Expr) -> EResult<EVal> {
+    pub(crate) fn eval_call(&self, c: &Call, e: &Expr) -> EResult<EVal> {
         let name = c.func.name;
         let args: Vec<&Expr> = c.args.args.iter().map(|b| b.as_ref()).collect();
         match name {
@@ -190,84 +189,14 @@ impl Evaluator<'_, '_> {
             })
             .collect();
         let pos: Vec<String> = args.iter().map(|a| self.ctx.pos(a)).collect();
-        let annos = &self.ctx.annos;
-        let quantile_warning = |q: f64, p: &str| {
-            if q.is_nan() || !(0.0..=1.0).contains(&q) {
-                annos.warn(format!(
-                    "quantile value should be between 0 and 1, got {} {p}",
-                    fmt_g(q)
-                ));
-            }
-        };
-        let bad_le = |bad: &[(String, String)], p: &str| {
-            for (metric, le) in bad {
-                let suffix = if metric.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for metric name {metric:?}")
-                };
-                annos.warn(format!(
-                    "bucket label \"le\" is missing or has a malformed value of {le:?}{suffix} {p}"
-                ));
-            }
-        };
-        let monotonicity = |labels: &Labels, p: &str| {
-            let suffix = match labels.metric_name() {
-                Some(n) => format!(" for metric name {n:?}"),
-                None => String::new(),
-            };
-            annos.info(format!(
-                "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile){suffix} {p}"
-            ));
-        };
         let absent = if name == "absent" {
             absent_labels(args[0])
         } else {
             Labels::default()
         };
-        let native_split = |v: &[StepSample], p: &str| {
-            let floats: Vec<StepSample> = v.iter().filter(|s| s.h.is_none()).cloned().collect();
-            let mut g = group_buckets(&floats);
-            let mut natives = Vec::new();
-            for s in v.iter().filter(|s| s.h.is_some()) {
-                if let Some(i) = g
-                    .groups
-                    .iter()
-                    .position(|(l, b)| *l == *s.labels && !b.is_empty())
-                {
-                    let suffix = match s.labels.metric_name() {
-                        Some(n) => format!(" for metric name {n:?}"),
-                        None => String::new(),
-                    };
-                    annos.warn(format!(
-                        "vector contains a mix of classic and native histograms{suffix} {p}"
-                    ));
-                    g.groups.remove(i);
-                    continue;
-                }
-                natives.push(s.clone());
-            }
-            (natives, g)
-        };
-        let name_suffix = |l: &Labels| match l.metric_name() {
-            Some(n) => format!(" for metric name {n:?}"),
-            None => String::new(),
-        };
-        let native_quantile = |q: f64, s: &StepSample, p: &str| -> f64 {
-            let h = s.h.as_deref().expect("native sample");
-            let (v, note) = crate::histogram::quantile::histogram_quantile(q, h);
-            match note {
-                NanNote::NanResult => annos.info(format!(
-                    "input to histogram_quantile has NaN observations, result is NaN{} {p}",
-                    name_suffix(&s.labels)
-                )),
-                NanNote::Skew => annos.info(format!(
-                    "input to histogram_quantile has NaN observations, result is skewed higher{} {p}",
-                    name_suffix(&s.labels)
-                )),
-                NanNote::None => {}
-            }
-            v
+        let hist = HistogramCall {
+            annos: &self.ctx.annos,
+            pos: &pos,
         };
         let series = self.range_eval(&arg_vals, |a, ts| match name {
             "absent" => Ok(if a[0].vector().is_empty() {
@@ -281,114 +210,9 @@ impl Evaluator<'_, '_> {
             } else {
                 Vec::new()
             }),
-            "histogram_quantile" => {
-                let q = a[0].scalar();
-                quantile_warning(q, &pos[0]);
-                let (natives, g) = native_split(a[1].vector(), &pos[1]);
-                bad_le(&g.bad_le, &pos[1]);
-                let mut out = Vec::new();
-                for s in &natives {
-                    out.push(StepSample {
-                        h: None,
-                        labels: s.labels.clone(),
-                        v: native_quantile(q, s, &pos[1]),
-                        drop_name: true,
-                        t: ts,
-                    });
-                }
-                for (labels, buckets) in g.groups {
-                    let (v, forced) = bucket_quantile(q, buckets);
-                    if forced {
-                        monotonicity(&labels, &pos[1]);
-                    }
-                    out.push(StepSample {
-                        h: None,
-                        labels: labels.into(),
-                        v,
-                        drop_name: true,
-                        t: ts,
-                    });
-                }
-                Ok(out)
-            }
-            "histogram_quantiles" => {
-                let label = a[1].string();
-                let qs: Vec<f64> = a
-                    .get(2..)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|x| x.scalar())
-                    .collect();
-                for (i, q) in qs.iter().enumerate() {
-                    quantile_warning(*q, &pos[i + 2]);
-                }
-                let (natives, g) = native_split(a[0].vector(), &pos[0]);
-                bad_le(&g.bad_le, &pos[0]);
-                let mut out = Vec::new();
-                for q in &qs {
-                    for s in &natives {
-                        let mut b = s.labels.builder();
-                        b.set(label.to_string(), format_openmetrics_float(*q));
-                        out.push(StepSample {
-                            h: None,
-                            labels: b.build().into(),
-                            v: native_quantile(*q, s, &pos[0]),
-                            drop_name: true,
-                            t: ts,
-                        });
-                    }
-                    for (labels, buckets) in &g.groups {
-                        let (v, forced) = bucket_quantile(*q, buckets.clone());
-                        if forced {
-                            monotonicity(labels, &pos[0]);
-                        }
-                        let mut b = labels.builder();
-                        b.set(label.to_string(), format_openmetrics_float(*q));
-                        out.push(StepSample {
-                            h: None,
-                            labels: b.build().into(),
-                            v,
-                            drop_name: true,
-                            t: ts,
-                        });
-                    }
-                }
-                Ok(out)
-            }
-            "histogram_fraction" => {
-                let (lower, upper) = (a[0].scalar(), a[1].scalar());
-                let (natives, g) = native_split(a[2].vector(), &pos[2]);
-                bad_le(&g.bad_le, &pos[2]);
-                let mut out = Vec::new();
-                for s in &natives {
-                    let h = s.h.as_deref().expect("native sample");
-                    let (v, nan) = crate::histogram::quantile::histogram_fraction(lower, upper, h);
-                    if nan {
-                        annos.info(format!(
-                            "input to histogram_fraction has NaN observations, which are excluded from all fractions{} {}",
-                            name_suffix(&s.labels),
-                            pos[2]
-                        ));
-                    }
-                    out.push(StepSample {
-                        h: None,
-                        labels: s.labels.clone(),
-                        v,
-                        drop_name: true,
-                        t: ts,
-                    });
-                }
-                out.extend(g.groups
-                    .into_iter()
-                    .map(|(labels, buckets)| StepSample {
-                        h: None,
-                        labels: labels.into(),
-                        v: bucket_fraction(lower, upper, buckets),
-                        drop_name: true,
-                        t: ts,
-                    }));
-                Ok(out)
-            }
+            "histogram_quantile" => Ok(hist.quantile(a, ts)),
+            "histogram_quantiles" => Ok(hist.quantiles(a, ts)),
+            "histogram_fraction" => Ok(hist.fraction(a, ts)),
             _ => vector::call(name, a, ts),
         })?;
         Ok(EVal::Vector(series))
@@ -439,8 +263,12 @@ impl Evaluator<'_, '_> {
         let counter_fn = matches!(name, "rate" | "increase") && ra.modifier == Modifier::None;
         let mut out = Vec::new();
         let mut scalars = Vec::with_capacity(scalar_args.len());
-        for (i, s) in ra.series.iter().enumerate() {
+        for i in 0..ra.len() {
             self.ctx.check_deadline()?;
+            // One series' raw samples at a time: read, windowed for every
+            // step, dropped at the end of this iteration.
+            let (s, raw) = ra.load(i)?;
+            let s = &*s;
             let mut points = Vec::new();
             let mut hists = Vec::new();
             let metric = s.labels.metric_name().unwrap_or("").to_string();
@@ -459,13 +287,17 @@ impl Evaluator<'_, '_> {
             let mut next_reset = 0;
             let mut cursor = WindowCursor::default();
             for (step, &ts) in steps.iter().enumerate() {
-                let w = ra.window_from(i, ts, &mut cursor);
-                let hw = ra.hwindow(i, ts);
+                let w = ra.window_from(s, ts, &mut cursor);
+                let hw = ra.hwindow(s, ts);
                 if w.is_empty() && hw.is_empty() {
                     continue;
                 }
+                // A selector's raw series is held whole; a subquery's
+                // series were counted when evaluated, its window is not.
+                let window = if raw > 0 { raw } else { w.len() + hw.len() };
+                // (Points output for earlier series are counted already.)
                 self.ctx
-                    .check_transient(w.len() + hw.len() + points.len())?;
+                    .check_transient(window + points.len() + hists.len())?;
                 scalars.clear();
                 scalars.extend((0..scalar_args.len()).map(|j| scalar_at(j, step)));
                 if name == "quantile_over_time" {

@@ -3,6 +3,7 @@
 //! `job` with each input series.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use argus_model::{is_stale_nan, Labels, MatchOp, Matcher, Sample, METRIC_NAME};
 use promql_parser::label::MatchOp as PMatchOp;
@@ -95,7 +96,7 @@ fn signature(name: &str, l: &Labels) -> String {
 }
 
 impl Evaluator<'_, '_> {
-    pub fn eval_info(&self, args: &[&Expr]) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_info(&self, args: &[&Expr]) -> EResult<Vec<ESeries>> {
         let (at, offset) =
             first_selector_timing(self, args[0], &mut Vec::new()).unwrap_or((None, 0));
         let base = self.eval_vector(args[0])?;
@@ -187,15 +188,18 @@ impl Evaluator<'_, '_> {
             return Ok(Vec::new());
         };
         let lookback = self.ctx.opts.lookback_delta_ms;
-        let raw = self.ctx.q.select(&ms, lo - lookback + 1, hi)?;
+        let sel = self.ctx.q.select(&ms, lo - lookback + 1, hi)?;
         let mut out = Vec::new();
-        for argus_model::StoredSeries {
-            labels,
-            floats: samples,
-            histograms,
-        } in raw
-        {
+        let mut held = 0;
+        for k in 0..sel.len() {
             self.ctx.check_deadline()?;
+            let argus_model::StoredSeries {
+                floats: samples,
+                histograms,
+                ..
+            } = sel.load(k)?;
+            self.ctx
+                .check_transient(held + samples.len() + histograms.len())?;
             let mut points = Vec::new();
             for (&ts, &r) in steps.iter().zip(&refs) {
                 let hidx = histograms.partition_point(|h| h.t <= r);
@@ -217,9 +221,10 @@ impl Evaluator<'_, '_> {
                 points.push(Sample::new(ts, s.t as f64));
             }
             if !points.is_empty() {
+                held += points.len();
                 out.push(ESeries {
                     hists: Vec::new(),
-                    labels: labels.into(),
+                    labels: Arc::new(sel.labels(k).clone()),
                     drop_name: false,
                     points,
                 });

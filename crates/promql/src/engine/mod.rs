@@ -9,6 +9,7 @@
 mod aggregate;
 mod binary;
 pub(crate) mod call;
+mod call_hist;
 mod durations;
 mod info;
 pub(crate) mod modifiers;
@@ -34,9 +35,11 @@ use crate::Queryable;
 pub struct EngineOptions {
     /// How far back a vector selector looks for the latest sample (Prometheus: 5m).
     pub lookback_delta_ms: i64,
-    /// Most points a query may hold at once (selector outputs, range windows,
-    /// intermediate and final results; raw samples read are not counted, as in
-    /// Prometheus). Exceeding it fails the query with [`PromqlError::TooManySamples`].
+    /// Most points a query may hold at once: selector outputs, range windows,
+    /// intermediate and final results, and the raw samples of the series a
+    /// selector is reading (one series at a time; Prometheus does not count
+    /// raw samples). Exceeding it fails the query with
+    /// [`PromqlError::TooManySamples`].
     pub max_samples: usize,
     /// Evaluation time limit ([`PromqlError::Timeout`]).
     pub timeout: Duration,
@@ -82,10 +85,10 @@ pub(crate) struct HPoint {
 }
 
 impl ESeries {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.points.len() + self.hists.len()
     }
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.points.is_empty() && self.hists.is_empty()
     }
 }
@@ -121,20 +124,20 @@ pub(crate) enum StepArg {
 }
 
 impl StepArg {
-    pub fn scalar(&self) -> f64 {
+    pub(crate) fn scalar(&self) -> f64 {
         match self {
             StepArg::Scalar(v) => *v,
             StepArg::Vector(v) => v.first().map(|s| s.v).unwrap_or(f64::NAN),
             StepArg::String(_) => f64::NAN,
         }
     }
-    pub fn vector(&self) -> &[StepSample] {
+    pub(crate) fn vector(&self) -> &[StepSample] {
         match self {
             StepArg::Vector(v) => v,
             _ => &[],
         }
     }
-    pub fn string(&self) -> &str {
+    pub(crate) fn string(&self) -> &str {
         match self {
             StepArg::String(s) => s,
             _ => "",
@@ -174,7 +177,7 @@ pub(crate) struct QueryCtx<'a> {
 }
 
 impl QueryCtx<'_> {
-    pub fn check_deadline(&self) -> EResult<()> {
+    pub(crate) fn check_deadline(&self) -> EResult<()> {
         if Instant::now() > self.deadline {
             return Err(PromqlError::Timeout);
         }
@@ -182,24 +185,24 @@ impl QueryCtx<'_> {
     }
 
     /// Fails if `n` more samples, held only for a moment (a range window), would exceed the limit.
-    pub fn check_transient(&self, n: usize) -> EResult<()> {
+    pub(crate) fn check_transient(&self, n: usize) -> EResult<()> {
         if self.samples.get() + n > self.opts.max_samples {
-            return Err(PromqlError::TooManySamples);
+            return Err(PromqlError::TooManySamples(self.opts.max_samples));
         }
         Ok(())
     }
 
-    pub fn add_samples(&self, n: usize) -> EResult<()> {
+    pub(crate) fn add_samples(&self, n: usize) -> EResult<()> {
         let total = self.samples.get() + n;
         self.samples.set(total);
         if total > self.opts.max_samples {
-            return Err(PromqlError::TooManySamples);
+            return Err(PromqlError::TooManySamples(self.opts.max_samples));
         }
         Ok(())
     }
 
     /// Go's quoted form of `s` if Go would read that literal as invalid UTF-8.
-    pub fn invalid_literal(&self, s: &str) -> Option<String> {
+    pub(crate) fn invalid_literal(&self, s: &str) -> Option<String> {
         self.invalid_literals
             .iter()
             .find(|l| l.parsed == s)
@@ -209,7 +212,7 @@ impl QueryCtx<'_> {
     /// `e.value_type()`, remembered for operator nodes: promql-parser's walks
     /// the whole subtree, so asking it at every node of a chain (`1+1+…`)
     /// would cost the chain's length squared.
-    pub fn value_type(&self, e: &Expr) -> ValueType {
+    pub(crate) fn value_type(&self, e: &Expr) -> ValueType {
         if !matches!(e, Expr::Unary(_) | Expr::Paren(_) | Expr::Binary(_)) {
             return e.value_type();
         }
@@ -232,7 +235,7 @@ impl QueryCtx<'_> {
         t
     }
 
-    pub fn pos(&self, e: &Expr) -> String {
+    pub(crate) fn pos(&self, e: &Expr) -> String {
         crate::annotations::position(self.query, e, &self.positions)
     }
 }
@@ -531,14 +534,14 @@ pub(crate) struct SeriesCollector {
 }
 
 impl SeriesCollector {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SeriesCollector {
             series: Vec::new(),
             index: HashMap::new(),
         }
     }
 
-    pub fn add(&mut self, ts: i64, s: StepSample) -> EResult<()> {
+    pub(crate) fn add(&mut self, ts: i64, s: StepSample) -> EResult<()> {
         match self.index.get(&s.labels) {
             Some(&i) => {
                 let e = &mut self.series[i];
@@ -566,7 +569,7 @@ impl SeriesCollector {
 
 impl ESeries {
     /// A series with one point, the step sample's.
-    pub fn from_step(s: StepSample, ts: i64) -> ESeries {
+    pub(crate) fn from_step(s: StepSample, ts: i64) -> ESeries {
         let (points, hists) = match s.h {
             Some(h) => (Vec::new(), vec![HPoint { t: ts, h }]),
             None => (vec![Sample::new(ts, s.v)], Vec::new()),
@@ -588,7 +591,7 @@ pub(crate) struct StepReader<'s> {
 }
 
 impl<'s> StepReader<'s> {
-    pub fn new(series: &'s [ESeries]) -> Self {
+    pub(crate) fn new(series: &'s [ESeries]) -> Self {
         StepReader {
             series,
             cursors: vec![0; series.len()],
@@ -597,7 +600,7 @@ impl<'s> StepReader<'s> {
     }
 
     /// Samples with a point at `ts` (steps must be read in increasing order).
-    pub fn at(&mut self, ts: i64) -> Vec<StepSample> {
+    pub(crate) fn at(&mut self, ts: i64) -> Vec<StepSample> {
         let mut out = Vec::new();
         for (i, s) in self.series.iter().enumerate() {
             if let Some(v) = self.value(i, ts) {
@@ -622,7 +625,7 @@ impl<'s> StepReader<'s> {
     }
 
     /// The histogram of series `i` at `ts`, advancing its cursor.
-    pub fn hist(&mut self, i: usize, ts: i64) -> Option<Arc<FloatHistogram>> {
+    pub(crate) fn hist(&mut self, i: usize, ts: i64) -> Option<Arc<FloatHistogram>> {
         let pts = &self.series.get(i)?.hists;
         let c = &mut self.hcursors[i];
         while *c < pts.len() && pts[*c].t < ts {
@@ -636,7 +639,7 @@ impl<'s> StepReader<'s> {
     }
 
     /// The value of series `i` at `ts`, advancing its cursor.
-    pub fn value(&mut self, i: usize, ts: i64) -> Option<f64> {
+    pub(crate) fn value(&mut self, i: usize, ts: i64) -> Option<f64> {
         let pts = &self.series.get(i)?.points;
         let c = &mut self.cursors[i];
         while *c < pts.len() && pts[*c].t < ts {
@@ -651,7 +654,7 @@ impl<'s> StepReader<'s> {
 }
 
 impl<'a, 'c> Evaluator<'a, 'c> {
-    pub fn steps(&self) -> Vec<i64> {
+    pub(crate) fn steps(&self) -> Vec<i64> {
         if self.end < self.start {
             return Vec::new();
         }
@@ -664,7 +667,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
             .collect()
     }
 
-    pub fn child(&self, start: i64, end: i64, interval: i64) -> Evaluator<'a, 'c> {
+    pub(crate) fn child(&self, start: i64, end: i64, interval: i64) -> Evaluator<'a, 'c> {
         Evaluator {
             ctx: self.ctx,
             start,
@@ -676,7 +679,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     /// Evaluates a node. Sample accounting approximates Prometheus's "samples in
     /// memory": while a node runs, its children's outputs and its own partial
     /// output count; once it returns, only its output does.
-    pub fn eval(&self, e: &Expr) -> EResult<EVal> {
+    pub(crate) fn eval(&self, e: &Expr) -> EResult<EVal> {
         self.ctx.check_deadline()?;
         let before = self.ctx.samples.get();
         let v = self.eval_node(e)?;
@@ -727,7 +730,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     }
 
     /// Evaluates an expression that must yield an instant vector or scalar.
-    pub fn eval_vector(&self, e: &Expr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_vector(&self, e: &Expr) -> EResult<Vec<ESeries>> {
         match self.eval(e)? {
             EVal::Vector(v) => Ok(v),
             EVal::Range(_) => Err(exec_err("unexpected range vector")),
@@ -736,7 +739,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
     }
 
     /// A scalar as one unlabelled series with a point at every step.
-    pub fn scalar_series(&self, f: impl Fn(i64) -> f64) -> ESeries {
+    pub(crate) fn scalar_series(&self, f: impl Fn(i64) -> f64) -> ESeries {
         let points = self
             .steps()
             .into_iter()
@@ -752,7 +755,7 @@ impl<'a, 'c> Evaluator<'a, 'c> {
 
     /// Runs `f` at every step over the given arguments and collects the output
     /// vectors into series (Prometheus's `rangeEval`).
-    pub fn range_eval(
+    pub(crate) fn range_eval(
         &self,
         args: &[ArgVal<'_>],
         mut f: impl FnMut(&[StepArg], i64) -> EResult<Vec<StepSample>>,

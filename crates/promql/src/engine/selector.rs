@@ -1,7 +1,7 @@
 //! Vector selectors, range selectors and subqueries.
 
 use argus_model::{
-    is_stale_nan, CounterResetHint, MatchOp, Matcher, Sample, StoredSeries, METRIC_NAME,
+    is_stale_nan, CounterResetHint, Labels, MatchOp, Matcher, Sample, StoredSeries, METRIC_NAME,
 };
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::{
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::modifiers::{modifier_of, Modifier};
 use super::{exec_err, EResult, ESeries, Evaluator, HPoint};
 use crate::value::PromqlError;
+use crate::SeriesSet;
 
 pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
     match o {
@@ -21,10 +22,59 @@ pub(crate) fn offset_ms(o: &Option<Offset>) -> i64 {
     }
 }
 
-/// Series of a range argument (range selector or subquery) with all the points
+/// The series a selector matched, from one or more matcher groups (`or`),
+/// their samples loaded one series at a time ([`Selected::load`]).
+pub(crate) struct Selected<'q> {
+    sets: Vec<Box<dyn SeriesSet + 'q>>,
+    /// (set, series) in output order when there are several sets.
+    order: Option<Vec<(usize, usize)>>,
+    /// Histograms are read as count and sum only.
+    stats: bool,
+}
+
+impl Selected<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match &self.order {
+            Some(o) => o.len(),
+            None => self.sets.first().map_or(0, |s| s.len()),
+        }
+    }
+
+    fn at(&self, k: usize) -> (usize, usize) {
+        match &self.order {
+            Some(o) => o[k],
+            None => (0, k),
+        }
+    }
+
+    pub(crate) fn labels(&self, k: usize) -> &Labels {
+        let (s, i) = self.at(k);
+        self.sets[s].labels(i)
+    }
+
+    /// Series `k`'s raw samples, read now, `labels` left empty. The caller
+    /// counts them against `max_samples` while it holds them.
+    pub(crate) fn load(&self, k: usize) -> EResult<StoredSeries> {
+        let (s, i) = self.at(k);
+        let mut out = self.sets[s].load(i)?;
+        if self.stats {
+            super::stats::to_stats(&mut out.histograms);
+        }
+        Ok(out)
+    }
+}
+
+/// A range argument's series: a subquery's, evaluated, or a range
+/// selector's, loaded one at a time ([`RangeArg::load`]).
+pub(crate) enum RangeSeries<'q> {
+    Evaluated(Vec<ESeries>),
+    Selected(Selected<'q>),
+}
+
+/// A range argument (range selector or subquery) with all the points
 /// needed by every step; each step cuts its window `(ref - range, ref]`.
-pub(crate) struct RangeArg {
-    pub series: Vec<ESeries>,
+pub(crate) struct RangeArg<'q> {
+    pub series: RangeSeries<'q>,
     pub range_ms: i64,
     pub offset_ms: i64,
     pub at_ms: Option<i64>,
@@ -59,47 +109,92 @@ fn advance(pts: &[Sample], from: usize, t: i64) -> usize {
     i + pts[i..].partition_point(|p| p.t <= t)
 }
 
-impl RangeArg {
+impl RangeArg<'_> {
+    /// Number of series (some may load empty).
+    pub(crate) fn len(&self) -> usize {
+        match &self.series {
+            RangeSeries::Evaluated(v) => v.len(),
+            RangeSeries::Selected(s) => s.len(),
+        }
+    }
+
+    /// Series `i` with all its points: a subquery's as evaluated, a range
+    /// selector's read from storage now (stale markers removed). `raw` is
+    /// how many raw samples it holds that nothing else does (0 for a
+    /// subquery's series, which its evaluation already counted).
+    pub(crate) fn load(&self, i: usize) -> EResult<(std::borrow::Cow<'_, ESeries>, usize)> {
+        match &self.series {
+            RangeSeries::Evaluated(v) => Ok((std::borrow::Cow::Borrowed(&v[i]), 0)),
+            RangeSeries::Selected(sel) => {
+                let s = sel.load(i)?;
+                let e = ESeries {
+                    hists: s
+                        .histograms
+                        .into_iter()
+                        .map(|h| HPoint {
+                            t: h.t,
+                            h: Arc::new(h.h),
+                        })
+                        .collect(),
+                    labels: Arc::new(sel.labels(i).clone()),
+                    drop_name: false,
+                    points: s
+                        .floats
+                        .into_iter()
+                        .filter(|s| !is_stale_nan(s.v))
+                        .collect(),
+                };
+                let n = e.len();
+                Ok((std::borrow::Cow::Owned(e), n))
+            }
+        }
+    }
+
     /// The end of the window evaluated at step `ts`.
-    pub fn window_end(&self, ts: i64) -> i64 {
+    pub(crate) fn window_end(&self, ts: i64) -> i64 {
         self.at_ms.unwrap_or(ts) - self.offset_ms
     }
 
-    /// Points of series `i` in the window of step `ts`.
-    pub fn window(&self, i: usize, ts: i64) -> &[Sample] {
+    /// Points of series `s` in the window of step `ts`.
+    pub(crate) fn window<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [Sample] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
-        let pts = &self.series[i].points;
+        let pts = &s.points;
         let lo = pts.partition_point(|p| p.t <= start);
         let hi = pts.partition_point(|p| p.t <= end);
         &pts[lo..hi.max(lo)]
     }
 
     /// [`Self::window`] for steps visited in increasing order: `c` keeps
-    /// where the previous window of series `i` was, so each step moves it
+    /// where the previous window of series `s` was, so each step moves it
     /// forward instead of searching the whole series twice.
-    pub fn window_from(&self, i: usize, ts: i64, c: &mut WindowCursor) -> &[Sample] {
+    pub(crate) fn window_from<'s>(
+        &self,
+        s: &'s ESeries,
+        ts: i64,
+        c: &mut WindowCursor,
+    ) -> &'s [Sample] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
-        let pts = &self.series[i].points;
+        let pts = &s.points;
         c.lo = advance(pts, c.lo, start);
         c.hi = advance(pts, c.hi.max(c.lo), end);
         &pts[c.lo..c.hi]
     }
 
-    /// Histogram points of series `i` in the window of step `ts`.
-    pub fn hwindow(&self, i: usize, ts: i64) -> &[HPoint] {
+    /// Histogram points of series `s` in the window of step `ts`.
+    pub(crate) fn hwindow<'s>(&self, s: &'s ESeries, ts: i64) -> &'s [HPoint] {
         let end = self.window_end(ts) + self.extra_after_ms;
         let start = self.window_end(ts) - self.range_ms - self.extra_before_ms;
-        let pts = &self.series[i].hists;
+        let pts = &s.hists;
         let lo = pts.partition_point(|p| p.t <= start);
         let hi = pts.partition_point(|p| p.t <= end);
         &pts[lo..hi.max(lo)]
     }
 }
 
-impl Evaluator<'_, '_> {
-    pub fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
+impl<'a> Evaluator<'a, '_> {
+    pub(crate) fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
         match at {
             None => None,
             Some(AtModifier::Start) => Some(self.ctx.query_start),
@@ -111,11 +206,17 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    /// Fetches the series of a selector with samples in `[mint, maxt]`.
-    pub fn select(&self, vs: &VectorSelector, mint: i64, maxt: i64) -> EResult<Vec<StoredSeries>> {
+    /// Finds the series of a selector with samples in `[mint, maxt]`; their
+    /// samples are read one series at a time ([`Selected::load`]).
+    pub(crate) fn select(
+        &self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+    ) -> EResult<Selected<'a>> {
         let mut groups = vec![vs.matchers.matchers.clone()];
         groups.extend(vs.matchers.or_matchers.iter().cloned());
-        let mut out: Vec<StoredSeries> = Vec::new();
+        let mut sets: Vec<Box<dyn SeriesSet + 'a>> = Vec::new();
         for (gi, group) in groups.iter().enumerate() {
             if gi > 0 && group.is_empty() {
                 continue;
@@ -141,38 +242,34 @@ impl Evaluator<'_, '_> {
                     ms.push(Matcher::equal(METRIC_NAME, name.clone()));
                 }
             }
-            let got = self.ctx.q.select(&ms, mint, maxt)?;
-            if gi == 0 {
-                out = got;
-            } else {
-                for s in got {
-                    if !out.iter().any(|o| o.labels == s.labels) {
-                        out.push(s);
+            sets.push(self.ctx.q.select(&ms, mint, maxt)?);
+        }
+        // With `or` groups: each label set once (the first group that has
+        // it), sorted by labels.
+        let order = (sets.len() > 1).then(|| {
+            let mut seen: std::collections::HashSet<&Labels> = Default::default();
+            let mut o: Vec<(usize, usize)> = Vec::new();
+            for (si, set) in sets.iter().enumerate() {
+                for i in 0..set.len() {
+                    if seen.insert(set.labels(i)) {
+                        o.push((si, i));
                     }
                 }
             }
-        }
-        if groups.len() > 1 {
-            out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        }
-        if self
+            o.sort_by(|a, b| sets[a.0].labels(a.1).cmp(sets[b.0].labels(b.1)));
+            o
+        });
+        let stats = self
             .ctx
             .stats_selectors
-            .contains(&(vs as *const VectorSelector as usize))
-        {
-            for s in &mut out {
-                super::stats::to_stats(&mut s.histograms);
-            }
-        }
-        // Raw samples are not counted against max_samples: like Prometheus, the
-        // limit applies to the points queries hold (selector outputs, range windows).
-        Ok(out)
+            .contains(&(vs as *const VectorSelector as usize));
+        Ok(Selected { sets, order, stats })
     }
 
     /// An instant vector selector over all steps: the latest sample in
     /// `(ref - lookback, ref]` unless it is a staleness marker. With
     /// `sample_time`, the value is the sample's timestamp in seconds (for `timestamp()`).
-    pub fn eval_vector_selector_with(
+    pub(crate) fn eval_vector_selector_with(
         &self,
         vs: &VectorSelector,
         sample_time: bool,
@@ -188,15 +285,19 @@ impl Evaluator<'_, '_> {
         let (Some(&min_ref), Some(&max_ref)) = (refs.iter().min(), refs.iter().max()) else {
             return Ok(Vec::new());
         };
-        let raw = self.select(vs, min_ref - lookback + 1, max_ref)?;
-        let mut out = Vec::with_capacity(raw.len());
-        for StoredSeries {
-            labels,
-            floats: samples,
-            histograms,
-        } in raw
-        {
+        let sel = self.select(vs, min_ref - lookback + 1, max_ref)?;
+        let mut out = Vec::new();
+        // Points output so far: held with the series being read.
+        let mut held = 0;
+        for k in 0..sel.len() {
             self.ctx.check_deadline()?;
+            let StoredSeries {
+                floats: samples,
+                histograms,
+                ..
+            } = sel.load(k)?;
+            self.ctx
+                .check_transient(held + samples.len() + histograms.len())?;
             let mut points = Vec::new();
             let mut hists = Vec::new();
             let hs: Vec<HPoint> = histograms
@@ -240,9 +341,10 @@ impl Evaluator<'_, '_> {
                 }
             }
             if !points.is_empty() || !hists.is_empty() {
+                held += points.len() + hists.len();
                 out.push(ESeries {
                     hists,
-                    labels: labels.into(),
+                    labels: Arc::new(sel.labels(k).clone()),
                     drop_name: false,
                     points,
                 });
@@ -251,7 +353,11 @@ impl Evaluator<'_, '_> {
         Ok(out)
     }
 
-    pub fn eval_vector_selector(&self, vs: &VectorSelector, e: &Expr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_vector_selector(
+        &self,
+        vs: &VectorSelector,
+        e: &Expr,
+    ) -> EResult<Vec<ESeries>> {
         if modifier_of(vs) == Modifier::Smoothed {
             return self.eval_smoothed_selector(vs, e);
         }
@@ -271,15 +377,19 @@ impl Evaluator<'_, '_> {
         let (Some(&lo), Some(&hi)) = (refs.iter().min(), refs.iter().max()) else {
             return Ok(Vec::new());
         };
-        let raw = self.select(vs, lo - lb + 1, hi + lb)?;
+        let sel = self.select(vs, lo - lb + 1, hi + lb)?;
         let mut out = Vec::new();
-        for StoredSeries {
-            labels,
-            floats: samples,
-            histograms,
-        } in raw
-        {
+        let mut held = 0;
+        for k in 0..sel.len() {
             self.ctx.check_deadline()?;
+            let StoredSeries {
+                floats: samples,
+                histograms,
+                ..
+            } = sel.load(k)?;
+            self.ctx
+                .check_transient(held + samples.len() + histograms.len())?;
+            let labels = sel.labels(k);
             let samples: Vec<Sample> = samples.into_iter().filter(|s| !is_stale_nan(s.v)).collect();
             let mut points = Vec::new();
             let mut hists = Vec::new();
@@ -328,9 +438,10 @@ impl Evaluator<'_, '_> {
                 points.push(Sample::new(ts, v));
             }
             if !points.is_empty() || !hists.is_empty() {
+                held += points.len() + hists.len();
                 out.push(ESeries {
                     hists,
-                    labels: labels.into(),
+                    labels: Arc::new(labels.clone()),
                     drop_name: false,
                     points,
                 });
@@ -339,8 +450,9 @@ impl Evaluator<'_, '_> {
         Ok(out)
     }
 
-    /// A range selector's samples for all steps (stale markers removed).
-    pub fn range_selector(&self, ms: &MatrixSelector) -> EResult<RangeArg> {
+    /// A range selector's series for all steps, loaded one at a time
+    /// ([`RangeArg::load`], stale markers removed).
+    pub(crate) fn range_selector(&self, ms: &MatrixSelector) -> EResult<RangeArg<'a>> {
         let vs = &ms.vs;
         let range_ms = ms.range.as_millis() as i64;
         let at = self.at_ms(&vs.at);
@@ -355,7 +467,7 @@ impl Evaluator<'_, '_> {
         let steps = self.steps();
         let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
             return Ok(RangeArg {
-                series: Vec::new(),
+                series: RangeSeries::Evaluated(Vec::new()),
                 range_ms,
                 offset_ms: off,
                 at_ms: at,
@@ -368,33 +480,13 @@ impl Evaluator<'_, '_> {
             Some(a) => (a - off, a - off),
             None => (first - off, last - off),
         };
-        let raw = self.select(
+        let sel = self.select(
             vs,
             min_ref - range_ms - extra_before_ms + 1,
             max_ref + extra_after_ms,
         )?;
-        let series = raw
-            .into_iter()
-            .map(|s| ESeries {
-                hists: s
-                    .histograms
-                    .into_iter()
-                    .map(|h| HPoint {
-                        t: h.t,
-                        h: Arc::new(h.h),
-                    })
-                    .collect(),
-                labels: s.labels.into(),
-                drop_name: false,
-                points: s
-                    .floats
-                    .into_iter()
-                    .filter(|s| !is_stale_nan(s.v))
-                    .collect(),
-            })
-            .collect();
         Ok(RangeArg {
-            series,
+            series: RangeSeries::Selected(sel),
             range_ms,
             offset_ms: off,
             at_ms: at,
@@ -405,17 +497,22 @@ impl Evaluator<'_, '_> {
     }
 
     /// A range selector evaluated as a value (instant queries only): each series' window at the evaluation time.
-    pub fn select_range(&self, ms: &MatrixSelector) -> EResult<Vec<ESeries>> {
+    pub(crate) fn select_range(&self, ms: &MatrixSelector) -> EResult<Vec<ESeries>> {
         let arg = self.range_selector(ms)?;
         let ts = self.start;
         let mut out = Vec::new();
-        for i in 0..arg.series.len() {
-            let w = arg.window(i, ts).to_vec();
-            let hw = arg.hwindow(i, ts).to_vec();
+        let mut held = 0;
+        for i in 0..arg.len() {
+            self.ctx.check_deadline()?;
+            let (s, raw) = arg.load(i)?;
+            self.ctx.check_transient(held + raw)?;
+            let w = arg.window(&s, ts).to_vec();
+            let hw = arg.hwindow(&s, ts).to_vec();
             if !w.is_empty() || !hw.is_empty() {
+                held += w.len() + hw.len();
                 out.push(ESeries {
                     hists: hw,
-                    labels: arg.series[i].labels.clone(),
+                    labels: s.labels.clone(),
                     drop_name: false,
                     points: w,
                 });
@@ -454,18 +551,18 @@ impl Evaluator<'_, '_> {
     }
 
     /// Evaluates a subquery's inner expression over its own steps.
-    pub fn eval_subquery(&self, sq: &SubqueryExpr) -> EResult<Vec<ESeries>> {
+    pub(crate) fn eval_subquery(&self, sq: &SubqueryExpr) -> EResult<Vec<ESeries>> {
         let (start, end, interval, _, _) = self.subquery_range(sq);
         if end >= start && ((end - start) / interval) as u128 >= self.ctx.opts.max_samples as u128 {
             // Every step would hold at least one sample.
-            return Err(PromqlError::TooManySamples);
+            return Err(PromqlError::TooManySamples(self.ctx.opts.max_samples));
         }
         let child = self.child(start, end, interval);
         child.eval_vector(&sq.expr)
     }
 
     /// A subquery as a range argument of a function.
-    pub fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg> {
+    pub(crate) fn subquery_arg(&self, sq: &SubqueryExpr) -> EResult<RangeArg<'a>> {
         let (_, _, _, off, at) = self.subquery_range(sq);
         let mut series = self.eval_subquery(sq)?;
         // As Prometheus does: explicit counter reset hints may be repeated or
@@ -481,7 +578,7 @@ impl Evaluator<'_, '_> {
             }
         }
         Ok(RangeArg {
-            series,
+            series: RangeSeries::Evaluated(series),
             range_ms: sq.range.as_millis() as i64,
             offset_ms: off,
             at_ms: at,
@@ -492,7 +589,7 @@ impl Evaluator<'_, '_> {
     }
 
     /// A range argument given as an expression (range selector or subquery, possibly in parentheses).
-    pub fn range_arg(&self, e: &Expr) -> EResult<RangeArg> {
+    pub(crate) fn range_arg(&self, e: &Expr) -> EResult<RangeArg<'a>> {
         match e {
             Expr::MatrixSelector(ms) => self.range_selector(ms),
             Expr::Subquery(sq) => self.subquery_arg(sq),
@@ -507,14 +604,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn arg(points: Vec<Sample>, range_ms: i64) -> RangeArg {
+    fn arg(points: Vec<Sample>, range_ms: i64) -> RangeArg<'static> {
         RangeArg {
-            series: vec![ESeries {
+            series: RangeSeries::Evaluated(vec![ESeries {
                 labels: Arc::new(argus_model::Labels::default()),
                 drop_name: false,
                 points,
                 hists: Vec::new(),
-            }],
+            }]),
             range_ms,
             offset_ms: 0,
             at_ms: None,
@@ -537,12 +634,13 @@ mod tests {
             let mut t = 0;
             let points: Vec<Sample> = gaps.iter().map(|g| { t += g; Sample::new(t, 1.0) }).collect();
             let a = arg(points, range_ms);
+            let (series, _) = a.load(0).unwrap();
             let mut c = WindowCursor::default();
             let mut ts = 0;
             for s in steps {
                 ts += s;
-                let want = a.window(0, ts);
-                let got = a.window_from(0, ts, &mut c);
+                let want = a.window(&series, ts);
+                let got = a.window_from(&series, ts, &mut c);
                 prop_assert_eq!(got.as_ptr_range(), want.as_ptr_range());
             }
         }

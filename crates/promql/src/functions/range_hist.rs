@@ -24,43 +24,43 @@ pub(crate) struct HCtx<'a> {
 }
 
 impl HCtx<'_> {
-    pub fn mixed_floats(&self) {
+    pub(crate) fn mixed_floats(&self) {
         self.annos.warn(format!(
             "encountered a mix of histograms and floats for metric name {:?} {}",
             self.metric, self.pos
         ));
     }
-    pub fn mixed_schemas(&self) {
+    pub(crate) fn mixed_schemas(&self) {
         self.annos.warn(format!(
             "vector contains a mix of histograms with exponential and custom buckets schemas for metric name {:?} {}",
             self.metric, self.pos
         ));
     }
-    pub fn not_counter(&self) {
+    pub(crate) fn not_counter(&self) {
         self.annos.warn(format!(
             "this native histogram metric is not a counter: {:?} {}",
             self.metric, self.pos
         ));
     }
-    pub fn not_gauge(&self) {
+    pub(crate) fn not_gauge(&self) {
         self.annos.warn(format!(
             "this native histogram metric is not a gauge: {:?} {}",
             self.metric, self.pos
         ));
     }
-    pub fn reconciled(&self, op: &str) {
+    pub(crate) fn reconciled(&self, op: &str) {
         self.annos.info(format!(
             "mismatched custom buckets were reconciled during {op} {}",
             self.pos
         ));
     }
-    pub fn ignored_in_mixed(&self) {
+    pub(crate) fn ignored_in_mixed(&self) {
         self.annos.info(format!(
             "ignored histograms in a range containing both floats and histograms for metric name {:?} {}",
             self.metric, self.pos
         ));
     }
-    pub fn collision(&self, op: &str) {
+    pub(crate) fn collision(&self, op: &str) {
         self.annos.warn(format!(
             "conflicting counter resets during histogram {op} {}",
             self.pos

@@ -131,7 +131,7 @@ pub(crate) struct HistAcc {
 }
 
 impl HistAcc {
-    pub fn new(h: &FloatHistogram) -> Self {
+    pub(crate) fn new(h: &FloatHistogram) -> Self {
         HistAcc {
             value: h.clone(),
             c: Comp::default(),
@@ -148,14 +148,14 @@ impl HistAcc {
     }
 
     /// Adds `h` to the sum.
-    pub fn add_sum(&mut self, h: &FloatHistogram) -> Result<(), IncompatibleSchema> {
+    pub(crate) fn add_sum(&mut self, h: &FloatHistogram) -> Result<(), IncompatibleSchema> {
         let i = kahan_add(&mut self.value, &mut self.c, h)?;
         self.note(i);
         Ok(())
     }
 
     /// Adds `h` to the mean (direct until the sum overflows, then incremental).
-    pub fn add_avg(&mut self, h: &FloatHistogram) -> Result<(), IncompatibleSchema> {
+    pub(crate) fn add_avg(&mut self, h: &FloatHistogram) -> Result<(), IncompatibleSchema> {
         self.count += 1.0;
         let n = self.count;
         if self.mean.is_none() {
@@ -186,12 +186,12 @@ impl HistAcc {
         Ok(())
     }
 
-    pub fn finish_sum(mut self) -> FloatHistogram {
+    pub(crate) fn finish_sum(mut self) -> FloatHistogram {
         self.c.apply(&mut self.value);
         self.value
     }
 
-    pub fn finish_avg(mut self) -> FloatHistogram {
+    pub(crate) fn finish_avg(mut self) -> FloatHistogram {
         match self.mean.take() {
             Some(mut m) => {
                 self.c.apply(&mut m);

@@ -74,7 +74,7 @@ fn pin(e: &mut Expr, ts: i64) -> bool {
 }
 
 /// The pinned expression and the extra evaluation times, or `None` when the check does not apply.
-pub fn at_modifier_cases(query: &str, ts: i64) -> Option<(Expr, Vec<i64>)> {
+pub(super) fn at_modifier_cases(query: &str, ts: i64) -> Option<(Expr, Vec<i64>)> {
     let mut e = crate::engine::parse(query).ok()?;
     if !pin(&mut e, ts) {
         return None;

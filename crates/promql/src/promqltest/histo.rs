@@ -15,7 +15,7 @@ fn buckets_match(a: &[f64], b: &[f64]) -> bool {
 }
 
 /// `compareNativeHistogram` on compacted copies.
-pub fn histograms_match(exp: &FloatHistogram, cur: &FloatHistogram, hint_set: bool) -> bool {
+pub(super) fn histograms_match(exp: &FloatHistogram, cur: &FloatHistogram, hint_set: bool) -> bool {
     let (mut e, mut c) = (exp.clone(), cur.clone());
     compact(&mut e);
     compact(&mut c);
@@ -49,7 +49,7 @@ fn list(v: &[f64]) -> String {
 }
 
 /// The histogram in the test notation (for failure messages).
-pub fn fmt_histogram(h: &FloatHistogram) -> String {
+pub(super) fn fmt_histogram(h: &FloatHistogram) -> String {
     let mut parts = vec![
         format!("schema:{}", h.schema),
         format!("count:{}", h.count),
@@ -162,7 +162,7 @@ fn compact_items(items: &[(i32, f64)], max_empty: i32) -> (Vec<Span>, Vec<f64>) 
 
 /// NHCB series converted from the classic histograms among `series`
 /// (`_bucket`, `_count` and `_sum` series with the same base labels).
-pub fn nhcb_series(
+pub(super) fn nhcb_series(
     series: &[(Labels, Vec<SeqValue>)],
     interval_ms: i64,
 ) -> Vec<(Labels, Vec<(i64, FloatHistogram)>)> {

@@ -135,7 +135,7 @@ fn patterns() -> Patterns {
 }
 
 /// Durations in scripts (`1m`, `0`, `10s53ms`); a leading `-` is allowed.
-pub fn duration_ms(s: &str) -> Result<i64, String> {
+pub(super) fn duration_ms(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (neg, body) = match s.strip_prefix('-') {
         Some(b) => (true, b),

@@ -23,7 +23,7 @@ pub fn parse_series_desc(line: &str) -> Result<(Labels, Vec<SeqValue>), String> 
 }
 
 /// Parses the leading series selector (`name`, `name{...}` or `{...}`), returning the rest.
-pub fn parse_labels_prefix(line: &str) -> Result<(Labels, &str), String> {
+pub(super) fn parse_labels_prefix(line: &str) -> Result<(Labels, &str), String> {
     let s = line.trim_start();
     let mut b = LabelsBuilder::default();
     let name_len = s
@@ -85,7 +85,7 @@ pub fn parse_labels_prefix(line: &str) -> Result<(Labels, &str), String> {
 }
 
 /// Parses a Go-style quoted string (`"..."`, `'...'` or `` `...` ``) at the start of `s`.
-pub fn parse_quoted(s: &str) -> Result<(String, &str), String> {
+pub(super) fn parse_quoted(s: &str) -> Result<(String, &str), String> {
     let q = s.chars().next().ok_or("expected a quoted string")?;
     if !matches!(q, '"' | '\'' | '`') {
         return Err(format!("expected a quoted string at {s:?}"));
@@ -188,7 +188,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 
 /// Parses the inside of a `{{...}}` histogram description; the flag tells
 /// whether `counter_reset_hint` was given.
-pub fn parse_histogram_desc(body: &str) -> Result<(FloatHistogram, bool), String> {
+pub(super) fn parse_histogram_desc(body: &str) -> Result<(FloatHistogram, bool), String> {
     let mut h = FloatHistogram::default();
     let mut hint_set = false;
     let mut rest = body.trim();

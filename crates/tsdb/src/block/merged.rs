@@ -18,6 +18,15 @@ pub struct MergedBlocks {
     starts: Vec<u32>,
 }
 
+impl std::fmt::Debug for MergedBlocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MergedBlocks")
+            .field("blocks", &self.blocks.len())
+            .field("series", &self.starts.len().saturating_sub(1))
+            .finish()
+    }
+}
+
 impl MergedBlocks {
     pub fn new(blocks: Vec<Arc<BlockReader>>) -> Self {
         let mut next = vec![0usize; blocks.len()];

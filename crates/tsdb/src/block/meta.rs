@@ -38,25 +38,23 @@ pub struct Compaction {
     pub parents: Vec<String>,
 }
 
+impl BlockMeta {
+    /// What the shared segment lifecycle knows of this block.
+    pub fn segment_info(&self) -> argus_segments::SegmentInfo {
+        argus_segments::SegmentInfo {
+            id: self.id.clone(),
+            min_time: self.min_time,
+            max_time: self.max_time,
+            bytes: self.stats.num_bytes,
+            level: self.compaction.level,
+            sources: self.compaction.sources.clone(),
+            parents: self.compaction.parents.clone(),
+        }
+    }
+}
+
 /// A new block id: sortable by creation time (12 hex digits of ms) plus 14
-/// hex digits of entropy.
+/// hex digits of entropy ([`argus_segments::new_id`]).
 pub fn new_block_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut x = now.as_nanos() as u64
-        ^ (std::process::id() as u64) << 32
-        ^ COUNTER
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    format!(
-        "{:012X}{:014X}",
-        now.as_millis() as u64 & 0xFFFF_FFFF_FFFF,
-        x & 0x00FF_FFFF_FFFF_FFFF
-    )
+    argus_segments::new_id()
 }

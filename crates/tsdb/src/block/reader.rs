@@ -355,6 +355,31 @@ impl BlockReader {
         Ok(out)
     }
 
+    /// Numbers of the series matching `matchers` with a chunk overlapping
+    /// [mint, maxt], in label order; nothing is read from the chunks file
+    /// (see [`Self::series_samples`]).
+    pub fn select_ids(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<u32> {
+        postings::select(self, matchers)
+            .into_iter()
+            .filter(|&id| {
+                self.series[id as usize]
+                    .metas
+                    .iter()
+                    .any(|c| c.maxt >= mint && c.mint <= maxt)
+            })
+            .map(|id| id as u32)
+            .collect()
+    }
+
+    /// Series `i`'s float and histogram samples in [mint, maxt], read from
+    /// the chunks file now; `labels` left empty.
+    pub fn series_samples(&self, i: u32, mint: i64, maxt: i64) -> Result<StoredSeries, BlockError> {
+        let mut s = StoredSeries::default();
+        let metas = &self.series[i as usize].metas;
+        self.read_series(metas, mint, maxt, &mut s.floats, Some(&mut s.histograms))?;
+        Ok(s)
+    }
+
     /// Series `i`'s label set.
     pub fn series_labels_at(&self, i: u32) -> Labels {
         self.labels(&self.series[i as usize])

@@ -2,19 +2,19 @@
 
 /// Appends bits MSB-first into a caller's byte buffer.
 #[derive(Debug, Clone, Default)]
-pub struct BitWriter {
+pub(super) struct BitWriter {
     pub(crate) buf: Vec<u8>,
     /// Bits still free in the last byte of `buf` (0..=7; 0 means a new byte is needed).
     free: u8,
 }
 
 impl BitWriter {
-    pub fn from_vec(buf: Vec<u8>) -> Self {
+    pub(super) fn from_vec(buf: Vec<u8>) -> Self {
         BitWriter { buf, free: 0 }
     }
 
     #[inline]
-    pub fn write_bit(&mut self, bit: bool) {
+    pub(super) fn write_bit(&mut self, bit: bool) {
         if self.free == 0 {
             self.buf.push(0);
             self.free = 8;
@@ -27,7 +27,7 @@ impl BitWriter {
 
     /// Writes the low `n` bits of `v`, most significant first (n <= 64).
     #[inline]
-    pub fn write_bits(&mut self, v: u64, mut n: u8) {
+    pub(super) fn write_bits(&mut self, v: u64, mut n: u8) {
         while n > 0 {
             if self.free == 0 {
                 self.buf.push(0);
@@ -43,38 +43,38 @@ impl BitWriter {
     }
 
     #[inline]
-    pub fn write_byte(&mut self, b: u8) {
+    pub(super) fn write_byte(&mut self, b: u8) {
         self.write_bits(b as u64, 8)
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         &self.buf
     }
 
-    pub fn into_vec(self) -> Vec<u8> {
+    pub(super) fn into_vec(self) -> Vec<u8> {
         self.buf
     }
 }
 
 /// Reads bits MSB-first.
 #[derive(Debug, Clone)]
-pub struct BitReader<'a> {
+pub(super) struct BitReader<'a> {
     buf: &'a [u8],
     pos: usize, // in bits
 }
 
 impl<'a> BitReader<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
+    pub(super) fn new(buf: &'a [u8]) -> Self {
         BitReader { buf, pos: 0 }
     }
 
     /// Bits left to read.
-    pub fn remaining(&self) -> usize {
+    pub(super) fn remaining(&self) -> usize {
         (self.buf.len() * 8).saturating_sub(self.pos)
     }
 
     #[inline]
-    pub fn read_bit(&mut self) -> Option<bool> {
+    pub(super) fn read_bit(&mut self) -> Option<bool> {
         let byte = *self.buf.get(self.pos / 8)?;
         let bit = (byte >> (7 - (self.pos % 8))) & 1 == 1;
         self.pos += 1;
@@ -82,7 +82,7 @@ impl<'a> BitReader<'a> {
     }
 
     #[inline]
-    pub fn read_bits(&mut self, mut n: u8) -> Option<u64> {
+    pub(super) fn read_bits(&mut self, mut n: u8) -> Option<u64> {
         if self.pos + n as usize > self.buf.len() * 8 {
             return None;
         }

@@ -23,9 +23,9 @@ const ZSTD_LEVEL: i32 = 9;
 /// `argus-bench head-memory`) and that query 35 % faster.
 const HEAD_ZSTD_LEVEL: i32 = 1;
 /// Largest decimal exponent tried: 10^e is exact in f64 up to e = 22.
-const MAX_EXP: usize = 15;
+pub(crate) const MAX_EXP: usize = 15;
 /// Integer mantissas are kept within ±2^53, where f64 is exact.
-const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
+pub(crate) const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
 /// Refuse to decode a chunk claiming more samples than this.
 pub const MAX_COMPACT_SAMPLES: usize = 1 << 16;
 
@@ -50,7 +50,7 @@ const TIME_REF: u8 = 2;
 const VALUES_XOR: u8 = 0;
 const VALUES_DECIMAL: u8 = 1;
 
-const POW10: [f64; MAX_EXP + 1] = [
+pub(crate) const POW10: [f64; MAX_EXP + 1] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
@@ -165,7 +165,7 @@ fn encode_times(out: &mut Vec<u8>, ts: &[i64]) {
 /// The integer mantissa of `v` at exponent `e`, when `m / 10^e` gives back
 /// exactly `v` (so never for NaN, ±Inf or -0.0).
 #[inline]
-fn mantissa(v: f64, e: usize) -> Option<i64> {
+pub(crate) fn mantissa(v: f64, e: usize) -> Option<i64> {
     let m = (v * POW10[e]).round();
     if m.is_nan() || m.abs() > MAX_MANTISSA {
         return None;
@@ -176,7 +176,7 @@ fn mantissa(v: f64, e: usize) -> Option<i64> {
 }
 
 /// Smallest exponent at which `v` is an exact decimal.
-fn min_exp(v: f64) -> Option<usize> {
+pub(crate) fn min_exp(v: f64) -> Option<usize> {
     if !v.is_finite() {
         return None;
     }

@@ -19,6 +19,7 @@ pub use compact::{
     decode_compact, decode_compact_times, decode_compact_with, encode_compact, encode_compact_fast,
     encode_compact_ref, MAX_COMPACT_SAMPLES,
 };
+pub(crate) use compact::{mantissa, min_exp, MAX_EXP, MAX_MANTISSA, POW10};
 pub use histogram::{histogram_bit_eq, HistogramAppender, HistogramIter};
 pub use xor::{XorAppender, XorIter};
 

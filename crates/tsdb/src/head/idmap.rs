@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// Two folded 64×64→128-bit multiplies per word, as in foldhash.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct NumHasher(u64);
+pub(crate) struct NumHasher(u64);
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -43,7 +43,7 @@ impl Hasher for NumHasher {
     }
 }
 
-pub type NumMap<K, V> = HashMap<K, V, BuildHasherDefault<NumHasher>>;
+pub(crate) type NumMap<K, V> = HashMap<K, V, BuildHasherDefault<NumHasher>>;
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,11 @@
 //! the caller writes the plan's WAL records, then [`Head::commit`] applies it.
 //! The caller serialises plan→WAL→commit per tenant.
 
+mod append;
 pub(crate) mod idmap;
 mod packed;
+mod read;
+mod replay;
 mod series;
 
 pub use packed::PackedLabels;
@@ -106,6 +109,9 @@ pub struct SeriesLimits {
 pub struct AppendPlan {
     unlogged: Vec<Arc<MemSeries>>,
     samples: Vec<(Arc<MemSeries>, Sample, Verdict)>,
+    /// For each sample that is not a duplicate (in order): the series'
+    /// previous float value in the WAL (bits), which its record is relative to.
+    wal_prev: Vec<u64>,
     histograms: Vec<(Arc<MemSeries>, HistogramSample, Verdict)>,
     pub report: AppendReport,
 }
@@ -125,15 +131,16 @@ impl AppendPlan {
             walrec::encode_series(&s, &mut buf);
             out.push(buf);
         }
-        let samples: Vec<(u64, Sample)> = self
+        let samples: Vec<(u64, Sample, u64)> = self
             .samples
             .iter()
             .filter(|(_, _, v)| *v != Verdict::Duplicate)
-            .map(|(s, x, _)| (s.id, *x))
+            .zip(&self.wal_prev)
+            .map(|((s, x, _), p)| (s.id, *x, *p))
             .collect();
-        if !samples.is_empty() {
-            let mut buf = Vec::with_capacity(samples.len() * 12 + 8);
-            walrec::encode_samples(&samples, &mut buf);
+        for part in samples.chunks(walrec::MAX_RECORD_SAMPLES) {
+            let mut buf = Vec::with_capacity(part.len() * 3 + 16);
+            walrec::encode_delta_samples(part.iter().copied(), &mut buf);
             out.push(buf);
         }
         let hs: Vec<(u64, &HistogramSample)> = self
@@ -217,6 +224,9 @@ pub struct Head {
     ooo_window: i64,
     /// Serialises plan → WAL → commit.
     pub append_lock: Mutex<()>,
+    /// How many times [`Head::truncate`] has begun: a lazy query selection
+    /// ([`crate::Selection`]) that sees it change re-reads what moved to a block.
+    truncations: AtomicU64,
 }
 
 impl Head {
@@ -231,7 +241,13 @@ impl Head {
             chunk_range,
             ooo_window,
             append_lock: Mutex::new(()),
+            truncations: AtomicU64::new(0),
         }
+    }
+
+    /// How many truncations have begun (see the field).
+    pub fn truncations(&self) -> u64 {
+        self.truncations.load(Ordering::Acquire)
     }
 
     pub fn num_series(&self) -> usize {
@@ -296,355 +312,10 @@ impl Head {
         s
     }
 
-    /// Validates a batch. Must be called with `append_lock` held, followed by
-    /// the WAL write and [`Head::commit`] under the same lock.
-    pub fn plan(&self, batch: Vec<TimeSeries>, limits: SeriesLimits) -> AppendPlan {
-        let mut plan = AppendPlan::default();
-        let min_valid = self.min_valid_time();
-        let head_maxt = self.max_time.load(Ordering::Acquire);
-        let mut pending_last: NumMap<u64, Sample> =
-            NumMap::with_capacity_and_hasher(batch.len(), Default::default());
-        let mut pending_ooo: NumMap<(u64, i64), u64> = NumMap::default();
-        let mut pending_hlast: NumMap<u64, HistogramSample> = NumMap::default();
-        for ts in batch {
-            let nsamples = ts.samples.len() + ts.histograms.len();
-            if nsamples == 0 {
-                continue;
-            }
-            if ts.labels.len() > limits.max_labels {
-                let r = SeriesReject::MaxLabels(limits.max_labels);
-                plan.report.limited = true;
-                *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
-                *plan.report.rejected_samples.entry(r.as_str()).or_default() += nsamples;
-                plan.report.example(&ts.labels, r.to_string(), nsamples);
-                continue;
-            }
-            let hash = ts.labels.stable_hash();
-            let series = match self.get(&ts.labels, hash) {
-                Some(s) => s,
-                None => {
-                    if self.num_series() >= limits.max_series {
-                        let r = SeriesReject::MaxSeries(limits.max_series);
-                        plan.report.limited = true;
-                        *plan.report.rejected_series.entry(r.as_str()).or_default() += 1;
-                        *plan.report.rejected_samples.entry(r.as_str()).or_default() += nsamples;
-                        plan.report.example(&ts.labels, r.to_string(), nsamples);
-                        continue;
-                    }
-                    plan.report.new_series += 1;
-                    self.create(PackedLabels::new(&ts.labels), hash, None)
-                }
-            };
-            let data = series.data.lock();
-            if !data.wal_logged && !plan.unlogged.iter().any(|s| s.id == series.id) {
-                plan.unlogged.push(series.clone());
-            }
-            let mut last = pending_last
-                .get(&series.id)
-                .copied()
-                .or_else(|| data.last());
-            let mut hlast = pending_hlast
-                .get(&series.id)
-                .cloned()
-                .or_else(|| data.last_histogram());
-            let hlast_t = hlast.as_ref().map(|h| h.t);
-            let mut rejected: Option<(SampleReject, usize)> = None;
-            let mut reject = |r: SampleReject, report: &mut AppendReport| {
-                *report.rejected_samples.entry(r.as_str()).or_default() += 1;
-                match &mut rejected {
-                    Some((_, n)) => *n += 1,
-                    None => rejected = Some((r, 1)),
-                }
-            };
-            for s in ts.samples {
-                let verdict =
-                    match data.check(last, hlast_t, s, min_valid, self.ooo_window, head_maxt) {
-                        Ok(Verdict::OutOfOrder) => match pending_ooo.get(&(series.id, s.t)) {
-                            Some(bits) if *bits == s.v.to_bits() => Ok(Verdict::Duplicate),
-                            Some(_) => Err(SampleReject::DuplicateTimestamp),
-                            None => Ok(Verdict::OutOfOrder),
-                        },
-                        v => v,
-                    };
-                match verdict {
-                    Ok(v) => {
-                        match v {
-                            Verdict::InOrder => last = Some(s),
-                            Verdict::OutOfOrder => {
-                                pending_ooo.insert((series.id, s.t), s.v.to_bits());
-                            }
-                            Verdict::Duplicate => plan.report.duplicates += 1,
-                        }
-                        plan.report.accepted += 1;
-                        plan.samples.push((series.clone(), s, v));
-                    }
-                    Err(r) => reject(r, &mut plan.report),
-                }
-            }
-            for h in ts.histograms {
-                let float_last = last.map(|s| s.t);
-                match SeriesData::check_histogram(hlast.as_ref(), float_last, &h, min_valid) {
-                    Ok(v) => {
-                        match v {
-                            Verdict::Duplicate => plan.report.histogram_duplicates += 1,
-                            _ => hlast = Some(h.clone()),
-                        }
-                        plan.report.histograms_accepted += 1;
-                        plan.histograms.push((series.clone(), h, v));
-                    }
-                    Err(r) => reject(r, &mut plan.report),
-                }
-            }
-            if let Some(l) = last {
-                pending_last.insert(series.id, l);
-            }
-            if let Some(h) = hlast {
-                pending_hlast.insert(series.id, h);
-            }
-            if let Some((r, n)) = rejected {
-                plan.report
-                    .example(&series.labels(), r.message().to_string(), n);
-            }
-        }
-        plan
-    }
-
-    /// Applies a plan whose WAL records were written.
-    pub fn commit(&self, plan: AppendPlan) -> AppendReport {
-        for s in &plan.unlogged {
-            s.data.lock().wal_logged = true;
-        }
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (series, s, v) in &plan.samples {
-            let mut d = series.data.lock();
-            match v {
-                Verdict::InOrder => d.append(*s, self.chunk_range),
-                Verdict::OutOfOrder => d.insert_ooo(*s),
-                Verdict::Duplicate => continue,
-            }
-            lo = lo.min(s.t);
-            hi = hi.max(s.t);
-        }
-        for (series, h, v) in &plan.histograms {
-            if *v == Verdict::Duplicate {
-                continue;
-            }
-            series.data.lock().append_histogram(h, self.chunk_range);
-            lo = lo.min(h.t);
-            hi = hi.max(h.t);
-        }
-        if lo <= hi {
-            self.min_time.fetch_min(lo, Ordering::AcqRel);
-            self.max_time.fetch_max(hi, Ordering::AcqRel);
-        }
-        plan.report
-    }
-
-    /// Replays WAL records (raw, in order) with `workers` threads applying
-    /// samples, each to the series whose id falls in its shard, while this
-    /// thread reads, decodes and creates series. A series' samples stay in
-    /// WAL order (one shard per series), series are created before any
-    /// later record is handed out, and each record carries the minimum valid
-    /// time in force where it sits in the WAL, so the result is the same as
-    /// applying the records one by one. Returns (unknown series refs,
-    /// malformed records).
-    pub fn replay_parallel<E>(
-        &self,
-        workers: usize,
-        read: impl FnOnce(&mut dyn FnMut(&[u8])) -> Result<(), E>,
-    ) -> Result<(u64, u64), E> {
-        let workers = workers.max(1);
-        let mut bad = 0u64;
-        let unknown = AtomicU64::new(0);
-        let result = std::thread::scope(|scope| {
-            let mut senders = Vec::with_capacity(workers);
-            for shard in 0..workers {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<(Arc<walrec::Record>, i64)>(64);
-                senders.push(tx);
-                let unknown = &unknown;
-                scope.spawn(move || {
-                    let mut n = 0;
-                    for (rec, min_valid) in rx {
-                        n += match &*rec {
-                            walrec::Record::Samples(s) => {
-                                self.replay_samples(s, min_valid, shard, workers)
-                            }
-                            walrec::Record::HistogramSamples(h) => {
-                                self.replay_histograms(h, min_valid, shard, workers)
-                            }
-                            _ => 0,
-                        };
-                    }
-                    unknown.fetch_add(n, Ordering::Relaxed);
-                });
-            }
-            let res = read(&mut |raw: &[u8]| match walrec::decode(raw) {
-                Ok(walrec::Record::Series(series)) => self.replay_series(series),
-                Ok(walrec::Record::MinValidTime(t)) => self.set_min_valid_time(t),
-                Ok(rec) => {
-                    let rec = Arc::new(rec);
-                    let min_valid = self.min_valid_time();
-                    for tx in &senders {
-                        // A worker only stops early by panicking, which the scope re-raises.
-                        let _ = tx.send((rec.clone(), min_valid));
-                    }
-                }
-                Err(_) => bad += 1,
-            });
-            drop(senders);
-            res
-        });
-        result.map(|()| (unknown.into_inner(), bad))
-    }
-
-    fn replay_series(&self, series: Vec<(u64, PackedLabels)>) {
-        for (id, labels) in series {
-            let hash = labels.stable_hash();
-            let s = self.create(labels, hash, Some(id));
-            s.data.lock().wal_logged = true;
-        }
-    }
-
-    /// Applies the samples whose series id is in `shard` of `shards`;
-    /// returns how many referred to an unknown series.
-    fn replay_samples(
-        &self,
-        samples: &[(u64, Sample)],
-        min_valid: i64,
-        shard: usize,
-        shards: usize,
-    ) -> u64 {
-        let mut unknown = 0;
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        // Look the series up first: independent lookups overlap their
-        // cache misses, where lookup-then-append one by one would not.
-        let map = self.series.read();
-        let mine: Vec<(Option<&Arc<MemSeries>>, Sample)> = samples
-            .iter()
-            .filter(|(id, s)| *id as usize % shards == shard && s.t >= min_valid)
-            .map(|(id, s)| (map.by_id.get(id), *s))
-            .collect();
-        for (series, s) in mine {
-            let Some(series) = series else {
-                unknown += 1;
-                continue;
-            };
-            let mut d = series.data.lock();
-            match d.last() {
-                Some(l) if s.t <= l.t => {
-                    if s.t < l.t {
-                        d.insert_ooo(s);
-                    }
-                }
-                _ => d.append(s, self.chunk_range),
-            }
-            lo = lo.min(s.t);
-            hi = hi.max(s.t);
-        }
-        self.widen_time_range(lo, hi);
-        unknown
-    }
-
-    fn replay_histograms(
-        &self,
-        samples: &[(u64, HistogramSample)],
-        min_valid: i64,
-        shard: usize,
-        shards: usize,
-    ) -> u64 {
-        let mut unknown = 0;
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let map = self.series.read();
-        for (id, h) in samples {
-            if *id as usize % shards != shard {
-                continue;
-            }
-            let Some(series) = map.by_id.get(id) else {
-                unknown += 1;
-                continue;
-            };
-            let mut d = series.data.lock();
-            if h.t < min_valid || d.last_histogram_t().is_some_and(|l| h.t <= l) {
-                continue;
-            }
-            d.append_histogram(h, self.chunk_range);
-            lo = lo.min(h.t);
-            hi = hi.max(h.t);
-        }
-        self.widen_time_range(lo, hi);
-        unknown
-    }
-
-    fn widen_time_range(&self, lo: i64, hi: i64) {
-        if lo <= hi {
-            self.min_time.fetch_min(lo, Ordering::AcqRel);
-            self.max_time.fetch_max(hi, Ordering::AcqRel);
-        }
-    }
-
-    /// Series matching `matchers` with samples in [mint, maxt], in id
-    /// (creation) order, their `labels` left empty: a caller merging
-    /// several sources builds the label set once per series it keeps.
-    pub fn select_raw(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Vec<(Arc<MemSeries>, StoredSeries)> {
-        if !self.overlaps(mint, maxt) {
-            return Vec::new();
-        }
-        let ids = postings::select(&*self.index.read(), matchers);
-        let map = self.series.read();
-        ids.into_iter()
-            .filter_map(|id| map.by_id.get(&id))
-            .filter_map(|s| Some((s.clone(), series_samples(s, mint, maxt)?)))
-            .collect()
-    }
-
-    /// Label sets of series matching `matchers` with data in [mint, maxt]
-    /// (all series when `matchers` is empty).
-    pub fn series_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
-        let index = self.index.read();
-        let ids = if matchers.is_empty() {
-            index.all_postings()
-        } else {
-            postings::select(&*index, matchers)
-        };
-        drop(index);
-        let map = self.series.read();
-        ids.into_iter()
-            .filter_map(|id| map.by_id.get(&id))
-            .filter(|s| s.data.lock().has_data(mint, maxt))
-            .map(|s| s.labels())
-            .collect()
-    }
-
-    /// Series with data in [mint, maxt], sorted by labels; their samples
-    /// are read later, one series at a time ([`Head::series_samples`]).
-    pub fn series_in_range(&self, mint: i64, maxt: i64) -> Vec<Arc<MemSeries>> {
-        let map = self.series.read();
-        let mut out: Vec<Arc<MemSeries>> = map
-            .by_id
-            .values()
-            .filter(|s| s.data.lock().has_data(mint, maxt))
-            .cloned()
-            .collect();
-        drop(map);
-        // Compared packed: unpacking every label set to sort would hold a
-        // copy of all of them.
-        out.sort_unstable_by(|a, b| a.labels.iter().cmp(b.labels.iter()));
-        out
-    }
-
-    /// One series' samples in [mint, maxt] (empty when it has none).
-    pub fn series_samples(s: &MemSeries, mint: i64, maxt: i64) -> StoredSeries {
-        let mut out = series_samples(s, mint, maxt).unwrap_or_default();
-        out.labels = s.labels();
-        out
-    }
-
-    /// WAL records describing the whole head (for a checkpoint).
+    /// WAL records describing the whole head (for a checkpoint): the
+    /// minimum valid time, then per group of series their series record,
+    /// the samples of their open histogram chunks, and their chunks as the
+    /// head holds them (type 7), which a restart loads without re-encoding.
     pub fn checkpoint_records(&self) -> impl Iterator<Item = Vec<u8>> {
         let mut series: Vec<Arc<MemSeries>> = self.series.read().by_id.values().cloned().collect();
         series.sort_by_key(|s| s.id);
@@ -659,33 +330,41 @@ impl Head {
             let s: Vec<(u64, &PackedLabels)> = group.iter().map(|s| (s.id, &s.labels)).collect();
             walrec::encode_series(&s, &mut buf);
             out.push(std::mem::take(&mut buf));
-            let mut samples = Vec::new();
             let mut hists = Vec::new();
+            let mut chunks = Vec::with_capacity(group.len());
             for s in &group {
-                let mut v = Vec::new();
-                let mut h = Vec::new();
                 let d = s.data.lock();
-                d.samples(i64::MIN, i64::MAX, &mut v);
-                d.histograms(i64::MIN, i64::MAX, &mut h);
-                samples.extend(v.into_iter().map(|x| (s.id, x)));
-                hists.extend(h.into_iter().map(|x| (s.id, x)));
-            }
-            if !samples.is_empty() {
-                walrec::encode_samples(&samples, &mut buf);
-                out.push(std::mem::take(&mut buf));
+                if let Some((_, app)) = d.hist.as_ref().and_then(|h| h.open.as_ref()) {
+                    if let Some(it) = crate::chunk::HistogramIter::new(app.bytes()) {
+                        hists.extend(it.map(|x| (s.id, x)));
+                    }
+                }
+                chunks.push(walrec::SeriesChunks {
+                    id: s.id,
+                    wal_last: d.wal_last,
+                    closed: d.closed.clone(),
+                    open: d.open.as_ref().map(|(m, a)| (*m, a.bytes().to_vec())),
+                    ooo: d.ooo.clone(),
+                    hist_closed: d.hist.as_ref().map_or_else(Vec::new, |h| h.closed.clone()),
+                });
             }
             if !hists.is_empty() {
                 let refs: Vec<(u64, &HistogramSample)> =
                     hists.iter().map(|(i, h)| (*i, h)).collect();
                 walrec::encode_histogram_samples(&refs, &mut buf);
-                out.push(buf);
+                out.push(std::mem::take(&mut buf));
             }
+            walrec::encode_chunks(&chunks, &mut buf);
+            out.push(buf);
             out
         }))
     }
 
     /// Drops data before `t` and series left empty; returns (chunks, series) removed.
     pub fn truncate(&self, t: i64) -> (usize, usize) {
+        // Counted before any data goes, so a reader that checks the count
+        // after reading a series knows whether it may have missed some.
+        self.truncations.fetch_add(1, Ordering::AcqRel);
         self.set_min_valid_time(t);
         let mut chunks = 0;
         let mut empty = Vec::new();
@@ -707,15 +386,6 @@ impl Head {
         }
         self.min_time.fetch_max(t, Ordering::AcqRel);
         (chunks, empty.len())
-    }
-
-    pub fn label_names(&self) -> Vec<String> {
-        self.index
-            .read()
-            .label_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect()
     }
 
     /// Bytes of chunk data in closed and in open chunks.

@@ -71,6 +71,7 @@ impl std::fmt::Debug for PackedLabels {
     }
 }
 
+#[derive(Debug)]
 pub struct PackedIter<'a> {
     rest: &'a [u8],
 }

@@ -53,7 +53,7 @@ pub enum Verdict {
     Duplicate,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeadChunk {
     pub mint: i64,
     pub maxt: i64,
@@ -71,6 +71,9 @@ pub struct SeriesData {
     pub hist: Option<Box<HistData>>,
     /// Whether the series record is in the WAL.
     pub wal_logged: bool,
+    /// Bits of the last float value logged in the WAL for this series (0.0
+    /// before any): WAL sample records (type 5) store values relative to it.
+    pub wal_last: u64,
 }
 
 #[derive(Debug, Default)]

@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 
 use argus_wal::{FsyncPolicy, Wal, WalOptions, SEGMENT_HEADER_LEN};
 
-pub fn opts(segment_size: u64) -> WalOptions {
+pub(crate) fn opts(segment_size: u64) -> WalOptions {
     WalOptions {
         segment_size,
         fsync: FsyncPolicy::Always,
     }
 }
 
-pub fn open(dir: &Path, segment_size: u64) -> Wal {
+pub(crate) fn open(dir: &Path, segment_size: u64) -> Wal {
     Wal::open(dir, opts(segment_size)).expect("open wal")
 }
 
 /// Replays everything into a vector.
-pub fn replay_all(wal: &Wal) -> Vec<Vec<u8>> {
+pub(crate) fn replay_all(wal: &Wal) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     wal.replay(|r| {
         out.push(r.to_vec());
@@ -29,32 +29,32 @@ pub fn replay_all(wal: &Wal) -> Vec<Vec<u8>> {
 }
 
 /// Reopens the WAL in `dir` and replays it.
-pub fn reopen_replay(dir: &Path, segment_size: u64) -> (Wal, Vec<Vec<u8>>) {
+pub(crate) fn reopen_replay(dir: &Path, segment_size: u64) -> (Wal, Vec<Vec<u8>>) {
     let wal = open(dir, segment_size);
     let records = replay_all(&wal);
     (wal, records)
 }
 
 /// A deterministic record of varying size (0..=200 bytes) and content.
-pub fn record(i: usize) -> Vec<u8> {
+pub(crate) fn record(i: usize) -> Vec<u8> {
     let len = (i * 37) % 201;
     (0..len).map(|j| (i.wrapping_mul(31) ^ j) as u8).collect()
 }
 
 /// Appends `records` one batch per record and syncs.
-pub fn write_all(wal: &Wal, records: &[Vec<u8>]) {
+pub(crate) fn write_all(wal: &Wal, records: &[Vec<u8>]) {
     for r in records {
         let seq = wal.append(&[r]).expect("append");
         wal.sync(seq).expect("sync");
     }
 }
 
-pub fn segment_file(dir: &Path, index: u64) -> PathBuf {
+pub(crate) fn segment_file(dir: &Path, index: u64) -> PathBuf {
     dir.join(format!("{index:08}"))
 }
 
 /// Segment files that hold at least one record.
-pub fn non_empty_segments(wal: &Wal) -> Vec<u64> {
+pub(crate) fn non_empty_segments(wal: &Wal) -> Vec<u64> {
     wal.segments()
         .unwrap()
         .into_iter()
@@ -64,7 +64,7 @@ pub fn non_empty_segments(wal: &Wal) -> Vec<u64> {
 
 /// Byte offsets (within the segment) where each record starts, parsed independently of the
 /// crate: `len u32 LE | crc u32 LE | payload` after an 8-byte header.
-pub fn record_offsets(path: &Path) -> Vec<u64> {
+pub(crate) fn record_offsets(path: &Path) -> Vec<u64> {
     let data = fs::read(path).unwrap();
     let mut off = SEGMENT_HEADER_LEN as usize;
     let mut out = Vec::new();
@@ -77,7 +77,7 @@ pub fn record_offsets(path: &Path) -> Vec<u64> {
 }
 
 /// `(segment, offset)` of every record in the WAL, in log order.
-pub fn locate_records(dir: &Path) -> Vec<(u64, u64)> {
+pub(crate) fn locate_records(dir: &Path) -> Vec<(u64, u64)> {
     let mut segs: Vec<u64> = fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().to_str()?.parse().ok())
@@ -93,18 +93,18 @@ pub fn locate_records(dir: &Path) -> Vec<(u64, u64)> {
 }
 
 /// XORs one byte of a file.
-pub fn flip_byte(path: &Path, offset: u64) {
+pub(crate) fn flip_byte(path: &Path, offset: u64) {
     let mut data = fs::read(path).unwrap();
     data[offset as usize] ^= 0x5a;
     fs::write(path, data).unwrap();
 }
 
-pub fn file_len(path: &Path) -> u64 {
+pub(crate) fn file_len(path: &Path) -> u64 {
     fs::metadata(path).unwrap().len()
 }
 
 /// Runs `f` and returns the `WARN` events it logged, each as "message k=v k=v ...".
-pub fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+pub(crate) fn capture_warnings<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     use parking_lot::Mutex;
     use std::sync::Arc;
     use tracing::field::{Field, Visit};
