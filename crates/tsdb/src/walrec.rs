@@ -422,6 +422,7 @@ fn decode_delta_samples(payload: &[u8]) -> Result<Vec<DeltaSample>, RecordError>
 
 /// Samples in the first encoding (type 2): the first id and timestamp
 /// absolute, later ones as deltas. New WALs use [`encode_delta_samples`].
+/// Deltas wrap (ids are any `u64`, timestamps any `i64`), in the decoder too.
 pub fn encode_samples(samples: &[(u64, Sample)], buf: &mut Vec<u8>) {
     buf.push(REC_SAMPLES);
     put_uvarint(buf, samples.len() as u64);
