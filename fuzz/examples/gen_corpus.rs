@@ -18,7 +18,7 @@ use argus_model::{
 };
 use argus_tsdb::block::{write_block, Compaction, INDEX_FILE};
 use argus_tsdb::chunk::{encode_compact, HistogramAppender, XorAppender};
-use argus_tsdb::head::PackedLabels;
+use argus_tsdb::head::{HeadChunk, PackedLabels};
 use argus_tsdb::walrec;
 use argus_wal::{FsyncPolicy, Wal, WalOptions};
 
@@ -200,6 +200,45 @@ fn wal_records() -> Vec<Vec<u8>> {
     recs.push(std::mem::take(&mut b));
     let hists: Vec<_> = all[2].histograms.iter().map(|h| (3u64, h)).collect();
     walrec::encode_histogram_samples(&hists, &mut b);
+    recs.push(std::mem::take(&mut b));
+    walrec::encode_series_v1(&refs, &mut b);
+    recs.push(std::mem::take(&mut b));
+    let mut prev = 0f64;
+    let deltas: Vec<_> = samples
+        .iter()
+        .map(|&(id, s)| {
+            let p = std::mem::replace(&mut prev, s.v);
+            (id, s, p.to_bits())
+        })
+        .collect();
+    walrec::encode_delta_samples(deltas.into_iter(), &mut b);
+    recs.push(std::mem::take(&mut b));
+    let mut x = XorAppender::new();
+    for s in &all[0].samples {
+        x.append(s.t, s.v);
+    }
+    let mut h = HistogramAppender::new();
+    for s in &all[2].histograms {
+        h.append(s.t, &s.h);
+    }
+    let chunks = walrec::SeriesChunks {
+        id: 1,
+        wal_last: 6.0f64.to_bits(),
+        closed: vec![HeadChunk {
+            mint: T0 - 60_000,
+            maxt: T0 - 15_000,
+            data: encode_compact(&[Sample::new(T0 - 60_000, 1.0), Sample::new(T0 - 15_000, 2.0)])
+                .into(),
+        }],
+        open: Some((T0, x.bytes().to_vec())),
+        ooo: vec![Sample::new(T0 - 30_000, 0.5)],
+        hist_closed: vec![HeadChunk {
+            mint: T0,
+            maxt: T0 + 60_000,
+            data: h.bytes().into(),
+        }],
+    };
+    walrec::encode_chunks(&[chunks], &mut b);
     recs.push(std::mem::take(&mut b));
     recs
 }
