@@ -17,7 +17,7 @@ pub use error::{otlp_code, ApiError, JsonError};
 pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
-use argus_tsdb::Db;
+use argus_store::MetricsReader;
 use argus_write::WritePipeline;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -51,7 +51,7 @@ pub struct ApiConfig {
 pub type MetricsSource = Arc<dyn Fn(&mut String) + Send + Sync>;
 
 pub struct AppState {
-    db: OnceLock<Arc<Db>>,
+    reader: OnceLock<Arc<dyn MetricsReader>>,
     pipeline: OnceLock<Arc<WritePipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
@@ -76,7 +76,7 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(config: ApiConfig, version: &'static str) -> Self {
         AppState {
-            db: OnceLock::new(),
+            reader: OnceLock::new(),
             pipeline: OnceLock::new(),
             http_metrics: HttpMetrics::default(),
             grpc_metrics: GrpcMetrics::default(),
@@ -98,11 +98,12 @@ impl AppState {
         }
     }
 
-    /// Marks the server ready: the database is open and its WAL replayed;
-    /// writes go through `pipeline` (shared with the other entry points).
-    pub fn set_ready(&self, db: Arc<Db>, pipeline: Arc<WritePipeline>) {
+    /// Marks the server ready: the store is open (its WAL replayed) and
+    /// read through `reader`; writes go through `pipeline` (shared with the
+    /// other entry points).
+    pub fn set_ready(&self, reader: Arc<dyn MetricsReader>, pipeline: Arc<WritePipeline>) {
         let _ = self.pipeline.set(pipeline);
-        let _ = self.db.set(db);
+        let _ = self.reader.set(reader);
     }
 
     /// The write pipeline, or 503 while the WAL is still being replayed.
@@ -110,9 +111,9 @@ impl AppState {
         self.pipeline.get().cloned().ok_or_else(not_ready)
     }
 
-    /// The database, or 503 while the WAL is still being replayed.
-    pub fn db(&self) -> Result<Arc<Db>, ApiError> {
-        self.db.get().cloned().ok_or_else(not_ready)
+    /// The metrics store, or 503 while the WAL is still being replayed.
+    pub fn reader(&self) -> Result<Arc<dyn MetricsReader>, ApiError> {
+        self.reader.get().cloned().ok_or_else(not_ready)
     }
 }
 
@@ -121,7 +122,7 @@ fn not_ready() -> ApiError {
 }
 
 async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
-    match s.db() {
+    match s.reader() {
         Ok(_) => (StatusCode::OK, "Argus is Ready.\n"),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -141,9 +142,6 @@ async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     s.query_gate.render(&mut out);
     if let Ok(p) = s.pipeline() {
         p.metrics().render(&mut out);
-    }
-    if let Ok(db) = s.db() {
-        db.render_metrics(&mut out);
     }
     for src in s.metrics_sources.lock().iter() {
         src(&mut out);

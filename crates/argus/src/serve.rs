@@ -170,10 +170,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         Arc::new(PipelineSink(pipeline)),
     ));
     let s2 = scrape.clone();
-    state
-        .metrics_sources
-        .lock()
-        .push(Arc::new(move |out: &mut String| s2.render_metrics(out)));
+    let db2 = db.clone();
+    {
+        let mut sources = state.metrics_sources.lock();
+        sources.push(Arc::new(move |out: &mut String| db2.render_metrics(out)));
+        sources.push(Arc::new(move |out: &mut String| s2.render_metrics(out)));
+    }
     let maint_db = db.clone();
     let interval = cfg.maintenance_interval;
     let mut maint_stop = stop_rx.clone();

@@ -254,3 +254,17 @@ fn join_versions(blocks: &[Arc<BlockReader>], found: Vec<Version>) -> Vec<Vec<Ve
     }
     out
 }
+
+impl argus_store::SeriesSet for Selection {
+    fn len(&self) -> usize {
+        Selection::len(self)
+    }
+
+    fn labels(&self, i: usize) -> &Labels {
+        Selection::labels(self, i)
+    }
+
+    fn load(&self, i: usize) -> Result<StoredSeries, argus_store::StorageError> {
+        Ok(Selection::load(self, i)?)
+    }
+}

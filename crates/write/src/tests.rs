@@ -2,6 +2,7 @@ use super::*;
 use argus_limits::{Limits, MetricsLimits};
 use argus_model::{FloatHistogram, HistogramSample, Labels, Sample};
 use argus_objstore::{Backend, ObjectStorage};
+use argus_tsdb::Db;
 
 fn tenant(s: &str) -> TenantId {
     TenantId::new(s).unwrap()
