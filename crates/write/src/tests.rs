@@ -46,8 +46,10 @@ fn histograms(name: &str, n: i64) -> TimeSeries {
 }
 
 fn rendered(p: &WritePipeline) -> String {
+    let mut registry = prometheus_client::registry::Registry::default();
+    p.metrics().register(&mut registry);
     let mut out = String::new();
-    p.metrics().render(&mut out);
+    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry).unwrap();
     out
 }
 
