@@ -21,6 +21,7 @@ pub use report::{AppendReport, SeriesLimits};
 
 use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The series a selector matched, their samples read on demand
 /// ([`SeriesSet::load`]): the engine loads one series, computes what it needs
@@ -36,6 +37,14 @@ pub trait SeriesSet {
 
     /// Series `i`'s label set.
     fn labels(&self, i: usize) -> &Labels;
+
+    /// Series `i`'s label set to keep with a result: a set that holds its
+    /// label sets in an `Arc` shares it, so a query over many series holds
+    /// each label set once, not once in the selection and again in its
+    /// output.
+    fn shared_labels(&self, i: usize) -> Arc<Labels> {
+        Arc::new(self.labels(i).clone())
+    }
 
     /// Series `i`'s float and histogram samples in the selected range,
     /// sorted by time, staleness markers included; its `labels` may be left
