@@ -7,7 +7,8 @@
 //! status code from that HTTP status.
 
 use argus_ingest::{otlp, remote_write};
-use argus_promql::{PromqlError, StorageErrorKind};
+use argus_promql::PromqlError;
+use argus_store::{StorageError, StorageErrorKind};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -111,17 +112,21 @@ pub fn otlp_code(status: StatusCode) -> i32 {
     }
 }
 
-impl From<argus_tsdb::DbError> for ApiError {
-    fn from(e: argus_tsdb::DbError) -> Self {
-        if e.is_disk_full() {
-            ApiError::StorageFull(format!("storage is full: {e}"))
-        } else {
-            ApiError::Internal(e.to_string())
+/// A store failure by its kind: a full disk is 507, a store's timeout 503,
+/// a store's limit 422, any other failure 500.
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        let msg = e.to_string();
+        match e.kind {
+            StorageErrorKind::Internal => ApiError::Internal(msg),
+            StorageErrorKind::Timeout => ApiError::Timeout(msg),
+            StorageErrorKind::Limit => ApiError::Execution(msg),
+            StorageErrorKind::Full => ApiError::StorageFull(format!("storage is full: {msg}")),
         }
     }
 }
 
-/// The rate limit is 429 (retry later), a store failure as [`argus_tsdb::DbError`].
+/// The rate limit is 429 (retry later), a store failure as [`StorageError`].
 impl From<argus_write::WriteError> for ApiError {
     fn from(e: argus_write::WriteError) -> Self {
         use argus_write::WriteError as W;
@@ -139,11 +144,7 @@ impl From<PromqlError> for ApiError {
             PromqlError::BadData(_) => ApiError::BadData(msg),
             PromqlError::Execution(_) | PromqlError::TooManySamples(_) => ApiError::Execution(msg),
             PromqlError::Timeout => ApiError::Timeout(msg),
-            PromqlError::Storage(s) => match s.kind {
-                StorageErrorKind::Internal => ApiError::Internal(msg),
-                StorageErrorKind::Timeout => ApiError::Timeout(msg),
-                StorageErrorKind::Limit => ApiError::Execution(msg),
-            },
+            PromqlError::Storage(s) => s.into(),
         }
     }
 }
@@ -278,15 +279,9 @@ mod tests {
         );
         assert_eq!(status(D::TooLarge { size: 2, limit: 1 }), 413);
         assert_eq!(status(D::Snappy("bad".into())), 400);
-        let disk_full = argus_tsdb::DbError::Io {
-            path: "wal".into(),
-            source: std::io::Error::from_raw_os_error(28),
-        };
+        let disk_full = StorageError::new(StorageErrorKind::Full, "wal: no space left");
         assert_eq!(ApiError::from(disk_full).status().as_u16(), 507);
-        let io = argus_tsdb::DbError::Io {
-            path: "wal".into(),
-            source: std::io::Error::from_raw_os_error(5),
-        };
+        let io = StorageError::internal("wal: input/output error");
         assert_eq!(ApiError::from(io).status().as_u16(), 500);
     }
 

@@ -11,8 +11,13 @@
 use crate::ApiError;
 use argus_model::TenantId;
 use parking_lot::Mutex;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,28 +122,58 @@ impl QueryGate {
         self.counts.running.load(Ordering::Relaxed)
     }
 
-    pub fn render(&self, out: &mut String) {
+    /// Registers `argus_query_running`, `argus_query_queued`,
+    /// `argus_query_max_concurrency` and `argus_query_queue_timeouts_total`,
+    /// read when `/metrics` is encoded.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register_collector(Box::new(GateCollector {
+            counts: self.counts.clone(),
+            max: self.max,
+            per_tenant: self.per_tenant,
+        }));
+    }
+}
+
+/// The gate's counts as metrics, read at scrape time.
+#[derive(Debug)]
+struct GateCollector {
+    counts: Arc<Counts>,
+    max: usize,
+    per_tenant: usize,
+}
+
+impl Collector for GateCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let c = &self.counts;
-        let _ = writeln!(
-            out,
-            "# HELP argus_query_running PromQL queries being evaluated.\n# TYPE argus_query_running gauge\nargus_query_running {}",
-            self.running()
-        );
-        let _ = writeln!(
-            out,
-            "# HELP argus_query_queued PromQL queries waiting for a place (query.max_concurrency, query.max_concurrency_per_tenant).\n# TYPE argus_query_queued gauge\nargus_query_queued {}",
-            self.queued()
-        );
-        let _ = writeln!(
-            out,
-            "# HELP argus_query_max_concurrency Most PromQL queries evaluated at once, in all and per tenant.\n# TYPE argus_query_max_concurrency gauge\nargus_query_max_concurrency{{scope=\"all\"}} {}\nargus_query_max_concurrency{{scope=\"tenant\"}} {}",
-            self.max, self.per_tenant
-        );
-        let _ = writeln!(
-            out,
-            "# HELP argus_query_queue_timeouts_total PromQL queries that timed out waiting in the queue.\n# TYPE argus_query_queue_timeouts_total counter\nargus_query_queue_timeouts_total {}",
-            c.queue_timeouts.load(Ordering::Relaxed)
-        );
+        ConstGauge::new(c.running.load(Ordering::Relaxed)).encode(encoder.encode_descriptor(
+            "argus_query_running",
+            "PromQL queries being evaluated.",
+            None,
+            MetricType::Gauge,
+        )?)?;
+        ConstGauge::new(c.queued.load(Ordering::Relaxed)).encode(encoder.encode_descriptor(
+            "argus_query_queued",
+            "PromQL queries waiting for a place (query.max_concurrency, query.max_concurrency_per_tenant).",
+            None,
+            MetricType::Gauge,
+        )?)?;
+        let mut m = encoder.encode_descriptor(
+            "argus_query_max_concurrency",
+            "Most PromQL queries evaluated at once, in all and per tenant.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (scope, v) in [("all", self.max), ("tenant", self.per_tenant)] {
+            ConstGauge::new(v as i64).encode(m.encode_family(&[("scope", scope)])?)?;
+        }
+        ConstCounter::new(c.queue_timeouts.load(Ordering::Relaxed)).encode(
+            encoder.encode_descriptor(
+                "argus_query_queue_timeouts",
+                "PromQL queries that timed out waiting in the queue.",
+                None,
+                MetricType::Counter,
+            )?,
+        )
     }
 }
 
@@ -179,8 +214,10 @@ mod tests {
         assert_eq!(g.queued(), 0);
         drop((a2, b1));
         assert_eq!(g.running(), 0);
+        let mut registry = Registry::default();
+        g.register(&mut registry);
         let mut out = String::new();
-        g.render(&mut out);
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry).unwrap();
         assert!(out.contains("argus_query_queue_timeouts_total 1"), "{out}");
         assert!(out.contains("argus_query_max_concurrency{scope=\"tenant\"} 2"));
     }

@@ -333,7 +333,7 @@ async fn export_metrics(
     s: &AppState,
     req: tonic::Request<Bytes>,
 ) -> Result<ExportMetricsServiceResponse, ApiError> {
-    s.db()?;
+    s.reader()?;
     let (metadata, _, body) = req.into_parts();
     let tenant = tenant_of(s, &metadata.into_headers())?;
     s.pipeline()?.check_rate(&tenant)?;

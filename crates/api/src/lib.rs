@@ -17,13 +17,14 @@ pub use error::{otlp_code, ApiError, JsonError};
 pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
-use argus_tsdb::Db;
+use argus_store::MetricsReader;
 use argus_write::WritePipeline;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use prometheus_client::registry::Registry;
 use std::sync::{Arc, OnceLock};
 
 /// Settings of the HTTP layer.
@@ -47,16 +48,16 @@ pub struct ApiConfig {
     pub retention: String,
 }
 
-/// A source of self-metrics text (scrape manager, …) added by the binary.
-pub type MetricsSource = Arc<dyn Fn(&mut String) + Send + Sync>;
-
 pub struct AppState {
-    db: OnceLock<Arc<Db>>,
+    reader: OnceLock<Arc<dyn MetricsReader>>,
     pipeline: OnceLock<Arc<WritePipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
     pub grpc_metrics: GrpcMetrics,
-    pub metrics_sources: parking_lot::Mutex<Vec<MetricsSource>>,
+    /// Every self-metric of the process, encoded once by `/metrics`: the
+    /// API registers its own here, the binary those of the other crates
+    /// ([`AppState::register_metrics`]).
+    registry: parking_lot::Mutex<Registry>,
     pub version: &'static str,
     pub engine: Arc<argus_promql::Engine>,
     /// Admission of PromQL queries ([`gate::QueryGate`]).
@@ -75,18 +76,23 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(config: ApiConfig, version: &'static str) -> Self {
+        let http_metrics = HttpMetrics::default();
+        let grpc_metrics = GrpcMetrics::default();
+        let query_gate =
+            gate::QueryGate::new(config.max_concurrency, config.max_concurrency_per_tenant);
+        let mut registry = Registry::default();
+        http_metrics.register(&mut registry);
+        grpc_metrics.register(&mut registry);
+        query_gate.register(&mut registry);
         AppState {
-            db: OnceLock::new(),
+            reader: OnceLock::new(),
             pipeline: OnceLock::new(),
-            http_metrics: HttpMetrics::default(),
-            grpc_metrics: GrpcMetrics::default(),
-            metrics_sources: Default::default(),
+            http_metrics,
+            grpc_metrics,
+            registry: parking_lot::Mutex::new(registry),
             version,
             engine: Arc::new(argus_promql::Engine::new(config.engine.clone())),
-            query_gate: gate::QueryGate::new(
-                config.max_concurrency,
-                config.max_concurrency_per_tenant,
-            ),
+            query_gate,
             start_time: params::format_rfc3339(
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -98,11 +104,33 @@ impl AppState {
         }
     }
 
-    /// Marks the server ready: the database is open and its WAL replayed;
-    /// writes go through `pipeline` (shared with the other entry points).
-    pub fn set_ready(&self, db: Arc<Db>, pipeline: Arc<WritePipeline>) {
+    /// Marks the server ready: the store is open (its WAL replayed) and
+    /// read through `reader`; writes go through `pipeline` (shared with the
+    /// other entry points).
+    pub fn set_ready(&self, reader: Arc<dyn MetricsReader>, pipeline: Arc<WritePipeline>) {
         let _ = self.pipeline.set(pipeline);
-        let _ = self.db.set(db);
+        let _ = self.reader.set(reader);
+    }
+
+    /// Registers self-metrics of another part of the process (the write
+    /// pipeline, the stores, the scraper) in the registry `/metrics`
+    /// encodes.
+    pub fn register_metrics(&self, f: impl FnOnce(&mut Registry)) {
+        f(&mut self.registry.lock());
+    }
+
+    /// The self-metrics in the Prometheus text format (version 0.0.4), or
+    /// in OpenMetrics when `openmetrics` is set.
+    pub fn encode_metrics(&self, openmetrics: bool) -> String {
+        let registry = self.registry.lock();
+        let mut out = String::new();
+        // Writing to a String cannot fail; a collector does not fail either.
+        let _ = if openmetrics {
+            prometheus_client::encoding::text::encode(&mut out, &registry)
+        } else {
+            prometheus_client::encoding::prometheus_text::encode(&mut out, &registry)
+        };
+        out
     }
 
     /// The write pipeline, or 503 while the WAL is still being replayed.
@@ -110,9 +138,9 @@ impl AppState {
         self.pipeline.get().cloned().ok_or_else(not_ready)
     }
 
-    /// The database, or 503 while the WAL is still being replayed.
-    pub fn db(&self) -> Result<Arc<Db>, ApiError> {
-        self.db.get().cloned().ok_or_else(not_ready)
+    /// The metrics store, or 503 while the WAL is still being replayed.
+    pub fn reader(&self) -> Result<Arc<dyn MetricsReader>, ApiError> {
+        self.reader.get().cloned().ok_or_else(not_ready)
     }
 }
 
@@ -121,7 +149,7 @@ fn not_ready() -> ApiError {
 }
 
 async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
-    match s.db() {
+    match s.reader() {
         Ok(_) => (StatusCode::OK, "Argus is Ready.\n"),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -134,27 +162,22 @@ async fn healthy() -> impl IntoResponse {
     (StatusCode::OK, "Argus is Healthy.\n")
 }
 
-async fn self_metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
-    let mut out = String::new();
-    s.http_metrics.render(&mut out);
-    s.grpc_metrics.render(&mut out);
-    s.query_gate.render(&mut out);
-    if let Ok(p) = s.pipeline() {
-        p.metrics().render(&mut out);
-    }
-    if let Ok(db) = s.db() {
-        db.render_metrics(&mut out);
-    }
-    for src in s.metrics_sources.lock().iter() {
-        src(&mut out);
-    }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
+/// `/metrics`: every registered self-metric, in OpenMetrics when the
+/// request's `Accept` asks for it (as Prometheus's scrapes do), else in the
+/// Prometheus text format 0.0.4.
+async fn self_metrics(State(s): State<Arc<AppState>>, headers: HeaderMap) -> impl IntoResponse {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let content_type = if openmetrics {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        prometheus_client::encoding::prometheus_text::CONTENT_TYPE
+    };
+    let out = s.encode_metrics(openmetrics);
+    ([(header::CONTENT_TYPE, content_type)], out)
 }
 
 /// All routes.

@@ -1,89 +1,103 @@
-//! Self-metrics of the HTTP and gRPC layers (the write pipeline counts ingest).
+//! Self-metrics of the HTTP and gRPC layers (the write pipeline counts
+//! ingest), registered in the one [`Registry`] `/metrics` encodes.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use parking_lot::Mutex;
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::sync::Arc;
 use std::time::Instant;
 
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0, 5.0];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct HttpLabels {
+    code: u16,
+    handler: String,
 }
 
 /// Request durations by route and status code.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpMetrics {
-    requests: Mutex<BTreeMap<(String, u16), Histogram>>,
+    requests: Histograms<HttpLabels>,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        HttpMetrics {
+            requests: Family::new_with_constructor(histogram),
+        }
+    }
 }
 
 impl HttpMetrics {
     pub fn observe(&self, route: &str, code: u16, secs: f64) {
-        let mut m = self.requests.lock();
-        m.entry((route.to_string(), code))
-            .or_default()
+        self.requests
+            .get_or_create(&HttpLabels {
+                code,
+                handler: route.to_string(),
+            })
             .observe(secs);
     }
 
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP argus_http_request_duration_seconds HTTP request latency by route and status code.\n# TYPE argus_http_request_duration_seconds histogram");
-        for ((route, code), h) in self.requests.lock().iter() {
-            let l = format!("code=\"{code}\",handler=\"{route}\"");
-            h.render(out, "argus_http_request_duration_seconds", &l);
-        }
+    /// Registers `argus_http_request_duration_seconds`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "argus_http_request_duration_seconds",
+            "HTTP request latency by route and status code",
+            self.requests.clone(),
+        );
     }
 }
 
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.count += 1;
-        self.sum += secs;
-    }
-
-    fn render(&self, out: &mut String, name: &str, l: &str) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{{l},le=\"{b}\"}} {}", self.counts[i]);
-        }
-        let _ = writeln!(out, "{name}_bucket{{{l},le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum{{{l}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{l}}} {}", self.count);
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct GrpcLabels {
+    code: String,
+    method: String,
 }
 
 /// gRPC request durations by method and gRPC status code (`OK`,
 /// `INVALID_ARGUMENT`, …); methods no service has are `other`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct GrpcMetrics {
-    requests: Mutex<BTreeMap<(String, String), Histogram>>,
+    requests: Histograms<GrpcLabels>,
+}
+
+impl Default for GrpcMetrics {
+    fn default() -> Self {
+        GrpcMetrics {
+            requests: Family::new_with_constructor(histogram),
+        }
+    }
 }
 
 impl GrpcMetrics {
     pub fn observe(&self, method: &str, code: &str, secs: f64) {
-        let mut m = self.requests.lock();
-        m.entry((method.to_string(), code.to_string()))
-            .or_default()
+        self.requests
+            .get_or_create(&GrpcLabels {
+                code: code.to_string(),
+                method: method.to_string(),
+            })
             .observe(secs);
     }
 
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP argus_grpc_request_duration_seconds gRPC request latency by method and status code.\n# TYPE argus_grpc_request_duration_seconds histogram");
-        for ((method, code), h) in self.requests.lock().iter() {
-            let l = format!("code=\"{code}\",method=\"{method}\"");
-            h.render(out, "argus_grpc_request_duration_seconds", &l);
-        }
+    /// Registers `argus_grpc_request_duration_seconds`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "argus_grpc_request_duration_seconds",
+            "gRPC request latency by method and status code",
+            self.requests.clone(),
+        );
     }
 }
 

@@ -7,9 +7,8 @@ use crate::params::{parse_time, time_param, Params};
 use crate::query::{blocking, params};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
-use argus_model::{Matcher, TenantId};
-use argus_promql::{QueryResult, StorageError};
-use argus_tsdb::Db;
+use argus_promql::QueryResult;
+use argus_store::{MetricsReader, TenantReader};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -18,46 +17,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// One tenant's storage as the engine sees it.
-struct TenantStorage {
-    db: Arc<Db>,
-    tenant: TenantId,
-}
-
-/// A tenant's selection: series found at once, samples read per series.
-struct TenantSelection(argus_tsdb::Selection);
-
-impl argus_promql::SeriesSet for TenantSelection {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn labels(&self, i: usize) -> &argus_model::Labels {
-        self.0.labels(i)
-    }
-
-    fn load(&self, i: usize) -> Result<argus_model::StoredSeries, StorageError> {
-        // Every store failure is an I/O or data failure: 500 `internal`.
-        self.0
-            .load(i)
-            .map_err(|e| StorageError::internal(e.to_string()))
-    }
-}
-
-impl argus_promql::Queryable for TenantStorage {
-    fn select<'s>(
-        &'s self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Box<dyn argus_promql::SeriesSet + 's>, StorageError> {
-        Ok(Box::new(TenantSelection(self.db.select(
-            &self.tenant,
-            matchers,
-            mint,
-            maxt,
-        ))))
-    }
-}
+type TenantStorage = TenantReader<Arc<dyn MetricsReader>>;
 
 fn json_response(status: StatusCode, v: Value) -> Response {
     (
@@ -125,7 +85,7 @@ struct Prepared {
 
 fn prepare(s: &AppState, headers: &HeaderMap, p: &Params) -> Result<Prepared, ApiError> {
     let tenant = tenant_of(s, headers)?;
-    let db = s.db()?;
+    let reader = s.reader()?;
     let mut engine = s.engine.clone();
     if let Some(t) = duration_param(p, "timeout")? {
         let mut opts = engine.options().clone();
@@ -135,7 +95,7 @@ fn prepare(s: &AppState, headers: &HeaderMap, p: &Params) -> Result<Prepared, Ap
         engine = Arc::new(argus_promql::Engine::new(opts));
     }
     Ok(Prepared {
-        storage: TenantStorage { db, tenant },
+        storage: TenantReader { reader, tenant },
         engine,
         query: query_param(p)?,
     })

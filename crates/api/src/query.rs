@@ -54,8 +54,8 @@ pub(crate) async fn series(
         time_param(&p, "start", MIN_TIME)?,
         time_param(&p, "end", MAX_TIME)?,
     );
-    let db = s.db()?;
-    let series = blocking(move || Ok(db.series(&tenant, &sets, start, end)?)).await?;
+    let reader = s.reader()?;
+    let series = blocking(move || Ok(reader.series(&tenant, &sets, start, end)?)).await?;
     Ok(success(Value::Array(
         series.iter().map(argus_promql::labels_json).collect(),
     )))
@@ -74,8 +74,8 @@ pub(crate) async fn labels(
         time_param(&p, "start", MIN_TIME)?,
         time_param(&p, "end", MAX_TIME)?,
     );
-    let db = s.db()?;
-    let names = blocking(move || Ok(db.label_names(&tenant, &sets, start, end)?)).await?;
+    let reader = s.reader()?;
+    let names = blocking(move || Ok(reader.label_names(&tenant, &sets, start, end)?)).await?;
     Ok(success(json!(names)))
 }
 
@@ -95,8 +95,9 @@ pub(crate) async fn label_values(
         time_param(&p, "start", MIN_TIME)?,
         time_param(&p, "end", MAX_TIME)?,
     );
-    let db = s.db()?;
-    let values = blocking(move || Ok(db.label_values(&tenant, &name, &sets, start, end)?)).await?;
+    let reader = s.reader()?;
+    let values =
+        blocking(move || Ok(reader.label_values(&tenant, &name, &sets, start, end)?)).await?;
     Ok(success(json!(values)))
 }
 
@@ -123,13 +124,19 @@ pub(crate) async fn export(
         time_param(&p, "start", MIN_TIME)?,
         time_param(&p, "end", MAX_TIME)?,
     );
-    let db = s.db()?;
+    let reader = s.reader()?;
     let out = blocking(move || {
-        // Sorted by labels, each series once however many match[] select it.
+        // Sorted by labels, each series once however many match[] select it;
+        // series without samples in the range are left out.
         let mut all = std::collections::BTreeMap::new();
         for m in &sets {
-            for series in db.select_series(&tenant, m, start, end)? {
-                all.insert(series.labels.clone(), series);
+            let sel = reader.select(&tenant, m, start, end)?;
+            for i in 0..sel.len() {
+                let mut series = sel.load(i)?;
+                if !series.floats.is_empty() || !series.histograms.is_empty() {
+                    series.labels = sel.labels(i).clone();
+                    all.insert(series.labels.clone(), series);
+                }
             }
         }
         let mut out = String::new();
@@ -198,16 +205,24 @@ pub(crate) async fn metadata(
         }
     };
     let (limit, per) = (num("limit")?, num("limit_per_metric")?);
-    let db = s.db()?;
-    let data = db.metadata.query(
+    let reader = s.reader()?;
+    let data = reader.metadata(
         &tenant,
         p.get("metric").filter(|m| !m.is_empty()),
         limit,
         per,
     );
-    Ok(success(
-        serde_json::to_value(data).map_err(|e| ApiError::Internal(e.to_string()))?,
-    ))
+    let data: serde_json::Map<String, Value> = data
+        .into_iter()
+        .map(|(metric, metas)| {
+            let metas = metas
+                .iter()
+                .map(|m| json!({"type": m.metric_type, "help": m.help, "unit": m.unit}))
+                .collect();
+            (metric, Value::Array(metas))
+        })
+        .collect();
+    Ok(success(Value::Object(data)))
 }
 
 /// Endpoints Grafana calls that Argus has no data for yet: exemplars,

@@ -105,16 +105,19 @@ pub(crate) async fn remote_write(
         .collect();
     pipeline.count_rejected(&tenant, "invalid_series", invalid_samples);
     if !req.metadata.is_empty() {
-        pipeline.db().metadata.record(
+        pipeline.record_metadata(
             &tenant,
-            req.metadata.iter().map(|m| {
-                let meta = argus_tsdb::metadata::MetricMeta {
-                    metric_type: m.metric_type.as_str().to_string(),
-                    help: m.help.clone(),
-                    unit: m.unit.clone(),
-                };
-                (m.metric_family_name.clone(), meta)
-            }),
+            req.metadata
+                .iter()
+                .map(|m| {
+                    let meta = argus_store::MetricMeta {
+                        metric_type: m.metric_type.as_str().to_string(),
+                        help: m.help.clone(),
+                        unit: m.unit.clone(),
+                    };
+                    (m.metric_family_name.clone(), meta)
+                })
+                .collect(),
         );
     }
     let received = req.stats.samples + req.stats.histograms;

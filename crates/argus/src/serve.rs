@@ -157,6 +157,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     };
     let db = Arc::new(db.context("opening storage")?);
     let pipeline = Arc::new(WritePipeline::new(db.clone(), cfg.limits.clone()));
+    // Self-metrics: the API registered its own; the pipeline's and the
+    // store's join them in the one registry `/metrics` encodes.
+    state.register_metrics(|r| {
+        pipeline.metrics().register(r);
+        db.register_metrics(r);
+    });
     state.set_ready(db.clone(), pipeline.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -169,11 +175,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.default_tenant.clone(),
         Arc::new(PipelineSink(pipeline)),
     ));
-    let s2 = scrape.clone();
-    state
-        .metrics_sources
-        .lock()
-        .push(Arc::new(move |out: &mut String| s2.render_metrics(out)));
+    state.register_metrics(|r| scrape.register_metrics(r));
     let maint_db = db.clone();
     let interval = cfg.maintenance_interval;
     let mut maint_stop = stop_rx.clone();
@@ -190,7 +192,6 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 
     shutdown_signal().await;
     let _ = stop_tx.send(true);
-    state.metrics_sources.lock().clear();
     if let Ok(scrape) = Arc::try_unwrap(scrape) {
         scrape.stop().await;
     }

@@ -179,11 +179,18 @@ impl Drop for Server {
 pub(crate) fn metric_sum(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        .filter_map(|l| {
+            let rest = l.strip_prefix(name)?;
+            // An OpenMetrics exemplar (` # {…} v`) is not the value.
+            let rest = rest.split(" # ").next()?;
+            let rest = match rest.strip_prefix('{') {
+                Some(labels) => &labels[labels.rfind('}')? + 1..],
+                None if rest.starts_with(' ') => rest,
+                None => return None,
+            };
+            // The value, then maybe a timestamp.
+            rest.split_whitespace().next()?.parse::<f64>().ok()
         })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
@@ -292,6 +299,14 @@ mod tests {
     fn metric_sum_matches_names_exactly() {
         let t = "# HELP x\nfoo_total{a=\"1\"} 2\nfoo_total{a=\"2\"} 3\nfoo_total_bar 7\nfoo_total 1e1\n";
         assert_eq!(metric_sum(t, "foo_total"), 15.0);
+    }
+
+    /// Argus's `/metrics` in OpenMetrics (prometheus-client): `# EOF`,
+    /// `_created` samples, timestamps and exemplars do not count.
+    #[test]
+    fn metric_sum_reads_openmetrics() {
+        let t = "# HELP foo Foo.\n# TYPE foo counter\nfoo_total{a=\"x y\"} 2\nfoo_created{a=\"x y\"} 1.7e9\nfoo_total{a=\"2\"} 3 1700000000\nfoo_total 1 # {trace_id=\"t\"} 9.0\n# EOF\n";
+        assert_eq!(metric_sum(t, "foo_total"), 6.0);
     }
 
     #[test]

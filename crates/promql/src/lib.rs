@@ -52,15 +52,13 @@ mod number_durations;
 pub mod promqltest;
 mod value;
 
+/// The storage the engine reads, shared with the stores (`argus-store`).
+pub use argus_store::{Queryable, SeriesSet, StorageError, StorageErrorKind};
 pub use depth::{check_depth, with_stack, MAX_DEPTH};
 pub use engine::{Engine, EngineOptions};
 pub use json::{format_value, histogram_json, labels_json};
 pub use memstore::MemStore;
-pub use value::{
-    PromqlError, QueryResult, Series, StorageError, StorageErrorKind, Value, VectorSample,
-};
-
-use argus_model::{Labels, Matcher, StoredSeries};
+pub use value::{PromqlError, QueryResult, Series, Value, VectorSample};
 
 /// Parses `query` as Prometheus's parser does (no rewrites), refusing one
 /// nested deeper than [`MAX_DEPTH`] before parsing it. Call it, use the tree and
@@ -70,61 +68,4 @@ pub fn parse(query: &str) -> Result<promql_parser::parser::Expr, PromqlError> {
     depth::check(query)?;
     number_durations::check(query)?;
     promql_parser::parser::parse(query).map_err(PromqlError::BadData)
-}
-
-/// The series a selector matched, their samples read on demand
-/// ([`SeriesSet::load`]): the engine loads one series, computes what it needs
-/// from it for every step, and drops its raw samples before the next, so a
-/// query holds one series' raw samples at a time however many match.
-pub trait SeriesSet {
-    /// Number of series (some may load empty).
-    fn len(&self) -> usize;
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Series `i`'s label set.
-    fn labels(&self, i: usize) -> &Labels;
-
-    /// Series `i`'s float and histogram samples in the selected range,
-    /// sorted by time, staleness markers included; its `labels` may be left
-    /// empty ([`SeriesSet::labels`] has them). A failure fails the query with
-    /// [`PromqlError::Storage`].
-    fn load(&self, i: usize) -> Result<StoredSeries, StorageError>;
-}
-
-/// Series already in memory as a [`SeriesSet`] (`load` clones).
-impl SeriesSet for Vec<StoredSeries> {
-    fn len(&self) -> usize {
-        <[StoredSeries]>::len(self)
-    }
-
-    fn labels(&self, i: usize) -> &Labels {
-        &self[i].labels
-    }
-
-    fn load(&self, i: usize) -> Result<StoredSeries, StorageError> {
-        Ok(StoredSeries {
-            labels: Labels::default(),
-            floats: self[i].floats.clone(),
-            histograms: self[i].histograms.clone(),
-        })
-    }
-}
-
-/// The storage seen by the engine.
-pub trait Queryable: Send + Sync {
-    /// Series matching all matchers with float or histogram samples in
-    /// [mint, maxt] (ms, inclusive), each label set once, in any order (the
-    /// engine sorts what it outputs); their samples are read by
-    /// [`SeriesSet::load`], staleness markers (float stale NaNs) included
-    /// (the engine handles them). A failure fails the query with
-    /// [`PromqlError::Storage`].
-    fn select<'s>(
-        &'s self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Box<dyn SeriesSet + 's>, StorageError>;
 }

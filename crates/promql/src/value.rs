@@ -1,6 +1,7 @@
 //! Query results and errors.
 
 use argus_model::{FloatHistogram, HistogramSample, Labels, Sample};
+use argus_store::StorageError;
 
 /// One element of an instant vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,37 +60,4 @@ pub enum PromqlError {
     /// Reading from [`crate::Queryable`] failed (Prometheus's `ErrStorage`).
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-/// What kind of failure a [`crate::Queryable`] reports; the API answers
-/// each differently (500 `internal`, 503 `timeout`, 422 `execution`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageErrorKind {
-    /// The store could not read its data (I/O, object store, corruption).
-    Internal,
-    /// The store did not answer in time.
-    Timeout,
-    /// The read would exceed a limit of the store.
-    Limit,
-}
-
-/// A failure of the storage behind [`crate::Queryable`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct StorageError {
-    pub kind: StorageErrorKind,
-    pub message: String,
-}
-
-impl StorageError {
-    pub fn new(kind: StorageErrorKind, message: impl Into<String>) -> Self {
-        StorageError {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StorageErrorKind::Internal, message)
-    }
 }

@@ -27,10 +27,11 @@ use tokio::task::JoinHandle;
 use crate::append::{AppendOptions, ScrapeCache};
 use crate::config::{validate_all, ConfigError, GlobalScrapeConfig, ScrapeConfig};
 use crate::http::{build_client, HttpScraper};
-use crate::metrics::{render, Metrics};
+use crate::metrics::{Metrics, ScrapeCollector};
 use crate::scrape_loop::{run, Cancel, LoopControl, LoopSpec, TargetState};
 use crate::target::{targets_from_config, DroppedTarget, Fnv64a, Populated, Target, TargetStatus};
 use crate::ScrapeSink;
+use prometheus_client::registry::Registry;
 
 /// Tuning that is not part of the Prometheus configuration.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +79,8 @@ pub struct ScrapeManager {
     options: ManagerOptions,
     offset_seed: u64,
     metrics: Arc<Metrics>,
-    state: Mutex<State>,
+    /// Shared with the metrics collector ([`ScrapeManager::register_metrics`]).
+    state: Arc<Mutex<State>>,
 }
 
 impl std::fmt::Debug for ScrapeManager {
@@ -166,10 +168,10 @@ impl ScrapeManager {
             options,
             offset_seed,
             metrics: Arc::new(Metrics::default()),
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 pools: BTreeMap::new(),
                 retiring: Vec::new(),
-            }),
+            })),
         };
         let mut seen = HashSet::new();
         let mut st = m.state.lock();
@@ -509,16 +511,30 @@ impl ScrapeManager {
             .collect()
     }
 
-    /// Appends the `argus_scrape_*` metrics in the Prometheus text format.
+    /// Registers the `argus_scrape_*` metrics, read when the registry is
+    /// encoded. The collector does not hold the manager: it can still be
+    /// stopped (and dropped) while the registry lives on.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        let state = self.state.clone();
+        registry.register_collector(Box::new(ScrapeCollector {
+            metrics: self.metrics.clone(),
+            targets: Box::new(move || {
+                state
+                    .lock()
+                    .pools
+                    .iter()
+                    .map(|(j, p)| (j.clone(), (p.loops.len(), p.dropped_count)))
+                    .collect()
+            }),
+        }));
+    }
+
+    /// The `argus_scrape_*` metrics in the Prometheus text format.
     pub fn render_metrics(&self, out: &mut String) {
-        let targets: BTreeMap<String, (usize, usize)> = {
-            let st = self.state.lock();
-            st.pools
-                .iter()
-                .map(|(j, p)| (j.clone(), (p.loops.len(), p.dropped_count)))
-                .collect()
-        };
-        render(out, &self.metrics.snapshot(), &targets);
+        let mut registry = Registry::default();
+        self.register_metrics(&mut registry);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(out, &registry);
     }
 }
 

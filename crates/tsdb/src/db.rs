@@ -13,7 +13,6 @@ use argus_segments::SegmentStore;
 use argus_wal::WalOptions;
 use parking_lot::RwLock;
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::warn;
@@ -239,9 +238,7 @@ impl Db {
         for (reason, n) in &r.rejected_samples {
             self.metrics.add_rejected(t, reason, *n);
         }
-        self.metrics
-            .series_created
-            .fetch_add(r.new_series as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.series_created.inc_by(r.new_series as u64);
     }
 
     /// Series matching `matchers` with their float and histogram samples in
@@ -362,86 +359,15 @@ impl Db {
         Ok(())
     }
 
-    /// Storage self-metrics plus per-tenant gauges.
-    pub fn render_metrics(&self, out: &mut String) {
-        self.metrics.render(out);
-        let tenants = {
-            let mut v = self.all_tenants();
-            v.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-            v
-        };
-        let gauge = |out: &mut String,
-                     name: &str,
-                     help: &str,
-                     typ: &str,
-                     f: &dyn Fn(&TenantDb) -> String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {typ}");
-            for t in &tenants {
-                let _ = writeln!(out, "{name}{{tenant=\"{}\"}} {}", t.tenant, f(t));
-            }
-        };
-        gauge(
-            out,
-            "argus_tsdb_head_series",
-            "Active series in the head.",
-            "gauge",
-            &|t| t.head.num_series().to_string(),
-        );
-        gauge(
-            out,
-            "argus_tsdb_head_chunks",
-            "Chunks in the head.",
-            "gauge",
-            &|t| t.head.chunk_count().to_string(),
-        );
-        gauge(
-            out,
-            "argus_tsdb_blocks_loaded",
-            "Blocks loaded.",
-            "gauge",
-            &|t| t.blocks().len().to_string(),
-        );
-        gauge(
-            out,
-            "argus_tsdb_blocks_bytes",
-            "Bytes of loaded blocks.",
-            "gauge",
-            &|t| {
-                t.blocks()
-                    .iter()
-                    .map(|b| b.meta.stats.num_bytes)
-                    .sum::<u64>()
-                    .to_string()
-            },
-        );
-        gauge(
-            out,
-            "argus_wal_bytes",
-            "Bytes of WAL on disk.",
-            "gauge",
-            &|t| t.wal.stats().disk_bytes.to_string(),
-        );
-        gauge(
-            out,
-            "argus_wal_fsyncs_total",
-            "WAL fsyncs.",
-            "counter",
-            &|t| t.wal.stats().fsyncs.to_string(),
-        );
-        gauge(
-            out,
-            "argus_wal_fsync_seconds_total",
-            "Time spent in WAL fsync.",
-            "counter",
-            &|t| t.wal.stats().fsync_seconds_total.to_string(),
-        );
-        gauge(
-            out,
-            "argus_wal_last_fsync_seconds",
-            "Duration of the latest WAL fsync.",
-            "gauge",
-            &|t| t.wal.stats().last_fsync_seconds.to_string(),
-        );
+    /// Registers the storage self-metrics: the engine's counters and the
+    /// per-tenant gauges (head, blocks, WAL), read when the registry is
+    /// encoded.
+    pub fn register_metrics(
+        self: &Arc<Self>,
+        registry: &mut prometheus_client::registry::Registry,
+    ) {
+        self.metrics.register(registry);
+        registry.register_collector(Box::new(crate::metrics::TenantGauges(Arc::downgrade(self))));
     }
 }
 
@@ -514,12 +440,6 @@ mod tests {
             let _g = s0.data.lock();
             panic!("panic under a series' lock");
         });
-        panics("metrics", || {
-            let _g = db.metrics.samples_appended.lock();
-            let _h = db.metrics.samples_rejected.lock();
-            let _c = db.metrics.compaction_seconds_total.lock();
-            panic!("panic under the metrics locks");
-        });
 
         // Appends (an existing series, a new one, a new tenant), reads and
         // metrics all still work.
@@ -556,8 +476,15 @@ mod tests {
             2
         );
         assert_eq!(tdb.blocks().len(), 0);
+        let db = Arc::new(db);
+        let mut registry = prometheus_client::registry::Registry::default();
+        db.register_metrics(&mut registry);
         let mut out = String::new();
-        db.metrics.render(&mut out);
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &registry).unwrap();
+        assert!(
+            out.contains("argus_tsdb_head_series{tenant=\"a\"} 2"),
+            "{out}"
+        );
         assert!(
             out.contains("argus_tsdb_samples_appended_total{tenant=\"a\"} 3"),
             "{out}"

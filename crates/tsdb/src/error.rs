@@ -1,4 +1,5 @@
 use crate::block::reader::BlockError;
+use argus_store::{StorageError, StorageErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -47,5 +48,18 @@ impl From<argus_segments::Error> for DbError {
             argus_segments::Error::Io { path, source } => DbError::io(&path, source),
             argus_segments::Error::Task(e) => DbError::Internal(e),
         }
+    }
+}
+
+/// A disk-full failure is [`StorageErrorKind::Full`], every other one an
+/// I/O or data failure ([`StorageErrorKind::Internal`]).
+impl From<DbError> for StorageError {
+    fn from(e: DbError) -> Self {
+        let kind = if e.is_disk_full() {
+            StorageErrorKind::Full
+        } else {
+            StorageErrorKind::Internal
+        };
+        StorageError::new(kind, e.to_string())
     }
 }

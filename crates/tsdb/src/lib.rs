@@ -20,6 +20,7 @@ pub mod metadata;
 mod metrics;
 pub mod postings;
 mod select;
+mod store;
 mod tenant;
 mod varint;
 pub mod walrec;

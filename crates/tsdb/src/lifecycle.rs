@@ -20,7 +20,6 @@ use argus_segments::{
     Event, Lifecycle, Policy, SegmentInfo, SegmentLayout, SegmentSource, SegmentStore,
 };
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tracing::{info, warn};
 
@@ -237,7 +236,7 @@ impl SegmentSource for Blocks {
         let tenant = &self.t.tenant;
         match event {
             Event::Cut { meta, elapsed } => {
-                self.metrics.blocks_cut.fetch_add(1, Ordering::Relaxed);
+                self.metrics.blocks_cut.inc();
                 info!(tenant = %tenant, block = %meta.id, min_time = meta.min_time, max_time = meta.max_time, series = meta.stats.num_series,
                       samples = meta.stats.num_samples, bytes = meta.stats.num_bytes, elapsed_ms = elapsed.as_millis() as u64, "block cut");
             }
@@ -247,21 +246,17 @@ impl SegmentSource for Blocks {
                 elapsed,
             } => {
                 let secs = elapsed.as_secs_f64();
-                self.metrics.compactions.fetch_add(1, Ordering::Relaxed);
-                *self.metrics.compaction_seconds_total.lock() += secs;
+                self.metrics.compactions.inc();
+                self.metrics.compaction_seconds.inc_by(secs);
                 info!(tenant = %tenant, block = %meta.id, level = meta.compaction.level, sources = inputs.len(), min_time = meta.min_time,
                       max_time = meta.max_time, bytes = meta.stats.num_bytes, elapsed_ms = (secs * 1000.0) as u64, "blocks compacted");
             }
             Event::Expired { segment } => {
-                self.metrics
-                    .blocks_deleted_retention
-                    .fetch_add(1, Ordering::Relaxed);
+                self.metrics.blocks_deleted_retention.inc();
                 info!(tenant = %tenant, block = %segment.id, min_time = segment.min_time, max_time = segment.max_time, "block deleted by retention");
             }
             Event::UploadFailed => {
-                self.metrics
-                    .block_uploads_failed
-                    .fetch_add(1, Ordering::Relaxed);
+                self.metrics.block_uploads_failed.inc();
             }
         }
     }

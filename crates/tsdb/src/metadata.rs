@@ -6,13 +6,7 @@ use argus_model::TenantId;
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct MetricMeta {
-    #[serde(rename = "type")]
-    pub metric_type: String,
-    pub help: String,
-    pub unit: String,
-}
+pub use argus_store::MetricMeta;
 
 /// Most distinct metadata entries kept per metric (a metric can have
 /// several, e.g. from two exporters with different help texts).

@@ -25,7 +25,7 @@ enum Version {
 }
 
 struct Selected {
-    labels: Labels,
+    labels: Arc<Labels>,
     /// Oldest source first (blocks by min time, then the head): the first
     /// version that has a timestamp wins it.
     versions: Vec<Version>,
@@ -104,7 +104,7 @@ impl Selection {
         let series = groups
             .into_iter()
             .map(|versions| Selected {
-                labels: labels_of(&blocks, &versions[0]),
+                labels: Arc::new(labels_of(&blocks, &versions[0])),
                 versions,
             })
             .collect();
@@ -253,4 +253,22 @@ fn join_versions(blocks: &[Arc<BlockReader>], found: Vec<Version>) -> Vec<Vec<Ve
         }
     }
     out
+}
+
+impl argus_store::SeriesSet for Selection {
+    fn len(&self) -> usize {
+        Selection::len(self)
+    }
+
+    fn labels(&self, i: usize) -> &Labels {
+        Selection::labels(self, i)
+    }
+
+    fn shared_labels(&self, i: usize) -> Arc<Labels> {
+        self.series[i].labels.clone()
+    }
+
+    fn load(&self, i: usize) -> Result<StoredSeries, argus_store::StorageError> {
+        Ok(Selection::load(self, i)?)
+    }
 }

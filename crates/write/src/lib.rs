@@ -23,7 +23,7 @@ pub use metrics::IngestMetrics;
 
 use argus_limits::{LimitsConfig, MetricsLimits, RateLimiter};
 use argus_model::{clip, Signal, TenantId, TimeSeries};
-use argus_tsdb::{AppendReport, Db, DbError, SeriesLimits};
+use argus_store::{AppendReport, MetricMeta, MetricsWriter, SeriesLimits, StorageError};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ pub enum WriteError {
     RateExhausted { tenant: TenantId, rate: f64 },
     /// The store failed (WAL, disk); nothing was stored.
     #[error(transparent)]
-    Store(#[from] DbError),
+    Store(#[from] StorageError),
 }
 
 impl WriteError {
@@ -137,24 +137,25 @@ pub fn sample_count(series: &[TimeSeries]) -> usize {
 /// Limits, validation, counters and the append, for every entry point.
 #[derive(Debug)]
 pub struct WritePipeline {
-    db: Arc<Db>,
+    store: Arc<dyn MetricsWriter>,
     limits: LimitsConfig,
     rate: RateLimiter,
     metrics: IngestMetrics,
 }
 
 impl WritePipeline {
-    pub fn new(db: Arc<Db>, limits: LimitsConfig) -> Self {
+    pub fn new(store: Arc<dyn MetricsWriter>, limits: LimitsConfig) -> Self {
         WritePipeline {
-            db,
+            store,
             limits,
             rate: RateLimiter::default(),
             metrics: IngestMetrics::default(),
         }
     }
 
-    pub fn db(&self) -> &Arc<Db> {
-        &self.db
+    /// Records metric metadata a sender reported (remote write metadata).
+    pub fn record_metadata(&self, tenant: &TenantId, entries: Vec<(String, MetricMeta)>) {
+        self.store.record_metadata(tenant, entries);
     }
 
     /// The tenant's metrics limits (`limits.metrics`, with its overrides).
@@ -241,7 +242,7 @@ impl WritePipeline {
             max_series: unlimited(limits.max_series),
             max_labels: unlimited(limits.max_labels_per_series),
         };
-        outcome.report = self.db.append(tenant, valid, sl)?;
+        outcome.report = self.store.append(tenant, valid, sl)?;
         self.metrics.received(tenant, total);
         Ok(outcome)
     }

@@ -1,45 +1,61 @@
-//! Self-metrics of the write pipeline.
+//! Self-metrics of the write pipeline, registered in the process's one
+//! [`Registry`] ([`IngestMetrics::register`]).
 
 use argus_model::TenantId;
-use parking_lot::Mutex;
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TenantLabels {
+    tenant: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RejectedLabels {
+    reason: String,
+    tenant: String,
+}
 
 /// Samples (floats and histograms) received and rejected before storage,
 /// per tenant, whatever the entry point.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct IngestMetrics {
-    received: Mutex<BTreeMap<String, u64>>,
-    rejected: Mutex<BTreeMap<(String, String), u64>>,
+    received: Family<TenantLabels, Counter>,
+    rejected: Family<RejectedLabels, Counter>,
 }
 
 impl IngestMetrics {
     pub fn received(&self, t: &TenantId, n: usize) {
-        *self.received.lock().entry(t.to_string()).or_default() += n as u64;
+        self.received
+            .get_or_create(&TenantLabels {
+                tenant: t.to_string(),
+            })
+            .inc_by(n as u64);
     }
 
     pub fn rejected(&self, t: &TenantId, reason: &str, n: usize) {
-        *self
-            .rejected
-            .lock()
-            .entry((t.to_string(), reason.to_string()))
-            .or_default() += n as u64;
+        self.rejected
+            .get_or_create(&RejectedLabels {
+                reason: reason.to_string(),
+                tenant: t.to_string(),
+            })
+            .inc_by(n as u64);
     }
 
-    pub fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP argus_ingest_samples_received_total Samples received by write endpoints.\n# TYPE argus_ingest_samples_received_total counter");
-        for (t, v) in self.received.lock().iter() {
-            let _ = writeln!(
-                out,
-                "argus_ingest_samples_received_total{{tenant=\"{t}\"}} {v}"
-            );
-        }
-        let _ = writeln!(out, "# HELP argus_ingest_samples_rejected_total Samples rejected before storage, by reason.\n# TYPE argus_ingest_samples_rejected_total counter");
-        for ((t, r), v) in self.rejected.lock().iter() {
-            let _ = writeln!(
-                out,
-                "argus_ingest_samples_rejected_total{{reason=\"{r}\",tenant=\"{t}\"}} {v}"
-            );
-        }
+    /// Registers `argus_ingest_samples_received_total` and
+    /// `argus_ingest_samples_rejected_total` (the encoder adds `_total`).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "argus_ingest_samples_received",
+            "Samples received by write endpoints",
+            self.received.clone(),
+        );
+        registry.register(
+            "argus_ingest_samples_rejected",
+            "Samples rejected before storage, by reason",
+            self.rejected.clone(),
+        );
     }
 }

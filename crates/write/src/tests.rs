@@ -2,6 +2,7 @@ use super::*;
 use argus_limits::{Limits, MetricsLimits};
 use argus_model::{FloatHistogram, HistogramSample, Labels, Sample};
 use argus_objstore::{Backend, ObjectStorage};
+use argus_tsdb::Db;
 
 fn tenant(s: &str) -> TenantId {
     TenantId::new(s).unwrap()
@@ -45,8 +46,10 @@ fn histograms(name: &str, n: i64) -> TimeSeries {
 }
 
 fn rendered(p: &WritePipeline) -> String {
+    let mut registry = prometheus_client::registry::Registry::default();
+    p.metrics().register(&mut registry);
     let mut out = String::new();
-    p.metrics().render(&mut out);
+    prometheus_client::encoding::prometheus_text::encode(&mut out, &registry).unwrap();
     out
 }
 

@@ -134,6 +134,37 @@ fn remote_write_then_read_apis_answer_like_prometheus() {
         m.contains("argus_wal_fsyncs_total{tenant=\"anonymous\"}"),
         "{m}"
     );
+    // The text format 0.0.4 unless OpenMetrics is asked for, as
+    // Prometheus's scrapes do: then its `# EOF` and family names without
+    // `_total` in HELP and TYPE.
+    let r = c.get(a.url("/metrics")).send().unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert!(!r.text().unwrap().contains("# EOF"));
+    let r = c
+        .get(a.url("/metrics"))
+        .header(
+            "Accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let om = r.text().unwrap();
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    assert!(
+        om.contains("# TYPE argus_tsdb_samples_appended counter\n"),
+        "{om}"
+    );
+    assert!(
+        om.contains("argus_tsdb_samples_appended_total{tenant=\"anonymous\"} 6"),
+        "{om}"
+    );
 
     // SIGTERM: clean exit, data still there after restart
     assert_eq!(a.stop(), Some(0));

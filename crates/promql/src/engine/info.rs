@@ -3,7 +3,6 @@
 //! `job` with each input series.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
 
 use argus_model::{is_stale_nan, Labels, MatchOp, Matcher, Sample, METRIC_NAME};
 use promql_parser::label::MatchOp as PMatchOp;
@@ -224,7 +223,7 @@ impl Evaluator<'_, '_> {
                 held += points.len();
                 out.push(ESeries {
                     hists: Vec::new(),
-                    labels: Arc::new(sel.labels(k).clone()),
+                    labels: sel.shared_labels(k),
                     drop_name: false,
                     points,
                 });

@@ -52,6 +52,12 @@ impl Selected<'_> {
         self.sets[s].labels(i)
     }
 
+    /// Series `k`'s label set, shared with the storage's selection.
+    pub(crate) fn shared_labels(&self, k: usize) -> Arc<Labels> {
+        let (s, i) = self.at(k);
+        self.sets[s].shared_labels(i)
+    }
+
     /// Series `k`'s raw samples, read now, `labels` left empty. The caller
     /// counts them against `max_samples` while it holds them.
     pub(crate) fn load(&self, k: usize) -> EResult<StoredSeries> {
@@ -136,7 +142,7 @@ impl RangeArg<'_> {
                             h: Arc::new(h.h),
                         })
                         .collect(),
-                    labels: Arc::new(sel.labels(i).clone()),
+                    labels: sel.shared_labels(i),
                     drop_name: false,
                     points: s
                         .floats
@@ -344,7 +350,7 @@ impl<'a> Evaluator<'a, '_> {
                 held += points.len() + hists.len();
                 out.push(ESeries {
                     hists,
-                    labels: Arc::new(sel.labels(k).clone()),
+                    labels: sel.shared_labels(k),
                     drop_name: false,
                     points,
                 });

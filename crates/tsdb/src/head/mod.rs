@@ -13,6 +13,7 @@ mod read;
 mod replay;
 mod series;
 
+pub use argus_store::{AppendReport, SeriesLimits};
 pub use packed::PackedLabels;
 pub use series::{HeadChunk, HistData, MemSeries, SampleReject, SeriesData, Verdict};
 
@@ -21,7 +22,6 @@ use crate::walrec;
 use argus_model::{HistogramSample, Labels, Matcher, Sample, StoredSeries, TimeSeries};
 use idmap::NumMap;
 use parking_lot::{Mutex, RwLock};
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -52,56 +52,6 @@ impl std::fmt::Display for SeriesReject {
             }
         }
     }
-}
-
-/// What happened to a batch.
-#[derive(Debug, Default, Clone)]
-pub struct AppendReport {
-    /// Float samples accepted (duplicates included).
-    pub accepted: usize,
-    /// Float samples that were exact duplicates of stored ones.
-    pub duplicates: usize,
-    /// Histogram samples accepted (duplicates included).
-    pub histograms_accepted: usize,
-    /// Histogram samples that were exact duplicates of stored ones.
-    pub histogram_duplicates: usize,
-    pub new_series: usize,
-    /// Rejected samples (floats and histograms) by reason.
-    pub rejected_samples: BTreeMap<&'static str, usize>,
-    /// Series rejected whole by limits.
-    pub rejected_series: BTreeMap<&'static str, usize>,
-    /// The first few rejections, for the error message: (series, reason, samples).
-    pub examples: Vec<(String, String, usize)>,
-    /// True when any rejection came from a limit (answered 429).
-    pub limited: bool,
-}
-
-impl AppendReport {
-    pub fn rejected_total(&self) -> usize {
-        self.rejected_samples.values().sum()
-    }
-
-    fn example(&mut self, labels: &Labels, reason: String, samples: usize) {
-        if self.examples.len() < 5 {
-            let mut s = labels.to_string();
-            if s.len() > 200 {
-                let mut cut = 200;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                s.truncate(cut);
-                s.push('…');
-            }
-            self.examples.push((s, reason, samples));
-        }
-    }
-}
-
-/// Limits the head enforces while planning.
-#[derive(Debug, Clone, Copy)]
-pub struct SeriesLimits {
-    pub max_series: usize,
-    pub max_labels: usize,
 }
 
 /// A validated batch waiting for its WAL write.
