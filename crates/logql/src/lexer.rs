@@ -174,18 +174,41 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
     Ok(toks)
 }
 
+/// Longest unit suffix considered after a number: enough for any duration or
+/// size (`2562047h47m16s854ms775us807ns`), and it keeps lexing linear on
+/// inputs such as `1.1.1.1…` or `------…`.
+const MAX_SUFFIX: usize = 64;
+
+/// Length of the run of `f` chars at the start of `s`, or `None` when it is
+/// longer than [`MAX_SUFFIX`] (then it is no duration nor size).
+fn suffix_len(s: &str, f: impl Fn(char) -> bool) -> Option<usize> {
+    let mut n = 0;
+    for (count, c) in s.chars().enumerate() {
+        if !f(c) {
+            return Some(n);
+        }
+        if count >= MAX_SUFFIX {
+            return None;
+        }
+        n += c.len_utf8();
+    }
+    Some(n)
+}
+
 /// `-`: a parser flag, a negative duration, or a minus sign.
 fn lex_minus(s: &str) -> (Tok, usize) {
-    if s[1..].starts_with('-') {
-        let n = 1 + run_len(&s[1..], |c| c == '-' || c.is_alphabetic());
-        if FLAGS.contains(&&s[..n]) {
-            return (Tok::Flag, n);
+    for flag in FLAGS {
+        if s.starts_with(flag)
+            && !s[flag.len()..].starts_with(|c: char| c == '-' || c.is_alphabetic())
+        {
+            return (Tok::Flag, flag.len());
         }
     }
-    let n = 1 + run_len(&s[1..], is_duration_char);
-    if n > 1 {
-        if let Some(d) = units::parse_duration(&s[..n]) {
-            return (Tok::Duration(d), n);
+    if let Some(n) = suffix_len(&s[1..], is_duration_char) {
+        if n > 0 {
+            if let Some(d) = units::parse_duration(&s[..n + 1]) {
+                return (Tok::Duration(d), n + 1);
+            }
         }
     }
     (Tok::Minus, 1)
@@ -259,14 +282,12 @@ fn lex_number(src: &str, i: usize) -> Result<(Tok, usize), ParseError> {
         };
     }
     // Directly followed by units: a duration, else a byte size (as Loki).
-    let d = run_len(&s[n..], is_duration_char);
-    if d > 0 {
+    if let Some(d) = suffix_len(&s[n..], is_duration_char).filter(|&d| d > 0) {
         if let Some(v) = units::parse_duration(&s[..n + d]) {
             return Ok((Tok::Duration(v), n + d));
         }
     }
-    let k = run_len(&s[n..], is_bytes_char);
-    if k > 0 {
+    if let Some(k) = suffix_len(&s[n..], is_bytes_char).filter(|&k| k > 0) {
         if let Some(v) = units::parse_bytes(&s[..n + k]) {
             return Ok((Tok::Bytes(v), n + k));
         }
