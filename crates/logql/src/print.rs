@@ -193,7 +193,10 @@ impl Display for Stage {
         match self {
             Stage::LineFilter(l) => l.fmt(f),
             Stage::Parser(p) => write!(f, "| {p}"),
-            Stage::LabelFilter(l) => write!(f, "| {l}"),
+            Stage::LabelFilter(l) => {
+                f.write_str("| ")?;
+                write_stage_filter(f, l)
+            }
             Stage::LineFormat(t) => {
                 f.write_str("| line_format ")?;
                 write_quoted(f, t)
@@ -288,6 +291,53 @@ impl Display for LabelFilter {
     }
 }
 
+/// Words that, right after `|`, start a stage of their own.
+const STAGE_KEYWORDS: [&str; 11] = [
+    "json",
+    "logfmt",
+    "regexp",
+    "pattern",
+    "unpack",
+    "line_format",
+    "label_format",
+    "drop",
+    "keep",
+    "decolorize",
+    "unwrap",
+];
+
+/// The label name a filter's text starts with, if it starts with one.
+fn leading_name(l: &LabelFilter) -> Option<&str> {
+    match l {
+        LabelFilter::Matcher(m) => Some(&m.name),
+        LabelFilter::Ip { name, .. }
+        | LabelFilter::Number { name, .. }
+        | LabelFilter::Duration { name, .. }
+        | LabelFilter::Bytes { name, .. } => Some(name),
+        LabelFilter::And(v) => match v.first() {
+            Some(LabelFilter::And(_) | LabelFilter::Or(_)) | None => None,
+            Some(x) => leading_name(x),
+        },
+        LabelFilter::Or(v) => match v.first() {
+            Some(LabelFilter::Or(_)) | None => None,
+            Some(x) => leading_name(x),
+        },
+    }
+}
+
+/// A label filter after `|`: in parentheses when it starts with a label
+/// named like a stage (`(json="x")`), which would otherwise read as that
+/// stage.
+fn write_stage_filter(f: &mut Formatter<'_>, l: &LabelFilter) -> fmt::Result {
+    let clash =
+        leading_name(l).is_some_and(|n| STAGE_KEYWORDS.iter().any(|k| n.eq_ignore_ascii_case(k)));
+    if clash {
+        write!(f, "({l})")
+    } else {
+        l.fmt(f)
+    }
+}
+
 impl Display for Grouping {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(if self.without { "without " } else { "by " })?;
@@ -310,7 +360,8 @@ impl Display for Unwrap {
             }
         }
         for p in &self.post_filters {
-            write!(f, " | {p}")?;
+            f.write_str(" | ")?;
+            write_stage_filter(f, p)?;
         }
         Ok(())
     }

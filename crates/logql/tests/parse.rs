@@ -318,6 +318,20 @@ fn label_filters() {
     );
     assert_eq!(rt(r#"{x="y"} | a > -90m"#), r#"{x="y"} | a > -1h30m"#);
     assert_eq!(rt(r#"{x="y"} | a > 1us"#), r#"{x="y"} | a > 1us"#);
+    // Labels named like stages: a filter on them prints in parentheses.
+    assert_eq!(rt(r#"{x="y"} | (json="a")"#), r#"{x="y"} | (json="a")"#);
+    assert_eq!(
+        rt(r#"{x="y"} | (Unwrap > 1, b="2")"#),
+        r#"{x="y"} | (Unwrap > 1 and b="2")"#
+    );
+    assert_eq!(
+        rt(r#"{x="y"} | b="2" json="a""#),
+        r#"{x="y"} | b="2" and json="a""#
+    );
+    assert_eq!(
+        rt(r#"sum_over_time({x="y"} | unwrap v | (drop="a") [5m])"#),
+        r#"sum_over_time({x="y"} | unwrap v | (drop="a") [5m])"#
+    );
     assert!(err(r#"{x="y"} | a > "s""#).contains("expecting a number, a duration or a byte size"));
     assert!(err(r#"{x="y"} | a =~ "(""#).contains("invalid regex in label filter"));
     assert!(err(r#"{x="y"} | a"#).contains("comparison operator"));
