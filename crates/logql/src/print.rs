@@ -2,6 +2,13 @@
 //! form (double-quoted strings, `==` for numeric equality, groupings of
 //! vector aggregations before the arguments, parentheses only where the tree
 //! needs them) that parses back to the same tree.
+//!
+//! That holds for every tree the parser builds. A tree built by hand can
+//! hold what LogQL cannot write, and then prints text that reads back
+//! differently or not at all: a range that is not a whole number of
+//! milliseconds (`[…]` takes Prometheus durations), a negative `vector(…)`
+//! or `topk` parameter, empty lists, unflattened `And`/`Or`, or a `drop` /
+//! `keep` ending in a bare name before a `!=` or `!~` line filter.
 
 use std::fmt::{self, Display, Formatter, Write};
 

@@ -574,3 +574,43 @@ fn error_positions() {
     let e = parse(r#"{a="b"} @"#).unwrap_err();
     assert!(e.to_string().contains("unexpected character '@'"), "{e}");
 }
+
+/// Queries in the style of Loki's LogQL documentation.
+#[test]
+fn documentation_examples() {
+    for q in [
+        r#"{container="query-frontend",namespace="loki-dev"} |= "metrics.go" | logfmt | duration > 10s and throughput_mb < 500"#,
+        r#"{job="mysql"} |= "error" != "timeout""#,
+        r#"{name=~"mysql.+"} |~ "error=\\w+""#,
+        r#"{job="varlogs"} |~ "(?i)error""#,
+        r#"{app="foo"} | json | line_format "{{.message}}""#,
+        r#"{job="loki"} | logfmt | level="error" or level="warn""#,
+        r#"{job="loki"} | json first_server="servers[0]", ua="request.headers[\"User-Agent\"]""#,
+        r#"{job="loki"} | pattern "<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>""#,
+        r#"{job="loki"} | regexp "(?P<method>\\w+) (?P<path>[\\w|/]+) \\((?P<status>\\d+?)\\) (?P<duration>.*)""#,
+        r#"{job="loki"} | unpack | line_format "{{ __line__ }}""#,
+        r#"{job="loki"} | label_format foo=bar | line_format "{{.foo | ToUpper}}""#,
+        r#"{job="loki"} | logfmt | drop level, method="GET" | keep level, method="GET""#,
+        r#"{job="loki"} | logfmt | duration >= 20ms or size == 20kB and method!~"2..""#,
+        r#"{job="loki"} | logfmt | (duration >= 20ms or method="GET") and size <= 20KB"#,
+        r#"{job="loki"} | json | status_code >= 500 | __error__!="JSONParserErr" | __error_details__="""#,
+        r#"{job="x"} |> "<_> error <_>" or "<_> warn <_>" !> "<_> debug <_>""#,
+        r#"{job="x"} | decolorize | logfmt --keep-empty"#,
+        r#"sum by (host) (rate({job="mysql"} |= "error" != "timeout" | json | duration > 10s [1m]))"#,
+        r#"topk(10,sum(rate({region="us-east1"}[5m])) by (name))"#,
+        r#"sum(rate({app="foo", level="warn"}[1m])) / sum(rate({app="foo", level="error"}[1m]))"#,
+        r#"sum(rate({app="foo"}[1m])) by (level) > 10"#,
+        r#"sum(rate({app="foo"}[1m])) by (level) > bool 10"#,
+        r#"avg_over_time({job="x"} | unwrap latency | __error__="" [5m]) by (cluster)"#,
+        r#"sum(count_over_time({foo="bar"}[5m])) by (level) or vector(0)"#,
+        r#"label_replace(rate({job="api-server",service="a:c"} |= "err" [1m]), "foo", "$1", "service", "(.*):.*")"#,
+        r#"sum(rate({job="x"} | json | __error__="" | unwrap bytes(size) [5m]))"#,
+        r#"rate({job="x"} |= "error" [5m] offset 1d)"#,
+        r#"max_over_time({job="x"} | logfmt | unwrap duration_seconds(took) [1h]) without (pod)"#,
+        r#"sum without (pod) (bytes_rate({job="x"}[1m])) * on (job) group_left (team) sum by (job, team) (count_over_time({job="y"}[1m]))"#,
+        "1 + 1",
+        "2 * 3 ^ 2",
+    ] {
+        rt(q);
+    }
+}
