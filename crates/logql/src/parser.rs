@@ -3,8 +3,10 @@
 //! the depth against [`crate::MAX_DEPTH`] before recursing and runs on a
 //! stack grown on the heap when the current one runs low, so no input can
 //! overflow the stack. Chains of left-associative operators are parsed in a
-//! loop, but their length counts against the same limit: the tree they build
-//! is as deep as they are long.
+//! loop, without recursion, but the tree they build is as deep as they are
+//! long, and every later walk of it (`Drop`, `PartialEq`, an evaluator)
+//! recurses once per level: so the parser also tracks the height of the
+//! metric tree it builds and refuses one higher than [`crate::MAX_DEPTH`].
 
 use crate::ast::*;
 use crate::error::ParseError;
@@ -16,6 +18,9 @@ pub(crate) struct Parser<'a> {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// Height of the metric expression [`Parser::parse_expr`] and
+    /// [`Parser::parse_operand`] returned last (a leaf is 1).
+    height: usize,
     /// Apply Loki's checks beyond the grammar (see [`crate::parse`]).
     pub(crate) validate: bool,
 }
@@ -61,6 +66,7 @@ impl<'a> Parser<'a> {
             toks,
             pos: 0,
             depth: 0,
+            height: 0,
             validate,
         }
     }
@@ -223,17 +229,13 @@ impl<'a> Parser<'a> {
     /// `min_prec`.
     pub(crate) fn parse_expr(&mut self, min_prec: u8) -> Result<Expr> {
         let mut lhs = self.parse_operand()?;
-        let mut chain = 0;
+        let mut height = self.height;
         while let Some(op) = self.peek_binop() {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
             }
             let op_pos = self.offset();
-            chain += 1;
-            if self.depth + chain > MAX_DEPTH {
-                return Err(ParseError::too_deep(self.src, op_pos));
-            }
             self.bump();
             let (return_bool, matching) = self.parse_bin_modifiers(op)?;
             let next = if op.is_right_associative() {
@@ -243,6 +245,10 @@ impl<'a> Parser<'a> {
             };
             let rhs_pos = self.offset();
             let rhs = self.nested(|p| p.parse_expr(next))?;
+            height = height.max(self.height) + 1;
+            if height > MAX_DEPTH {
+                return Err(ParseError::too_deep(self.src, op_pos));
+            }
             let lhs_m = self.metric_operand(lhs, op_pos, "left")?;
             let rhs_m = self.metric_operand(rhs, rhs_pos, "right")?;
             if op.is_set_operator() {
@@ -267,6 +273,7 @@ impl<'a> Parser<'a> {
                 matching,
             })));
         }
+        self.height = height;
         Ok(lhs)
     }
 
@@ -380,6 +387,8 @@ impl<'a> Parser<'a> {
 
     /// A literal, a parenthesised expression, a log query or a function call.
     fn parse_operand(&mut self) -> Result<Expr> {
+        // Leaves; a parenthesised expression and calls set their own.
+        self.height = 1;
         match self.peek().clone() {
             Tok::LParen => {
                 self.bump();
@@ -537,6 +546,7 @@ impl<'a> Parser<'a> {
         let param = self.parse_param()?;
         let inner_pos = self.offset();
         let inner = self.parse_expr(0)?;
+        let height = self.wrap_height(inner_pos)?;
         let expr = match inner {
             Expr::Metric(m) => m,
             Expr::Log(_) => {
@@ -593,6 +603,7 @@ impl<'a> Parser<'a> {
                 "sort and sort_desc doesn't allow grouping by labels",
             ));
         }
+        self.height = height;
         Ok(MetricExpr::VectorAggregation(Box::new(VectorAggregation {
             op,
             param,
@@ -605,7 +616,9 @@ impl<'a> Parser<'a> {
     fn parse_label_replace(&mut self) -> Result<MetricExpr> {
         self.expect(Tok::LParen, "\"(\"")?;
         let inner_pos = self.offset();
-        let expr = match self.parse_expr(0)? {
+        let inner = self.parse_expr(0)?;
+        let height = self.wrap_height(inner_pos)?;
+        let expr = match inner {
             Expr::Metric(m) => m,
             Expr::Log(_) => {
                 return Err(self.invalid_at(
@@ -630,6 +643,7 @@ impl<'a> Parser<'a> {
             ));
         }
         self.check_regex(&regex, regex_pos, "label_replace")?;
+        self.height = height;
         Ok(MetricExpr::LabelReplace(Box::new(LabelReplace {
             expr,
             dst,
@@ -637,6 +651,15 @@ impl<'a> Parser<'a> {
             src,
             regex,
         })))
+    }
+
+    /// Height of a call around the expression just parsed.
+    fn wrap_height(&self, pos: usize) -> Result<usize> {
+        let h = self.height + 1;
+        if h > MAX_DEPTH {
+            return Err(ParseError::too_deep(self.src, pos));
+        }
+        Ok(h)
     }
 
     /// Refuses a regex the evaluator could not compile.

@@ -364,3 +364,25 @@ fn long_runs_lex_in_linear_time() {
         start.elapsed()
     );
 }
+
+/// A chain after a parenthesised chain builds a tree as high as both: the
+/// height of the metric tree is bounded, not only the nesting of the text.
+#[test]
+fn tree_height_is_bounded() {
+    let chain = |n: usize| format!("vector(1){}", " + vector(1)".repeat(n));
+    // 600 + 600 operators: each chain alone is within the limit.
+    let q = format!("({}){}", chain(600), " + vector(1)".repeat(600));
+    assert!(matches!(check(&q), Err(ParseError::TooDeep { .. })), "{q}");
+    let q = format!("({}){}", chain(500), " + vector(1)".repeat(499));
+    assert!(check(&q).is_ok());
+    // Left-nested parentheses, each followed by a chain.
+    let mut q = chain(10);
+    for _ in 0..200 {
+        q = format!("({q}){}", " * vector(2)".repeat(10));
+    }
+    assert!(matches!(check(&q), Err(ParseError::TooDeep { .. })));
+    let q = format!("sum({})", chain(MAX_DEPTH - 1));
+    assert!(matches!(check(&q), Err(ParseError::TooDeep { .. })));
+    let q = format!("sum({})", chain(MAX_DEPTH - 2));
+    assert!(check(&q).is_ok());
+}
