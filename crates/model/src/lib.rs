@@ -2,6 +2,8 @@
 //!
 //! - [`TenantId`]: who owns data (`X-Scope-OrgID`); every file, index and limit is keyed by it.
 //! - [`Labels`]: a sorted, duplicate-free label set identifying a series (`__name__` included).
+//! - [`LogStream`], [`LogEntry`]: log lines with a nanosecond timestamp and structured
+//!   metadata, grouped by stream labels (Loki's model).
 //! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
 //! - [`Signal`]: metrics, logs or traces; with the tenant it keys paths and limits.
@@ -10,6 +12,7 @@
 mod duration;
 mod histogram;
 mod labels;
+mod logs;
 mod matcher;
 pub mod paths;
 mod sample;
@@ -37,6 +40,7 @@ pub use labels::{
     stable_hash_pairs, validate_label_name, validate_metric_name, Label, Labels, LabelsBuilder,
     METRIC_NAME,
 };
+pub use logs::{LogEntry, LogPush, LogStream};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{is_stale_nan, Sample, TimeSeries, STALE_NAN, STALE_NAN_BITS};
 pub use signal::{Signal, UnknownSignal};

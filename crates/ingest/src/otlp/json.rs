@@ -16,10 +16,12 @@
 
 use super::attrs::base64_decode;
 use super::OtlpError;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
 };
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::{
     exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
     summary_data_point::ValueAtQuantile, Exemplar, ExponentialHistogram,
@@ -487,5 +489,83 @@ fn summary_point(v: &Value) -> R<SummaryDataPoint> {
             })
         })?,
         flags: get_u32(o, "flags", "flags")?,
+    })
+}
+
+// ---- logs ----
+
+pub(crate) fn decode_logs(body: &[u8]) -> Result<ExportLogsServiceRequest, OtlpError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| OtlpError::Json(e.to_string()))?;
+    logs_request(&v).map_err(OtlpError::Json)
+}
+
+fn logs_request(v: &Value) -> R<ExportLogsServiceRequest> {
+    let o = obj(v, "ExportLogsServiceRequest")?;
+    Ok(ExportLogsServiceRequest {
+        resource_logs: list(o, "resourceLogs", "resource_logs", resource_logs)?,
+    })
+}
+
+fn resource_logs(v: &Value) -> R<ResourceLogs> {
+    let o = obj(v, "ResourceLogs")?;
+    Ok(ResourceLogs {
+        resource: field(o, "resource", "resource").map(resource).transpose()?,
+        scope_logs: list(o, "scopeLogs", "scope_logs", scope_logs)?,
+        schema_url: get_string(o, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope_logs(v: &Value) -> R<ScopeLogs> {
+    let o = obj(v, "ScopeLogs")?;
+    Ok(ScopeLogs {
+        scope: field(o, "scope", "scope").map(scope).transpose()?,
+        log_records: list(o, "logRecords", "log_records", log_record)?,
+        schema_url: get_string(o, "schemaUrl", "schema_url")?,
+    })
+}
+
+/// `SeverityNumber` value names, by number.
+const SEVERITY: &[&str] = &[
+    "SEVERITY_NUMBER_UNSPECIFIED",
+    "SEVERITY_NUMBER_TRACE",
+    "SEVERITY_NUMBER_TRACE2",
+    "SEVERITY_NUMBER_TRACE3",
+    "SEVERITY_NUMBER_TRACE4",
+    "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",
+    "SEVERITY_NUMBER_DEBUG3",
+    "SEVERITY_NUMBER_DEBUG4",
+    "SEVERITY_NUMBER_INFO",
+    "SEVERITY_NUMBER_INFO2",
+    "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",
+    "SEVERITY_NUMBER_WARN",
+    "SEVERITY_NUMBER_WARN2",
+    "SEVERITY_NUMBER_WARN3",
+    "SEVERITY_NUMBER_WARN4",
+    "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",
+    "SEVERITY_NUMBER_ERROR3",
+    "SEVERITY_NUMBER_ERROR4",
+    "SEVERITY_NUMBER_FATAL",
+    "SEVERITY_NUMBER_FATAL2",
+    "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4",
+];
+
+fn log_record(v: &Value) -> R<LogRecord> {
+    let o = obj(v, "LogRecord")?;
+    Ok(LogRecord {
+        time_unix_nano: get_u64(o, "timeUnixNano", "time_unix_nano")?,
+        observed_time_unix_nano: get_u64(o, "observedTimeUnixNano", "observed_time_unix_nano")?,
+        severity_number: get_enum(o, "severityNumber", "severity_number", SEVERITY)?,
+        severity_text: get_string(o, "severityText", "severity_text")?,
+        body: field(o, "body", "body").map(any_value).transpose()?,
+        attributes: list(o, "attributes", "attributes", key_value)?,
+        dropped_attributes_count: get_u32(o, "droppedAttributesCount", "dropped_attributes_count")?,
+        flags: get_u32(o, "flags", "flags")?,
+        trace_id: get_hex(o, "traceId", "trace_id")?,
+        span_id: get_hex(o, "spanId", "span_id")?,
+        event_name: get_string(o, "eventName", "event_name")?,
     })
 }

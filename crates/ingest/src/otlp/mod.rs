@@ -1,5 +1,5 @@
 //! OTLP metrics (`ExportMetricsServiceRequest`, protobuf or JSON) to
-//! Prometheus series.
+//! Prometheus series; OTLP logs are in [`logs`].
 //!
 //! The conversion follows Prometheus 3's OTLP receiver
 //! (`storage/remote/otlptranslator/prometheusremotewrite` with
@@ -31,6 +31,7 @@
 mod attrs;
 mod exphist;
 mod json;
+pub mod logs;
 mod naming;
 
 #[cfg(test)]
@@ -39,6 +40,8 @@ mod tests;
 mod tests_convert;
 #[cfg(test)]
 mod tests_json;
+#[cfg(test)]
+mod tests_logs;
 #[cfg(test)]
 mod tests_prop;
 #[cfg(test)]
