@@ -153,7 +153,10 @@ fn resource_labels(attrs: &[KeyValue]) -> (Labels, Vec<(String, String)>) {
             let mut pairs = Vec::new();
             flatten(&kv.key, kv.value.as_ref(), "", &mut pairs);
             for (name, value) in pairs {
-                if !has_service_name && DISCOVER_SERVICE_NAME.contains(&name.as_str()) {
+                if !has_service_name
+                    && !value.is_empty()
+                    && DISCOVER_SERVICE_NAME.contains(&name.as_str())
+                {
                     b.set(SERVICE_NAME_LABEL, value.clone());
                     has_service_name = true;
                 }

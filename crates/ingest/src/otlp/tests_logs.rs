@@ -45,6 +45,14 @@ fn request(
     }
 }
 
+fn kv_val_none(key: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: None,
+        ..Default::default()
+    }
+}
+
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     Labels::from_pairs(pairs.iter().copied())
 }
@@ -151,6 +159,16 @@ fn service_name_discovery() {
     assert_eq!(
         name(vec![kv("container.name", "c"), kv("k8s.job.name", "j")]),
         Some("c".into())
+    );
+    // An empty candidate (a value without a kind, found by the `otlp_logs`
+    // fuzz target) is skipped: no stream is left without a service_name.
+    assert_eq!(
+        name(vec![kv_val_none("container.name")]),
+        Some(UNKNOWN_SERVICE.into())
+    );
+    assert_eq!(
+        name(vec![kv("container.name", ""), kv("k8s.job.name", "j")]),
+        Some("j".into())
     );
     // Only index labels take part: a non-indexed `app` attribute does not.
     assert_eq!(name(vec![kv("app", "x")]), Some(UNKNOWN_SERVICE.into()));
