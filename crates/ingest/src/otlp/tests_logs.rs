@@ -49,7 +49,6 @@ fn kv_val_none(key: &str) -> KeyValue {
     KeyValue {
         key: key.into(),
         value: None,
-        ..Default::default()
     }
 }
 
