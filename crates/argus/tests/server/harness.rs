@@ -8,11 +8,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let [p] = free_ports();
+    p
+}
+
+/// `N` distinct free ports: all are bound at once before any is released,
+/// so two of them cannot be the same port (picking them one at a time, a
+/// released port can come back at the next pick).
+pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
 }
 
 pub(crate) fn client() -> reqwest::blocking::Client {
@@ -80,11 +87,11 @@ impl Argus {
 
     /// Starts Argus with a config that may mention its own port.
     pub(crate) fn start_with(dir: &Path, config: impl Fn(u16) -> String) -> Argus {
-        let port = free_port();
+        let [port, grpc_port] = free_ports();
         let mut a = Argus {
             child: None,
             port,
-            grpc_port: free_port(),
+            grpc_port,
             dir: dir.to_path_buf(),
             config: config(port),
             log: dir.join("argus.log"),
