@@ -111,15 +111,28 @@ section! {
 }
 
 section! {
-    /// Logs limits (`limits.logs`), for the logs store (next); nothing reads
-    /// them yet. Zero means unlimited.
+    /// Logs limits (`limits.logs`): what the logs write path and store
+    /// apply to every push. Zero means unlimited for the numeric limits.
     LogsLimits, LogsPatch {
-        /// Sustained ingest rate in bytes of log lines per second.
+        /// Sustained ingest rate in bytes (lines plus structured metadata) per second.
         ingestion_rate_bytes: f64 = 0.0,
         /// Bucket size in bytes (default: 2 seconds of `ingestion_rate_bytes`).
         ingestion_burst_bytes: f64 = 0.0,
         /// Longest log line accepted, in bytes (Loki's default).
         max_line_bytes: usize = 256 * 1024,
+        /// Structured metadata of one entry, names plus values, in bytes (Loki's default).
+        max_structured_metadata_bytes: usize = 64 * 1024,
+        /// Structured metadata entries of one line (Loki's default).
+        max_structured_metadata_entries: usize = 128,
+        /// Active streams (in memory) per tenant.
+        max_streams: usize = 100_000,
+        /// Labels of one stream (Loki's `max_label_names_per_series`).
+        max_labels_per_stream: usize = 15,
+        max_label_name_length: usize = 1024,
+        /// Loki's default.
+        max_label_value_length: usize = 2048,
+        /// Entries older than their stream's newest minus this are refused (a duration).
+        out_of_order_window: String = "1h".to_string(),
     }
 }
 

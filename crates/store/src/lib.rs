@@ -10,13 +10,20 @@
 //!   metric metadata senders report;
 //! - [`Queryable`]: one tenant's storage as the PromQL engine sees it
 //!   (`argus-promql` re-exports it);
+//! - [`LogsWriter`] and [`LogsReader`]: the logs store's push and its
+//!   streaming reads ([`LogCursor`]), with [`MemLogs`] in memory for tests;
 //! - [`StorageError`]: every failure crossing the seam, with a
 //!   protocol-neutral [`StorageErrorKind`] the API maps to a status.
 
 mod error;
+pub mod logs;
 mod report;
 
 pub use error::{StorageError, StorageErrorKind};
+pub use logs::{
+    Direction, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader, LogsWriter, MemLogs,
+    PushReport, ScanStats, StreamLimits, StreamStats,
+};
 pub use report::{AppendReport, SeriesLimits};
 
 use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};

@@ -1,0 +1,430 @@
+//! The logs store traits: what the push endpoints ([`LogsWriter`]) and the
+//! LogQL engine and Loki's read API ([`LogsReader`]) need from a logs store.
+//!
+//! Reads stream: [`LogsReader::select`] returns a [`LogCursor`] that yields
+//! [`LogBatch`]es (entries of one stream, sorted in the asked direction) one
+//! at a time, so a query holds one batch plus what it computes, never every
+//! matching line. Times are nanoseconds since the epoch.
+
+use crate::StorageError;
+use argus_model::{Labels, LogPush, Matcher, TenantId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The order a query wants entries in (Loki's `direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Oldest first.
+    Forward,
+    /// Newest first (Loki's default).
+    #[default]
+    Backward,
+}
+
+/// What a query asks of the store.
+#[derive(Debug, Clone)]
+pub struct LogSelect {
+    /// The stream selector: every matcher must match the stream's labels.
+    pub matchers: Vec<Matcher>,
+    /// Inclusive start, ns.
+    pub start_ns: i64,
+    /// Exclusive end, ns.
+    pub end_ns: i64,
+    /// Substrings every wanted line contains (the query's leading `|=`
+    /// filters, case-sensitive): the store may skip blocks whose indexes
+    /// say they cannot hold them. Lines without them may still be returned
+    /// (the engine filters again).
+    pub required: Vec<String>,
+    /// The order of entries within a batch, and of the sources the cursor
+    /// reads (newest sources first for `Backward`), so that a query with a
+    /// limit can stop early ([`LogCursor::bound`]).
+    pub direction: Direction,
+}
+
+/// Entries of one stream, sorted by time in the selection's direction.
+/// A stream may come in several batches (from memory and from several
+/// segments), not globally ordered.
+#[derive(Debug, Clone)]
+pub struct LogBatch {
+    pub labels: Arc<Labels>,
+    pub entries: Vec<argus_model::LogEntry>,
+}
+
+/// What a selection read and skipped (the query's `stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Segments overlapping the query's time range.
+    pub segments_total: u64,
+    /// Of those, skipped because no stream matched the selector.
+    pub segments_skipped_streams: u64,
+    /// Blocks (row groups) of the remaining segments.
+    pub blocks_total: u64,
+    /// Blocks skipped by their time range.
+    pub blocks_skipped_time: u64,
+    /// Blocks skipped by their token/n-gram filter (`required`).
+    pub blocks_skipped_bloom: u64,
+    /// Lines and bytes (line + structured metadata) decoded and returned.
+    pub lines_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Bytes read from segment files (compressed).
+    pub bytes_read: u64,
+    /// Lines returned from memory (not yet in segments).
+    pub head_lines: u64,
+}
+
+impl ScanStats {
+    pub fn add(&mut self, o: &ScanStats) {
+        self.segments_total += o.segments_total;
+        self.segments_skipped_streams += o.segments_skipped_streams;
+        self.blocks_total += o.blocks_total;
+        self.blocks_skipped_time += o.blocks_skipped_time;
+        self.blocks_skipped_bloom += o.blocks_skipped_bloom;
+        self.lines_scanned += o.lines_scanned;
+        self.bytes_scanned += o.bytes_scanned;
+        self.bytes_read += o.bytes_read;
+        self.head_lines += o.head_lines;
+    }
+}
+
+/// The lines a selection matched, read a batch at a time.
+pub trait LogCursor: Send {
+    /// The next batch, `None` at the end. A failure fails the query.
+    fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError>;
+
+    /// The caller no longer needs entries older than `ts_ns` (direction
+    /// `Backward`) or newer than `ts_ns` (`Forward`), e.g. because it holds
+    /// `limit` entries already: the cursor may skip sources and blocks
+    /// entirely beyond it. Entries beyond it may still be returned.
+    fn bound(&mut self, ts_ns: i64) {
+        let _ = ts_ns;
+    }
+
+    /// What was read so far.
+    fn stats(&self) -> ScanStats;
+}
+
+/// Entries and bytes of one stream in a time range, from the index (no
+/// line is read): what `/index/stats` and `/index/volume` add up. A
+/// segment that overlaps the range counts whole, as Loki counts chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamStats {
+    pub labels: Arc<Labels>,
+    /// Segments (and the in-memory head) holding entries of the stream.
+    pub chunks: u64,
+    pub entries: u64,
+    /// Bytes of lines and structured metadata.
+    pub bytes: u64,
+}
+
+/// What the LogQL engine and Loki's read endpoints need from a logs store.
+/// Every read is of one tenant. Blocking: call it from a blocking thread.
+pub trait LogsReader: Send + Sync + std::fmt::Debug {
+    /// The entries of streams matching `select.matchers` in
+    /// [`start_ns`, `end_ns`).
+    fn select(
+        &self,
+        tenant: &TenantId,
+        select: &LogSelect,
+    ) -> Result<Box<dyn LogCursor>, StorageError>;
+
+    /// Label sets of streams matching any of `matcher_sets` (all streams
+    /// when empty) with entries in [start_ns, end_ns), sorted and unique.
+    fn series(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<Labels>, StorageError>;
+
+    /// Per-stream entry and byte counts of the streams matching `matchers`
+    /// with entries in [start_ns, end_ns), from the index.
+    fn stream_stats(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<StreamStats>, StorageError>;
+
+    /// Label names of those streams (as `series`), sorted and unique.
+    fn label_names(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let sets = if matchers.is_empty() {
+            Vec::new()
+        } else {
+            vec![matchers.to_vec()]
+        };
+        let mut names: Vec<String> = self
+            .series(tenant, &sets, start_ns, end_ns)?
+            .iter()
+            .flat_map(|l| l.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Values of label `name` in those streams, sorted and unique.
+    fn label_values(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let sets = if matchers.is_empty() {
+            Vec::new()
+        } else {
+            vec![matchers.to_vec()]
+        };
+        let mut values: Vec<String> = self
+            .series(tenant, &sets, start_ns, end_ns)?
+            .iter()
+            .filter_map(|l| l.get(name).map(String::from))
+            .collect();
+        values.sort();
+        values.dedup();
+        Ok(values)
+    }
+}
+
+/// Why entries of a push were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogRejectReason {
+    /// Older than the stream's newest entry minus the out-of-order window,
+    /// or older than what was already cut into segments.
+    TooOld,
+    /// The tenant's stream limit: a new stream would exceed it.
+    StreamLimit,
+}
+
+impl LogRejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogRejectReason::TooOld => "too_far_behind",
+            LogRejectReason::StreamLimit => "stream_limit",
+        }
+    }
+
+    /// True for a limit (answered 429), false for invalid data (400).
+    pub fn is_limit(self) -> bool {
+        matches!(self, LogRejectReason::StreamLimit)
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Default)]
+pub struct PushReport {
+    pub accepted_entries: usize,
+    /// Bytes of lines and structured metadata accepted.
+    pub accepted_bytes: usize,
+    pub new_streams: usize,
+    /// Refused entries by reason.
+    pub rejected: BTreeMap<LogRejectReason, usize>,
+    /// The first few rejections for the error message: (stream, reason, entries).
+    pub examples: Vec<(String, String, usize)>,
+}
+
+impl PushReport {
+    pub fn rejected_total(&self) -> usize {
+        self.rejected.values().sum()
+    }
+
+    /// True when any rejection came from a limit (answered 429).
+    pub fn limited(&self) -> bool {
+        self.rejected.keys().any(|r| r.is_limit())
+    }
+}
+
+/// The store's per-tenant limits on a push (the rest, line and metadata
+/// sizes, labels per stream and the rate, are checked before the store).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// Active streams (in memory) per tenant; 0 = unlimited.
+    pub max_streams: usize,
+    /// Entries older than a stream's newest minus this are refused (ns).
+    pub out_of_order_window_ns: i64,
+}
+
+/// What the logs write path needs from a logs store.
+pub trait LogsWriter: Send + Sync + std::fmt::Debug {
+    /// Stores a push for a tenant, durably (as the store's fsync policy
+    /// says) before returning. Entries the store refuses are in the report;
+    /// an `Err` means nothing was stored. Blocking.
+    fn push(
+        &self,
+        tenant: &TenantId,
+        streams: LogPush,
+        limits: StreamLimits,
+    ) -> Result<PushReport, StorageError>;
+}
+
+/// A logs store in memory, for tests of the layers above (the engine, the
+/// API): every push is kept as it came (no limits, no durability);
+/// `select` returns one batch per stream.
+#[derive(Debug, Default)]
+pub struct MemLogs {
+    tenants: parking_lot::Mutex<BTreeMap<TenantId, BTreeMap<Labels, Vec<argus_model::LogEntry>>>>,
+}
+
+impl MemLogs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn matching(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Vec<(Labels, Vec<argus_model::LogEntry>)> {
+        let tenants = self.tenants.lock();
+        let Some(streams) = tenants.get(tenant) else {
+            return Vec::new();
+        };
+        streams
+            .iter()
+            .filter(|(l, _)| {
+                matchers
+                    .iter()
+                    .all(|m| m.matches(l.get(&m.name).unwrap_or("")))
+            })
+            .map(|(l, es)| {
+                let es: Vec<_> = es
+                    .iter()
+                    .filter(|e| e.ts_ns >= start_ns && e.ts_ns < end_ns)
+                    .cloned()
+                    .collect();
+                (l.clone(), es)
+            })
+            .filter(|(_, es)| !es.is_empty())
+            .collect()
+    }
+}
+
+impl LogsWriter for MemLogs {
+    fn push(
+        &self,
+        tenant: &TenantId,
+        streams: LogPush,
+        _limits: StreamLimits,
+    ) -> Result<PushReport, StorageError> {
+        let mut report = PushReport::default();
+        let mut tenants = self.tenants.lock();
+        let t = tenants.entry(tenant.clone()).or_default();
+        for s in streams {
+            let entries = match t.get_mut(&s.labels) {
+                Some(e) => e,
+                None => {
+                    report.new_streams += 1;
+                    t.entry(s.labels).or_default()
+                }
+            };
+            for e in s.entries {
+                report.accepted_entries += 1;
+                report.accepted_bytes += e.size();
+                entries.push(e);
+            }
+        }
+        Ok(report)
+    }
+}
+
+struct MemCursor {
+    batches: std::vec::IntoIter<LogBatch>,
+    stats: ScanStats,
+}
+
+impl LogCursor for MemCursor {
+    fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError> {
+        let b = self.batches.next();
+        if let Some(b) = &b {
+            self.stats.lines_scanned += b.entries.len() as u64;
+            self.stats.head_lines += b.entries.len() as u64;
+            self.stats.bytes_scanned += b.entries.iter().map(|e| e.size() as u64).sum::<u64>();
+        }
+        Ok(b)
+    }
+
+    fn stats(&self) -> ScanStats {
+        self.stats
+    }
+}
+
+impl LogsReader for MemLogs {
+    fn select(
+        &self,
+        tenant: &TenantId,
+        select: &LogSelect,
+    ) -> Result<Box<dyn LogCursor>, StorageError> {
+        let batches: Vec<LogBatch> = self
+            .matching(tenant, &select.matchers, select.start_ns, select.end_ns)
+            .into_iter()
+            .map(|(labels, mut entries)| {
+                entries.sort_by_key(|e| e.ts_ns);
+                if select.direction == Direction::Backward {
+                    entries.reverse();
+                }
+                LogBatch {
+                    labels: Arc::new(labels),
+                    entries,
+                }
+            })
+            .collect();
+        Ok(Box::new(MemCursor {
+            batches: batches.into_iter(),
+            stats: ScanStats::default(),
+        }))
+    }
+
+    fn series(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<Labels>, StorageError> {
+        let mut out: Vec<Labels> = if matcher_sets.is_empty() {
+            self.matching(tenant, &[], start_ns, end_ns)
+                .into_iter()
+                .map(|(l, _)| l)
+                .collect()
+        } else {
+            matcher_sets
+                .iter()
+                .flat_map(|m| self.matching(tenant, m, start_ns, end_ns))
+                .map(|(l, _)| l)
+                .collect()
+        };
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn stream_stats(
+        &self,
+        tenant: &TenantId,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+    ) -> Result<Vec<StreamStats>, StorageError> {
+        Ok(self
+            .matching(tenant, matchers, start_ns, end_ns)
+            .into_iter()
+            .map(|(l, es)| StreamStats {
+                labels: Arc::new(l),
+                chunks: 1,
+                entries: es.len() as u64,
+                bytes: es.iter().map(|e| e.size() as u64).sum(),
+            })
+            .collect())
+    }
+}
