@@ -63,6 +63,17 @@ pub trait SegmentSource: Send + Sync + 'static {
     /// memory and from the write-ahead log.
     fn release(&self, end: i64) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
+    /// For signals whose segments may overlap in time (logs, traces: late
+    /// data is still accepted after a flush), what [`Lifecycle::flush`]
+    /// cuts: set aside everything in memory now (new data goes to fresh
+    /// memory) and give its time range (min and max, inclusive), or the
+    /// range of what was set aside before and not yet released (a flush
+    /// that failed is retried on the same data). `None`: nothing to flush,
+    /// or the signal does not flush (the default).
+    fn freeze(&self) -> Option<(i64, i64)> {
+        None
+    }
+
     /// What happened, for the store's logs and counters.
     fn observe(&self, event: Event<'_, Self::Meta>) {
         let _ = event;
@@ -144,8 +155,36 @@ impl<S: SegmentSource> Lifecycle<S> {
     }
 
     async fn cut_one(&self, start: i64, end: i64) -> Result<(), S::Error> {
-        let started = Instant::now();
         self.source.seal_before(end);
+        self.cut_range(start, end).await?;
+        self.source.release(end).await
+    }
+
+    /// Cuts everything in memory now, without refusing late data: the
+    /// source sets its data aside ([`SegmentSource::freeze`]), each aligned
+    /// range of `range_ms` the frozen data spans becomes one segment
+    /// ([`SegmentSource::cut`] of that range, from the frozen data; `None`
+    /// for a range already installed by an earlier, failed flush), then
+    /// [`SegmentSource::release`] frees it. Segments of two flushes may
+    /// overlap in time; reads merge them. Each stays inside one aligned
+    /// range, so compaction merges them like cut segments.
+    pub async fn flush(&self) -> Result<(), S::Error> {
+        let Some((mint, maxt)) = self.source.freeze() else {
+            return Ok(());
+        };
+        let range = self.policy.range_ms.max(1);
+        let mut start = mint.div_euclid(range) * range;
+        while start <= maxt {
+            let end = start + range;
+            self.cut_range(start, end).await?;
+            start = end;
+        }
+        self.source.release(maxt.saturating_add(1)).await
+    }
+
+    /// Cuts `[start, end)` into one segment, uploads and installs it.
+    async fn cut_range(&self, start: i64, end: i64) -> Result<(), S::Error> {
+        let started = Instant::now();
         let id = new_id();
         let meta = self
             .write(&id, move |s, dir, id| s.cut(dir, id, start, end))
@@ -160,7 +199,7 @@ impl<S: SegmentSource> Lifecycle<S> {
         } else {
             let _ = tokio::fs::remove_dir_all(self.store.layout.staging_dir(&id)).await;
         }
-        self.source.release(end).await
+        Ok(())
     }
 
     /// Merges segments of one complete compaction window into one, while

@@ -1,0 +1,209 @@
+//! A selection's cursor: the sources a query reads (the active head, the
+//! frozen head, the segments), in the query's direction, one batch at a
+//! time. The set of sources is taken under the tenant's state lock, so a
+//! flush running meanwhile neither hides nor repeats an entry: the frozen
+//! head's ranges already installed as segments are skipped there.
+
+use crate::head::Head;
+use crate::segment::{SegmentReader, SegmentScan};
+use crate::tenant::Frozen;
+use argus_store::{Direction, LogBatch, LogCursor, LogSelect, ScanStats, StorageError};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+const HEAD_BATCH: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) enum Source {
+    Head {
+        head: Arc<Head>,
+        /// Ranges (ms) of a frozen head already in segments.
+        installed: Option<Frozen>,
+    },
+    Segment(Arc<SegmentReader>),
+}
+
+impl Source {
+    /// (min, max) ns of what the source may hold.
+    fn range(&self) -> Option<(i64, i64)> {
+        match self {
+            Source::Head { head, .. } => head.time_range(),
+            Source::Segment(s) => Some((
+                s.meta.min_time.saturating_mul(1_000_000),
+                s.meta.max_time.saturating_mul(1_000_000) - 1,
+            )),
+        }
+    }
+}
+
+enum Current {
+    None,
+    Head {
+        head: Arc<Head>,
+        installed: Option<Frozen>,
+        streams: Vec<u32>,
+        at: usize,
+        skip: usize,
+    },
+    Segment(SegmentScan),
+}
+
+pub(crate) struct Cursor {
+    select: LogSelect,
+    sources: VecDeque<Source>,
+    current: Current,
+    bound: Option<i64>,
+    stats: ScanStats,
+}
+
+impl Cursor {
+    /// `sources` in the selection's direction (newest first for
+    /// `Backward`).
+    pub(crate) fn new(select: LogSelect, sources: Vec<Source>) -> Cursor {
+        Cursor {
+            select,
+            sources: sources.into(),
+            current: Current::None,
+            bound: None,
+            stats: ScanStats::default(),
+        }
+    }
+
+    fn beyond_bound(&self, range: (i64, i64)) -> bool {
+        match (self.bound, self.select.direction) {
+            (Some(b), Direction::Backward) => range.1 < b,
+            (Some(b), Direction::Forward) => range.0 > b,
+            (None, _) => false,
+        }
+    }
+
+    fn open(&mut self, src: Source) {
+        let sel = &self.select;
+        self.current = match src {
+            Source::Head { head, installed } => {
+                let streams = head.matching(&sel.matchers);
+                Current::Head {
+                    head,
+                    installed,
+                    streams,
+                    at: 0,
+                    skip: 0,
+                }
+            }
+            Source::Segment(seg) => {
+                let mut stats = ScanStats::default();
+                let plan = seg.plan(
+                    &sel.matchers,
+                    sel.start_ns,
+                    sel.end_ns,
+                    &sel.required,
+                    &mut stats,
+                );
+                self.stats.add(&stats);
+                match plan {
+                    Some(plan) => {
+                        let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
+                        if let Some(b) = self.bound {
+                            scan.bound(b);
+                        }
+                        Current::Segment(scan)
+                    }
+                    None => Current::None,
+                }
+            }
+        };
+    }
+}
+
+impl LogCursor for Cursor {
+    fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError> {
+        loop {
+            match &mut self.current {
+                Current::None => {
+                    let Some(src) = self.sources.pop_front() else {
+                        return Ok(None);
+                    };
+                    match src.range() {
+                        None => continue,
+                        Some(r) if r.1 < self.select.start_ns || r.0 >= self.select.end_ns => {
+                            continue
+                        }
+                        Some(r) if self.beyond_bound(r) => continue,
+                        Some(_) => {}
+                    }
+                    self.open(src);
+                }
+                Current::Head {
+                    head,
+                    installed,
+                    streams,
+                    at,
+                    skip,
+                } => {
+                    let Some(&i) = streams.get(*at) else {
+                        self.current = Current::None;
+                        continue;
+                    };
+                    let frozen = installed.clone();
+                    let keep = |ts: i64| frozen.as_ref().is_none_or(|f| !f.is_installed(ts));
+                    let Some((labels, mut entries, more)) = head.read(
+                        i,
+                        self.select.start_ns,
+                        self.select.end_ns,
+                        *skip,
+                        HEAD_BATCH,
+                        keep,
+                    ) else {
+                        *at += 1;
+                        *skip = 0;
+                        continue;
+                    };
+                    if more {
+                        *skip += HEAD_BATCH;
+                    } else {
+                        *at += 1;
+                        *skip = 0;
+                    }
+                    if entries.is_empty() {
+                        continue;
+                    }
+                    if self.select.direction == Direction::Backward {
+                        entries.reverse();
+                    }
+                    let n = entries.len() as u64;
+                    self.stats.lines_scanned += n;
+                    self.stats.head_lines += n;
+                    self.stats.bytes_scanned +=
+                        entries.iter().map(|e| e.size() as u64).sum::<u64>();
+                    return Ok(Some(LogBatch { labels, entries }));
+                }
+                Current::Segment(scan) => match scan.next_batch() {
+                    Ok(Some(b)) => return Ok(Some(b)),
+                    Ok(None) => {
+                        let s = scan.stats;
+                        self.stats.add(&s);
+                        self.current = Current::None;
+                    }
+                    Err(e) => {
+                        return Err(StorageError::internal(format!("reading logs segment: {e}")))
+                    }
+                },
+            }
+        }
+    }
+
+    fn bound(&mut self, ts_ns: i64) {
+        self.bound = Some(ts_ns);
+        if let Current::Segment(scan) = &mut self.current {
+            scan.bound(ts_ns);
+        }
+    }
+
+    fn stats(&self) -> ScanStats {
+        let mut s = self.stats;
+        if let Current::Segment(scan) = &self.current {
+            s.add(&scan.stats);
+        }
+        s
+    }
+}

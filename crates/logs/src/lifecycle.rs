@@ -1,0 +1,442 @@
+//! The logs store's side of the shared segment lifecycle
+//! (`argus-segments`): a flush freezes the head and writes one segment per
+//! aligned range ([`Lifecycle::flush`]); compaction merges segments of a
+//! window; retention drops old ones.
+
+use crate::head::Head;
+use crate::segment::{
+    self, ms, write_segment, FlushWindow, SegmentMeta, SegmentReader, SegmentScan, META_FILE,
+    META_VERSION,
+};
+use crate::tenant::{Frozen, TenantLogs};
+use crate::walrec;
+use crate::{open_segment, LogsDb, LogsError, LogsOptions};
+use argus_model::{Labels, LogEntry};
+use argus_objstore::ObjectStorage;
+use argus_segments::{Event, Lifecycle, Policy, SegmentInfo, SegmentSource, SegmentStore};
+use argus_store::Direction;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tracing::{info, warn};
+
+impl LogsDb {
+    /// Flushes every tenant whose head is due (size or age), or whose last
+    /// flush failed. Cheap when nothing is due: call it often (every
+    /// second).
+    pub async fn flush_due(&self) {
+        for t in self.all_tenants() {
+            if self.is_due(&t) {
+                let _g = t.lifecycle.lock().await;
+                if let Err(e) = self.lifecycle(&t).flush().await {
+                    warn!(tenant = %t.tenant, error = %e, "flushing logs failed; will retry");
+                }
+            }
+        }
+    }
+
+    /// One full pass: flush what is due, compact, apply retention.
+    pub async fn maintain(&self) {
+        self.flush_due().await;
+        for t in self.all_tenants() {
+            let _g = t.lifecycle.lock().await;
+            let lc = self.lifecycle(&t);
+            if let Err(e) = lc.compact().await {
+                warn!(tenant = %t.tenant, error = %e, "logs compaction failed; will retry");
+            }
+            if let Err(e) = lc.apply_retention((self.opts.clock)()).await {
+                warn!(tenant = %t.tenant, error = %e, "logs retention failed; will retry");
+            }
+        }
+    }
+
+    /// Flushes every tenant's head now (tests, tools).
+    pub async fn flush_all(&self) -> Result<(), LogsError> {
+        for t in self.all_tenants() {
+            let _g = t.lifecycle.lock().await;
+            self.lifecycle(&t).flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Compacts every tenant now (tests, tools).
+    pub async fn compact_all(&self) -> Result<(), LogsError> {
+        for t in self.all_tenants() {
+            let _g = t.lifecycle.lock().await;
+            self.lifecycle(&t).compact().await?;
+        }
+        Ok(())
+    }
+
+    fn is_due(&self, t: &TenantLogs) -> bool {
+        let st = t.state.read();
+        if st.frozen.is_some() {
+            return true;
+        }
+        let head = &st.active;
+        head.bytes.load(Ordering::Relaxed) >= self.opts.flush_bytes
+            || head
+                .first_append
+                .lock()
+                .is_some_and(|t| t.elapsed() >= self.opts.max_head_age)
+    }
+
+    pub(crate) fn lifecycle(&self, t: &Arc<TenantLogs>) -> Lifecycle<Segments> {
+        let source = Arc::new(Segments {
+            t: t.clone(),
+            storage: self.storage.clone(),
+            opts: self.opts.clone(),
+        });
+        let store = SegmentStore::new(self.storage.clone(), self.layout(&t.tenant));
+        let policy = Policy {
+            range_ms: self.opts.segment_range_ms,
+            compaction_ranges: self.opts.compaction_ranges.clone(),
+            retention_ms: self.opts.retention_ms,
+            retention_bytes: self.opts.retention_bytes,
+        };
+        Lifecycle::new(source, store, policy)
+    }
+}
+
+/// One tenant's heads and segments as the lifecycle sees them.
+pub(crate) struct Segments {
+    t: Arc<TenantLogs>,
+    storage: ObjectStorage,
+    opts: LogsOptions,
+}
+
+fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
+    let path = dir.join(META_FILE);
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(meta).map_err(io::Error::other)?,
+    )?;
+    std::fs::File::open(&path)?.sync_all()
+}
+
+impl Segments {
+    /// Every entry of the installed segments `inputs`, by stream then time.
+    fn merged_entries(
+        &self,
+        inputs: &[SegmentInfo],
+    ) -> io::Result<impl Iterator<Item = io::Result<(Arc<Labels>, LogEntry)>>> {
+        let readers: Vec<Arc<SegmentReader>> = {
+            let st = self.t.state.read();
+            inputs
+                .iter()
+                .map(|i| {
+                    st.segments
+                        .iter()
+                        .find(|s| s.meta.id == i.id)
+                        .cloned()
+                        .ok_or_else(|| io::Error::other(format!("segment {} not installed", i.id)))
+                })
+                .collect::<io::Result<_>>()?
+        };
+        let scans = readers
+            .iter()
+            .map(|r| {
+                let plan = segment::ScanPlan {
+                    row_groups: (0..r.index.row_groups.len()).collect(),
+                    wanted: vec![true; r.index.streams.len()],
+                };
+                Entries {
+                    scan: r.scan(plan, i64::MIN, i64::MAX, Direction::Forward),
+                    batch: None,
+                }
+            })
+            .collect();
+        Ok(Merge {
+            inputs: scans,
+            heads: Vec::new(),
+            started: false,
+        })
+    }
+}
+
+/// A segment's entries one at a time, in its order (stream, then time).
+struct Entries {
+    scan: SegmentScan,
+    batch: Option<(Arc<Labels>, std::vec::IntoIter<LogEntry>)>,
+}
+
+impl Entries {
+    fn next(&mut self) -> io::Result<Option<(Arc<Labels>, LogEntry)>> {
+        loop {
+            if let Some((l, it)) = &mut self.batch {
+                if let Some(e) = it.next() {
+                    return Ok(Some((l.clone(), e)));
+                }
+            }
+            match self.scan.next_batch()? {
+                Some(b) => self.batch = Some((b.labels, b.entries.into_iter())),
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+/// A k-way merge of segments by (stream, time).
+struct Merge {
+    inputs: Vec<Entries>,
+    heads: Vec<Option<(Arc<Labels>, LogEntry)>>,
+    started: bool,
+}
+
+impl Iterator for Merge {
+    type Item = io::Result<(Arc<Labels>, LogEntry)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.inputs.len() {
+                match self.inputs[i].next() {
+                    Ok(h) => self.heads.push(h),
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+        }
+        let mut best: Option<usize> = None;
+        for (i, h) in self.heads.iter().enumerate() {
+            let Some((l, e)) = h else { continue };
+            let better = match best.and_then(|b| self.heads[b].as_ref()) {
+                None => true,
+                Some((bl, be)) => (&**l, e.ts_ns) < (&**bl, be.ts_ns),
+            };
+            if better {
+                best = Some(i);
+            }
+        }
+        let i = best?;
+        let out = self.heads[i].take();
+        match self.inputs[i].next() {
+            Ok(h) => self.heads[i] = h,
+            Err(e) => return Some(Err(e)),
+        }
+        out.map(Ok)
+    }
+}
+
+impl SegmentSource for Segments {
+    type Meta = SegmentMeta;
+    type Error = LogsError;
+
+    fn info(meta: &SegmentMeta) -> SegmentInfo {
+        meta.segment_info()
+    }
+
+    fn segments(&self) -> Vec<SegmentInfo> {
+        self.t
+            .state
+            .read()
+            .segments
+            .iter()
+            .map(|s| s.meta.segment_info())
+            .collect()
+    }
+
+    /// Logs flush ([`Lifecycle::flush`]); nothing is cut by time.
+    fn unflushed_range(&self) -> Option<(i64, i64)> {
+        None
+    }
+
+    fn seal_before(&self, _end: i64) {}
+
+    fn freeze(&self) -> Option<(i64, i64)> {
+        let t = &self.t;
+        let _app = t.append.lock();
+        {
+            let st = t.state.read();
+            if let Some(f) = &st.frozen {
+                return f.head.time_range().map(|(a, b)| (ms(a), ms(b)));
+            }
+            st.active.time_range()?;
+        }
+        // A marker, then a new WAL segment: every record of the frozen head
+        // is in a segment up to the closed one.
+        let k = t.wal.stats().current_segment;
+        let mut rec = Vec::new();
+        walrec::encode_freeze(k, &mut rec);
+        let closed = t
+            .wal
+            .append(&[&rec])
+            .and_then(|seq| t.wal.sync(seq))
+            .and_then(|_| t.wal.cut_segment());
+        let closed = match closed {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(tenant = %t.tenant, error = %e, "logs flush: writing the WAL marker failed; will retry");
+                return None;
+            }
+        };
+        let mut st = t.state.write();
+        let head = std::mem::replace(&mut st.active, Arc::new(Head::default()));
+        let range = head.time_range();
+        st.frozen = Some(Frozen {
+            head,
+            wal_segment: closed,
+            installed: Vec::new(),
+        });
+        range.map(|(a, b)| (ms(a), ms(b)))
+    }
+
+    fn cut(&self, dir: &Path, id: &str, start: i64, end: i64) -> io::Result<Option<SegmentMeta>> {
+        let Some(frozen) = self.t.state.read().frozen.clone() else {
+            return Ok(None);
+        };
+        if frozen.installed.contains(&(start, end)) {
+            return Ok(None);
+        }
+        let (lo, hi) = (
+            start.saturating_mul(1_000_000),
+            end.saturating_mul(1_000_000),
+        );
+        let streams = frozen.head.streams.read();
+        let mut order: Vec<usize> = (0..streams.streams.len()).collect();
+        order.sort_by(|&a, &b| streams.streams[a].labels.cmp(&streams.streams[b].labels));
+        let entries = order.into_iter().flat_map(|i| {
+            let s = &streams.streams[i];
+            let from = s.entries.partition_point(|e| e.ts_ns < lo);
+            let to = s.entries.partition_point(|e| e.ts_ns < hi);
+            s.entries[from..to]
+                .iter()
+                .map(move |e| Ok((s.labels.clone(), e.clone())))
+        });
+        let Some(w) = write_segment(dir, entries, &self.opts.writer)? else {
+            return Ok(None);
+        };
+        let meta = SegmentMeta {
+            version: META_VERSION,
+            id: id.to_string(),
+            min_time: ms(w.min_ts),
+            max_time: ms(w.max_ts) + 1,
+            bytes: w.file_bytes,
+            level: 1,
+            sources: vec![id.to_string()],
+            parents: Vec::new(),
+            streams: w.index.streams.len() as u64,
+            entries: w.entries,
+            raw_bytes: w.raw_bytes,
+            flushes: vec![FlushWindow {
+                wal: frozen.wal_segment,
+                start,
+                end,
+            }],
+        };
+        write_meta(dir, &meta)?;
+        Ok(Some(meta))
+    }
+
+    fn merge(
+        &self,
+        dir: &Path,
+        target: &SegmentInfo,
+        inputs: &[SegmentInfo],
+    ) -> io::Result<SegmentMeta> {
+        let flushes: Vec<FlushWindow> = {
+            let st = self.t.state.read();
+            st.segments
+                .iter()
+                .filter(|s| inputs.iter().any(|i| i.id == s.meta.id))
+                .flat_map(|s| s.meta.flushes.iter().copied())
+                .collect()
+        };
+        let entries = self.merged_entries(inputs)?;
+        let w = write_segment(dir, entries, &self.opts.writer)?.unwrap_or_default();
+        let meta = SegmentMeta {
+            version: META_VERSION,
+            id: target.id.clone(),
+            min_time: if w.entries > 0 {
+                ms(w.min_ts)
+            } else {
+                target.min_time
+            },
+            max_time: if w.entries > 0 {
+                ms(w.max_ts) + 1
+            } else {
+                target.max_time
+            },
+            bytes: w.file_bytes,
+            level: target.level,
+            sources: target.sources.clone(),
+            parents: target.parents.clone(),
+            streams: w.index.streams.len() as u64,
+            entries: w.entries,
+            raw_bytes: w.raw_bytes,
+            flushes,
+        };
+        if w.entries == 0 {
+            return Err(io::Error::other("merging segments without entries"));
+        }
+        write_meta(dir, &meta)?;
+        Ok(meta)
+    }
+
+    async fn install(&self, meta: &SegmentMeta, replaces: &[SegmentInfo]) -> Result<(), LogsError> {
+        let reader = Arc::new(open_segment(&self.storage, &self.t.tenant, meta.clone()).await?);
+        let mut st = self.t.state.write();
+        st.segments
+            .retain(|s| !replaces.iter().any(|r| r.id == s.meta.id));
+        st.segments.push(reader);
+        st.segments
+            .sort_by_key(|s| (s.meta.min_time, s.meta.max_time));
+        if replaces.is_empty() {
+            if let Some(f) = &mut st.frozen {
+                for w in &meta.flushes {
+                    if w.wal == f.wal_segment {
+                        f.installed.push((w.start, w.end));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remove(&self, id: &str) {
+        self.t.state.write().segments.retain(|s| s.meta.id != id);
+    }
+
+    async fn release(&self, _end: i64) -> Result<(), LogsError> {
+        let frozen = self.t.state.write().frozen.take();
+        if let Some(f) = frozen {
+            self.t.wal.checkpoint(f.wal_segment, std::iter::empty())?;
+            // Forget the newest time of streams idle for a whole flush.
+            let active = self.t.state.read().active.clone();
+            let mut app = self.t.append.lock();
+            app.newest
+                .retain(|l, _| active.contains_stream(l) || f.head.contains_stream(l));
+        }
+        Ok(())
+    }
+
+    fn observe(&self, event: Event<'_, SegmentMeta>) {
+        match event {
+            Event::Cut { meta, elapsed } => info!(
+                tenant = %self.t.tenant,
+                segment = %meta.id,
+                entries = meta.entries,
+                raw_bytes = meta.raw_bytes,
+                bytes = meta.bytes,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "logs segment flushed"
+            ),
+            Event::Compacted {
+                meta,
+                inputs,
+                elapsed,
+            } => info!(
+                tenant = %self.t.tenant,
+                segment = %meta.id,
+                inputs = inputs.len(),
+                bytes = meta.bytes,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "logs segments compacted"
+            ),
+            Event::Expired { segment } => {
+                info!(tenant = %self.t.tenant, segment = %segment.id, "logs segment expired")
+            }
+            Event::UploadFailed => {}
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The segment's `index` file:
+//!
+//! ```text
+//! file   := magic "ARGLOGIX" version:u8 (=1) zstd(body) crc32(all before):u32 LE
+//! body   := uvarint(streams) stream* uvarint(row groups) rowgroup*
+//! stream := uvarint(pairs) (str name, str value)* min_ts:i64 max_ts:i64
+//!           uvarint(entries) uvarint(bytes) uvarint(first rg) uvarint(last rg)
+//! rowgroup := min_ts:i64 max_ts:i64 uvarint(rows) uvarint(first stream)
+//!           uvarint(last stream) uvarint(filter bytes) filter bytes
+//! ```
+//!
+//! Streams are in label order (their ordinal is their position); rows of the
+//! Parquet file are in stream order, so a row group holds a contiguous range
+//! of streams.
+
+use crate::ngram::Filter;
+use crate::walrec::{put_str, put_uvarint, Reader, RecordError};
+use argus_model::{Label, Labels};
+use std::sync::Arc;
+
+pub const INDEX_MAGIC: &[u8; 8] = b"ARGLOGIX";
+const VERSION: u8 = 1;
+/// Largest decompressed index accepted.
+const MAX_INDEX_BYTES: u64 = 1 << 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamIndex {
+    pub labels: Arc<Labels>,
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub entries: u64,
+    pub bytes: u64,
+    pub first_rg: u32,
+    pub last_rg: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowGroupIndex {
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub rows: u64,
+    pub first_stream: u32,
+    pub last_stream: u32,
+    pub filter: Option<Filter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SegmentIndex {
+    pub streams: Vec<StreamIndex>,
+    pub row_groups: Vec<RowGroupIndex>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("not a logs segment index (bad magic)")]
+    Magic,
+    #[error("unsupported index version {0}")]
+    Version(u8),
+    #[error("index checksum mismatch")]
+    Checksum,
+    #[error("index: {0}")]
+    Record(#[from] RecordError),
+    #[error("index: decompressing: {0}")]
+    Zstd(String),
+    #[error("index: {0}")]
+    Invalid(String),
+}
+
+impl SegmentIndex {
+    /// Appends the encoded index to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let mut body = Vec::new();
+        put_uvarint(&mut body, self.streams.len() as u64);
+        for s in &self.streams {
+            put_uvarint(&mut body, s.labels.len() as u64);
+            for l in s.labels.iter() {
+                put_str(&mut body, &l.name);
+                put_str(&mut body, &l.value);
+            }
+            body.extend_from_slice(&s.min_ts.to_le_bytes());
+            body.extend_from_slice(&s.max_ts.to_le_bytes());
+            put_uvarint(&mut body, s.entries);
+            put_uvarint(&mut body, s.bytes);
+            put_uvarint(&mut body, s.first_rg as u64);
+            put_uvarint(&mut body, s.last_rg as u64);
+        }
+        put_uvarint(&mut body, self.row_groups.len() as u64);
+        for rg in &self.row_groups {
+            body.extend_from_slice(&rg.min_ts.to_le_bytes());
+            body.extend_from_slice(&rg.max_ts.to_le_bytes());
+            put_uvarint(&mut body, rg.rows);
+            put_uvarint(&mut body, rg.first_stream as u64);
+            put_uvarint(&mut body, rg.last_stream as u64);
+            match &rg.filter {
+                Some(f) => {
+                    put_uvarint(&mut body, f.byte_len() as u64);
+                    f.encode(&mut body);
+                }
+                None => put_uvarint(&mut body, 0),
+            }
+        }
+        let start = out.len();
+        out.extend_from_slice(INDEX_MAGIC);
+        out.push(VERSION);
+        out.extend(zstd::bulk::compress(&body, 3).expect("zstd compresses in memory"));
+        let crc = crc32fast::hash(&out[start..]);
+        out.extend_from_slice(&crc.to_le_bytes());
+    }
+
+    pub fn decode(b: &[u8]) -> Result<SegmentIndex, IndexError> {
+        if b.len() < 13 || &b[..8] != INDEX_MAGIC {
+            return Err(IndexError::Magic);
+        }
+        if b[8] != VERSION {
+            return Err(IndexError::Version(b[8]));
+        }
+        let (payload, crc) = b.split_at(b.len() - 4);
+        if crc32fast::hash(payload) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+            return Err(IndexError::Checksum);
+        }
+        let body = {
+            use std::io::Read;
+            let dec = zstd::stream::Decoder::new(&payload[9..])
+                .map_err(|e| IndexError::Zstd(e.to_string()))?;
+            let mut out = Vec::new();
+            dec.take(MAX_INDEX_BYTES)
+                .read_to_end(&mut out)
+                .map_err(|e| IndexError::Zstd(e.to_string()))?;
+            out
+        };
+        let mut r = Reader { buf: &body, pos: 0 };
+        let n = r.count(22)?;
+        let mut streams = Vec::with_capacity(n);
+        for _ in 0..n {
+            let pairs = r.count(2)?;
+            let mut labels = Vec::with_capacity(pairs);
+            for _ in 0..pairs {
+                let name = r.str()?;
+                let value = r.str()?;
+                labels.push(Label::new(name, value));
+            }
+            streams.push(StreamIndex {
+                labels: Arc::new(Labels::from_sorted_unchecked(labels)),
+                min_ts: r.i64_le()?,
+                max_ts: r.i64_le()?,
+                entries: r.uvarint()?,
+                bytes: r.uvarint()?,
+                first_rg: small(r.uvarint()?)?,
+                last_rg: small(r.uvarint()?)?,
+            });
+        }
+        let n = r.count(20)?;
+        let mut row_groups = Vec::with_capacity(n);
+        for _ in 0..n {
+            let min_ts = r.i64_le()?;
+            let max_ts = r.i64_le()?;
+            let rows = r.uvarint()?;
+            let first_stream = small(r.uvarint()?)?;
+            let last_stream = small(r.uvarint()?)?;
+            let len = r.uvarint()? as usize;
+            let filter = if len == 0 {
+                None
+            } else {
+                let b = r.bytes(len)?;
+                Some(
+                    Filter::from_bytes(b)
+                        .ok_or_else(|| IndexError::Invalid(format!("filter of {len} bytes")))?,
+                )
+            };
+            if first_stream > last_stream || last_stream as usize >= streams.len() {
+                return Err(IndexError::Invalid(format!(
+                    "row group streams {first_stream}..={last_stream} of {}",
+                    streams.len()
+                )));
+            }
+            row_groups.push(RowGroupIndex {
+                min_ts,
+                max_ts,
+                rows,
+                first_stream,
+                last_stream,
+                filter,
+            });
+        }
+        if r.pos != body.len() {
+            return Err(IndexError::Invalid("trailing bytes".into()));
+        }
+        for s in &streams {
+            if s.first_rg > s.last_rg || s.last_rg as usize >= row_groups.len() {
+                return Err(IndexError::Invalid(format!(
+                    "stream row groups {}..={} of {}",
+                    s.first_rg,
+                    s.last_rg,
+                    row_groups.len()
+                )));
+            }
+        }
+        Ok(SegmentIndex {
+            streams,
+            row_groups,
+        })
+    }
+}
+
+fn small(v: u64) -> Result<u32, IndexError> {
+    u32::try_from(v).map_err(|_| IndexError::Invalid(format!("{v} out of range")))
+}

@@ -1,0 +1,80 @@
+//! A logs segment (`docs/format/logs.md`): one tenant's entries of one time
+//! range, immutable, in three files:
+//!
+//! - `data.parquet`: the entries, sorted by stream (label text) then time,
+//!   columns `timestamp`, `stream`, `line`, `metadata`; readable by any
+//!   Parquet reader (DuckDB: `SELECT * FROM 'data.parquet'`);
+//! - `index`: the streams (labels, time range, counts, row groups) and per
+//!   row group its time range, stream range and trigram filter;
+//! - `meta.json`: what the lifecycle and start-up need, written last.
+
+mod index;
+mod reader;
+mod writer;
+
+pub use index::{IndexError, RowGroupIndex, SegmentIndex, StreamIndex, INDEX_MAGIC};
+pub use reader::{ScanPlan, SegmentReader, SegmentScan};
+pub use writer::{write_segment, WriterOptions, Written};
+
+use argus_segments::SegmentInfo;
+use serde::{Deserialize, Serialize};
+
+pub const DATA_FILE: &str = "data.parquet";
+pub const INDEX_FILE: &str = "index";
+pub const META_FILE: &str = "meta.json";
+/// Upload order: `meta.json` last.
+pub const FILES: &[&str] = &[DATA_FILE, INDEX_FILE, META_FILE];
+
+/// The aligned range of one flush a segment holds entries of: on restart,
+/// WAL entries of that flush in that range are already in the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlushWindow {
+    /// The WAL segment the flush closed (its id).
+    pub wal: u64,
+    /// ms, inclusive.
+    pub start: i64,
+    /// ms, exclusive.
+    pub end: i64,
+}
+
+/// `meta.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    pub version: u32,
+    pub id: String,
+    /// ms, inclusive (the oldest entry's time, rounded down).
+    pub min_time: i64,
+    /// ms, exclusive (the newest entry's time, rounded down, plus one).
+    pub max_time: i64,
+    /// Bytes of the segment's files (the meta file not included).
+    pub bytes: u64,
+    pub level: u32,
+    pub sources: Vec<String>,
+    pub parents: Vec<String>,
+    pub streams: u64,
+    pub entries: u64,
+    /// Bytes of lines and structured metadata (before compression).
+    pub raw_bytes: u64,
+    pub flushes: Vec<FlushWindow>,
+}
+
+pub const META_VERSION: u32 = 1;
+
+impl SegmentMeta {
+    pub fn segment_info(&self) -> SegmentInfo {
+        SegmentInfo {
+            id: self.id.clone(),
+            min_time: self.min_time,
+            max_time: self.max_time,
+            bytes: self.bytes,
+            level: self.level,
+            sources: self.sources.clone(),
+            parents: self.parents.clone(),
+        }
+    }
+}
+
+/// ns → ms, rounding down.
+pub fn ms(ns: i64) -> i64 {
+    ns.div_euclid(1_000_000)
+}

@@ -1,0 +1,309 @@
+//! Reads an installed segment: its index in memory, its Parquet data read
+//! one row group at a time, only the row groups the indexes cannot rule out
+//! (time range, matching streams, trigram filters of `|=` needles).
+
+use super::index::SegmentIndex;
+use super::SegmentMeta;
+use argus_model::{Labels, LogEntry, Matcher};
+use argus_store::{Direction, LogBatch, ScanStats};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, TimestampNanosecondType};
+use arrow_array::{Array, RecordBatch};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Entries per batch handed to the engine.
+const BATCH_ENTRIES: usize = 4096;
+
+/// An installed segment.
+#[derive(Debug)]
+pub struct SegmentReader {
+    pub meta: SegmentMeta,
+    pub index: SegmentIndex,
+    data: PathBuf,
+    parquet: ArrowReaderMetadata,
+    /// A stream's label text (the `stream` column) → its ordinal.
+    ordinals: HashMap<String, u32>,
+}
+
+/// Which row groups of a segment a query reads and which streams it wants.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    pub row_groups: Vec<usize>,
+    pub wanted: Vec<bool>,
+}
+
+impl SegmentReader {
+    /// Opens a segment whose data file is at `data` (local).
+    pub fn open(meta: SegmentMeta, index: SegmentIndex, data: PathBuf) -> io::Result<Self> {
+        let file = std::fs::File::open(&data)?;
+        let parquet = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(io::Error::other)?;
+        if parquet.metadata().num_row_groups() != index.row_groups.len() {
+            return Err(io::Error::other(format!(
+                "{}: {} row groups, the index lists {}",
+                data.display(),
+                parquet.metadata().num_row_groups(),
+                index.row_groups.len()
+            )));
+        }
+        let ordinals = index
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.labels.to_string(), i as u32))
+            .collect();
+        Ok(SegmentReader {
+            meta,
+            index,
+            data,
+            parquet,
+            ordinals,
+        })
+    }
+
+    /// True when the segment may hold entries in [start_ns, end_ns).
+    pub fn overlaps(&self, start_ns: i64, end_ns: i64) -> bool {
+        let (min_ms, max_ms) = (self.meta.min_time, self.meta.max_time);
+        // max_time is exclusive in ms: entries are < max_ms * 1e6.
+        start_ns < max_ms.saturating_mul(1_000_000) && end_ns > min_ms.saturating_mul(1_000_000)
+    }
+
+    /// Streams whose labels match every matcher and who have entries in
+    /// [start_ns, end_ns).
+    pub fn matching_streams(&self, matchers: &[Matcher], start_ns: i64, end_ns: i64) -> Vec<bool> {
+        self.index
+            .streams
+            .iter()
+            .map(|s| {
+                s.min_ts < end_ns
+                    && s.max_ts >= start_ns
+                    && matchers
+                        .iter()
+                        .all(|m| m.matches(s.labels.get(&m.name).unwrap_or("")))
+            })
+            .collect()
+    }
+
+    /// The row groups a query must read; `None` when no stream matches.
+    pub fn plan(
+        &self,
+        matchers: &[Matcher],
+        start_ns: i64,
+        end_ns: i64,
+        required: &[String],
+        stats: &mut ScanStats,
+    ) -> Option<ScanPlan> {
+        stats.segments_total += 1;
+        let wanted = self.matching_streams(matchers, start_ns, end_ns);
+        if !wanted.iter().any(|&w| w) {
+            stats.segments_skipped_streams += 1;
+            return None;
+        }
+        let mut row_groups = Vec::new();
+        for (i, rg) in self.index.row_groups.iter().enumerate() {
+            let streams = &wanted[rg.first_stream as usize..=rg.last_stream as usize];
+            if !streams.iter().any(|&w| w) {
+                continue;
+            }
+            stats.blocks_total += 1;
+            if rg.max_ts < start_ns || rg.min_ts >= end_ns {
+                stats.blocks_skipped_time += 1;
+                continue;
+            }
+            if let Some(f) = &rg.filter {
+                if !required.iter().all(|n| f.may_contain(n.as_bytes())) {
+                    stats.blocks_skipped_bloom += 1;
+                    continue;
+                }
+            }
+            row_groups.push(i);
+        }
+        Some(ScanPlan { row_groups, wanted })
+    }
+
+    /// Reads the planned row groups, newest row groups first for
+    /// `Backward` (row groups are in stream order, so this is a hint only).
+    pub fn scan(
+        self: &Arc<Self>,
+        mut plan: ScanPlan,
+        start_ns: i64,
+        end_ns: i64,
+        direction: Direction,
+    ) -> SegmentScan {
+        if direction == Direction::Backward {
+            plan.row_groups.reverse();
+        }
+        SegmentScan {
+            segment: self.clone(),
+            row_groups: plan.row_groups.into(),
+            wanted: plan.wanted,
+            start_ns,
+            end_ns,
+            direction,
+            reader: None,
+            ready: VecDeque::new(),
+            stats: ScanStats::default(),
+        }
+    }
+
+    fn open_row_group(&self, rg: usize) -> io::Result<ParquetRecordBatchReader> {
+        let file = std::fs::File::open(&self.data)?;
+        ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
+            .with_row_groups(vec![rg])
+            .with_batch_size(8192)
+            .build()
+            .map_err(io::Error::other)
+    }
+}
+
+/// A scan of one segment: batches of entries of one stream.
+#[derive(Debug)]
+pub struct SegmentScan {
+    segment: Arc<SegmentReader>,
+    row_groups: VecDeque<usize>,
+    wanted: Vec<bool>,
+    start_ns: i64,
+    end_ns: i64,
+    direction: Direction,
+    reader: Option<ParquetRecordBatchReader>,
+    ready: VecDeque<LogBatch>,
+    pub stats: ScanStats,
+}
+
+impl SegmentScan {
+    /// Entries beyond `ts` are no longer needed: skip row groups entirely
+    /// beyond it.
+    pub fn bound(&mut self, ts: i64) {
+        let seg = &self.segment;
+        let dir = self.direction;
+        self.row_groups.retain(|&rg| {
+            let r = &seg.index.row_groups[rg];
+            match dir {
+                Direction::Backward => r.max_ts >= ts,
+                Direction::Forward => r.min_ts <= ts,
+            }
+        });
+    }
+
+    pub fn next_batch(&mut self) -> io::Result<Option<LogBatch>> {
+        loop {
+            if let Some(b) = self.ready.pop_front() {
+                return Ok(Some(b));
+            }
+            if let Some(reader) = &mut self.reader {
+                match reader.next() {
+                    Some(batch) => {
+                        let batch = batch.map_err(io::Error::other)?;
+                        self.decode(&batch)?;
+                        continue;
+                    }
+                    None => self.reader = None,
+                }
+            }
+            let Some(rg) = self.row_groups.pop_front() else {
+                return Ok(None);
+            };
+            if let Some(meta) = self.segment.parquet.metadata().row_groups().get(rg) {
+                self.stats.bytes_read += meta.compressed_size().max(0) as u64;
+            }
+            self.reader = Some(self.segment.open_row_group(rg)?);
+        }
+    }
+
+    fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
+        let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
+        let ts = batch
+            .column(0)
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| bad("timestamp"))?;
+        let stream = batch
+            .column(1)
+            .as_dictionary_opt::<Int32Type>()
+            .ok_or_else(|| bad("stream"))?;
+        let line = batch
+            .column(2)
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad("line"))?;
+        let metadata = batch
+            .column(3)
+            .as_map_opt()
+            .ok_or_else(|| bad("metadata"))?;
+        let keys = metadata
+            .keys()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad("metadata"))?;
+        let values = metadata
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad("metadata"))?;
+        let dict = stream
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad("stream"))?;
+        // Dictionary value → stream ordinal (or none: not wanted).
+        let map: Vec<Option<u32>> = (0..dict.len())
+            .map(|i| {
+                self.segment
+                    .ordinals
+                    .get(dict.value(i))
+                    .copied()
+                    .filter(|&o| self.wanted[o as usize])
+            })
+            .collect();
+        let offsets = metadata.value_offsets();
+        let mut current: Option<(u32, Vec<LogEntry>)> = None;
+        for row in 0..batch.num_rows() {
+            let key = stream.keys().value(row);
+            let Some(ordinal) = usize::try_from(key)
+                .ok()
+                .and_then(|k| map.get(k).copied().flatten())
+            else {
+                continue;
+            };
+            let t = ts.value(row);
+            if t < self.start_ns || t >= self.end_ns {
+                continue;
+            }
+            let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
+            let entry = LogEntry {
+                ts_ns: t,
+                line: line.value(row).to_string(),
+                metadata: (a..b)
+                    .map(|i| (keys.value(i).to_string(), values.value(i).to_string()))
+                    .collect(),
+            };
+            self.stats.lines_scanned += 1;
+            self.stats.bytes_scanned += entry.size() as u64;
+            match &mut current {
+                Some((o, entries)) if *o == ordinal && entries.len() < BATCH_ENTRIES => {
+                    entries.push(entry)
+                }
+                _ => {
+                    if let Some((o, entries)) = current.take() {
+                        self.push_ready(o, entries);
+                    }
+                    current = Some((ordinal, vec![entry]));
+                }
+            }
+        }
+        if let Some((o, entries)) = current.take() {
+            self.push_ready(o, entries);
+        }
+        Ok(())
+    }
+
+    fn push_ready(&mut self, ordinal: u32, mut entries: Vec<LogEntry>) {
+        if self.direction == Direction::Backward {
+            entries.reverse();
+        }
+        let labels: Arc<Labels> = self.segment.index.streams[ordinal as usize].labels.clone();
+        self.ready.push_back(LogBatch { labels, entries });
+    }
+}

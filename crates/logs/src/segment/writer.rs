@@ -1,0 +1,264 @@
+//! Writes a segment's `data.parquet` and `index` from entries sorted by
+//! stream then time (a flush of the in-memory streams, or a merge of
+//! segments), one row group at a time: memory is one row group's arrays.
+
+use super::index::{RowGroupIndex, SegmentIndex, StreamIndex};
+use super::{DATA_FILE, INDEX_FILE};
+use crate::ngram::TrigramSet;
+use argus_model::{Labels, LogEntry};
+use arrow_array::builder::{MapBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, RecordBatch, TimestampNanosecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How a segment is laid out.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    /// A row group is closed once its lines and metadata reach this many
+    /// bytes (uncompressed): the unit the time and n-gram indexes skip.
+    pub row_group_bytes: usize,
+    /// zstd level of the Parquet pages.
+    pub zstd_level: i32,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            row_group_bytes: 4 << 20,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// What a written segment holds.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    pub index: SegmentIndex,
+    pub entries: u64,
+    pub raw_bytes: u64,
+    /// Bytes of `data.parquet` and `index`.
+    pub file_bytes: u64,
+    /// Oldest and newest entry (ns).
+    pub min_ts: i64,
+    pub max_ts: i64,
+}
+
+/// Rows per Arrow batch handed to the Parquet writer.
+const BATCH_ROWS: usize = 8192;
+
+pub(crate) fn schema() -> SchemaRef {
+    let map = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()).finish();
+    Arc::new(Schema::new(vec![
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new(
+            "stream",
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            false,
+        ),
+        Field::new("line", DataType::Utf8, false),
+        Field::new(
+            "metadata",
+            arrow_array::Array::data_type(&map).clone(),
+            false,
+        ),
+    ]))
+}
+
+struct Batch {
+    ts: Vec<i64>,
+    stream: StringDictionaryBuilder<Int32Type>,
+    line: StringBuilder,
+    metadata: MapBuilder<StringBuilder, StringBuilder>,
+    rows: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            ts: Vec::with_capacity(BATCH_ROWS),
+            stream: StringDictionaryBuilder::new(),
+            line: StringBuilder::new(),
+            metadata: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            rows: 0,
+        }
+    }
+
+    fn push(&mut self, stream: &str, e: &LogEntry) -> io::Result<()> {
+        self.ts.push(e.ts_ns);
+        self.stream.append_value(stream);
+        self.line.append_value(&e.line);
+        for (n, v) in &e.metadata {
+            self.metadata.keys().append_value(n);
+            self.metadata.values().append_value(v);
+        }
+        self.metadata.append(true).map_err(io::Error::other)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, schema: &SchemaRef) -> io::Result<RecordBatch> {
+        let ts = TimestampNanosecondArray::from(std::mem::take(&mut self.ts)).with_timezone("UTC");
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(ts),
+            Arc::new(self.stream.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.metadata.finish()),
+        ];
+        self.rows = 0;
+        RecordBatch::try_new(schema.clone(), cols).map_err(io::Error::other)
+    }
+}
+
+fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
+    let level = ZstdLevel::try_new(opts.zstd_level).map_err(io::Error::other)?;
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_size(usize::MAX)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_column_dictionary_enabled(ColumnPath::from("timestamp"), false)
+        .set_column_encoding(ColumnPath::from("timestamp"), Encoding::DELTA_BINARY_PACKED)
+        .set_column_dictionary_enabled(ColumnPath::from("line"), false)
+        .build())
+}
+
+/// Writes `entries` (sorted by labels, then time; each label set's entries
+/// contiguous) as a segment's data and index files in `dir`. `None` when
+/// there are no entries.
+pub fn write_segment(
+    dir: &Path,
+    entries: impl Iterator<Item = io::Result<(Arc<Labels>, LogEntry)>>,
+    opts: &WriterOptions,
+) -> io::Result<Option<Written>> {
+    std::fs::create_dir_all(dir)?;
+    let data_path = dir.join(DATA_FILE);
+    let file = std::fs::File::create(&data_path)?;
+    let schema = schema();
+    let mut writer = ArrowWriter::try_new(
+        io::BufWriter::with_capacity(1 << 20, file),
+        schema.clone(),
+        Some(properties(opts)?),
+    )
+    .map_err(io::Error::other)?;
+
+    let mut out = Written {
+        min_ts: i64::MAX,
+        max_ts: i64::MIN,
+        ..Written::default()
+    };
+    let mut batch = Batch::new();
+    let mut trigrams = TrigramSet::default();
+    let mut rg = RowGroupIndex {
+        min_ts: i64::MAX,
+        max_ts: i64::MIN,
+        rows: 0,
+        first_stream: 0,
+        last_stream: 0,
+        filter: None,
+    };
+    let mut rg_bytes = 0usize;
+    let mut stream_text = String::new();
+    let mut current: Option<Arc<Labels>> = None;
+
+    for item in entries {
+        let (labels, e) = item?;
+        if current.as_deref() != Some(&*labels) {
+            if let Some(prev) = &current {
+                if **prev > *labels {
+                    return Err(io::Error::other("segment entries out of stream order"));
+                }
+            }
+            out.index.streams.push(StreamIndex {
+                labels: labels.clone(),
+                min_ts: i64::MAX,
+                max_ts: i64::MIN,
+                entries: 0,
+                bytes: 0,
+                first_rg: out.index.row_groups.len() as u32,
+                last_rg: out.index.row_groups.len() as u32,
+            });
+            stream_text = labels.to_string();
+            current = Some(labels);
+            if rg.rows == 0 {
+                rg.first_stream = out.index.streams.len() as u32 - 1;
+            }
+        }
+        let size = e.size();
+        let ordinal = out.index.streams.len() as u32 - 1;
+        let s = out.index.streams.last_mut().expect("a stream");
+        s.min_ts = s.min_ts.min(e.ts_ns);
+        s.max_ts = s.max_ts.max(e.ts_ns);
+        s.entries += 1;
+        s.bytes += size as u64;
+        s.last_rg = out.index.row_groups.len() as u32;
+        rg.min_ts = rg.min_ts.min(e.ts_ns);
+        rg.max_ts = rg.max_ts.max(e.ts_ns);
+        rg.rows += 1;
+        rg.last_stream = ordinal;
+        rg_bytes += size;
+        out.entries += 1;
+        out.raw_bytes += size as u64;
+        out.min_ts = out.min_ts.min(e.ts_ns);
+        out.max_ts = out.max_ts.max(e.ts_ns);
+        trigrams.add_line(e.line.as_bytes());
+        batch.push(&stream_text, &e)?;
+        if batch.rows >= BATCH_ROWS {
+            let b = batch.finish(&schema)?;
+            writer.write(&b).map_err(io::Error::other)?;
+        }
+        if rg_bytes >= opts.row_group_bytes {
+            if batch.rows > 0 {
+                let b = batch.finish(&schema)?;
+                writer.write(&b).map_err(io::Error::other)?;
+            }
+            writer.flush().map_err(io::Error::other)?;
+            rg.filter = Some(trigrams.take_filter());
+            out.index.row_groups.push(rg.clone());
+            rg = RowGroupIndex {
+                min_ts: i64::MAX,
+                max_ts: i64::MIN,
+                rows: 0,
+                first_stream: ordinal,
+                last_stream: ordinal,
+                filter: None,
+            };
+            rg_bytes = 0;
+        }
+    }
+    if out.entries == 0 {
+        drop(writer);
+        std::fs::remove_file(&data_path)?;
+        return Ok(None);
+    }
+    if batch.rows > 0 {
+        let b = batch.finish(&schema)?;
+        writer.write(&b).map_err(io::Error::other)?;
+    }
+    if rg.rows > 0 {
+        writer.flush().map_err(io::Error::other)?;
+        rg.filter = Some(trigrams.take_filter());
+        out.index.row_groups.push(rg);
+    }
+    let file = writer.into_inner().map_err(io::Error::other)?;
+    let file = file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    let data_bytes = file.metadata()?.len();
+
+    let mut index = Vec::new();
+    out.index.encode(&mut index);
+    let index_path = dir.join(INDEX_FILE);
+    std::fs::write(&index_path, &index)?;
+    std::fs::File::open(&index_path)?.sync_all()?;
+    out.file_bytes = data_bytes + index.len() as u64;
+    Ok(Some(out))
+}

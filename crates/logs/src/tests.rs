@@ -1,0 +1,336 @@
+//! The logs store end to end on the local object store: push, read from the
+//! head, flush to segments, read again, restart, crash between install and
+//! release, compaction, limits, retried pushes, needle skipping.
+
+use super::*;
+use argus_model::{LogEntry, LogStream, MatchOp};
+use argus_objstore::Backend;
+use argus_segments::SegmentSource;
+use argus_store::{Direction, LogBatch, LogRejectReason, ScanStats};
+
+const H: i64 = 3_600_000_000_000; // 1 h in ns
+const T0: i64 = 1_700_000_000 * 1_000_000_000 / H * H; // an hour boundary
+
+fn limits() -> StreamLimits {
+    StreamLimits {
+        max_streams: 0,
+        out_of_order_window_ns: H,
+    }
+}
+
+fn tenant() -> TenantId {
+    TenantId::new("t1").unwrap()
+}
+
+async fn open(dir: &std::path::Path, tune: impl Fn(&mut LogsOptions)) -> LogsDb {
+    let mut opts = LogsOptions::new(dir.to_path_buf());
+    opts.wal.fsync = argus_wal::FsyncPolicy::Never;
+    tune(&mut opts);
+    let storage =
+        ObjectStorage::new(Backend::Local(dir.join("objects")), dir.join("cache")).unwrap();
+    LogsDb::open(opts, storage).await.unwrap()
+}
+
+fn stream(labels: &[(&str, &str)], entries: &[(i64, &str)]) -> LogStream {
+    LogStream {
+        labels: Labels::from_pairs(labels.iter().copied()),
+        entries: entries.iter().map(|&(t, l)| LogEntry::new(t, l)).collect(),
+    }
+}
+
+fn select(
+    db: &LogsDb,
+    m: &[Matcher],
+    start: i64,
+    end: i64,
+    dir: Direction,
+    required: &[&str],
+) -> (Vec<(String, i64, String)>, ScanStats) {
+    let sel = LogSelect {
+        matchers: m.to_vec(),
+        start_ns: start,
+        end_ns: end,
+        required: required.iter().map(|s| s.to_string()).collect(),
+        direction: dir,
+    };
+    let mut c = db.select(&tenant(), &sel).unwrap();
+    let mut out = Vec::new();
+    while let Some(LogBatch { labels, entries }) = c.next_batch().unwrap() {
+        let mut prev: Option<i64> = None;
+        for e in entries {
+            if let Some(p) = prev {
+                match dir {
+                    Direction::Forward => assert!(e.ts_ns >= p),
+                    Direction::Backward => assert!(e.ts_ns <= p),
+                }
+            }
+            prev = Some(e.ts_ns);
+            out.push((labels.to_string(), e.ts_ns, e.line));
+        }
+    }
+    out.sort();
+    (out, c.stats())
+}
+
+fn all(db: &LogsDb) -> Vec<(String, i64, String)> {
+    select(db, &[], i64::MIN, i64::MAX, Direction::Forward, &[]).0
+}
+
+fn corpus() -> Vec<LogStream> {
+    vec![
+        stream(
+            &[("job", "web"), ("env", "prod")],
+            &[
+                (T0 + 1, "GET /a 200"),
+                (T0 + 2, "GET /b 500"),
+                (T0 + H + 5, "GET /c 200"),
+            ],
+        ),
+        stream(
+            &[("job", "db")],
+            &[(T0 + 3, "slow query"), (T0 + 4, "connection refused")],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn push_read_flush_read_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |_| {}).await;
+    let r = db.push(&tenant(), corpus(), limits()).unwrap();
+    assert_eq!(
+        (r.accepted_entries, r.new_streams, r.rejected_total()),
+        (5, 2, 0)
+    );
+    let before = all(&db);
+    assert_eq!(before.len(), 5);
+    let web = [Matcher::new(MatchOp::Equal, "job", "web").unwrap()];
+    let (rows, _) = select(&db, &web, T0, T0 + H, Direction::Backward, &[]);
+    assert_eq!(
+        rows.iter().map(|r| r.2.as_str()).collect::<Vec<_>>(),
+        ["GET /a 200", "GET /b 500"]
+    );
+
+    db.flush_all().await.unwrap();
+    {
+        let t = db.tenant(&tenant()).unwrap();
+        let st = t.state.read();
+        // Two aligned hours: two segments; the head is empty.
+        assert_eq!(st.segments.len(), 2);
+        assert!(st.active.time_range().is_none() && st.frozen.is_none());
+    }
+    assert_eq!(all(&db), before);
+    let (rows, stats) = select(&db, &web, T0, T0 + H, Direction::Forward, &[]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        stats.segments_total, 1,
+        "the second hour's segment is outside the range"
+    );
+    assert_eq!(stats.lines_scanned, 2);
+    // Series and stats come from segment indexes.
+    let series = db.series(&tenant(), &[], T0, T0 + 2 * H).unwrap();
+    assert_eq!(series.len(), 2);
+    let st = db.stream_stats(&tenant(), &web, T0, T0 + 2 * H).unwrap();
+    assert_eq!((st.len(), st[0].entries, st[0].chunks), (1, 3, 2));
+    // A Parquet file per segment.
+    let parquet: Vec<_> = walk(&dir.path().join("objects"))
+        .into_iter()
+        .filter(|p| p.ends_with("data.parquet"))
+        .collect();
+    assert_eq!(parquet.len(), 2);
+
+    // More entries in the head, then a restart: all there, once.
+    db.push(
+        &tenant(),
+        vec![stream(&[("job", "db")], &[(T0 + 10, "after flush")])],
+        limits(),
+    )
+    .unwrap();
+    let expect = all(&db);
+    drop(db);
+    let db = open(dir.path(), |_| {}).await;
+    assert_eq!(all(&db), expect);
+    assert_eq!(expect.len(), 6);
+}
+
+fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A crash after a flush installed its segments but before it released the
+/// WAL: the restart skips what the segments hold, keeps the rest.
+#[tokio::test]
+async fn crash_between_install_and_release_neither_loses_nor_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |_| {}).await;
+    db.push(&tenant(), corpus(), limits()).unwrap();
+    let t = db.tenant(&tenant()).unwrap();
+    let lc = db.lifecycle(&t);
+    assert!(lc.source.freeze().is_some());
+    // Late entries arrive during the flush: they go to the new head.
+    db.push(
+        &tenant(),
+        vec![stream(&[("job", "db")], &[(T0 + 6, "during flush")])],
+        limits(),
+    )
+    .unwrap();
+    let wal_dir = db.opts.data().wal(&tenant(), Signal::Logs);
+    let saved = dir.path().join("wal-copy");
+    copy_dir(&wal_dir, &saved);
+    lc.flush().await.unwrap();
+    let expect = all(&db);
+    assert_eq!(expect.len(), 6);
+    drop((lc, t, db));
+    std::fs::remove_dir_all(&wal_dir).unwrap();
+    copy_dir(&saved, &wal_dir);
+    let db = open(dir.path(), |_| {}).await;
+    assert_eq!(all(&db), expect);
+}
+
+#[tokio::test]
+async fn out_of_order_window_stream_limit_and_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |_| {}).await;
+    let l = StreamLimits {
+        max_streams: 2,
+        out_of_order_window_ns: H,
+    };
+    let r = db
+        .push(
+            &tenant(),
+            vec![stream(
+                &[("job", "a")],
+                &[
+                    (T0 + 2 * H, "new"),
+                    (T0 + H + 1, "late but in window"),
+                    (T0, "too old"),
+                ],
+            )],
+            l,
+        )
+        .unwrap();
+    assert_eq!(r.accepted_entries, 2);
+    assert_eq!(r.rejected.get(&LogRejectReason::TooOld), Some(&1));
+    assert!(
+        r.examples[0].1.contains("entry too far behind"),
+        "{:?}",
+        r.examples
+    );
+    // The window counts from the newest entry across pushes and flushes.
+    db.flush_all().await.unwrap();
+    let r = db
+        .push(
+            &tenant(),
+            vec![stream(&[("job", "a")], &[(T0 + H - 1, "old")])],
+            l,
+        )
+        .unwrap();
+    assert_eq!(r.rejected.get(&LogRejectReason::TooOld), Some(&1));
+    // Streams: two allowed, the third refused whole.
+    let r = db
+        .push(
+            &tenant(),
+            vec![
+                stream(&[("job", "b")], &[(T0 + 2 * H, "x")]),
+                stream(&[("job", "c")], &[(T0 + 2 * H, "y"), (T0 + 2 * H + 1, "z")]),
+                stream(&[("job", "d")], &[(T0 + 2 * H, "w")]),
+            ],
+            l,
+        )
+        .unwrap();
+    assert_eq!(r.rejected.get(&LogRejectReason::StreamLimit), Some(&1));
+    assert!(r.limited());
+    // A retried push is answered as stored and stored once.
+    let again = vec![stream(
+        &[("job", "b")],
+        &[(T0 + 2 * H, "x"), (T0 + 2 * H, "x2")],
+    )];
+    let r = db.push(&tenant(), again, l).unwrap();
+    assert_eq!((r.accepted_entries, r.rejected_total()), (2, 0));
+    let b = [Matcher::new(MatchOp::Equal, "job", "b").unwrap()];
+    assert_eq!(
+        select(&db, &b, i64::MIN, i64::MAX, Direction::Forward, &[])
+            .0
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |o| {
+        o.writer.row_group_bytes = 2000;
+        o.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
+    })
+    .await;
+    // Three flushes over three hours, many row groups each; one needle.
+    for hour in 0..3 {
+        let mut entries: Vec<(i64, String)> = (0..300)
+            .map(|i| {
+                (
+                    T0 + hour * H + i * 1_000_000,
+                    format!("GET /item/{i} 200 host=web-{}", i % 7),
+                )
+            })
+            .collect();
+        if hour == 1 {
+            entries[150].1 = "GET /item/150 500 ZQXJ-needle".to_string();
+        }
+        let entries: Vec<(i64, &str)> = entries.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        db.push(
+            &tenant(),
+            vec![stream(&[("job", "web")], &entries)],
+            limits(),
+        )
+        .unwrap();
+        db.flush_all().await.unwrap();
+    }
+    let (rows, stats) = select(
+        &db,
+        &[],
+        i64::MIN,
+        i64::MAX,
+        Direction::Backward,
+        &["ZQXJ-needle"],
+    );
+    assert!(rows.iter().any(|r| r.2.contains("ZQXJ-needle")));
+    assert!(stats.blocks_total > 10, "{stats:?}");
+    assert_eq!(
+        stats.blocks_skipped_bloom,
+        stats.blocks_total - 1,
+        "{stats:?}"
+    );
+    let before = all(&db);
+    assert_eq!(before.len(), 900);
+    db.compact_all().await.unwrap();
+    let n = db.tenant(&tenant()).unwrap().state.read().segments.len();
+    assert_eq!(n, 2, "hours 0 and 1 merged into one 2h segment");
+    assert_eq!(all(&db), before);
+    drop(db);
+    let db = open(dir.path(), |_| {}).await;
+    assert_eq!(all(&db), before);
+}

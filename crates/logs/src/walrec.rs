@@ -1,0 +1,329 @@
+//! The logs store's WAL records (`docs/format/logs.md`): the WAL itself
+//! (`argus-wal`) carries opaque records; these are the logs store's.
+//!
+//! ```text
+//! record  := kind:u8 body
+//! kind 1  (entries) := zstd frame of: uvarint(streams) stream*
+//!   stream := uvarint(pairs) (str name, str value)* uvarint(entries) entry*
+//!   entry  := varint(ts_ns - previous ts_ns of the stream, the first from 0)
+//!             str line uvarint(pairs) (str name, str value)*
+//!   str    := uvarint(len) bytes (UTF-8)
+//! kind 2  (freeze marker) := u64 LE: the WAL segment the flush closed
+//! ```
+//!
+//! Decoding checks every length against what is left, so a damaged or
+//! hostile record is an error, never a panic or an allocation larger than
+//! the record.
+
+use argus_model::{Label, Labels, LogEntry, LogStream};
+
+const KIND_ENTRIES: u8 = 1;
+const KIND_FREEZE: u8 = 2;
+
+/// The largest decompressed entries record accepted (a push is bounded by
+/// the ingest body limit well below this).
+pub const MAX_RECORD_BYTES: usize = 1 << 30;
+
+/// A decoded record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// Entries accepted by one push.
+    Entries(Vec<LogStream>),
+    /// Everything before this record was set aside by the flush that
+    /// closed WAL segment `.0`.
+    Freeze(u64),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecordError {
+    #[error("empty record")]
+    Empty,
+    #[error("unknown record kind {0}")]
+    Kind(u8),
+    #[error("record truncated at byte {0}")]
+    Truncated(usize),
+    #[error("invalid UTF-8 at byte {0}")]
+    Utf8(usize),
+    #[error("record larger than {MAX_RECORD_BYTES} bytes decompressed")]
+    TooLarge,
+    #[error("decompressing: {0}")]
+    Zstd(String),
+    #[error("{0} trailing bytes")]
+    Trailing(usize),
+}
+
+/// Appends an entries record for `streams` to `out`.
+pub fn encode_entries<'a>(
+    streams: impl IntoIterator<Item = (&'a Labels, &'a [LogEntry])>,
+    out: &mut Vec<u8>,
+) {
+    let streams: Vec<_> = streams.into_iter().collect();
+    let mut raw = Vec::new();
+    put_uvarint(&mut raw, streams.len() as u64);
+    for (labels, entries) in streams {
+        put_uvarint(&mut raw, labels.len() as u64);
+        for l in labels.iter() {
+            put_str(&mut raw, &l.name);
+            put_str(&mut raw, &l.value);
+        }
+        put_uvarint(&mut raw, entries.len() as u64);
+        let mut prev = 0i64;
+        for e in entries {
+            put_varint(&mut raw, e.ts_ns.wrapping_sub(prev));
+            prev = e.ts_ns;
+            put_str(&mut raw, &e.line);
+            put_uvarint(&mut raw, e.metadata.len() as u64);
+            for (n, v) in &e.metadata {
+                put_str(&mut raw, n);
+                put_str(&mut raw, v);
+            }
+        }
+    }
+    out.push(KIND_ENTRIES);
+    // Level 1: the WAL is written on the request path. Compressing in
+    // memory fails only if allocation does.
+    out.extend(zstd::bulk::compress(&raw, 1).expect("zstd compresses in memory"));
+}
+
+/// Appends a freeze marker for the flush that closed WAL segment `segment`.
+pub fn encode_freeze(segment: u64, out: &mut Vec<u8>) {
+    out.push(KIND_FREEZE);
+    out.extend_from_slice(&segment.to_le_bytes());
+}
+
+/// Decodes one record.
+pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
+    let (&kind, body) = rec.split_first().ok_or(RecordError::Empty)?;
+    match kind {
+        KIND_ENTRIES => {
+            let raw = decompress(body)?;
+            decode_entries(&raw).map(Record::Entries)
+        }
+        KIND_FREEZE => {
+            let b: [u8; 8] = body.try_into().map_err(|_| RecordError::Truncated(1))?;
+            Ok(Record::Freeze(u64::from_le_bytes(b)))
+        }
+        k => Err(RecordError::Kind(k)),
+    }
+}
+
+fn decompress(body: &[u8]) -> Result<Vec<u8>, RecordError> {
+    use std::io::Read;
+    let dec = zstd::stream::Decoder::new(body).map_err(|e| RecordError::Zstd(e.to_string()))?;
+    let mut out = Vec::new();
+    dec.take(MAX_RECORD_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| RecordError::Zstd(e.to_string()))?;
+    if out.len() > MAX_RECORD_BYTES {
+        return Err(RecordError::TooLarge);
+    }
+    Ok(out)
+}
+
+fn decode_entries(raw: &[u8]) -> Result<Vec<LogStream>, RecordError> {
+    let mut r = Reader { buf: raw, pos: 0 };
+    let n = r.count(2)?;
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let pairs = r.count(2)?;
+        let mut labels = Vec::with_capacity(pairs);
+        for _ in 0..pairs {
+            let name = r.str()?;
+            let value = r.str()?;
+            labels.push(Label::new(name, value));
+        }
+        labels.sort();
+        labels.dedup_by(|a, b| a.name == b.name);
+        let count = r.count(2)?;
+        let mut entries = Vec::with_capacity(count);
+        let mut prev = 0i64;
+        for _ in 0..count {
+            let ts = prev.wrapping_add(r.varint()?);
+            prev = ts;
+            let line = r.str()?.to_string();
+            let m = r.count(2)?;
+            let mut metadata = Vec::with_capacity(m);
+            for _ in 0..m {
+                let name = r.str()?.to_string();
+                let value = r.str()?.to_string();
+                metadata.push((name, value));
+            }
+            entries.push(LogEntry {
+                ts_ns: ts,
+                line,
+                metadata,
+            });
+        }
+        streams.push(LogStream {
+            labels: Labels::from_sorted_unchecked(labels),
+            entries,
+        });
+    }
+    if r.pos != raw.len() {
+        return Err(RecordError::Trailing(raw.len() - r.pos));
+    }
+    Ok(streams)
+}
+
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_uvarint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A bounds-checked reader over a byte slice.
+pub(crate) struct Reader<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn uvarint(&mut self) -> Result<u64, RecordError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or(RecordError::Truncated(self.pos))?;
+            self.pos += 1;
+            v |= ((b & 0x7f) as u64) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(RecordError::Truncated(self.pos))
+    }
+
+    pub(crate) fn varint(&mut self) -> Result<i64, RecordError> {
+        let u = self.uvarint()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    /// A count of items each taking at least `min_bytes`: larger than what
+    /// is left cannot be right (and must not size an allocation).
+    pub(crate) fn count(&mut self, min_bytes: usize) -> Result<usize, RecordError> {
+        let at = self.pos;
+        let n = self.uvarint()?;
+        let left = (self.buf.len() - self.pos) as u64;
+        if n.saturating_mul(min_bytes.max(1) as u64) > left {
+            return Err(RecordError::Truncated(at));
+        }
+        Ok(n as usize)
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(RecordError::Truncated(self.pos))?;
+        let b = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(b)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<&'a str, RecordError> {
+        let at = self.pos;
+        let n = self.uvarint()?;
+        let n = usize::try_from(n).map_err(|_| RecordError::Truncated(at))?;
+        let b = self.bytes(n)?;
+        std::str::from_utf8(b).map_err(|_| RecordError::Utf8(at))
+    }
+
+    pub(crate) fn u64_le(&mut self) -> Result<u64, RecordError> {
+        let b = self.bytes(8)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+
+    pub(crate) fn i64_le(&mut self) -> Result<i64, RecordError> {
+        Ok(self.u64_le()? as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stream(labels: &[(&str, &str)], entries: Vec<LogEntry>) -> LogStream {
+        LogStream {
+            labels: Labels::from_pairs(labels.iter().copied()),
+            entries,
+        }
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let mut e = LogEntry::new(1_700_000_000_000_000_001, "GET /a 200");
+        e.metadata.push(("trace_id".into(), "abc".into()));
+        let streams = vec![
+            stream(
+                &[("job", "web"), ("env", "prod")],
+                vec![e, LogEntry::new(1_699_999_999_000_000_000, "older")],
+            ),
+            stream(&[("job", "db")], vec![LogEntry::new(-5, "négatif")]),
+        ];
+        let mut buf = Vec::new();
+        encode_entries(
+            streams.iter().map(|s| (&s.labels, s.entries.as_slice())),
+            &mut buf,
+        );
+        assert_eq!(decode(&buf).unwrap(), Record::Entries(streams));
+    }
+
+    #[test]
+    fn freeze_round_trip_and_damage_is_an_error() {
+        let mut buf = Vec::new();
+        encode_freeze(42, &mut buf);
+        assert_eq!(decode(&buf).unwrap(), Record::Freeze(42));
+        assert_eq!(decode(&buf[..5]), Err(RecordError::Truncated(1)));
+        assert_eq!(decode(&[]), Err(RecordError::Empty));
+        assert_eq!(decode(&[9, 1]), Err(RecordError::Kind(9)));
+        assert!(decode(&[1, 0x28, 0xb5, 0x2f]).is_err());
+        // A valid zstd frame of a hostile body: a huge count, no panic.
+        let raw = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        let mut rec = vec![KIND_ENTRIES];
+        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
+        assert!(matches!(decode(&rec), Err(RecordError::Truncated(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn any_entries_round_trip(
+            raw in proptest::collection::vec(
+                (proptest::collection::vec(("[a-z]{1,4}", ".{0,6}"), 0..4),
+                 proptest::collection::vec((any::<i64>(), ".{0,20}",
+                    proptest::collection::vec(("[a-z_]{1,5}", ".{0,5}"), 0..3)), 0..5)),
+                0..4)
+        ) {
+            let streams: Vec<LogStream> = raw.into_iter().map(|(labels, entries)| {
+                let mut l: Vec<Label> = labels.into_iter().map(|(n, v)| Label::new(n, v)).collect();
+                l.sort();
+                l.dedup_by(|a, b| a.name == b.name);
+                LogStream {
+                    labels: Labels::from_sorted_unchecked(l),
+                    entries: entries.into_iter().map(|(ts, line, metadata)| LogEntry { ts_ns: ts, line, metadata }).collect(),
+                }
+            }).collect();
+            let mut buf = Vec::new();
+            encode_entries(streams.iter().map(|s| (&s.labels, s.entries.as_slice())), &mut buf);
+            prop_assert_eq!(decode(&buf).unwrap(), Record::Entries(streams));
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = decode(&bytes);
+        }
+    }
+}
