@@ -51,6 +51,8 @@ pub struct ApiConfig {
 pub struct AppState {
     reader: OnceLock<Arc<dyn MetricsReader>>,
     pipeline: OnceLock<Arc<WritePipeline>>,
+    /// The logs store's reads (Loki's query API), set when it is open.
+    logs_reader: OnceLock<Arc<dyn argus_store::LogsReader>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
     pub grpc_metrics: GrpcMetrics,
@@ -87,6 +89,7 @@ impl AppState {
         AppState {
             reader: OnceLock::new(),
             pipeline: OnceLock::new(),
+            logs_reader: OnceLock::new(),
             http_metrics,
             grpc_metrics,
             registry: parking_lot::Mutex::new(registry),
@@ -141,6 +144,16 @@ impl AppState {
     /// The metrics store, or 503 while the WAL is still being replayed.
     pub fn reader(&self) -> Result<Arc<dyn MetricsReader>, ApiError> {
         self.reader.get().cloned().ok_or_else(not_ready)
+    }
+
+    /// Called once the logs store is open (its WALs replayed).
+    pub fn set_logs_reader(&self, reader: Arc<dyn argus_store::LogsReader>) {
+        let _ = self.logs_reader.set(reader);
+    }
+
+    /// The logs store's reads; 503 until it is open.
+    pub fn logs_reader(&self) -> Result<Arc<dyn argus_store::LogsReader>, ApiError> {
+        self.logs_reader.get().cloned().ok_or_else(not_ready)
     }
 }
 
