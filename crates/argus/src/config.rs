@@ -23,6 +23,9 @@ pub(crate) struct RawConfig {
     pub storage: RawStorage,
     #[serde(default)]
     pub tsdb: RawTsdb,
+    /// The logs store (`logs:`).
+    #[serde(default)]
+    pub logs: RawLogs,
     #[serde(default)]
     pub ingest: RawIngest,
     #[serde(default)]
@@ -68,6 +71,81 @@ pub(crate) struct RawTsdb {
     pub wal_fsync: Option<String>,
     pub wal_segment_size: Option<u64>,
     pub maintenance_interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLogs {
+    /// A segment holds one aligned range of this length at most (default `1h`).
+    pub segment_range: Option<String>,
+    /// Delete segments whose newest line is older than this (default `31d`; `0s` keeps them).
+    pub retention: Option<String>,
+    /// Delete a tenant's oldest segments while they take more bytes than this (default: no limit).
+    pub retention_size: Option<u64>,
+    /// Flush a tenant's in-memory lines into segments at this many bytes (default 256 MiB).
+    pub flush_size: Option<u64>,
+    /// ... or when the oldest in memory arrived this long ago (default `15m`).
+    pub max_head_age: Option<String>,
+}
+
+/// The logs store's settings (`logs:`).
+#[derive(Debug, Clone)]
+pub(crate) struct LogsConfig {
+    pub segment_range_ms: i64,
+    pub retention_ms: i64,
+    pub retention_bytes: u64,
+    pub flush_bytes: u64,
+    pub max_head_age: Duration,
+}
+
+impl LogsConfig {
+    fn resolve(r: &RawLogs) -> Result<LogsConfig> {
+        let segment_range_ms = dur_ms(
+            &r.segment_range,
+            Duration::from_secs(3600),
+            "logs.segment_range",
+        )?;
+        if segment_range_ms < 1000 {
+            bail!("logs.segment_range must be at least 1s");
+        }
+        let flush_bytes = r.flush_size.unwrap_or(256 << 20);
+        if flush_bytes == 0 {
+            bail!("logs.flush_size must be more than 0");
+        }
+        Ok(LogsConfig {
+            segment_range_ms,
+            retention_ms: dur_ms(
+                &r.retention,
+                Duration::from_secs(31 * 86400),
+                "logs.retention",
+            )?,
+            retention_bytes: r.retention_size.unwrap_or(0),
+            flush_bytes,
+            max_head_age: Duration::from_millis(dur_ms(
+                &r.max_head_age,
+                Duration::from_secs(900),
+                "logs.max_head_age",
+            )? as u64),
+        })
+    }
+
+    /// The store's options under `data_dir` with the WAL's fsync policy.
+    pub(crate) fn options(
+        &self,
+        data_dir: PathBuf,
+        wal: argus_wal::WalOptions,
+    ) -> argus_logs::LogsOptions {
+        let mut o = argus_logs::LogsOptions::new(data_dir);
+        let r = self.segment_range_ms;
+        o.segment_range_ms = r;
+        o.compaction_ranges = vec![r, r * 4, r * 24];
+        o.retention_ms = self.retention_ms;
+        o.retention_bytes = self.retention_bytes;
+        o.flush_bytes = self.flush_bytes;
+        o.max_head_age = self.max_head_age;
+        o.wal = wal;
+        o
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +199,7 @@ pub(crate) struct Config {
     pub retention_ms: i64,
     pub retention_bytes: u64,
     pub wal: argus_wal::WalOptions,
+    pub logs: LogsConfig,
     pub maintenance_interval: Duration,
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
@@ -317,6 +396,7 @@ impl Config {
             )?,
             retention_bytes: t.retention_size.unwrap_or(0),
             wal,
+            logs: LogsConfig::resolve(&raw.logs)?,
             maintenance_interval: Duration::from_millis(dur_ms(
                 &t.maintenance_interval,
                 Duration::from_secs(60),

@@ -143,6 +143,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     opts.retention_bytes = cfg.retention_bytes;
     opts.wal = cfg.wal.clone();
     let started = std::time::Instant::now();
+    let logs_storage = storage.clone();
     let open = tokio::select! {
         r = open_with_retry(opts, storage) => Some(r),
         _ = shutdown_signal() => None,
@@ -164,6 +165,16 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         db.register_metrics(r);
     });
     state.set_ready(db.clone(), pipeline.clone());
+    // The logs store, on the same object store, its WALs beside the metrics ones.
+    let logs = Arc::new(
+        argus_logs::LogsDb::open(
+            cfg.logs.options(cfg.data_dir.clone(), cfg.wal.clone()),
+            logs_storage,
+        )
+        .await
+        .context("opening logs storage")?,
+    );
+    state.set_logs_reader(logs.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "storage open, ready"
@@ -179,12 +190,20 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let maint_db = db.clone();
     let interval = cfg.maintenance_interval;
     let mut maint_stop = stop_rx.clone();
+    let maint_logs = logs.clone();
     let maintenance = tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.tick().await;
+        // Logs flush by size as well as age: checked every second.
+        let mut flush = tokio::time::interval(std::time::Duration::from_secs(1));
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => maint_db.maintain().await,
+                _ = tick.tick() => {
+                    maint_db.maintain().await;
+                    maint_logs.maintain().await;
+                }
+                _ = flush.tick() => maint_logs.flush_due().await,
                 _ = maint_stop.changed() => return,
             }
         }
