@@ -37,7 +37,9 @@
 //! stack.
 
 mod ast;
+pub mod engine;
 mod error;
+pub mod json;
 mod lexer;
 mod parser;
 mod pipeline;
