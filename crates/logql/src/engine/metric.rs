@@ -280,6 +280,7 @@ fn vector_agg(v: &VectorAggregation, m: Matrix, n: usize) -> Matrix {
                     .push(i);
             }
             for members in groups.values() {
+                #[allow(clippy::needless_range_loop)]
                 for step in 0..n {
                     let mut cand: Vec<(usize, f64)> = members
                         .iter()
@@ -288,7 +289,7 @@ fn vector_agg(v: &VectorAggregation, m: Matrix, n: usize) -> Matrix {
                     // Stable sort: among equal values the earlier (by labels) wins.
                     cand.sort_by(|a, b| {
                         let (x, y) = (a.1, b.1);
-                        let o = match (x.is_nan(), y.is_nan()) {
+                        match (x.is_nan(), y.is_nan()) {
                             (true, true) => std::cmp::Ordering::Equal,
                             (true, false) => std::cmp::Ordering::Greater,
                             (false, true) => std::cmp::Ordering::Less,
@@ -300,8 +301,7 @@ fn vector_agg(v: &VectorAggregation, m: Matrix, n: usize) -> Matrix {
                                     o
                                 }
                             }
-                        };
-                        o
+                        }
                     });
                     for (i, x) in cand.into_iter().take(k) {
                         keep[i][step] = Some(x);
@@ -347,16 +347,8 @@ fn vector_agg(v: &VectorAggregation, m: Matrix, n: usize) -> Matrix {
                                 a.a += x / cnt - a.a / cnt;
                             }
                         }
-                        VectorOp::Min => {
-                            if a.n == 1 || x < a.a || a.a.is_nan() {
-                                a.a = x
-                            }
-                        }
-                        VectorOp::Max => {
-                            if a.n == 1 || x > a.a || a.a.is_nan() {
-                                a.a = x
-                            }
-                        }
+                        VectorOp::Min if a.n == 1 || x < a.a || a.a.is_nan() => a.a = x,
+                        VectorOp::Max if a.n == 1 || x > a.a || a.a.is_nan() => a.a = x,
                         VectorOp::Stddev | VectorOp::Stdvar => {
                             let delta = x - a.a;
                             a.a += delta / cnt;
@@ -458,9 +450,9 @@ fn binary(b: &BinaryExpr, l: Value, r: Value, n: usize) -> Result<Value, EvalErr
         }
         (Value::Vector(m), Value::Scalar(y)) => {
             if op.is_set_operator() {
-                return Err(EvalError::BadQuery(format!(
-                    "set operator not allowed in binary scalar expression"
-                )));
+                return Err(EvalError::BadQuery(
+                    "set operator not allowed in binary scalar expression".into(),
+                ));
             }
             Ok(Value::Vector(map_vals(m, |x| {
                 elem(op, x, y, b.return_bool, Some(x))

@@ -258,6 +258,11 @@ pub(crate) fn required_literals(pipeline: &[Stage]) -> Vec<String> {
     out
 }
 
+/// ANSI colour and OSC sequences.
+fn decolorize_regex() -> Result<Regex, EvalError> {
+    Regex::new(r"\x1b\[[0-9;]*[A-Za-z]|\x1b\][^\x07]*\x07").map_err(|e| bad(e.to_string()))
+}
+
 impl Pipeline {
     /// Compiles `stages` (and the post-unwrap filters, when given).
     pub fn compile(stages: &[Stage]) -> Result<Pipeline, EvalError> {
@@ -358,10 +363,7 @@ impl Pipeline {
                 Stage::Keep(v) => {
                     CStage::Keep(v.iter().map(compile_sel).collect::<Result<_, _>>()?)
                 }
-                Stage::Decolorize => CStage::Decolorize(
-                    Regex::new(r"\x1b\[[0-9;]*[A-Za-z]|\x1b\][^\x07]*\x07")
-                        .map_err(|e| bad(e.to_string()))?,
-                ),
+                Stage::Decolorize => CStage::Decolorize(decolorize_regex()?),
             });
         }
         Ok(Pipeline { stages: out })

@@ -923,7 +923,7 @@ fn parse_time(layout: &str, value: &str) -> Option<i64> {
                 let digits: String = v[1..].chars().take_while(|c| c.is_ascii_digit()).collect();
                 v = &v[1 + digits.len()..];
                 ns = format!("{digits:0<9}")[..9].parse().ok()?;
-                l = l.trim_start_matches(|c| c == '.' || c == '0' || c == '9');
+                l = l.trim_start_matches(['.', '0', '9']);
             }
         } else if let Some(r) = l.strip_prefix("Z07:00") {
             v = v.strip_prefix('Z')?;
