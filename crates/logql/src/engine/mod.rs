@@ -6,13 +6,16 @@
 //! [`QueryResult`] and [`Stats`]; [`crate::json::encode_response`] turns them
 //! into Loki's HTTP response body.
 
+mod gotime;
 mod labels;
 mod logs;
 mod metric;
 mod parsers;
+mod pattern;
 mod pipeline;
 mod range;
 mod template;
+mod tplparse;
 
 pub use labels::{Category, EntryLabels, Pairs, ERROR_DETAILS_LABEL, ERROR_LABEL};
 pub use pipeline::{run_pipeline, Pipeline};

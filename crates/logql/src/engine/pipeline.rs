@@ -1,7 +1,8 @@
 //! A compiled log pipeline: the stages of a [`LogExpr`] applied to one entry.
 
 use super::labels::{Category, EntryLabels, LabelState};
-use super::parsers::{self, PathSeg, Pattern};
+use super::parsers::{self, PathSeg};
+use super::pattern::Pattern;
 use super::template::{Ctx, Template};
 use super::EvalError;
 use crate::ast::*;
