@@ -29,6 +29,26 @@
 //! and parsing again gives the same tree. Durations are nanoseconds (`i64`),
 //! numbers `f64`, byte sizes `u64`.
 //!
+//! # Evaluation
+//!
+//! [`engine::Engine::execute`] runs a query over an
+//! [`argus_store::LogsReader`] for a tenant and returns an
+//! [`engine::QueryResult`] (streams, matrix, vector or scalar) and
+//! [`engine::Stats`]; [`json::encode_response`] writes Loki's HTTP response
+//! body for them (with the `categorize-labels` encoding when asked).
+//! Evaluation is blocking: call it from a blocking thread. Failures are an
+//! [`engine::EvalError`]: parse errors, bad queries, limits (Loki's
+//! `max_entries_limit_per_query` 5000 and `max_query_series` 500 by default)
+//! and pipeline errors are client errors (HTTP 400,
+//! [`engine::EvalError::is_client_error`]); storage failures carry the
+//! store's [`argus_store::StorageError`]; timeouts have their own kind.
+//!
+//! Log queries read [start, end) and keep the `limit` newest (`Backward`) or
+//! oldest entries, telling the cursor when older (newer) entries are no
+//! longer needed. Metric queries are evaluated in one pass over the entries:
+//! each entry is added to the steps whose window `(t - offset - range, t -
+//! offset]` holds it, so memory is series × steps.
+//!
 //! # Limits
 //!
 //! Query text is untrusted: a query longer than [`MAX_QUERY_LEN`] bytes or
@@ -37,7 +57,9 @@
 //! stack.
 
 mod ast;
+pub mod engine;
 mod error;
+pub mod json;
 mod lexer;
 mod parser;
 mod pipeline;

@@ -1,0 +1,545 @@
+//! A compiled log pipeline: the stages of a [`LogExpr`] applied to one entry.
+
+use super::labels::{Category, EntryLabels, LabelState};
+use super::parsers::{self, PathSeg};
+use super::pattern::Pattern;
+use super::template::{Ctx, Template};
+use super::EvalError;
+use crate::ast::*;
+use argus_model::Labels;
+use regex::Regex;
+use std::sync::Arc;
+
+const ERR_LABEL_FILTER: &str = "LabelFilterErr";
+const ERR_TEMPLATE: &str = "TemplateFormatErr";
+
+#[derive(Debug)]
+enum LineMatch {
+    Contains(String),
+    Regex(Regex),
+    Pattern(Pattern),
+}
+
+impl LineMatch {
+    fn matches(&self, line: &str) -> bool {
+        match self {
+            LineMatch::Contains(s) => line.contains(s.as_str()),
+            LineMatch::Regex(r) => r.is_match(line),
+            LineMatch::Pattern(p) => p.test(line),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct CLineFilter {
+    negated: bool,
+    alts: Vec<LineMatch>,
+}
+
+#[derive(Debug)]
+enum CLabelFilter {
+    Str(String, argus_model::Matcher),
+    Num(String, CmpOp, f64),
+    Dur(String, CmpOp, i64),
+    Bytes(String, CmpOp, u64),
+    And(Vec<CLabelFilter>),
+    Or(Vec<CLabelFilter>),
+}
+
+#[derive(Debug)]
+enum LfValue {
+    Rename(String),
+    Tpl(Template),
+}
+
+#[derive(Debug)]
+enum Sel {
+    Name(String),
+    Matcher(String, argus_model::Matcher),
+}
+
+#[derive(Debug)]
+enum CStage {
+    Line(CLineFilter),
+    JsonAll,
+    JsonPaths(Vec<(String, Vec<PathSeg>)>),
+    Logfmt {
+        strict: bool,
+        keep_empty: bool,
+        params: Vec<(String, String)>,
+    },
+    Regexp(Regex),
+    Pattern(Pattern),
+    Unpack,
+    Label(CLabelFilter),
+    LineFormat(Template),
+    LabelFormat(Vec<(String, LfValue)>),
+    Drop(Vec<Sel>),
+    Keep(Vec<Sel>),
+    Decolorize(Regex),
+}
+
+/// A compiled pipeline. Regexes and templates are compiled once.
+#[derive(Debug)]
+pub struct Pipeline {
+    stages: Vec<CStage>,
+}
+
+/// What a pipeline made of an entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub(crate) line: String,
+    pub(crate) labels: LabelState,
+}
+
+fn bad(msg: impl Into<String>) -> EvalError {
+    EvalError::BadQuery(msg.into())
+}
+
+pub(crate) fn to_model_matcher(m: &Matcher) -> Result<argus_model::Matcher, EvalError> {
+    let op = match m.op {
+        MatchOp::Eq => argus_model::MatchOp::Equal,
+        MatchOp::Neq => argus_model::MatchOp::NotEqual,
+        MatchOp::Re => argus_model::MatchOp::Regex,
+        MatchOp::Nre => argus_model::MatchOp::NotRegex,
+    };
+    argus_model::Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| bad(e.to_string()))
+}
+
+fn compile_label_filter(f: &LabelFilter) -> Result<CLabelFilter, EvalError> {
+    Ok(match f {
+        LabelFilter::Matcher(m) => CLabelFilter::Str(m.name.clone(), to_model_matcher(m)?),
+        LabelFilter::Ip { .. } => {
+            return Err(EvalError::Unsupported("ip() label filters".into()));
+        }
+        LabelFilter::Number { name, op, value } => CLabelFilter::Num(name.clone(), *op, *value),
+        LabelFilter::Duration { name, op, value } => CLabelFilter::Dur(name.clone(), *op, *value),
+        LabelFilter::Bytes { name, op, value } => CLabelFilter::Bytes(name.clone(), *op, *value),
+        LabelFilter::And(v) => CLabelFilter::And(
+            v.iter()
+                .map(compile_label_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+        LabelFilter::Or(v) => CLabelFilter::Or(
+            v.iter()
+                .map(compile_label_filter)
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+fn cmp<T: PartialOrd>(op: CmpOp, a: T, b: T) -> bool {
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Neq => a != b,
+        CmpOp::Gt => a > b,
+        CmpOp::Gte => a >= b,
+        CmpOp::Lt => a < b,
+        CmpOp::Lte => a <= b,
+    }
+}
+
+/// Go's `strconv.ParseFloat` message.
+pub(crate) fn parse_float_err(v: &str) -> String {
+    format!("strconv.ParseFloat: parsing {}: invalid syntax", quoted(v))
+}
+
+pub(crate) fn quoted(v: &str) -> String {
+    let mut s = String::new();
+    super::labels::go_quote(&mut s, v);
+    s
+}
+
+/// Go's `strconv.ParseFloat`, roughly (Rust also accepts `inf`, `nan`).
+pub(crate) fn parse_go_float(v: &str) -> Option<f64> {
+    let t = v.strip_prefix('+').unwrap_or(v);
+    if t.starts_with(['+', '-']) && v.starts_with('+') {
+        return None;
+    }
+    v.parse::<f64>().ok()
+}
+
+impl CLabelFilter {
+    fn process(&self, lbs: &mut LabelState) -> bool {
+        match self {
+            CLabelFilter::Str(name, m) => m.matches(lbs.get(name).unwrap_or("")),
+            CLabelFilter::Num(name, op, want) => {
+                let Some(v) = lbs.get(name) else { return false };
+                match parse_go_float(v) {
+                    Some(x) => cmp(*op, x, *want),
+                    None => {
+                        if !lbs.has_err() {
+                            let d = parse_float_err(v);
+                            lbs.set_err(ERR_LABEL_FILTER, Some(d));
+                        }
+                        true
+                    }
+                }
+            }
+            CLabelFilter::Dur(name, op, want) => {
+                let Some(v) = lbs.get(name) else { return false };
+                match crate::units::parse_go_duration(v) {
+                    Some(x) => cmp(*op, x, *want),
+                    None => {
+                        if !lbs.has_err() {
+                            let d = format!("time: invalid duration {}", quoted(v));
+                            lbs.set_err(ERR_LABEL_FILTER, Some(d));
+                        }
+                        true
+                    }
+                }
+            }
+            CLabelFilter::Bytes(name, op, want) => {
+                let Some(v) = lbs.get(name) else { return false };
+                match crate::units::parse_bytes(v) {
+                    Some(x) => cmp(*op, x, *want),
+                    None => {
+                        if !lbs.has_err() {
+                            let d = parse_float_err(v);
+                            lbs.set_err(ERR_LABEL_FILTER, Some(d));
+                        }
+                        true
+                    }
+                }
+            }
+            CLabelFilter::And(v) => {
+                let mut ok = true;
+                for f in v {
+                    ok &= f.process(lbs);
+                }
+                ok
+            }
+            CLabelFilter::Or(v) => {
+                for f in v {
+                    if f.process(lbs) {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+fn compile_sel(s: &LabelSelection) -> Result<Sel, EvalError> {
+    Ok(match s {
+        LabelSelection::Name(n) => Sel::Name(n.clone()),
+        LabelSelection::Matcher(m) => Sel::Matcher(m.name.clone(), to_model_matcher(m)?),
+    })
+}
+
+fn compile_template(t: &str, stage: &str) -> Result<Template, EvalError> {
+    Template::parse(t).map_err(|e| bad(format!("stage '{stage}' : {e}")))
+}
+
+/// Is this stage one that leaves the line as it is (so that a `|=` after it
+/// still filters the stored line)?
+fn keeps_line(s: &Stage) -> bool {
+    matches!(s, Stage::LineFilter(_))
+}
+
+/// The `|=` literals before any stage that changes the line or labels: the
+/// store may use them to skip blocks.
+pub(crate) fn required_literals(pipeline: &[Stage]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in pipeline {
+        if !keeps_line(s) {
+            break;
+        }
+        if let Stage::LineFilter(f) = s {
+            if f.op == LineFilterOp::Contains && f.values.len() == 1 {
+                if let LineFilterValue::Text(t) = &f.values[0] {
+                    if !t.is_empty() {
+                        out.push(t.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// ANSI colour and OSC sequences.
+fn decolorize_regex() -> Result<Regex, EvalError> {
+    Regex::new(r"\x1b\[[0-9;]*[A-Za-z]|\x1b\][^\x07]*\x07").map_err(|e| bad(e.to_string()))
+}
+
+impl Pipeline {
+    /// Compiles `stages` (and the post-unwrap filters, when given).
+    pub fn compile(stages: &[Stage]) -> Result<Pipeline, EvalError> {
+        let mut out = Vec::with_capacity(stages.len());
+        for s in stages {
+            out.push(match s {
+                Stage::LineFilter(f) => {
+                    let negated = matches!(
+                        f.op,
+                        LineFilterOp::NotContains
+                            | LineFilterOp::NotMatch
+                            | LineFilterOp::NotPattern
+                    );
+                    let mut alts = Vec::new();
+                    for v in &f.values {
+                        let LineFilterValue::Text(t) = v else {
+                            return Err(EvalError::Unsupported("ip() line filters".into()));
+                        };
+                        alts.push(match f.op {
+                            LineFilterOp::Contains | LineFilterOp::NotContains => {
+                                LineMatch::Contains(t.clone())
+                            }
+                            LineFilterOp::Match | LineFilterOp::NotMatch => LineMatch::Regex(
+                                Regex::new(t)
+                                    .map_err(|e| bad(format!("invalid regex {t:?}: {e}")))?,
+                            ),
+                            LineFilterOp::Pattern | LineFilterOp::NotPattern => {
+                                let p = Pattern::parse(t);
+                                p.validate_filter().map_err(|e| bad(e.to_string()))?;
+                                LineMatch::Pattern(p)
+                            }
+                        });
+                    }
+                    CStage::Line(CLineFilter { negated, alts })
+                }
+                Stage::Parser(LogParser::Json(params)) if params.is_empty() => CStage::JsonAll,
+                Stage::Parser(LogParser::Json(params)) => {
+                    let mut v = Vec::new();
+                    for p in params {
+                        let expr = p.path.clone().unwrap_or_else(|| p.name.clone());
+                        let path = parsers::parse_json_path(&expr)
+                            .ok_or_else(|| bad(format!("cannot parse expression [{expr}]")))?;
+                        v.push((p.name.clone(), path));
+                    }
+                    CStage::JsonPaths(v)
+                }
+                Stage::Parser(LogParser::Logfmt {
+                    strict,
+                    keep_empty,
+                    params,
+                }) => CStage::Logfmt {
+                    strict: *strict,
+                    keep_empty: *keep_empty,
+                    params: params
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.name.clone(),
+                                p.path.clone().unwrap_or_else(|| p.name.clone()),
+                            )
+                        })
+                        .collect(),
+                },
+                Stage::Parser(LogParser::Regexp(re)) => {
+                    let r =
+                        Regex::new(re).map_err(|e| bad(format!("invalid regex {re:?}: {e}")))?;
+                    if !r.capture_names().any(|n| n.is_some()) {
+                        return Err(bad("at least one named capture must be supplied"));
+                    }
+                    CStage::Regexp(r)
+                }
+                Stage::Parser(LogParser::Pattern(p)) => {
+                    let pat = Pattern::parse(p);
+                    pat.validate_parser().map_err(|e| bad(e.to_string()))?;
+                    CStage::Pattern(pat)
+                }
+                Stage::Parser(LogParser::Unpack) => CStage::Unpack,
+                Stage::LabelFilter(f) => CStage::Label(compile_label_filter(f)?),
+                Stage::LineFormat(t) => CStage::LineFormat(compile_template(t, "line_format")?),
+                Stage::LabelFormat(v) => {
+                    let mut out = Vec::new();
+                    for f in v {
+                        out.push((
+                            f.name.clone(),
+                            match &f.value {
+                                LabelFormatValue::Rename(src) => LfValue::Rename(src.clone()),
+                                LabelFormatValue::Template(t) => {
+                                    LfValue::Tpl(compile_template(t, "label_format")?)
+                                }
+                            },
+                        ));
+                    }
+                    CStage::LabelFormat(out)
+                }
+                Stage::Drop(v) => {
+                    CStage::Drop(v.iter().map(compile_sel).collect::<Result<_, _>>()?)
+                }
+                Stage::Keep(v) => {
+                    CStage::Keep(v.iter().map(compile_sel).collect::<Result<_, _>>()?)
+                }
+                Stage::Decolorize => CStage::Decolorize(decolorize_regex()?),
+            });
+        }
+        Ok(Pipeline { stages: out })
+    }
+
+    /// Appends label filters (the filters after `unwrap`).
+    pub(crate) fn compile_filters(filters: &[LabelFilter]) -> Result<Pipeline, EvalError> {
+        let stages = filters
+            .iter()
+            .map(|f| compile_label_filter(f).map(CStage::Label))
+            .collect::<Result<_, _>>()?;
+        Ok(Pipeline { stages })
+    }
+
+    /// Runs the pipeline on one entry.
+    pub(crate) fn process(
+        &self,
+        ts_ns: i64,
+        line: &str,
+        stream: &Arc<Labels>,
+        metadata: &[(String, String)],
+    ) -> Option<Output> {
+        let lbs = LabelState::new(stream, metadata);
+        self.process_state(ts_ns, line.to_string(), lbs)
+    }
+
+    /// Runs the pipeline on a line and its label state.
+    pub(crate) fn process_state(
+        &self,
+        ts_ns: i64,
+        mut line: String,
+        mut lbs: LabelState,
+    ) -> Option<Output> {
+        for s in &self.stages {
+            match s {
+                CStage::Line(f) => {
+                    let any = f.alts.iter().any(|m| m.matches(&line));
+                    if any == f.negated {
+                        return None;
+                    }
+                }
+                CStage::JsonAll => parsers::json_all(&line, &mut lbs),
+                CStage::JsonPaths(p) => parsers::json_paths(&line, p, &mut lbs),
+                CStage::Logfmt {
+                    strict,
+                    keep_empty,
+                    params,
+                } => {
+                    if params.is_empty() {
+                        parsers::logfmt_all(&line, *strict, *keep_empty, &mut lbs)
+                    } else {
+                        parsers::logfmt_params(&line, *strict, params, &mut lbs)
+                    }
+                }
+                CStage::Regexp(re) => {
+                    if let Some(caps) = re.captures(&line) {
+                        for name in re.capture_names().flatten() {
+                            if let Some(m) = caps.name(name) {
+                                let key = parsers::sanitize_key(name);
+                                parsers::set_parsed(&mut lbs, &key, m.as_str());
+                            }
+                        }
+                    }
+                }
+                CStage::Pattern(p) => {
+                    let caps: Vec<(String, String)> = p
+                        .captures(&line)
+                        .into_iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect();
+                    for (n, v) in caps {
+                        parsers::set_parsed(&mut lbs, &n, &v);
+                    }
+                }
+                CStage::Unpack => {
+                    if let Some(entry) = parsers::unpack(&line, &mut lbs) {
+                        line = entry;
+                    }
+                }
+                CStage::Label(f) => {
+                    if !f.process(&mut lbs) {
+                        return None;
+                    }
+                }
+                CStage::LineFormat(t) => {
+                    let res = {
+                        let get = |n: &str| lbs.get(n).map(str::to_string);
+                        t.execute(&Ctx {
+                            get: &get,
+                            line: &line,
+                            ts_ns,
+                        })
+                    };
+                    match res {
+                        Ok(l) => line = l,
+                        Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
+                    }
+                }
+                CStage::LabelFormat(v) => {
+                    // Every template sees the labels as they were before the stage.
+                    let snapshot = lbs.clone();
+                    for (dst, val) in v {
+                        match val {
+                            LfValue::Rename(src) => {
+                                let value = snapshot.get(src).map(str::to_string);
+                                if let Some(value) = value {
+                                    lbs.del(src);
+                                    lbs.set(Category::Parsed, dst, &value);
+                                }
+                            }
+                            LfValue::Tpl(t) => {
+                                let res = {
+                                    let get = |n: &str| snapshot.get(n).map(str::to_string);
+                                    t.execute(&Ctx {
+                                        get: &get,
+                                        line: &line,
+                                        ts_ns,
+                                    })
+                                };
+                                match res {
+                                    Ok(value) => lbs.set(Category::Parsed, dst, &value),
+                                    Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
+                                }
+                            }
+                        }
+                    }
+                }
+                CStage::Drop(sels) => {
+                    for s in sels {
+                        match s {
+                            Sel::Name(n) => lbs.del(n),
+                            Sel::Matcher(n, m) => {
+                                if let Some(v) = lbs.get(n) {
+                                    if m.matches(v) {
+                                        lbs.del(n);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                CStage::Keep(sels) => {
+                    for name in lbs.names() {
+                        let keep = sels.iter().any(|s| match s {
+                            Sel::Name(n) => *n == name,
+                            Sel::Matcher(n, m) => {
+                                *n == name && m.matches(lbs.get(&name).unwrap_or(""))
+                            }
+                        });
+                        if !keep {
+                            lbs.del(&name);
+                        }
+                    }
+                }
+                CStage::Decolorize(re) => {
+                    if re.is_match(&line) {
+                        line = re.replace_all(&line, "").into_owned();
+                    }
+                }
+            }
+        }
+        Some(Output { line, labels: lbs })
+    }
+}
+
+/// Runs a pipeline over one entry and returns the line and categorized
+/// labels, for tests and tools.
+pub fn run_pipeline(
+    pipeline: &Pipeline,
+    ts_ns: i64,
+    line: &str,
+    stream: &Arc<Labels>,
+    metadata: &[(String, String)],
+) -> Option<(String, EntryLabels)> {
+    pipeline
+        .process(ts_ns, line, stream, metadata)
+        .map(|o| (o.line, o.labels.into_entry_labels()))
+}

@@ -1,0 +1,364 @@
+//! Range aggregations (`count_over_time`, `rate`, `*_over_time` with
+//! `unwrap`…): one pass over the selected entries, each entry added to the
+//! steps whose window `(t - offset - range, t - offset]` holds it. Memory is
+//! one small accumulator per series and step (plus the samples of the window
+//! for `quantile_over_time` and `rate_counter`).
+
+use super::labels::{pairs_string, LabelState, ERROR_LABEL, PRESERVE_ERROR_LABEL};
+use super::logs::select_for;
+use super::metric::{Matrix, SeriesData, Steps};
+use super::pipeline::{parse_float_err, parse_go_float, quoted, Pipeline};
+use super::{Ctx, EvalError, Pairs};
+use crate::ast::*;
+use argus_store::Direction;
+use std::collections::HashMap;
+
+const ERR_SAMPLE: &str = "SampleExtractionErr";
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    n: u64,
+    a: f64,
+    b: f64,
+    t: i64,
+}
+
+struct SeriesAcc {
+    slots: Vec<Slot>,
+    points: Option<Vec<Vec<(i64, f64)>>>,
+}
+
+fn keeps_points(op: RangeOp) -> bool {
+    matches!(op, RangeOp::QuantileOverTime | RangeOp::RateCounter)
+}
+
+fn convert(conv: Option<Conversion>, v: &str) -> Result<f64, String> {
+    match conv {
+        None => parse_go_float(v).ok_or_else(|| parse_float_err(v)),
+        Some(Conversion::Duration) | Some(Conversion::DurationSeconds) => {
+            crate::units::parse_go_duration(v)
+                .map(|ns| ns as f64 / 1e9)
+                .ok_or_else(|| format!("time: invalid duration {}", quoted(v)))
+        }
+        Some(Conversion::Bytes) => crate::units::parse_bytes(v)
+            .map(|b| b as f64)
+            .ok_or_else(|| parse_float_err(v)),
+    }
+}
+
+/// The labels of the sample of an entry.
+fn sample_labels(lbs: LabelState, grouping: Option<&Grouping>, unwrapped: Option<&str>) -> Pairs {
+    let has_err = lbs.has_err();
+    let all = lbs.into_entry_labels().all();
+    if has_err {
+        // Loki keeps every label when there is an error, so it is reported.
+        return all;
+    }
+    match grouping {
+        Some(g) if !g.without => all
+            .into_iter()
+            .filter(|(n, _)| g.labels.iter().any(|l| l == n))
+            .collect(),
+        _ => {
+            let without: &[String] = grouping.map(|g| &g.labels[..]).unwrap_or(&[]);
+            all.into_iter()
+                .filter(|(n, _)| Some(n.as_str()) != unwrapped && !without.iter().any(|w| w == n))
+                .collect()
+        }
+    }
+}
+
+/// Loki's `extrapolatedRate` (adapted from Prometheus), timestamps in ns.
+fn extrapolated_rate(samples: &[(i64, f64)], range_ns: i64, range_end: i64) -> f64 {
+    if samples.len() < 2 {
+        return 0.0;
+    }
+    let range_start = range_end - range_ns;
+    let first = samples[0];
+    let last = samples[samples.len() - 1];
+    let mut result = last.1 - first.1;
+    let mut last_value = 0.0;
+    for s in samples {
+        if s.1 < last_value {
+            result += last_value;
+        }
+        last_value = s.1;
+    }
+    let mut to_start = (first.0 - range_start) as f64 / 1e9;
+    let mut to_end = (range_end - last.0) as f64 / 1e9;
+    let sampled = (last.0 - first.0) as f64 / 1e9;
+    let avg = sampled / (samples.len() - 1) as f64;
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
+    let mut to_zero = to_start;
+    if result > 0.0 && first.1 >= 0.0 {
+        to_zero = sampled * (first.1 / result);
+    }
+    if to_zero < to_start {
+        to_start = to_zero;
+    }
+    if to_end >= threshold {
+        to_end = avg / 2.0;
+    }
+    let extrapolate_to = sampled + to_start + to_end;
+    result *= extrapolate_to / sampled;
+    result / (range_ns as f64 / 1e9)
+}
+
+/// Loki's `Quantile`.
+pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let n = values.len() as f64;
+    let rank = q * (n - 1.0);
+    let lower = rank.floor().max(0.0);
+    let upper = (lower + 1.0).min(n - 1.0);
+    let w = rank - rank.floor();
+    values[lower as usize] * (1.0 - w) + values[upper as usize] * w
+}
+
+/// Labels of `absent_over_time`'s sample: the selector's equality matchers
+/// (a name matched twice, or not by `=`, is left out).
+fn absent_labels(selector: &[Matcher]) -> Pairs {
+    let mut eq: Vec<(String, String)> = Vec::new();
+    let mut drop: Vec<&str> = Vec::new();
+    for m in selector {
+        if m.op == MatchOp::Eq && !eq.iter().any(|(n, _)| *n == m.name) {
+            eq.push((m.name.clone(), m.value.clone()));
+        } else {
+            drop.push(&m.name);
+        }
+    }
+    eq.retain(|(n, _)| !drop.contains(&n.as_str()));
+    eq.retain(|(_, v)| !v.is_empty());
+    eq.sort();
+    eq
+}
+
+pub(crate) fn eval_range(
+    ctx: &mut Ctx<'_>,
+    agg: &RangeAggregation,
+    steps: &Steps,
+) -> Result<Matrix, EvalError> {
+    let op = agg.op;
+    let lr = &agg.range;
+    let range = lr.range;
+    let offset = lr.offset.unwrap_or(0);
+    let pipeline = Pipeline::compile(&lr.log.pipeline)?;
+    let post = match &lr.unwrap {
+        Some(u) => Pipeline::compile_filters(&u.post_filters)?,
+        None => Pipeline::compile_filters(&[])?,
+    };
+    let n_steps = steps.len();
+    let first_t = steps.at(0);
+    let last_t = steps.at(n_steps - 1);
+    let sel = select_for(
+        &lr.log,
+        first_t - range - offset,
+        last_t - offset + 1,
+        Direction::Forward,
+    )?;
+    let mut cursor = ctx.reader.select(ctx.tenant, &sel)?;
+    let mut series: HashMap<Pairs, SeriesAcc> = HashMap::new();
+    let keep_points = keeps_points(op);
+    let mut post_filter = 0u64;
+    let mut err_series: Option<Pairs> = None;
+    while let Some(batch) = cursor.next_batch()? {
+        ctx.check_deadline()?;
+        for e in &batch.entries {
+            // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
+            let ts = e.ts_ns;
+            let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
+                continue;
+            };
+            ctx.stats.structured_metadata_bytes += e
+                .metadata
+                .iter()
+                .map(|(n, v)| (n.len() + v.len()) as u64)
+                .sum::<u64>();
+            let Some(out) = pipeline.process(ts, &e.line, &batch.labels, &e.metadata) else {
+                continue;
+            };
+            let (value, labels) = match &lr.unwrap {
+                None => {
+                    let v = match op {
+                        RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
+                        _ => 1.0,
+                    };
+                    (v, out.labels.into_entry_labels().all())
+                }
+                Some(u) => {
+                    let mut lbs = out.labels;
+                    let raw = lbs.get(&u.label).unwrap_or("").to_string();
+                    if raw.is_empty() {
+                        continue;
+                    }
+                    let v = match convert(u.conversion, &raw) {
+                        Ok(v) => v,
+                        Err(d) => {
+                            lbs.set_err(ERR_SAMPLE, Some(d));
+                            0.0
+                        }
+                    };
+                    let Some(o2) = post.process_state(ts, out.line, lbs) else {
+                        continue;
+                    };
+                    (
+                        v,
+                        sample_labels(o2.labels, agg.grouping.as_ref(), Some(&u.label)),
+                    )
+                }
+            };
+            post_filter += 1;
+            if err_series.is_none()
+                && labels.iter().any(|(n, _)| n == ERROR_LABEL)
+                && !labels
+                    .iter()
+                    .any(|(n, v)| n == PRESERVE_ERROR_LABEL && v == "true")
+            {
+                err_series = Some(labels.clone());
+            }
+            let acc = series.entry(labels).or_insert_with(|| SeriesAcc {
+                slots: vec![Slot::default(); n_steps],
+                points: keep_points.then(|| vec![Vec::new(); n_steps]),
+            });
+            for i in lo..=hi {
+                let s = &mut acc.slots[i];
+                s.n += 1;
+                let n = s.n as f64;
+                match op {
+                    RangeOp::CountOverTime | RangeOp::AbsentOverTime => {}
+                    RangeOp::Rate
+                    | RangeOp::BytesOverTime
+                    | RangeOp::BytesRate
+                    | RangeOp::SumOverTime => s.a += value,
+                    RangeOp::MinOverTime => {
+                        if s.n == 1 || value < s.a || s.a.is_nan() {
+                            s.a = value
+                        }
+                    }
+                    RangeOp::MaxOverTime => {
+                        if s.n == 1 || value > s.a || s.a.is_nan() {
+                            s.a = value
+                        }
+                    }
+                    RangeOp::FirstOverTime => {
+                        if s.n == 1 || ts < s.t {
+                            s.t = ts;
+                            s.a = value;
+                        }
+                    }
+                    RangeOp::LastOverTime => {
+                        if s.n == 1 || ts >= s.t {
+                            s.t = ts;
+                            s.a = value;
+                        }
+                    }
+                    RangeOp::AvgOverTime => {
+                        if s.a.is_infinite()
+                            && (value.is_infinite() && (s.a > 0.0) == (value > 0.0)
+                                || (!value.is_infinite() && !value.is_nan()))
+                        {
+                            continue;
+                        }
+                        s.a += value / n - s.a / n;
+                    }
+                    RangeOp::StdvarOverTime | RangeOp::StddevOverTime => {
+                        let delta = value - s.a;
+                        s.a += delta / n;
+                        s.b += delta * (value - s.a);
+                    }
+                    RangeOp::QuantileOverTime | RangeOp::RateCounter => {
+                        if let Some(p) = acc.points.as_mut() {
+                            p[i].push((ts, value));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ctx.add_scan(&cursor.stats());
+    ctx.stats.post_filter_lines += post_filter;
+    if let Some(l) = err_series {
+        let err = l
+            .iter()
+            .find(|(n, _)| n == ERROR_LABEL)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        return Err(EvalError::Pipeline(format!(
+            "pipeline error: '{err}' for series: '{}'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"{err}\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n",
+            pairs_string(&l)
+        )));
+    }
+    let secs = range as f64 / 1e9;
+    if op == RangeOp::AbsentOverTime {
+        let mut vals = vec![None; n_steps];
+        for (i, v) in vals.iter_mut().enumerate() {
+            if !series.values().any(|s| s.slots[i].n > 0) {
+                *v = Some(1.0);
+            }
+        }
+        let mut m = Matrix::default();
+        if vals.iter().any(Option::is_some) {
+            m.series.push(SeriesData {
+                labels: absent_labels(&lr.log.selector),
+                vals,
+            });
+        }
+        return Ok(m);
+    }
+    let q = agg.param.unwrap_or(0.0);
+    let mut m = Matrix::default();
+    for (labels, acc) in series {
+        let mut vals = vec![None; n_steps];
+        for (i, s) in acc.slots.iter().enumerate() {
+            if s.n == 0 {
+                continue;
+            }
+            let n = s.n as f64;
+            vals[i] = Some(match op {
+                RangeOp::CountOverTime => n,
+                RangeOp::Rate if lr.unwrap.is_none() => n / secs,
+                RangeOp::Rate | RangeOp::BytesRate => s.a / secs,
+                RangeOp::BytesOverTime | RangeOp::SumOverTime => s.a,
+                RangeOp::MinOverTime
+                | RangeOp::MaxOverTime
+                | RangeOp::FirstOverTime
+                | RangeOp::LastOverTime
+                | RangeOp::AvgOverTime => s.a,
+                RangeOp::StdvarOverTime => s.b / n,
+                RangeOp::StddevOverTime => (s.b / n).sqrt(),
+                RangeOp::QuantileOverTime => {
+                    let mut v: Vec<f64> = acc
+                        .points
+                        .as_ref()
+                        .map(|p| p[i].iter().map(|x| x.1).collect())
+                        .unwrap_or_default();
+                    quantile(q, &mut v)
+                }
+                RangeOp::RateCounter => {
+                    let mut p = acc
+                        .points
+                        .as_ref()
+                        .map(|p| p[i].clone())
+                        .unwrap_or_default();
+                    p.sort_by_key(|x| x.0);
+                    extrapolated_rate(&p, range, steps.at(i) - offset)
+                }
+                RangeOp::AbsentOverTime => 1.0,
+            });
+        }
+        m.series.push(SeriesData { labels, vals });
+    }
+    Ok(m)
+}
