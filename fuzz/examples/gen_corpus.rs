@@ -414,7 +414,46 @@ const PROMQL: &[&str] = &[
     "count_values(\"v\", http_requests_total) @ end()",
 ];
 
+/// Logs WAL records and a segment index body.
+fn logs() {
+    use argus_logs::walrec as lw;
+    use argus_model::LogEntry;
+    let web = labels(&[("job", "web"), ("env", "prod")]);
+    let mut e = LogEntry::new(T0 * 1_000_000 + 7, "GET /a 200 12ms");
+    e.metadata.push(("trace_id".into(), "4bf92f3577b34da6a3ce929d0e0e4736".into()));
+    let entries = vec![e, LogEntry::new(T0 * 1_000_000 - 5, "level=error msg=\"late\"")];
+    let db = labels(&[("job", "db")]);
+    let db_entries = vec![LogEntry::new(T0 * 1_000_000, "{\"level\":\"info\"}")];
+    let mut b = Vec::new();
+    lw::encode_entries(
+        [(&web, entries.as_slice()), (&db, db_entries.as_slice())],
+        &mut b,
+    );
+    write("logs_walrec", "entries", &b);
+    let mut b = Vec::new();
+    lw::encode_freeze(42, &mut b);
+    write("logs_walrec", "freeze", &b);
+    // An index body: one stream, one row group with a 64-byte filter.
+    let mut body = Vec::new();
+    body.push(1); // streams
+    body.push(1); // pairs
+    for s in ["job", "web"] {
+        body.push(s.len() as u8);
+        body.extend_from_slice(s.as_bytes());
+    }
+    body.extend_from_slice(&(T0 * 1_000_000).to_le_bytes());
+    body.extend_from_slice(&(T0 * 1_000_000 + 9).to_le_bytes());
+    body.extend_from_slice(&[2, 40, 0, 0]); // entries, bytes, first rg, last rg
+    body.push(1); // row groups
+    body.extend_from_slice(&(T0 * 1_000_000).to_le_bytes());
+    body.extend_from_slice(&(T0 * 1_000_000 + 9).to_le_bytes());
+    body.extend_from_slice(&[2, 0, 0, 64]); // rows, first stream, last stream, filter bytes
+    body.extend_from_slice(&[0x5a; 64]);
+    write("logs_index", "one-stream", &body);
+}
+
 fn main() {
+    logs();
     remote_write();
     otlp();
     textparse();
