@@ -6,6 +6,7 @@
 mod error;
 pub mod gate;
 pub mod grpc;
+mod loki;
 mod metrics;
 pub mod params;
 mod promql;
@@ -227,6 +228,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/rules", get(query::rules))
         .route("/api/v1/alerts", get(query::alerts))
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
+        .merge(loki::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
