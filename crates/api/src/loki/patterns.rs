@@ -73,6 +73,9 @@ impl Cluster {
     }
 }
 
+/// A pattern found: (pattern, level, samples as (seconds, count)).
+pub(crate) type Found = (String, String, Vec<(i64, u64)>);
+
 /// Clusters lines into patterns per level.
 #[derive(Debug, Default)]
 pub(crate) struct Drain {
@@ -120,7 +123,7 @@ impl Drain {
 
     /// (pattern, level, samples), the most frequent first. Clusters whose
     /// patterns print the same are one.
-    pub(crate) fn patterns(self) -> Vec<(String, String, Vec<(i64, u64)>)> {
+    pub(crate) fn patterns(self) -> Vec<Found> {
         let mut merged: BTreeMap<(String, String), BTreeMap<i64, u64>> = BTreeMap::new();
         for ((level, _, _), clusters) in self.groups {
             for c in clusters {
@@ -130,7 +133,7 @@ impl Drain {
                 }
             }
         }
-        let mut out: Vec<(String, String, Vec<(i64, u64)>)> = merged
+        let mut out: Vec<Found> = merged
             .into_iter()
             .map(|((p, l), s)| (p, l, s.into_iter().collect()))
             .collect();
