@@ -6,7 +6,7 @@
 mod error;
 pub mod gate;
 pub mod grpc;
-mod loki_query;
+mod loki;
 mod metrics;
 pub mod params;
 mod promql;
@@ -228,14 +228,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/rules", get(query::rules))
         .route("/api/v1/alerts", get(query::alerts))
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
-        .route(
-            "/loki/api/v1/query",
-            get(loki_query::query).post(loki_query::query),
-        )
-        .route(
-            "/loki/api/v1/query_range",
-            get(loki_query::query_range).post(loki_query::query_range),
-        )
+        .merge(loki::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
