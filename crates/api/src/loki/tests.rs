@@ -526,3 +526,88 @@ async fn tail_over_a_websocket() {
         }
     }
 }
+
+#[tokio::test]
+async fn query_range_streams_metrics_health_check_and_errors() {
+    let s = state(fixture());
+    // A log query: newest first, the pipeline applied, categorized labels.
+    let q = enc(r#"{app="api"} | json | level="error""#);
+    let v = get_json(&s, &format!("/loki/api/v1/query_range?query={q}&limit=10")).await;
+    assert_eq!(v["data"]["resultType"], "streams");
+    let result = v["data"]["result"].as_array().unwrap();
+    assert_eq!(result.len(), 1);
+    assert_eq!(result[0]["stream"]["level"], "error");
+    assert_eq!(
+        result[0]["values"],
+        json!([[format!("{}", T * S + 20 * S), API2]])
+    );
+    let req = Request::get(format!(
+        "/loki/api/v1/query_range?query={}&start={T}&end={}&limit=10",
+        enc(r#"{app="web"}"#),
+        T + 3600
+    ))
+    .header("X-Loki-Response-Encoding-Flags", "categorize-labels")
+    .body(Body::empty())
+    .unwrap();
+    let (status, body) = send(&s, req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"]["encodingFlags"], json!(["categorize-labels"]));
+    assert_eq!(
+        v["data"]["result"][0]["stream"],
+        json!({"app": "web", "env": "dev", "pod": "web-1"})
+    );
+    let values = v["data"]["result"][0]["values"].as_array().unwrap();
+    assert_eq!(values.len(), 2);
+    assert_eq!(
+        values[1][2],
+        json!({"structuredMetadata": {"trace_id": "abc"}})
+    );
+
+    // A metric query: count per minute step over the lb stream.
+    let q = enc(r#"sum(count_over_time({app="lb"}[1m]))"#);
+    let v = get_json(&s, &format!("/loki/api/v1/query_range?query={q}&step=60")).await;
+    assert_eq!(v["data"]["resultType"], "matrix");
+    let points = v["data"]["result"][0]["values"].as_array().unwrap();
+    // Windows (t-60s, t]: 2 lines by T+60, 2 more by T+120.
+    let counts: Vec<(i64, String)> = points
+        .iter()
+        .map(|p| (p[0].as_i64().unwrap(), p[1].as_str().unwrap().to_string()))
+        .collect();
+    assert!(counts.contains(&(T + 60, "2".into())), "{counts:?}");
+    assert!(counts.contains(&(T + 120, "2".into())), "{counts:?}");
+
+    // Grafana's health check.
+    let (status, body) = send(
+        &s,
+        Request::get(format!(
+            "/loki/api/v1/query?query={}",
+            enc("vector(1)+vector(1)")
+        ))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["data"]["resultType"], "vector");
+    assert_eq!(v["data"]["result"][0]["value"][1], "2");
+
+    // A bad query: 400 with Loki's parse error as text.
+    let (status, body) = get(
+        &s,
+        &format!("/loki/api/v1/query_range?query={}", enc("{app=}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("parse error"), "{body}");
+    let (status, body) = get(
+        &s,
+        "/loki/api/v1/query_range?query=%7Bapp%3D%22lb%22%7D&direction=up",
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid direction 'up'")
+    );
+}
