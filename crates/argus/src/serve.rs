@@ -174,6 +174,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .context("opening logs storage")?,
     );
+    state.register_metrics(|r| logs.register_metrics(r));
     state.set_logs_reader(logs.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
