@@ -74,6 +74,11 @@ impl SegmentMeta {
     }
 }
 
+/// ns → ms, rounding down.
+pub fn ms(ns: i64) -> i64 {
+    ns.div_euclid(1_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -86,9 +91,4 @@ mod tests {
             assert!(doc.contains(&format!("/{f}")), "{f}");
         }
     }
-}
-
-/// ns → ms, rounding down.
-pub fn ms(ns: i64) -> i64 {
-    ns.div_euclid(1_000_000)
 }
