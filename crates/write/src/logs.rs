@@ -60,6 +60,9 @@ pub enum LogsRejectReason {
     StreamLimit,
     /// Older than the stream's newest entry minus the out-of-order window.
     TooFarBehind,
+    /// A document the entry point could not read (an Elasticsearch bulk
+    /// item or a JSON line that is not a JSON object, an unreadable time).
+    InvalidDocument,
 }
 
 impl LogsRejectReason {
@@ -77,6 +80,7 @@ impl LogsRejectReason {
             Self::MissingLabels => "missing_labels",
             Self::StreamLimit => "stream_limit",
             Self::TooFarBehind => "too_far_behind",
+            Self::InvalidDocument => "invalid_document",
         }
     }
 
@@ -125,6 +129,9 @@ pub struct LogsOutcome {
     /// The refused streams and entries with their messages (the first
     /// thousand), the pipeline's in push order, then the store's.
     pub rejections: Vec<LogsRejection>,
+    /// Every stream (entry `None`) and entry the pipeline refused, by
+    /// position in the push, for entry points that answer per item.
+    pub refused: Vec<(usize, Option<usize>, LogsRejectReason)>,
 }
 
 impl LogsOutcome {
@@ -208,6 +215,9 @@ impl LogsOutcome {
 
     fn refuse(&mut self, r: LogsRejection) {
         *self.rejected.entry(r.reason).or_default() += r.entries;
+        if let Some(si) = r.stream {
+            self.refused.push((si, r.entry, r.reason));
+        }
         if self.rejections.len() < MAX_PROBLEMS {
             self.rejections.push(r);
         }
