@@ -173,10 +173,11 @@ async fn loki_push_protobuf_and_json() {
             ("{job=\"pb\"}".into(), vec!["a".into(), "b".into()]),
         ]
     );
-    assert!(f
-        .entries()
-        .iter()
-        .any(|e| e.metadata == vec![("trace_id".to_string(), "abc".to_string())]));
+    assert!(f.entries().iter().any(|e| e.metadata
+        == vec![
+            ("trace_id".to_string(), "abc".to_string()),
+            ("detected_level".to_string(), "unknown".to_string())
+        ]));
 }
 
 #[tokio::test]
@@ -459,7 +460,11 @@ async fn elastic_bulk_mixed_batch() {
     );
     let e = f.entries();
     assert!(e.iter().any(|e| e.ts_ns == 1_704_067_200_000_000_000
-        && e.metadata == vec![("level".to_string(), "info".to_string())]));
+        && e.metadata
+            == vec![
+                ("level".to_string(), "info".to_string()),
+                ("detected_level".to_string(), "info".to_string())
+            ]));
 }
 
 #[tokio::test]
@@ -513,7 +518,10 @@ async fn jsonl_with_field_parameters() {
     assert_eq!(e[0].ts_ns, 1_000_000_000);
     assert_eq!(
         e[0].metadata,
-        vec![("user_id".to_string(), "7".to_string())]
+        vec![
+            ("user_id".to_string(), "7".to_string()),
+            ("detected_level".to_string(), "unknown".to_string())
+        ]
     );
     let (st, text) = f
         .post(

@@ -21,6 +21,7 @@
 //! same shape: the tenant's logs byte rate, Loki's stream and entry checks,
 //! then [`argus_store::LogsWriter::push`].
 
+mod level;
 mod logs;
 mod metrics;
 

@@ -399,7 +399,7 @@ impl LogsPipeline {
             }
             let entries = std::mem::take(&mut stream.entries);
             let mut kept = Vec::with_capacity(entries.len());
-            for (ei, e) in entries.into_iter().enumerate() {
+            for (ei, mut e) in entries.into_iter().enumerate() {
                 match check_entry(&e, &stream.labels, limits) {
                     Some((reason, message)) => outcome.refuse(LogsRejection {
                         reason,
@@ -408,7 +408,10 @@ impl LogsPipeline {
                         entries: 1,
                         message,
                     }),
-                    None => kept.push(e),
+                    None => {
+                        crate::level::add_detected_level(&stream.labels, &mut e.metadata, &e.line);
+                        kept.push(e)
+                    }
                 }
             }
             if !kept.is_empty() {
