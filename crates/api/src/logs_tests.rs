@@ -89,6 +89,7 @@ impl Fixture {
                     end_ns: i64::MAX,
                     required: vec![],
                     direction: Direction::Forward,
+                    skip_lines: false,
                 },
             )
             .unwrap();
@@ -114,6 +115,7 @@ impl Fixture {
                     end_ns: i64::MAX,
                     required: vec![],
                     direction: Direction::Forward,
+                    skip_lines: false,
                 },
             )
             .unwrap();

@@ -103,6 +103,7 @@ impl Cursor {
                 match plan {
                     Some(plan) => {
                         let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
+                        scan.skip_lines(sel.skip_lines);
                         if let Some(b) = self.bound {
                             scan.bound(b);
                         }
@@ -152,6 +153,7 @@ impl LogCursor for Cursor {
                         self.select.end_ns,
                         *skip,
                         HEAD_BATCH,
+                        self.select.skip_lines,
                         keep,
                     ) else {
                         *at += 1;

@@ -148,6 +148,7 @@ impl Head {
         end: i64,
         skip: usize,
         max: usize,
+        skip_lines: bool,
         keep: impl Fn(i64) -> bool,
     ) -> Option<(Arc<Labels>, Vec<LogEntry>, bool)> {
         let s = self.streams.read();
@@ -159,7 +160,17 @@ impl Head {
         let out = st.entries[from..upto]
             .iter()
             .filter(|e| keep(e.ts_ns))
-            .cloned()
+            .map(|e| {
+                if skip_lines {
+                    LogEntry {
+                        ts_ns: e.ts_ns,
+                        line: String::new(),
+                        metadata: e.metadata.clone(),
+                    }
+                } else {
+                    e.clone()
+                }
+            })
             .collect();
         Some((st.labels.clone(), out, upto < to))
     }

@@ -40,6 +40,7 @@ fn stored(m: &MemLogs, t: &TenantId) -> Vec<(Labels, Vec<String>)> {
                 end_ns: i64::MAX,
                 required: vec![],
                 direction: Direction::Forward,
+                skip_lines: false,
             },
         )
         .unwrap();

@@ -112,6 +112,7 @@ impl LogQuery {
             end_ns,
             required: self.required.clone(),
             direction,
+            skip_lines: false,
         }
     }
 }

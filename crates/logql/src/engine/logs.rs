@@ -22,6 +22,7 @@ pub(crate) fn select_for(
     start_ns: i64,
     end_ns: i64,
     direction: Direction,
+    lines: bool,
 ) -> Result<LogSelect, EvalError> {
     Ok(LogSelect {
         matchers: log
@@ -33,6 +34,7 @@ pub(crate) fn select_for(
         end_ns,
         required: required_literals(&log.pipeline),
         direction,
+        skip_lines: !lines,
     })
 }
 
@@ -53,7 +55,7 @@ pub(crate) fn eval_logs(
         )));
     }
     let pipeline = Pipeline::compile(&log.pipeline)?;
-    let sel = select_for(log, p.start_ns, p.end_ns, p.direction)?;
+    let sel = select_for(log, p.start_ns, p.end_ns, p.direction, true)?;
     let mut cursor = ctx.reader.select(ctx.tenant, &sel)?;
     let backward = p.direction == Direction::Backward;
     // Backward keeps the newest: evict the smallest key (a min-heap via Reverse).

@@ -248,6 +248,15 @@ fn keeps_line(s: &Stage) -> bool {
     }
 }
 
+/// Does any stage read the line? Label filters, `drop` and `keep` read
+/// labels only; everything else may read it (`label_format` templates can
+/// name `__line__`).
+pub(crate) fn reads_line(pipeline: &[Stage]) -> bool {
+    !pipeline
+        .iter()
+        .all(|s| matches!(s, Stage::LabelFilter(_) | Stage::Drop(_) | Stage::Keep(_)))
+}
+
 /// Substrings every line a query keeps contains, from its line filters
 /// before any stage that changes the line: `|= "text"` (one alternative)
 /// and the literals every match of a `|~` regex contains (case-sensitive

@@ -162,11 +162,15 @@ pub(crate) fn eval_range(
     let n_steps = steps.len();
     let first_t = steps.at(0);
     let last_t = steps.at(n_steps - 1);
+    // A count over labels reads no line: the store may skip the lines.
+    let lines = matches!(op, RangeOp::BytesOverTime | RangeOp::BytesRate)
+        || super::pipeline::reads_line(&lr.log.pipeline);
     let sel = select_for(
         &lr.log,
         first_t - range - offset,
         last_t - offset + 1,
         Direction::Forward,
+        lines,
     )?;
     let mut cursor = ctx.reader.select(ctx.tenant, &sel)?;
     let mut series: HashMap<Pairs, SeriesAcc> = HashMap::new();

@@ -13,6 +13,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
 };
+use parquet::arrow::ProjectionMask;
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::PathBuf;
@@ -149,17 +150,25 @@ impl SegmentReader {
             direction,
             reader: None,
             ready: VecDeque::new(),
+            skip_lines: false,
             stats: ScanStats::default(),
         }
     }
 
-    fn open_row_group(&self, rg: usize) -> io::Result<ParquetRecordBatchReader> {
+    /// Reads row group `rg`; without the `line` column when `skip_lines`.
+    fn open_row_group(&self, rg: usize, skip_lines: bool) -> io::Result<ParquetRecordBatchReader> {
         let file = std::fs::File::open(&self.data)?;
-        ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
+        let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(8192)
-            .build()
-            .map_err(io::Error::other)
+            .with_batch_size(8192);
+        if skip_lines {
+            let mask = ProjectionMask::columns(
+                self.parquet.metadata().file_metadata().schema_descr(),
+                ["timestamp", "stream", "metadata"],
+            );
+            b = b.with_projection(mask);
+        }
+        b.build().map_err(io::Error::other)
     }
 }
 
@@ -174,10 +183,16 @@ pub struct SegmentScan {
     direction: Direction,
     reader: Option<ParquetRecordBatchReader>,
     ready: VecDeque<LogBatch>,
+    skip_lines: bool,
     pub stats: ScanStats,
 }
 
 impl SegmentScan {
+    /// Read no line text: entries come with an empty `line`.
+    pub fn skip_lines(&mut self, skip: bool) {
+        self.skip_lines = skip;
+    }
+
     /// Entries beyond `ts` are no longer needed: skip row groups entirely
     /// beyond it.
     pub fn bound(&mut self, ts: i64) {
@@ -211,28 +226,33 @@ impl SegmentScan {
                 return Ok(None);
             };
             if let Some(meta) = self.segment.parquet.metadata().row_groups().get(rg) {
-                self.stats.bytes_read += meta.compressed_size().max(0) as u64;
+                // The column chunks read: all but `line` when lines are skipped.
+                self.stats.bytes_read += meta
+                    .columns()
+                    .iter()
+                    .filter(|c| !(self.skip_lines && c.column_path().string() == "line"))
+                    .map(|c| c.compressed_size().max(0) as u64)
+                    .sum::<u64>();
             }
-            self.reader = Some(self.segment.open_row_group(rg)?);
+            self.reader = Some(self.segment.open_row_group(rg, self.skip_lines)?);
         }
     }
 
     fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
         let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
-        let ts = batch
-            .column(0)
+        let col = |name: &str| batch.column_by_name(name).ok_or_else(|| bad(name));
+        let ts = col("timestamp")?
             .as_primitive_opt::<TimestampNanosecondType>()
             .ok_or_else(|| bad("timestamp"))?;
-        let stream = batch
-            .column(1)
+        let stream = col("stream")?
             .as_dictionary_opt::<Int32Type>()
             .ok_or_else(|| bad("stream"))?;
-        let line = batch
-            .column(2)
-            .as_string_opt::<i32>()
-            .ok_or_else(|| bad("line"))?;
-        let metadata = batch
-            .column(3)
+        let line = match batch.column_by_name("line") {
+            Some(c) => Some(c.as_string_opt::<i32>().ok_or_else(|| bad("line"))?),
+            None if self.skip_lines => None,
+            None => return Err(bad("line")),
+        };
+        let metadata = col("metadata")?
             .as_map_opt()
             .ok_or_else(|| bad("metadata"))?;
         let keys = metadata
@@ -274,7 +294,7 @@ impl SegmentScan {
             let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
             let entry = LogEntry {
                 ts_ns: t,
-                line: line.value(row).to_string(),
+                line: line.map(|l| l.value(row).to_string()).unwrap_or_default(),
                 metadata: (a..b)
                     .map(|i| (keys.value(i).to_string(), values.value(i).to_string()))
                     .collect(),
