@@ -149,10 +149,8 @@ impl LogCursor for Cursor {
                     let keep = |ts: i64| frozen.as_ref().is_none_or(|f| !f.is_installed(ts));
                     let Some((labels, mut entries, more)) = head.read(
                         i,
-                        self.select.start_ns,
-                        self.select.end_ns,
-                        *skip,
-                        HEAD_BATCH,
+                        (self.select.start_ns, self.select.end_ns),
+                        (*skip, HEAD_BATCH),
                         self.select.skip_lines,
                         keep,
                     ) else {

@@ -140,14 +140,13 @@ impl Head {
 
     /// Stream `i`'s labels and its entries in [start, end) that `keep`
     /// accepts, at most `max` of them starting after `skip` (an entry index
-    /// into the stream's in-range entries).
+    /// into the stream's in-range entries); without their lines when
+    /// `skip_lines`.
     pub(crate) fn read(
         &self,
         i: u32,
-        start: i64,
-        end: i64,
-        skip: usize,
-        max: usize,
+        (start, end): (i64, i64),
+        (skip, max): (usize, usize),
         skip_lines: bool,
         keep: impl Fn(i64) -> bool,
     ) -> Option<(Arc<Labels>, Vec<LogEntry>, bool)> {
