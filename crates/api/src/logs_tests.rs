@@ -176,7 +176,7 @@ async fn loki_push_protobuf_and_json() {
     assert!(f
         .entries()
         .iter()
-        .any(|e| e.metadata == vec![("trace_id".to_string(), "abc".to_string())]));
+        .any(|e| e.metadata == pairs(&[("trace_id", "abc"), ("detected_level", "unknown")])));
 }
 
 #[tokio::test]
@@ -459,7 +459,7 @@ async fn elastic_bulk_mixed_batch() {
     );
     let e = f.entries();
     assert!(e.iter().any(|e| e.ts_ns == 1_704_067_200_000_000_000
-        && e.metadata == vec![("level".to_string(), "info".to_string())]));
+        && e.metadata == pairs(&[("level", "info"), ("detected_level", "info")])));
 }
 
 #[tokio::test]
@@ -513,7 +513,7 @@ async fn jsonl_with_field_parameters() {
     assert_eq!(e[0].ts_ns, 1_000_000_000);
     assert_eq!(
         e[0].metadata,
-        vec![("user_id".to_string(), "7".to_string())]
+        pairs(&[("user_id", "7"), ("detected_level", "unknown")])
     );
     let (st, text) = f
         .post(
@@ -524,4 +524,12 @@ async fn jsonl_with_field_parameters() {
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{text}");
     assert_eq!(f.stored()[0].1.len(), 3);
+}
+
+/// Structured metadata as stored: what was sent, then the pipeline's
+/// `detected_level`.
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }

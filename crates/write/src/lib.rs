@@ -21,9 +21,11 @@
 //! same shape: the tenant's logs byte rate, Loki's stream and entry checks,
 //! then [`argus_store::LogsWriter::push`].
 
+mod level;
 mod logs;
 mod metrics;
 
+pub use level::{add_detected_level, DETECTED_LEVEL, LEVEL_FIELDS};
 pub use logs::{
     out_of_order_windows, LogsLimitsError, LogsOutcome, LogsPipeline, LogsRejectReason,
     LogsRejection, LogsWriteError,

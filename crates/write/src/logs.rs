@@ -11,7 +11,9 @@
 //!    pair, valid names, labels per stream not counting `service_name`, name
 //!    and value lengths), refusing the stream;
 //! 3. validates each entry (line size, structured metadata bytes and pairs),
-//!    refusing the entry;
+//!    refusing the entry, and adds to each kept entry its `detected_level`
+//!    structured metadata as Loki's distributor does by default
+//!    ([`crate::add_detected_level`]; not counted against the limits);
 //! 4. pushes the rest to the [`LogsWriter`] with the tenant's
 //!    [`StreamLimits`] and merges the store's own rejections (stream limit,
 //!    too far behind);
@@ -22,6 +24,7 @@
 //! clients and dashboards built for Loki read them as they are. A limit of 0
 //! is unlimited.
 
+use crate::level::add_detected_level;
 use crate::metrics::LogsIngestMetrics;
 use argus_limits::{LimitsConfig, LogsLimits, RateLimiter};
 use argus_model::{clip, validate_label_name, LogEntry, LogPush, Signal, TenantId};
@@ -408,7 +411,11 @@ impl LogsPipeline {
                         entries: 1,
                         message,
                     }),
-                    None => kept.push(e),
+                    None => {
+                        let mut e = e;
+                        add_detected_level(&stream.labels, &mut e);
+                        kept.push(e);
+                    }
                 }
             }
             if !kept.is_empty() {
