@@ -15,9 +15,8 @@
 //! of a stream when the store refused all of that stream's entries;
 //! otherwise the items stay `created` and the rejection is only counted.
 
-use crate::logs_write::{
-    blocking, content_encoding, decompress, mapping_of, media_type, write_logs,
-};
+use crate::logs_write::{content_encoding, decompress, mapping_of, media_type, write_logs};
+use crate::query::blocking;
 use crate::tenant::tenant_of;
 use crate::write::read_body;
 use crate::{ApiError, AppState};

@@ -21,6 +21,18 @@ use std::io::Write;
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// Every entry of a tenant, oldest first.
+fn everything() -> LogSelect {
+    LogSelect {
+        matchers: vec![],
+        start_ns: i64::MIN,
+        end_ns: i64::MAX,
+        required: vec![],
+        direction: Direction::Forward,
+        skip_lines: false,
+    }
+}
+
 struct Fixture {
     state: Arc<AppState>,
     mem: Arc<MemLogs>,
@@ -81,17 +93,7 @@ impl Fixture {
     fn stored(&self) -> Vec<(String, Vec<String>)> {
         let mut c = self
             .mem
-            .select(
-                &TenantId::new("t").unwrap(),
-                &LogSelect {
-                    matchers: vec![],
-                    start_ns: i64::MIN,
-                    end_ns: i64::MAX,
-                    required: vec![],
-                    direction: Direction::Forward,
-                    skip_lines: false,
-                },
-            )
+            .select(&TenantId::new("t").unwrap(), &everything())
             .unwrap();
         let mut out = Vec::new();
         while let Some(b) = c.next_batch().unwrap() {
@@ -107,17 +109,7 @@ impl Fixture {
     fn entries(&self) -> Vec<LogEntry> {
         let mut c = self
             .mem
-            .select(
-                &TenantId::new("t").unwrap(),
-                &LogSelect {
-                    matchers: vec![],
-                    start_ns: i64::MIN,
-                    end_ns: i64::MAX,
-                    required: vec![],
-                    direction: Direction::Forward,
-                    skip_lines: false,
-                },
-            )
+            .select(&TenantId::new("t").unwrap(), &everything())
             .unwrap();
         let mut out = Vec::new();
         while let Some(b) = c.next_batch().unwrap() {

@@ -5,10 +5,9 @@
 //! to the logs pipeline ([`argus_write::LogsPipeline`]) and answers in its
 //! protocol's terms.
 
-use crate::error::otlp_code;
-use crate::grpc::RpcStatus;
+use crate::query::blocking;
 use crate::tenant::tenant_of;
-use crate::write::{header_str, otlp_reply, read_body};
+use crate::write::{header_str, otlp_error, otlp_reply, read_body};
 use crate::{ApiError, AppState};
 use argus_ingest::elastic::FieldMapping;
 use argus_ingest::{jsonl, loki, otlp};
@@ -77,15 +76,6 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase()
-}
-
-/// Runs `f` on a blocking thread.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// Hands streams to the logs pipeline on a blocking thread.
@@ -224,20 +214,7 @@ pub(crate) async fn otlp_logs(
             };
             otlp_reply(json, StatusCode::OK, resp, body_json)
         }
-        Err(e) => {
-            let code = otlp_code(e.status());
-            let msg = e.to_string();
-            otlp_reply(
-                json,
-                e.status(),
-                RpcStatus {
-                    code,
-                    message: msg.clone(),
-                    details: vec![],
-                },
-                serde_json::json!({"code": code, "message": msg}),
-            )
-        }
+        Err(e) => otlp_error(json, &e),
     }
 }
 

@@ -127,8 +127,10 @@ pub fn format_rfc3339(ms: i64) -> String {
     )
 }
 
-/// `2006-01-02T15:04:05.999999999Z07:00` to ms.
-fn parse_rfc3339(s: &str) -> Option<i64> {
+/// `2006-01-02T15:04:05.999999999Z07:00` (Go's `time.RFC3339Nano`, which
+/// Prometheus and Loki parse times with) to ns; fraction digits past the
+/// ninth are dropped.
+pub(crate) fn parse_rfc3339_ns(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20
         || b[4] != b'-'
@@ -152,7 +154,7 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         return None;
     }
     let mut i = 19;
-    let mut frac_ms = 0i64;
+    let mut frac_ns = 0i64;
     if b.get(i) == Some(&b'.') {
         let start = i + 1;
         i += 1;
@@ -163,12 +165,12 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         if digits.is_empty() {
             return None;
         }
-        let mut ms = String::from(digits);
-        ms.truncate(3);
-        while ms.len() < 3 {
-            ms.push('0');
+        let mut ns = String::from(digits);
+        ns.truncate(9);
+        while ns.len() < 9 {
+            ns.push('0');
         }
-        frac_ms = ms.parse().ok()?;
+        frac_ns = ns.parse().ok()?;
     }
     let offset_min = match b.get(i)? {
         b'Z' | b'z' if i + 1 == b.len() => 0,
@@ -186,7 +188,12 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60;
-    Some(secs * 1000 + frac_ms)
+    secs.checked_mul(1_000_000_000)?.checked_add(frac_ns)
+}
+
+/// The same, to ms (rounded down).
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    parse_rfc3339_ns(s).map(|ns| ns.div_euclid(1_000_000))
 }
 
 fn convert_op(op: &promql_parser::label::MatchOp) -> MatchOp {

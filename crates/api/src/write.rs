@@ -145,6 +145,23 @@ pub(crate) async fn remote_write(
     Ok(resp)
 }
 
+/// An OTLP error answer: a `google.rpc.Status` (protobuf or JSON) with the
+/// status and code of the one error table.
+pub(crate) fn otlp_error(json: bool, e: &ApiError) -> Response {
+    let code = otlp_code(e.status());
+    let msg = e.to_string();
+    otlp_reply(
+        json,
+        e.status(),
+        RpcStatus {
+            code,
+            message: msg.clone(),
+            details: vec![],
+        },
+        serde_json::json!({"code": code, "message": msg}),
+    )
+}
+
 pub(crate) fn otlp_reply(
     json: bool,
     status: StatusCode,
@@ -180,20 +197,7 @@ pub(crate) async fn otlp_metrics(
     let json = ct.starts_with("application/json");
     match otlp_metrics_inner(&s, &headers, body, json, &ct).await {
         Ok(resp) => resp,
-        Err(e) => {
-            let code = otlp_code(e.status());
-            let msg = e.to_string();
-            otlp_reply(
-                json,
-                e.status(),
-                RpcStatus {
-                    code,
-                    message: msg.clone(),
-                    details: vec![],
-                },
-                serde_json::json!({"code": code, "message": msg}),
-            )
-        }
+        Err(e) => otlp_error(json, &e),
     }
 }
 

@@ -5,7 +5,7 @@
 //! LogQL stream selectors. The error messages are Loki's.
 
 use super::{bad, LokiError};
-use crate::params::Params;
+use crate::params::{parse_rfc3339_ns, Params};
 use argus_logql::{Expr, LogExpr};
 use argus_model::{MatchOp, Matcher};
 
@@ -220,71 +220,6 @@ pub(crate) fn convert_matchers(ms: &[argus_logql::Matcher]) -> Result<Vec<Matche
             Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| bad(e.to_string()))
         })
         .collect()
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `2006-01-02T15:04:05.999999999Z07:00` (Go's `time.RFC3339Nano`) to ns.
-pub(crate) fn parse_rfc3339_ns(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, mo, d, h, mi, se) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 59 {
-        return None;
-    }
-    let mut i = 19;
-    let mut frac = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = s.get(start..i)?;
-        if digits.is_empty() || digits.len() > 9 {
-            return None;
-        }
-        frac = digits.parse::<i64>().ok()? * 10i64.pow(9 - digits.len() as u32);
-    }
-    let offset_min = match b.get(i)? {
-        b'Z' if i + 1 == b.len() => 0,
-        c @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
-            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-            if *c == b'+' {
-                m
-            } else {
-                -m
-            }
-        }
-        _ => return None,
-    };
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset_min * 60;
-    secs.checked_mul(NS)?.checked_add(frac)
 }
 
 /// ms as Prometheus JSON writes a sample time (`model.Time.String`): whole

@@ -8,14 +8,6 @@ use std::time::Duration;
 /// Acknowledged samples per series (labels as JSON).
 type Acked = Arc<Mutex<BTreeMap<String, Vec<(i64, f64)>>>>;
 
-fn pseudo_random(bound: u64) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) % bound
-}
-
 /// Sends batches until a request fails; records the samples of every
 /// batch that got a 2xx. Returns the next timestamp to use.
 fn writer(a_url: String, start_t: i64, acked: Acked, stop: Arc<AtomicBool>) -> i64 {

@@ -22,6 +22,15 @@ pub(crate) fn free_ports<const N: usize>() -> [u16; N] {
     std::array::from_fn(|i| listeners[i].local_addr().unwrap().port())
 }
 
+/// A number in `[0, bound)` from the clock (kill -9 tests vary when they kill).
+pub(crate) fn pseudo_random(bound: u64) -> u64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) % bound
+}
+
 pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))

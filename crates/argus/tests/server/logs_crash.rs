@@ -13,14 +13,6 @@ use std::time::Duration;
 const STREAMS: usize = 4;
 const PER_STREAM: usize = 5;
 
-fn pseudo_random(bound: u64) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) % bound
-}
-
 /// What the writers sent: acknowledged lines and the lines of batches in
 /// flight at a kill (either stored whole or not at all... or partly: a
 /// batch is one WAL record, so whole or not at all).
