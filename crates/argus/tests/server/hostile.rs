@@ -321,3 +321,114 @@ fn deeply_nested_queries_are_answered_or_refused_never_a_crash() {
     let body = a.get_json(None, "/api/v1/query?query=alive");
     assert_eq!(body["data"]["result"][0]["value"][1], "1", "{body}");
 }
+
+/// Garbage, bombs and deep nesting on every logs endpoint: a 4xx naming the
+/// problem, never a crash; the server still takes and answers logs.
+#[test]
+fn hostile_log_bodies_get_4xx_and_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Argus::start(
+        dir.path(),
+        "ingest:\n  max_request_bytes: 1000000\n  max_decompressed_bytes: 2000000\n",
+    );
+    let c = client();
+    let post = |path: &str, ct: &str, enc: Option<&str>, body: Vec<u8>| {
+        let mut r = c.post(a.url(path)).header("Content-Type", ct);
+        if let Some(e) = enc {
+            r = r.header("Content-Encoding", e);
+        }
+        let r = r.body(body).send().unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().unwrap_or_default())
+    };
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    // A gzip bomb: 50 MB of zeros in ~50 KB.
+    let bomb = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&vec![0u8; 50_000_000]).unwrap();
+        e.finish().unwrap()
+    };
+    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>)> = vec![
+        (
+            "/loki/api/v1/push",
+            "application/x-protobuf",
+            None,
+            b"\x00\x01garbage\xff".to_vec(),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/json",
+            None,
+            b"{\"streams\": [".to_vec(),
+        ),
+        ("/loki/api/v1/push", "application/json", None, deep.clone()),
+        (
+            "/loki/api/v1/push",
+            "application/json",
+            Some("gzip"),
+            bomb.clone(),
+        ),
+        (
+            "/loki/api/v1/push",
+            "application/json",
+            None,
+            br#"{"streams":[{"stream":{"a b":"x"},"values":[["1","x"]]}]}"#.to_vec(),
+        ),
+        (
+            "/v1/logs",
+            "application/x-protobuf",
+            None,
+            b"\xff\xff\xff\xff".to_vec(),
+        ),
+        ("/v1/logs", "application/json", None, deep.clone()),
+        (
+            "/otlp/v1/logs",
+            "application/json",
+            Some("gzip"),
+            bomb.clone(),
+        ),
+        ("/_bulk", "application/x-ndjson", None, deep.clone()),
+        (
+            "/_bulk",
+            "application/x-ndjson",
+            None,
+            b"{\"index\":{}}\nnot json\n".to_vec(),
+        ),
+        ("/api/v1/logs/jsonl", "application/json", None, deep),
+    ];
+    for (path, ct, enc, body) in cases {
+        let (status, text) = post(path, ct, enc, body);
+        // Elasticsearch answers a bad document per item, with a 200.
+        let per_item = path == "/_bulk" && status == 200 && text.contains("\"errors\":true");
+        assert!(
+            (400..500).contains(&status) || per_item,
+            "{path} ({ct}): {status} {text}"
+        );
+        assert!(!text.is_empty(), "{path}: a 4xx names the problem");
+    }
+    // Still serving: a push is stored and read back.
+    let t = now_ms() * 1_000_000;
+    let body = format!(
+        r#"{{"streams":[{{"stream":{{"job":"alive"}},"values":[["{t}","still here"]]}}]}}"#
+    );
+    let (status, text) = post(
+        "/loki/api/v1/push",
+        "application/json",
+        None,
+        body.into_bytes(),
+    );
+    assert_eq!(status, 204, "{text}");
+    let v: serde_json::Value = c
+        .get(a.url("/loki/api/v1/query_range"))
+        .query(&[
+            ("query", r#"{job="alive"}"#),
+            ("start", &(t - 1).to_string()),
+            ("end", &(t + 1).to_string()),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["data"]["result"][0]["values"][0][1], "still here", "{v}");
+}
