@@ -137,6 +137,37 @@ impl From<argus_write::WriteError> for ApiError {
     }
 }
 
+/// The logs rate limit is 429 (retry later), a store failure as
+/// [`StorageError`].
+impl From<argus_write::LogsWriteError> for ApiError {
+    fn from(e: argus_write::LogsWriteError) -> Self {
+        use argus_write::LogsWriteError as W;
+        match e {
+            W::RateLimited { .. } | W::RateExhausted { .. } => ApiError::Limited(e.to_string()),
+            W::Store(e) => e.into(),
+        }
+    }
+}
+
+/// 413 for a body that decompresses over the limit, else 400.
+impl From<argus_ingest::loki::LokiError> for ApiError {
+    fn from(e: argus_ingest::loki::LokiError) -> Self {
+        match e {
+            argus_ingest::loki::LokiError::TooLarge { .. } => {
+                ApiError::PayloadTooLarge(e.to_string())
+            }
+            _ => ApiError::BadData(e.to_string()),
+        }
+    }
+}
+
+/// An unreadable bulk body is 400.
+impl From<argus_ingest::elastic::ElasticError> for ApiError {
+    fn from(e: argus_ingest::elastic::ElasticError) -> Self {
+        ApiError::BadData(e.to_string())
+    }
+}
+
 impl From<PromqlError> for ApiError {
     fn from(e: PromqlError) -> Self {
         let msg = e.to_string();

@@ -1,14 +1,16 @@
 //! The gRPC surface: one tonic server (OTLP/gRPC, default port 4317) that
 //! every gRPC service registers on. Today it serves
-//! `opentelemetry.proto.collector.metrics.v1.MetricsService/Export`; the logs
-//! and traces services will be added in [`GrpcServer::new`] the same way.
+//! `opentelemetry.proto.collector.metrics.v1.MetricsService/Export` and
+//! `opentelemetry.proto.collector.logs.v1.LogsService/Export`; the traces
+//! service will be added in [`GrpcServer::new`] the same way.
 //!
-//! Semantics are those of OTLP/HTTP at `/v1/metrics`: the body is decoded by
+//! Semantics are those of OTLP/HTTP at `/v1/metrics` (and `/v1/logs`): the body is decoded by
 //! `argus_ingest::otlp` (so the service takes the raw message, see
 //! [`RawCodec`]), the tenant is the `x-scope-orgid` metadata, the same
 //! limits apply and what was not stored is a partial success. Errors map to
 //! gRPC codes as the OTLP spec asks ([`status_of`]).
 
+use crate::logs_write::{decode_otlp_logs_grpc, ingest_otlp_logs};
 use crate::tenant::tenant_of;
 use crate::write::ingest_otlp;
 use crate::{ApiError, AppState};
@@ -16,6 +18,7 @@ use argus_ingest::otlp;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use std::convert::Infallible;
 use std::future::Future;
@@ -53,7 +56,10 @@ impl GrpcServer {
             state: state.clone(),
             routes: RoutesBuilder::default(),
         };
-        server.add_service(MetricsService { state });
+        server.add_service(MetricsService {
+            state: state.clone(),
+        });
+        server.add_service(LogsService { state });
         server
     }
 
@@ -345,6 +351,71 @@ async fn export_metrics(
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::BadData(e.to_string()))?;
     ingest_otlp(s, &tenant, conv).await
+}
+
+/// `opentelemetry.proto.collector.logs.v1.LogsService`.
+#[derive(Clone)]
+struct LogsService {
+    state: Arc<AppState>,
+}
+
+impl NamedService for LogsService {
+    const NAME: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
+}
+
+impl tonic::codegen::Service<http::Request<tonic::body::Body>> for LogsService {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        let state = self.state.clone();
+        Box::pin(async move {
+            if req.uri().path() != "/opentelemetry.proto.collector.logs.v1.LogsService/Export" {
+                return Ok(Status::unimplemented("no such method").into_http());
+            }
+            let limit = state.config.max_decompressed_bytes;
+            let mut grpc = Grpc::new(RawCodec::<ExportLogsServiceResponse>::default())
+                .accept_compressed(CompressionEncoding::Gzip)
+                .max_decoding_message_size(limit);
+            Ok(grpc.unary(ExportLogs(state), req).await)
+        })
+    }
+}
+
+struct ExportLogs(Arc<AppState>);
+
+impl UnaryService<Bytes> for ExportLogs {
+    type Response = ExportLogsServiceResponse;
+    type Future = BoxFuture<Result<tonic::Response<ExportLogsServiceResponse>, Status>>;
+
+    fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
+        let state = self.0.clone();
+        Box::pin(async move {
+            export_logs(&state, req)
+                .await
+                .map(tonic::Response::new)
+                .map_err(|e| status_of(&e))
+        })
+    }
+}
+
+/// `LogsService/Export`: the same steps as `POST /v1/logs` with a protobuf
+/// body.
+async fn export_logs(
+    s: &AppState,
+    req: tonic::Request<Bytes>,
+) -> Result<ExportLogsServiceResponse, ApiError> {
+    let pipeline = s.logs_pipeline()?;
+    let (metadata, _, body) = req.into_parts();
+    let tenant = tenant_of(s, &metadata.into_headers())?;
+    pipeline.check_rate(&tenant)?;
+    let streams = decode_otlp_logs_grpc(body).await?;
+    ingest_otlp_logs(s, &tenant, streams).await
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 //! ([`argus_write::WritePipeline`]), render the answer. Errors map to
 //! statuses in one place ([`ApiError::classify`]).
 
+mod elastic;
 mod error;
 pub mod gate;
 pub mod grpc;
+mod logs_write;
 mod loki;
 mod metrics;
 pub mod params;
@@ -19,7 +21,7 @@ pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
 use argus_store::MetricsReader;
-use argus_write::WritePipeline;
+use argus_write::{LogsPipeline, WritePipeline};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -54,6 +56,7 @@ pub struct AppState {
     pipeline: OnceLock<Arc<WritePipeline>>,
     /// The logs store's reads (Loki's query API), set when it is open.
     logs_reader: OnceLock<Arc<dyn argus_store::LogsReader>>,
+    logs: OnceLock<Arc<LogsPipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
     pub grpc_metrics: GrpcMetrics,
@@ -91,6 +94,7 @@ impl AppState {
             reader: OnceLock::new(),
             pipeline: OnceLock::new(),
             logs_reader: OnceLock::new(),
+            logs: OnceLock::new(),
             http_metrics,
             grpc_metrics,
             registry: parking_lot::Mutex::new(registry),
@@ -114,6 +118,27 @@ impl AppState {
     pub fn set_ready(&self, reader: Arc<dyn MetricsReader>, pipeline: Arc<WritePipeline>) {
         let _ = self.pipeline.set(pipeline);
         let _ = self.reader.set(reader);
+    }
+
+    /// Marks the logs write path ready: the logs store is open and pushes go
+    /// through `pipeline`, whose counters are registered here (the binary
+    /// does not register them again). Until then the logs endpoints answer
+    /// 503. A second call is ignored.
+    pub fn set_logs_ready(&self, pipeline: Arc<LogsPipeline>) {
+        if self.logs.get().is_none() {
+            pipeline.metrics().register(&mut self.registry.lock());
+        }
+        let _ = self.logs.set(pipeline);
+    }
+
+    /// The logs write pipeline, or 503 while the logs store is not open.
+    pub fn logs_pipeline(&self) -> Result<Arc<LogsPipeline>, ApiError> {
+        self.logs.get().cloned().ok_or_else(|| {
+            ApiError::NotReady(
+                "the logs store is not ready (starting up, or logs are not enabled); try again shortly"
+                    .into(),
+            )
+        })
     }
 
     /// Registers self-metrics of another part of the process (the write
@@ -194,6 +219,18 @@ async fn self_metrics(State(s): State<Arc<AppState>>, headers: HeaderMap) -> imp
     ([(header::CONTENT_TYPE, content_type)], out)
 }
 
+/// The Elasticsearch routes, each response with `X-Elastic-Product`.
+fn elastic_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(elastic::info))
+        .route("/_bulk", post(elastic::bulk).put(elastic::bulk))
+        .route(
+            "/{index}/_bulk",
+            post(elastic::bulk_index).put(elastic::bulk_index),
+        )
+        .layer(axum::middleware::map_response(elastic::product_header))
+}
+
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -202,6 +239,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(self_metrics))
         .route("/api/v1/write", post(write::remote_write))
         .route("/v1/metrics", post(write::otlp_metrics))
+        .route("/loki/api/v1/push", post(logs_write::loki_push))
+        .route("/v1/logs", post(logs_write::otlp_logs))
+        .route("/otlp/v1/logs", post(logs_write::otlp_logs))
+        .route("/api/v1/logs/jsonl", post(logs_write::jsonl))
         .route("/api/v1/series", get(query::series).post(query::series))
         .route("/api/v1/labels", get(query::labels).post(query::labels))
         .route("/api/v1/label/{name}/values", get(query::label_values))
@@ -229,6 +270,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/alerts", get(query::alerts))
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
         .merge(loki::routes())
+        .merge(elastic_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -236,3 +278,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
+
+#[cfg(test)]
+mod logs_tests;

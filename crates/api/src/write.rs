@@ -21,7 +21,11 @@ use std::sync::Arc;
 
 /// Reads a request body up to `limit` bytes (413 beyond), gunzipping it
 /// when `Content-Encoding: gzip` and `gzip_ok`.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
             "request body is larger than the limit of {limit} bytes"
@@ -47,7 +51,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     })
 }
 
-fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+pub(crate) fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -141,7 +145,7 @@ pub(crate) async fn remote_write(
     Ok(resp)
 }
 
-fn otlp_reply(
+pub(crate) fn otlp_reply(
     json: bool,
     status: StatusCode,
     msg: impl prost::Message,

@@ -322,6 +322,8 @@ impl Config {
             }
         }
         let limits = argus_limits::LimitsConfig::resolve(&raw.limits, tenants);
+        // A bad logs `out_of_order_window` fails here, at start-up.
+        argus_write::out_of_order_windows(&limits)?;
         let mut warnings = Vec::new();
         if !flat.is_empty() {
             let legacy = if flat.iter().any(|f| f.starts_with("`overrides")) {
@@ -455,6 +457,18 @@ mod tests {
     fn resolve(yaml: &str) -> Result<Config> {
         let raw: RawConfig = serde_yaml::from_str(yaml)?;
         Config::resolve(raw, Overrides::default())
+    }
+
+    #[test]
+    fn a_bad_logs_out_of_order_window_fails_at_load() {
+        let e = resolve("overrides:\n  team-a:\n    logs: {out_of_order_window: 1 hour}\n")
+            .unwrap_err();
+        assert!(
+            format!("{e:#}")
+                .contains("overrides.team-a.logs.out_of_order_window: invalid duration \"1 hour\""),
+            "{e:#}"
+        );
+        assert!(resolve("limits:\n  logs: {out_of_order_window: 2h30m}\n").is_ok());
     }
 
     #[test]

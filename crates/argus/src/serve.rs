@@ -164,8 +164,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         pipeline.metrics().register(r);
         db.register_metrics(r);
     });
-    state.set_ready(db.clone(), pipeline.clone());
-    // The logs store, on the same object store, its WALs beside the metrics ones.
+    // The logs store, on the same object store, its WALs beside the metrics
+    // ones; open before `/-/ready` says ready.
     let logs = Arc::new(
         argus_logs::LogsDb::open(
             cfg.logs.options(cfg.data_dir.clone(), cfg.wal.clone()),
@@ -174,7 +174,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .context("opening logs storage")?,
     );
+    state.register_metrics(|r| logs.register_metrics(r));
     state.set_logs_reader(logs.clone());
+    let logs_pipeline =
+        argus_write::LogsPipeline::new(logs.clone(), cfg.limits.clone()).context("logs limits")?;
+    state.set_logs_ready(Arc::new(logs_pipeline));
+    state.set_ready(db.clone(), pipeline.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "storage open, ready"

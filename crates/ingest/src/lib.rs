@@ -1,8 +1,11 @@
-//! Decoders for the ingest protocols. Every function here is pure: bytes in,
+//! Decoders for the ingest protocols (metrics: remote write, text, OTLP;
+//! logs: Loki push, OTLP logs, Elasticsearch bulk, JSON lines). Every function here is pure: bytes in,
 //! [`argus_model::TimeSeries`] for metrics or [`argus_model::LogStream`]s for
 //! logs (or a precise error) out. Validation
 //! of tenants and limits happens in the layer above; storage below that.
 
+pub mod elastic;
+pub mod jsonl;
 pub mod loki;
 pub mod otlp;
 pub mod remote_write;

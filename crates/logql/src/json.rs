@@ -320,8 +320,21 @@ fn write_stats(out: &mut Vec<u8>, st: &Stats) {
         sc.segments_skipped_streams + sc.blocks_skipped_time + sc.blocks_skipped_bloom,
     );
     s.push_str(&format!(
-        "}},\"index\":{{\"totalChunks\":{chunks},\"postFilterChunks\":{post_chunks},\"shardsDuration\":0,\"usedBloomFilters\":{},\"totalStreams\":0,\"chunkRefsLookupTime\":0,\"bloomFilterTime\":0}}}}",
+        "}},\"index\":{{\"totalChunks\":{chunks},\"postFilterChunks\":{post_chunks},\"shardsDuration\":0,\"usedBloomFilters\":{},\"totalStreams\":0,\"chunkRefsLookupTime\":0,\"bloomFilterTime\":0}}",
         sc.blocks_skipped_bloom > 0
+    ));
+    // Argus's own: what each index skipped (Loki's shape has no place for it).
+    s.push_str(&format!(
+        ",\"argus\":{{\"segmentsTotal\":{},\"segmentsSkippedByStreams\":{},\"blocksTotal\":{},\"blocksSkippedByTime\":{},\"blocksSkippedByNgrams\":{},\"bytesRead\":{},\"linesScanned\":{},\"bytesScanned\":{},\"headLines\":{}}}}}",
+        sc.segments_total,
+        sc.segments_skipped_streams,
+        sc.blocks_total,
+        sc.blocks_skipped_time,
+        sc.blocks_skipped_bloom,
+        sc.bytes_read,
+        sc.lines_scanned,
+        sc.bytes_scanned,
+        sc.head_lines
     ));
     out.extend_from_slice(s.as_bytes());
 }

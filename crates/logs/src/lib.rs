@@ -21,6 +21,7 @@
 mod cursor;
 mod head;
 mod lifecycle;
+mod metrics;
 pub mod ngram;
 pub mod segment;
 mod tenant;
@@ -36,6 +37,7 @@ use argus_store::{
 };
 use argus_wal::WalOptions;
 use cursor::{Cursor, Source};
+pub use metrics::LogsMetrics;
 use parking_lot::RwLock;
 use segment::{SegmentIndex, SegmentMeta, SegmentReader, WriterOptions};
 use std::collections::{BTreeSet, HashMap};
@@ -173,6 +175,7 @@ pub struct LogsDb {
     pub(crate) opts: LogsOptions,
     pub(crate) storage: ObjectStorage,
     tenants: RwLock<HashMap<TenantId, Arc<TenantLogs>>>,
+    pub(crate) metrics: Arc<LogsMetrics>,
 }
 
 impl LogsDb {
@@ -183,6 +186,7 @@ impl LogsDb {
             opts,
             storage,
             tenants: RwLock::default(),
+            metrics: Arc::default(),
         };
         let data = db.opts.data();
         let mut tenants: BTreeSet<TenantId> = db
@@ -395,7 +399,14 @@ impl LogsWriter for LogsDb {
         limits: StreamLimits,
     ) -> Result<PushReport, StorageError> {
         let t = self.tenant_or_create(tenant)?;
-        Ok(t.push(streams, limits)?)
+        let report = t.push(streams, limits)?;
+        self.metrics
+            .entries_appended
+            .inc_by(report.accepted_entries as u64);
+        self.metrics
+            .bytes_appended
+            .inc_by(report.accepted_bytes as u64);
+        Ok(report)
     }
 }
 

@@ -87,6 +87,7 @@ impl LogsDb {
             t: t.clone(),
             storage: self.storage.clone(),
             opts: self.opts.clone(),
+            metrics: self.metrics.clone(),
         });
         let store = SegmentStore::new(self.storage.clone(), self.layout(&t.tenant));
         let policy = Policy {
@@ -104,6 +105,7 @@ pub(crate) struct Segments {
     t: Arc<TenantLogs>,
     storage: ObjectStorage,
     opts: LogsOptions,
+    metrics: Arc<crate::LogsMetrics>,
 }
 
 fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
@@ -411,6 +413,22 @@ impl SegmentSource for Segments {
     }
 
     fn observe(&self, event: Event<'_, SegmentMeta>) {
+        let m = &self.metrics;
+        match &event {
+            Event::Cut { elapsed, .. } => {
+                m.segments_flushed.inc();
+                m.flush_seconds.inc_by(elapsed.as_secs_f64());
+            }
+            Event::Compacted { .. } => {
+                m.compactions.inc();
+            }
+            Event::Expired { .. } => {
+                m.segments_expired.inc();
+            }
+            Event::UploadFailed => {
+                m.uploads_failed.inc();
+            }
+        }
         match event {
             Event::Cut { meta, elapsed } => info!(
                 tenant = %self.t.tenant,

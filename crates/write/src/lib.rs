@@ -16,10 +16,20 @@
 //! What an entry point answers (HTTP status, a scrape's error) is its own
 //! business; the pipeline reports what happened in a [`WriteOutcome`].
 //! The tenant is a validated [`TenantId`]: entry points resolve it.
+//!
+//! Logs have their own pipeline, [`LogsPipeline`] (`logs.rs`), with the
+//! same shape: the tenant's logs byte rate, Loki's stream and entry checks,
+//! then [`argus_store::LogsWriter::push`].
 
+mod level;
+mod logs;
 mod metrics;
 
-pub use metrics::IngestMetrics;
+pub use logs::{
+    out_of_order_windows, LogsLimitsError, LogsOutcome, LogsPipeline, LogsRejectReason,
+    LogsRejection, LogsWriteError,
+};
+pub use metrics::{IngestMetrics, LogsIngestMetrics};
 
 use argus_limits::{LimitsConfig, MetricsLimits, RateLimiter};
 use argus_model::{clip, Signal, TenantId, TimeSeries};

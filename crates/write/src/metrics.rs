@@ -59,3 +59,52 @@ impl IngestMetrics {
         );
     }
 }
+
+/// Log lines and bytes received, and lines refused before or by the store
+/// by Loki's reason names, per tenant, whatever the entry point.
+#[derive(Debug, Clone, Default)]
+pub struct LogsIngestMetrics {
+    lines: Family<TenantLabels, Counter>,
+    bytes: Family<TenantLabels, Counter>,
+    rejected: Family<RejectedLabels, Counter>,
+}
+
+impl LogsIngestMetrics {
+    pub fn received(&self, t: &TenantId, lines: usize, bytes: usize) {
+        let l = TenantLabels {
+            tenant: t.to_string(),
+        };
+        self.lines.get_or_create(&l).inc_by(lines as u64);
+        self.bytes.get_or_create(&l).inc_by(bytes as u64);
+    }
+
+    pub fn rejected(&self, t: &TenantId, reason: &str, lines: usize) {
+        self.rejected
+            .get_or_create(&RejectedLabels {
+                reason: reason.to_string(),
+                tenant: t.to_string(),
+            })
+            .inc_by(lines as u64);
+    }
+
+    /// Registers `argus_ingest_log_lines_received_total`,
+    /// `argus_ingest_log_bytes_received_total` and
+    /// `argus_ingest_log_lines_rejected_total` (the encoder adds `_total`).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "argus_ingest_log_lines_received",
+            "Log lines received by the logs write endpoints",
+            self.lines.clone(),
+        );
+        registry.register(
+            "argus_ingest_log_bytes_received",
+            "Bytes of log lines and structured metadata received by the logs write endpoints",
+            self.bytes.clone(),
+        );
+        registry.register(
+            "argus_ingest_log_lines_rejected",
+            "Log lines refused, by reason (Loki's reason names)",
+            self.rejected.clone(),
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod faults;
 mod histograms;
 mod hostile;
 mod layout;
+mod logs_crash;
 mod otlp;
 mod otlp_grpc;
 mod prometheus;

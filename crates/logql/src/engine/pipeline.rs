@@ -232,29 +232,89 @@ fn compile_template(t: &str, stage: &str) -> Result<Template, EvalError> {
     Template::parse(t).map_err(|e| bad(format!("stage '{stage}' : {e}")))
 }
 
-/// Is this stage one that leaves the line as it is (so that a `|=` after it
-/// still filters the stored line)?
+/// Is this stage one that leaves the line as it is (so that a line filter
+/// after it still filters the stored line)? Parsers (but `unpack`), label
+/// filters and label changes keep the line; `line_format`, `unpack` and
+/// `decolorize` rewrite it.
 fn keeps_line(s: &Stage) -> bool {
-    matches!(s, Stage::LineFilter(_))
+    match s {
+        Stage::LineFilter(_)
+        | Stage::LabelFilter(_)
+        | Stage::LabelFormat(_)
+        | Stage::Drop(_)
+        | Stage::Keep(_) => true,
+        Stage::Parser(p) => !matches!(p, LogParser::Unpack),
+        Stage::LineFormat(_) | Stage::Decolorize => false,
+    }
 }
 
-/// The `|=` literals before any stage that changes the line or labels: the
-/// store may use them to skip blocks.
+/// Substrings every line a query keeps contains, from its line filters
+/// before any stage that changes the line: `|= "text"` (one alternative)
+/// and the literals every match of a `|~` regex contains (case-sensitive
+/// parts only). The store may use them to skip blocks.
 pub(crate) fn required_literals(pipeline: &[Stage]) -> Vec<String> {
     let mut out = Vec::new();
     for s in pipeline {
         if !keeps_line(s) {
             break;
         }
-        if let Stage::LineFilter(f) = s {
-            if f.op == LineFilterOp::Contains && f.values.len() == 1 {
-                if let LineFilterValue::Text(t) = &f.values[0] {
-                    if !t.is_empty() {
-                        out.push(t.clone());
+        let Stage::LineFilter(f) = s else { continue };
+        if f.values.len() != 1 {
+            continue;
+        }
+        let LineFilterValue::Text(t) = &f.values[0] else {
+            continue;
+        };
+        match f.op {
+            LineFilterOp::Contains if !t.is_empty() => out.push(t.clone()),
+            LineFilterOp::Match => out.extend(regex_required(t)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Literals (3 bytes or longer) that every match of `re` contains.
+fn regex_required(re: &str) -> Vec<String> {
+    use regex_syntax::hir::{Hir, HirKind, Literal};
+    fn walk(h: &Hir, out: &mut Vec<String>) {
+        match h.kind() {
+            HirKind::Literal(Literal(b)) => {
+                if let Ok(s) = std::str::from_utf8(b) {
+                    if s.len() >= 3 {
+                        out.push(s.to_string());
                     }
                 }
             }
+            HirKind::Capture(c) => walk(&c.sub, out),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
+            HirKind::Concat(parts) => {
+                // Adjacent literals join into one longer literal.
+                let mut run = Vec::new();
+                for p in parts {
+                    if let HirKind::Literal(Literal(b)) = p.kind() {
+                        run.extend_from_slice(b);
+                        continue;
+                    }
+                    flush(&mut run, out);
+                    walk(p, out);
+                }
+                flush(&mut run, out);
+            }
+            _ => {}
         }
+    }
+    fn flush(run: &mut Vec<u8>, out: &mut Vec<String>) {
+        if let Ok(s) = std::str::from_utf8(run) {
+            if s.len() >= 3 {
+                out.push(s.to_string());
+            }
+        }
+        run.clear();
+    }
+    let mut out = Vec::new();
+    if let Ok(hir) = regex_syntax::Parser::new().parse(re) {
+        walk(&hir, &mut out);
     }
     out
 }
@@ -542,4 +602,44 @@ pub fn run_pipeline(
     pipeline
         .process(ts_ns, line, stream, metadata)
         .map(|o| (o.line, o.labels.into_entry_labels()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::required_literals;
+
+    fn req(q: &str) -> Vec<String> {
+        match crate::parse(q).unwrap() {
+            crate::Expr::Log(l) => required_literals(&l.pipeline),
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn literals_a_store_may_require() {
+        assert_eq!(req(r#"{a="b"} |= "needle" != "x""#), ["needle"]);
+        // Past stages that keep the line, not past those that rewrite it.
+        assert_eq!(
+            req(r#"{a="b"} | json | status >= 500 |= "boom" | line_format "{{.x}}" |= "late""#),
+            ["boom"]
+        );
+        assert!(req(r#"{a="b"} | unpack |= "x1y""#).is_empty());
+        assert!(req(r#"{a="b"} |= "a" or "b""#).is_empty());
+        // Regexes: the literals every match contains.
+        assert_eq!(
+            req(r#"{a="b"} |~ "GET /api/v[0-9]+/users""#),
+            ["GET /api/v", "/users"]
+        );
+        assert_eq!(req(r#"{a="b"} |~ "(error|fatal): disk""#), [": disk"]);
+        assert!(req(r#"{a="b"} |~ "(?i)error""#).is_empty());
+        assert!(
+            req(r#"{a="b"} |~ "er(ror)?""#).is_empty(),
+            "3 bytes at least"
+        );
+        assert_eq!(req(r#"{a="b"} |~ "err(or)?""#), ["err"]);
+        assert_eq!(
+            req(r#"{a="b"} |~ "timeout(s)? after""#),
+            ["timeout", " after"]
+        );
+    }
 }

@@ -78,3 +78,17 @@ impl SegmentMeta {
 pub fn ms(ns: i64) -> i64 {
     ns.div_euclid(1_000_000)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn documented_magics_match_the_code() {
+        let doc = include_str!("../../../../docs/format/logs.md");
+        let magic = std::str::from_utf8(super::INDEX_MAGIC).unwrap();
+        assert!(doc.contains(&format!("magic \"{magic}\"")));
+        assert!(doc.contains(&format!("\"version\": {}", super::META_VERSION)));
+        for f in super::FILES {
+            assert!(doc.contains(&format!("/{f}")), "{f}");
+        }
+    }
+}
