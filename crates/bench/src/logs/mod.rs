@@ -6,6 +6,7 @@
 //! See `bench/run logs` and BENCHMARKS.md.
 
 mod corpus;
+mod lines;
 mod push;
 mod queries;
 mod report;
@@ -90,7 +91,7 @@ pub(crate) fn parse_size(s: &str) -> Result<u64> {
         _ => (t, 1),
     };
     let n: f64 = num.trim().parse().with_context(|| format!("size {s:?}"))?;
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         bail!("size {s:?} must be positive");
     }
     Ok((n * mult as f64) as u64)

@@ -62,6 +62,15 @@ fn ratio_vals(runs: &[Run], f: impl Fn(&ArgusRun, &Run) -> f64) -> Vec<f64> {
         .collect()
 }
 
+/// `x` with about 3 significant digits and `unit`, or "–".
+fn times(x: f64, unit: &str) -> String {
+    if x.is_finite() {
+        format!("{}{unit}", num(x))
+    } else {
+        "–".into()
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('|', "\\|")
 }
@@ -85,9 +94,9 @@ pub(crate) fn render(
     });
     let _ = writeln!(
         o,
-        "## {} — logs: {:.0} MB raw, {} streams over {}{}\n",
+        "## {} — logs: {} raw, {} streams over {}{}\n",
         sh("date -u '+%Y-%m-%d %H:%M UTC'"),
-        raw / 1e6,
+        a.bytes,
         m.streams,
         a.span,
         if a.dry_run {
@@ -125,7 +134,7 @@ pub(crate) fn render(
         } else {
             " (with uncommitted changes)"
         },
-        sh("zstd --version | head -1"),
+        sh("zstd --version | head -1").trim_matches(|c: char| c == '*' || c == ' '),
         sh("grep --version | head -1")
     );
     // Targets.
@@ -162,32 +171,32 @@ pub(crate) fn render(
     let rows: Vec<(String, String, &str)> = vec![
         (
             "stored bytes ≤ `zstd -3` file".into(),
-            format!("{:.2}×", stored_vs_zstd),
+            times(stored_vs_zstd, "×"),
             verdict(stored_vs_zstd <= 1.0, stored_vs_zstd),
         ),
         (
             "stored bytes ≤ 0.5× DuckDB's file".into(),
-            format!("{:.2}×", stored_vs_duck),
+            times(stored_vs_duck, "×"),
             verdict(stored_vs_duck <= 0.5, stored_vs_duck),
         ),
         (
             "needle (a) ≥ 10× faster than `zstd -dc \\| grep -F`".into(),
-            format!("{:.1}× faster", needle_speedup),
+            times(needle_speedup, "× faster"),
             verdict(needle_speedup >= 10.0, needle_speedup),
         ),
         (
             "(b) no slower than DuckDB".into(),
-            format!("{:.2}× DuckDB's time", vs_duck(1)),
+            times(vs_duck(1), "× DuckDB's time"),
             verdict(vs_duck(1) <= 1.0, vs_duck(1)),
         ),
         (
             "(c) no slower than DuckDB".into(),
-            format!("{:.2}× DuckDB's time", vs_duck(2)),
+            times(vs_duck(2), "× DuckDB's time"),
             verdict(vs_duck(2) <= 1.0, vs_duck(2)),
         ),
         (
             "(d) no slower than DuckDB".into(),
-            format!("{:.2}× DuckDB's time", vs_duck(3)),
+            times(vs_duck(3), "× DuckDB's time"),
             verdict(vs_duck(3) <= 1.0, vs_duck(3)),
         ),
         (
