@@ -214,7 +214,13 @@ pub(crate) fn run(a: LogsArgs) -> Result<()> {
             report::median(&run.zstd.grep_zst_s)
         );
         eprintln!("    DuckDB");
-        run.duck = side::duckdb(&a.python, &c, tmp.path(), &qs, a.query_reps)?;
+        run.duck = side::duckdb(&a.python, &c, tmp.path(), &qs, a.query_reps).unwrap_or_else(|e| {
+            eprintln!("    DuckDB FAILED: {e:#}");
+            DuckRun {
+                error: Some(format!("{e:#}")),
+                ..Default::default()
+            }
+        });
         eprintln!(
             "    DuckDB: {} rows, {} bytes, loaded in {:.1}s; queries {:?} s",
             run.duck.rows,

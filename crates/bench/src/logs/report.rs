@@ -153,7 +153,9 @@ pub(crate) fn render(
             median(&x.query_s[q]) / median(&r.duck.query_s[q])
         }))
     };
-    let per_core = med(argus_vals(runs, |x| raw / 1e6 / x.cpu_s));
+    // Per core with the final flush: segments built after ingest are part
+    // of its cost (at small sizes the whole corpus is still in the head).
+    let per_core = med(argus_vals(runs, |x| raw / 1e6 / (x.cpu_s + x.flush_cpu_s)));
     let peak = med(argus_vals(runs, |x| {
         x.peak_rss_ingest.max(x.peak_rss_query) as f64
     }));
@@ -200,7 +202,8 @@ pub(crate) fn render(
             verdict(vs_duck(3) <= 1.0, vs_duck(3)),
         ),
         (
-            "ingest ≥ 50 MB/s per core (Loki's public figure: about 23)".into(),
+            "ingest ≥ 50 MB/s per core, final flush included (Loki's public figure: about 23)"
+                .into(),
             format!("{} MB/s per core", num(per_core)),
             verdict(per_core >= 50.0, per_core),
         ),
@@ -231,7 +234,7 @@ pub(crate) fn render(
     if let Some(p) = prepared {
         let _ = writeln!(
             o,
-            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 256 MiB`) while ingesting; then SIGTERM and a restart with `max_head_age: 1s`, so the rest of the head is flushed, and the segments are measured once they (and the WAL and staging area) have not changed for 20 s. Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest; peak RSS is `VmHWM` of the ingesting process and of the restarted one (replay, flush and the queries). {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
+            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 256 MiB`) while ingesting; then SIGTERM and a restart with `max_head_age: 1s`, so the rest of the head is flushed, and the segments are measured once they (and the WAL and staging area) have not changed for 20 s. Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time from the restarted process's ready until the segments settled (segments built, compaction; not the WAL replay) — the target uses the latter; peak RSS is `VmHWM` of the ingesting process and of the restarted one (replay, flush and the queries). {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
             p.requests,
             a.batch,
             p.body_bytes as f64 / 1e6,
@@ -289,6 +292,18 @@ pub(crate) fn render(
         (
             "ingest lines/s per core",
             av(&|x| m.lines as f64 / x.cpu_s),
+            "".into(),
+            "".into(),
+        ),
+        (
+            "ingest MB/s per core, final flush included",
+            av(&|x| raw / 1e6 / (x.cpu_s + x.flush_cpu_s)),
+            "".into(),
+            "".into(),
+        ),
+        (
+            "ingest lines/s per core, final flush included",
+            av(&|x| m.lines as f64 / (x.cpu_s + x.flush_cpu_s)),
             "".into(),
             "".into(),
         ),
@@ -455,18 +470,24 @@ pub(crate) fn render(
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
-            let x = r.argus.as_ref()?;
             let mut notes = Vec::new();
-            if x.failed > 0 {
-                notes.push(format!(
-                    "{} of {} push requests failed (first: {})",
-                    x.failed,
-                    x.requests,
-                    esc(x.first_error.as_deref().unwrap_or(""))
-                ));
+            if let Some(x) = &r.argus {
+                if x.failed > 0 {
+                    notes.push(format!(
+                        "{} of {} push requests failed (first: {})",
+                        x.failed,
+                        x.requests,
+                        esc(x.first_error.as_deref().unwrap_or(""))
+                    ));
+                }
+                if !x.flush_settled {
+                    notes.push(
+                        "the segments had not settled within 30 minutes of the restart".into(),
+                    );
+                }
             }
-            if !x.flush_settled {
-                notes.push("the segments had not settled within 30 minutes of the restart".into());
+            if let Some(e) = &r.duck.error {
+                notes.push(format!("DuckDB failed: {}", esc(e)));
             }
             (!notes.is_empty()).then(|| format!("run {}: {}", i + 1, notes.join("; ")))
         })

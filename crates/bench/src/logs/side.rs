@@ -83,6 +83,8 @@ pub(crate) struct DuckRun {
     pub query_rows: Vec<u64>,
     /// Per query: sum of the last column (metric queries).
     pub query_sum: Vec<f64>,
+    /// Why the DuckDB side failed (the run goes on without it).
+    pub error: Option<String>,
 }
 
 const SCRIPT: &str = r#"
@@ -94,6 +96,7 @@ for p in (db, db + ".wal"):
         os.remove(p)
 con = duckdb.connect(db)
 con.execute("SET preserve_insertion_order = true")
+con.execute("SET enable_progress_bar = false")
 tsv = cfg["tsv"].replace("'", "''")
 t0 = time.time()
 con.execute(f"""CREATE TABLE logs AS SELECT make_timestamp(ts // 1000) AS ts, service_name, namespace, pod, job, level, line
@@ -162,7 +165,19 @@ pub(crate) fn duckdb(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("DuckDB output")?;
+    // The answer is the last line (DuckDB may print other things first).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
+    let v: serde_json::Value = serde_json::from_str(last).with_context(|| {
+        format!(
+            "DuckDB output: {}",
+            stdout.chars().take(500).collect::<String>()
+        )
+    })?;
     let f64s = |x: &serde_json::Value| -> Vec<f64> {
         x.as_array()
             .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
@@ -183,6 +198,7 @@ pub(crate) fn duckdb(
             .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
             .unwrap_or_default(),
         query_sum: f64s(&v["query_sum"]),
+        error: None,
     })
 }
 
