@@ -314,7 +314,7 @@ pub(crate) fn render(
             "".into(),
         ),
         (
-            "peak RSS, ingest (MiB)",
+            "peak RSS, ingest (MiB; DuckDB: load and queries)",
             av(&|x| x.peak_rss_ingest as f64 / MIB),
             "".into(),
             mmm(&dv(&|d| d.peak_rss as f64 / MIB)),
