@@ -1,11 +1,14 @@
 //! `argus-bench metrics`: starts Argus and Prometheus side by side on
 //! loopback, sends both the same deterministic remote-write load, and
 //! compares ingest throughput, CPU, memory, disk, query latency and restart
-//! time. See `bench/run` and BENCHMARKS.md.
+//! time. `argus-bench logs`: a generated logs corpus through Loki push,
+//! beside `zstd`/`grep` and DuckDB ([`logs`]). See `bench/run` and
+//! BENCHMARKS.md.
 
 mod engine;
 mod gen;
 mod load;
+mod logs;
 mod longq;
 mod queries;
 mod report;
@@ -35,6 +38,9 @@ struct Cli {
 enum Cmd {
     /// Metrics: remote-write ingest, resources, disk, queries, restart.
     Metrics(MetricsArgs),
+    /// Logs: a generated corpus through Loki push; stored bytes and LogQL
+    /// latency beside zstd/grep and DuckDB.
+    Logs(logs::LogsArgs),
     /// Heap held by the in-memory head per series, without a server.
     HeadMemory(engine::HeadMemArgs),
     /// Only send the workload to a running server's remote-write URL (for
@@ -102,6 +108,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Metrics(a) => metrics(a),
+        Cmd::Logs(a) => logs::run(a),
         Cmd::HeadMemory(a) => engine::run(a),
         Cmd::WalReplay(a) => engine::replay(a),
         Cmd::Load(a) => load_only(a),
