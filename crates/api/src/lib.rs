@@ -56,6 +56,7 @@ pub struct AppState {
     pipeline: OnceLock<Arc<WritePipeline>>,
     /// The logs store's reads (Loki's query API), set when it is open.
     logs_reader: OnceLock<Arc<dyn argus_store::LogsReader>>,
+    flush: OnceLock<Arc<dyn argus_store::Flush>>,
     logs: OnceLock<Arc<LogsPipeline>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
@@ -94,6 +95,7 @@ impl AppState {
             reader: OnceLock::new(),
             pipeline: OnceLock::new(),
             logs_reader: OnceLock::new(),
+            flush: OnceLock::new(),
             logs: OnceLock::new(),
             http_metrics,
             grpc_metrics,
@@ -177,6 +179,11 @@ impl AppState {
         let _ = self.logs_reader.set(reader);
     }
 
+    /// What `POST /flush` flushes (the logs store).
+    pub fn set_flush(&self, f: Arc<dyn argus_store::Flush>) {
+        let _ = self.flush.set(f);
+    }
+
     /// The logs store's reads; 503 until it is open.
     pub fn logs_reader(&self) -> Result<Arc<dyn argus_store::LogsReader>, ApiError> {
         self.logs_reader.get().cloned().ok_or_else(not_ready)
@@ -185,6 +192,14 @@ impl AppState {
 
 fn not_ready() -> ApiError {
     ApiError::NotReady("Argus is starting up (replaying the WAL); try again shortly".into())
+}
+
+/// `POST /flush` (Loki's ingester endpoint): moves every tenant's
+/// in-memory logs into segments now; 204 when they are uploaded.
+async fn flush(State(s): State<Arc<AppState>>) -> Result<StatusCode, ApiError> {
+    let f = s.flush.get().cloned().ok_or_else(not_ready)?;
+    f.flush().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn ready(State(s): State<Arc<AppState>>) -> impl IntoResponse {
@@ -236,6 +251,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/-/ready", get(ready))
         .route("/-/healthy", get(healthy))
+        .route("/flush", post(flush))
         .route("/metrics", get(self_metrics))
         .route("/api/v1/write", post(write::remote_write))
         .route("/v1/metrics", post(write::otlp_metrics))

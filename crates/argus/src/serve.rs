@@ -176,6 +176,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     );
     state.register_metrics(|r| logs.register_metrics(r));
     state.set_logs_reader(logs.clone());
+    state.set_flush(logs.clone());
     let logs_pipeline =
         argus_write::LogsPipeline::new(logs.clone(), cfg.limits.clone()).context("logs limits")?;
     state.set_logs_ready(Arc::new(logs_pipeline));

@@ -410,6 +410,15 @@ impl LogsWriter for LogsDb {
     }
 }
 
+impl argus_store::Flush for LogsDb {
+    fn flush(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StorageError>> + Send + '_>>
+    {
+        Box::pin(async move { self.flush_all().await.map_err(StorageError::from) })
+    }
+}
+
 #[derive(Debug)]
 struct EmptyCursor;
 

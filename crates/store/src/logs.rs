@@ -256,6 +256,16 @@ pub struct StreamLimits {
     pub out_of_order_window_ns: i64,
 }
 
+/// A store that can move what it holds in memory into segments on demand
+/// (Loki's ingester `POST /flush`; tools and benchmarks).
+pub trait Flush: Send + Sync + std::fmt::Debug {
+    /// Flushes every tenant's in-memory data into segments, uploaded and
+    /// installed when the future completes.
+    fn flush(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StorageError>> + Send + '_>>;
+}
+
 /// What the logs write path needs from a logs store.
 pub trait LogsWriter: Send + Sync + std::fmt::Debug {
     /// Stores a push for a tenant, durably (as the store's fsync policy

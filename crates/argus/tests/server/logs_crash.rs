@@ -172,6 +172,20 @@ fn kill_9_during_log_ingest_loses_and_repeats_no_acknowledged_line() {
             got.len()
         );
     }
+    // POST /flush (Loki's ingester endpoint) moves what is in memory into
+    // segments before it answers.
+    let r = client().post(a.url("/flush")).send().unwrap();
+    assert_eq!(r.status(), 204);
+    let metrics = client()
+        .get(a.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("argus_logs_head_bytes{tenant=\"anonymous\"} 0"),
+        "{metrics}"
+    );
     // The lines went through segments too.
     let segments = std::fs::read_dir(
         dir.path()

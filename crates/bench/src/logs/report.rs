@@ -234,7 +234,7 @@ pub(crate) fn render(
     if let Some(p) = prepared {
         let _ = writeln!(
             o,
-            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 256 MiB`) while ingesting; then SIGTERM and a restart with `max_head_age: 1s`, so the rest of the head is flushed, and the segments are measured once they (and the WAL and staging area) have not changed for 20 s. Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time from the restarted process's ready until the segments settled (segments built, compaction; not the WAL replay) — the target uses the latter; peak RSS is `VmHWM` of the ingesting process and of the restarted one (replay, flush and the queries). {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
+            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 256 MiB`) while ingesting; then `POST /flush` (Loki's ingester endpoint; it answers once the rest of the head is written into segments, uploaded and installed), and the segments are measured once compaction has settled (segments, WAL and staging area unchanged for 20 s). Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time during `POST /flush` — the target uses the latter; compaction's CPU is reported on its own; peak RSS is `VmHWM` during ingest and after the flush, compaction and the queries. {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
             p.requests,
             a.batch,
             p.body_bytes as f64 / 1e6,
@@ -320,7 +320,7 @@ pub(crate) fn render(
             mmm(&dv(&|d| d.peak_rss as f64 / MIB)),
         ),
         (
-            "peak RSS, restart + flush + queries (MiB)",
+            "peak RSS, flush + compaction + queries (MiB)",
             av(&|x| x.peak_rss_query as f64 / MIB),
             "".into(),
             "".into(),
@@ -332,14 +332,14 @@ pub(crate) fn render(
             "".into(),
         ),
         (
-            "restart until ready (s)",
-            av(&|x| x.restart_s),
+            "final flush (`POST /flush`): time (s) / CPU (s)",
+            format!("{} / {}", av(&|x| x.flush_s), av(&|x| x.flush_cpu_s)),
             "".into(),
             "".into(),
         ),
         (
-            "final flush: time (s) / CPU (s)",
-            format!("{} / {}", av(&|x| x.flush_s), av(&|x| x.flush_cpu_s)),
+            "compaction until settled: time (s) / CPU (s)",
+            format!("{} / {}", av(&|x| x.settle_s), av(&|x| x.settle_cpu_s)),
             "".into(),
             "".into(),
         ),
@@ -481,9 +481,8 @@ pub(crate) fn render(
                     ));
                 }
                 if !x.flush_settled {
-                    notes.push(
-                        "the segments had not settled within 30 minutes of the restart".into(),
-                    );
+                    notes
+                        .push("the segments had not settled within 30 minutes of the flush".into());
                 }
             }
             if let Some(e) = &r.duck.error {

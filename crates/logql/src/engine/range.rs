@@ -10,8 +10,10 @@ use super::metric::{Matrix, SeriesData, Steps};
 use super::pipeline::{parse_float_err, parse_go_float, quoted, Pipeline};
 use super::{Ctx, EvalError, Pairs};
 use crate::ast::*;
+use argus_model::Labels;
 use argus_store::Direction;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const ERR_SAMPLE: &str = "SampleExtractionErr";
 
@@ -145,6 +147,62 @@ fn absent_labels(selector: &[Matcher]) -> Pairs {
     eq
 }
 
+/// Adds one sample to the steps `lo..=hi` of a series.
+fn add_sample(acc: &mut SeriesAcc, (lo, hi): (usize, usize), ts: i64, value: f64, op: RangeOp) {
+    for i in lo..=hi {
+        let s = &mut acc.slots[i];
+        s.n += 1;
+        let n = s.n as f64;
+        match op {
+            RangeOp::CountOverTime | RangeOp::AbsentOverTime => {}
+            RangeOp::Rate | RangeOp::BytesOverTime | RangeOp::BytesRate | RangeOp::SumOverTime => {
+                s.a += value
+            }
+            RangeOp::MinOverTime => {
+                if s.n == 1 || value < s.a || s.a.is_nan() {
+                    s.a = value
+                }
+            }
+            RangeOp::MaxOverTime => {
+                if s.n == 1 || value > s.a || s.a.is_nan() {
+                    s.a = value
+                }
+            }
+            RangeOp::FirstOverTime => {
+                if s.n == 1 || ts < s.t {
+                    s.t = ts;
+                    s.a = value;
+                }
+            }
+            RangeOp::LastOverTime => {
+                if s.n == 1 || ts >= s.t {
+                    s.t = ts;
+                    s.a = value;
+                }
+            }
+            RangeOp::AvgOverTime => {
+                if s.a.is_infinite()
+                    && (value.is_infinite() && (s.a > 0.0) == (value > 0.0)
+                        || (!value.is_infinite() && !value.is_nan()))
+                {
+                    continue;
+                }
+                s.a += value / n - s.a / n;
+            }
+            RangeOp::StdvarOverTime | RangeOp::StddevOverTime => {
+                let delta = value - s.a;
+                s.a += delta / n;
+                s.b += delta * (value - s.a);
+            }
+            RangeOp::QuantileOverTime | RangeOp::RateCounter => {
+                if let Some(p) = acc.points.as_mut() {
+                    p[i].push((ts, value));
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn eval_range(
     ctx: &mut Ctx<'_>,
     agg: &RangeAggregation,
@@ -177,8 +235,55 @@ pub(crate) fn eval_range(
     let keep_points = keeps_points(op);
     let mut post_filter = 0u64;
     let mut err_series: Option<Pairs> = None;
+    // Without stages or unwrap, a sample's labels are the stream's plus the
+    // entry's structured metadata: computed once per stream and metadata
+    // (the stream's `Arc` is kept, so its address stays its own).
+    let fast = lr.log.pipeline.is_empty() && lr.unwrap.is_none();
+    type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, Pairs)>);
+    let mut keys: HashMap<usize, Keys> = HashMap::new();
     while let Some(batch) = cursor.next_batch()? {
         ctx.check_deadline()?;
+        if fast {
+            let slot = keys
+                .entry(Arc::as_ptr(&batch.labels) as usize)
+                .or_insert_with(|| (batch.labels.clone(), Vec::new()));
+            for e in &batch.entries {
+                let ts = e.ts_ns;
+                let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
+                    continue;
+                };
+                ctx.stats.structured_metadata_bytes += e
+                    .metadata
+                    .iter()
+                    .map(|(n, v)| (n.len() + v.len()) as u64)
+                    .sum::<u64>();
+                let k = match slot.1.iter().position(|(m, _)| *m == e.metadata) {
+                    Some(k) => k,
+                    None => {
+                        let labels = LabelState::new(&batch.labels, &e.metadata)
+                            .into_entry_labels()
+                            .all();
+                        slot.1.push((e.metadata.clone(), labels));
+                        slot.1.len() - 1
+                    }
+                };
+                let key = &slot.1[k].1;
+                let value = match op {
+                    RangeOp::BytesOverTime | RangeOp::BytesRate => e.line.len() as f64,
+                    _ => 1.0,
+                };
+                post_filter += 1;
+                let acc = match series.get_mut(key) {
+                    Some(acc) => acc,
+                    None => series.entry(key.clone()).or_insert_with(|| SeriesAcc {
+                        slots: vec![Slot::default(); n_steps],
+                        points: keep_points.then(|| vec![Vec::new(); n_steps]),
+                    }),
+                };
+                add_sample(acc, (lo, hi), ts, value, op);
+            }
+            continue;
+        }
         for e in &batch.entries {
             // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
             let ts = e.ts_ns;
@@ -236,59 +341,7 @@ pub(crate) fn eval_range(
                 slots: vec![Slot::default(); n_steps],
                 points: keep_points.then(|| vec![Vec::new(); n_steps]),
             });
-            for i in lo..=hi {
-                let s = &mut acc.slots[i];
-                s.n += 1;
-                let n = s.n as f64;
-                match op {
-                    RangeOp::CountOverTime | RangeOp::AbsentOverTime => {}
-                    RangeOp::Rate
-                    | RangeOp::BytesOverTime
-                    | RangeOp::BytesRate
-                    | RangeOp::SumOverTime => s.a += value,
-                    RangeOp::MinOverTime => {
-                        if s.n == 1 || value < s.a || s.a.is_nan() {
-                            s.a = value
-                        }
-                    }
-                    RangeOp::MaxOverTime => {
-                        if s.n == 1 || value > s.a || s.a.is_nan() {
-                            s.a = value
-                        }
-                    }
-                    RangeOp::FirstOverTime => {
-                        if s.n == 1 || ts < s.t {
-                            s.t = ts;
-                            s.a = value;
-                        }
-                    }
-                    RangeOp::LastOverTime => {
-                        if s.n == 1 || ts >= s.t {
-                            s.t = ts;
-                            s.a = value;
-                        }
-                    }
-                    RangeOp::AvgOverTime => {
-                        if s.a.is_infinite()
-                            && (value.is_infinite() && (s.a > 0.0) == (value > 0.0)
-                                || (!value.is_infinite() && !value.is_nan()))
-                        {
-                            continue;
-                        }
-                        s.a += value / n - s.a / n;
-                    }
-                    RangeOp::StdvarOverTime | RangeOp::StddevOverTime => {
-                        let delta = value - s.a;
-                        s.a += delta / n;
-                        s.b += delta * (value - s.a);
-                    }
-                    RangeOp::QuantileOverTime | RangeOp::RateCounter => {
-                        if let Some(p) = acc.points.as_mut() {
-                            p[i].push((ts, value));
-                        }
-                    }
-                }
-            }
+            add_sample(acc, (lo, hi), ts, value, op);
         }
     }
     ctx.add_scan(&cursor.stats());

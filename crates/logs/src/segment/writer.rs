@@ -262,3 +262,86 @@ pub fn write_segment(
     out.file_bytes = data_bytes + index.len() as u64;
     Ok(Some(out))
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// Where a flush's time goes (run by hand: `cargo test --release -p
+    /// argus-logs flush_cost -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn flush_cost() {
+        let mut entries = Vec::new();
+        let streams: Vec<Arc<Labels>> = (0..300)
+            .map(|i| {
+                Arc::new(Labels::from_pairs([
+                    ("job", "bench"),
+                    ("pod", &format!("pod-{i}")),
+                    ("service_name", &format!("svc-{}", i % 20)),
+                ]))
+            })
+            .collect();
+        let mut bytes = 0;
+        let mut x: u64 = 1;
+        for s in &streams {
+            for j in 0..1500 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let line = format!(
+                    r#"{{"ts":"2026-12-05T10:{:02}:{:02}Z","level":"info","msg":"request done","trace_id":"{:032x}","status":{},"path":"/api/v1/items/{}","duration_ms":{}}}"#,
+                    j / 60 % 60,
+                    j % 60,
+                    x as u128 * 0x9E37_79B9,
+                    if x % 50 == 0 { 500 } else { 200 },
+                    x % 200,
+                    x % 1000
+                );
+                bytes += line.len();
+                let mut e = LogEntry::new(1_700_000_000_000_000_000 + j * 1_000_000_000, line);
+                e.metadata.push(("detected_level".into(), "info".into()));
+                entries.push((s.clone(), e));
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.ts_ns.cmp(&b.1.ts_ns)));
+        for (name, opts) in [
+            ("default", WriterOptions::default()),
+            (
+                "zstd 1",
+                WriterOptions {
+                    zstd_level: 1,
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let t = std::time::Instant::now();
+            let w = write_segment(dir.path(), entries.iter().cloned().map(Ok), &opts)
+                .unwrap()
+                .unwrap();
+            let el = t.elapsed();
+            eprintln!(
+                "{name}: {} MB raw in {:?} = {:.0} MB/s; {} bytes ({:.3} of raw), index {} bytes",
+                bytes / 1_000_000,
+                el,
+                bytes as f64 / 1e6 / el.as_secs_f64(),
+                w.file_bytes,
+                w.file_bytes as f64 / bytes as f64,
+                std::fs::metadata(dir.path().join(INDEX_FILE))
+                    .unwrap()
+                    .len()
+            );
+        }
+        let t = std::time::Instant::now();
+        let mut set = TrigramSet::default();
+        for (_, e) in &entries {
+            set.add_line(e.line.as_bytes());
+        }
+        let _ = set.take_filter();
+        eprintln!("trigrams alone: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let n: usize = entries.iter().map(|(_, e)| e.clone().line.len()).sum();
+        eprintln!("clone alone: {:?} ({n})", t.elapsed());
+    }
+}
