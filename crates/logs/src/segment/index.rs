@@ -139,6 +139,11 @@ impl SegmentIndex {
                 let value = r.str()?;
                 labels.push(Label::new(name, value));
             }
+            if labels.windows(2).any(|w| w[0].name >= w[1].name) {
+                return Err(IndexError::Invalid(
+                    "stream labels not sorted by name or repeated".into(),
+                ));
+            }
             streams.push(StreamIndex {
                 labels: Arc::new(Labels::from_sorted_unchecked(labels)),
                 min_ts: r.i64_le()?,
@@ -204,4 +209,29 @@ impl SegmentIndex {
 
 fn small(v: u64) -> Result<u32, IndexError> {
     u32::try_from(v).map_err(|_| IndexError::Invalid(format!("{v} out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `logs_index` fuzz target: an index whose stream labels
+    /// are not sorted (here a name twice) is an error, not a panic.
+    #[test]
+    fn unsorted_labels_are_an_error() {
+        let body: &[u8] = &[
+            1, 3, 3, 106, 111, 98, 3, 106, 111, 98, 0, 0, 1, 0, 0, 42, 53, 254, 156, 0, 0, 1, 0, 0,
+            42, 53, 254, 156, 151, 23, 9, 0, 42, 54, 95, 254, 156, 255, 255, 255, 40, 2, 90, 90,
+            90, 90,
+        ];
+        let mut file = INDEX_MAGIC.to_vec();
+        file.push(1);
+        file.extend(zstd::bulk::compress(body, 1).unwrap());
+        let crc = crc32fast::hash(&file);
+        file.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            SegmentIndex::decode(&file),
+            Err(IndexError::Invalid(_))
+        ));
+    }
 }
