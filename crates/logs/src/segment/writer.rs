@@ -294,7 +294,7 @@ mod bench {
                     j / 60 % 60,
                     j % 60,
                     x as u128 * 0x9E37_79B9,
-                    if x % 50 == 0 { 500 } else { 200 },
+                    if x.is_multiple_of(50) { 500 } else { 200 },
                     x % 200,
                     x % 1000
                 );
