@@ -122,6 +122,7 @@ impl From<StorageError> for ApiError {
             StorageErrorKind::Timeout => ApiError::Timeout(msg),
             StorageErrorKind::Limit => ApiError::Execution(msg),
             StorageErrorKind::Full => ApiError::StorageFull(format!("storage is full: {msg}")),
+            StorageErrorKind::Overloaded => ApiError::Limited(msg),
         }
     }
 }

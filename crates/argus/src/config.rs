@@ -82,10 +82,13 @@ pub(crate) struct RawLogs {
     pub retention: Option<String>,
     /// Delete a tenant's oldest segments while they take more bytes than this (default: no limit).
     pub retention_size: Option<u64>,
-    /// Flush a tenant's in-memory lines into segments at this many bytes (default 256 MiB).
+    /// Flush a tenant's in-memory lines into segments at this many bytes (default 128 MiB).
     pub flush_size: Option<u64>,
     /// ... or when the oldest in memory arrived this long ago (default `15m`).
     pub max_head_age: Option<String>,
+    /// Unflushed bytes a tenant may hold (default twice `flush_size`); pushes
+    /// beyond wait for a flush, then get 429.
+    pub max_head_size: Option<u64>,
 }
 
 /// The logs store's settings (`logs:`).
@@ -96,6 +99,7 @@ pub(crate) struct LogsConfig {
     pub retention_bytes: u64,
     pub flush_bytes: u64,
     pub max_head_age: Duration,
+    pub max_head_bytes: u64,
 }
 
 impl LogsConfig {
@@ -108,7 +112,7 @@ impl LogsConfig {
         if segment_range_ms < 1000 {
             bail!("logs.segment_range must be at least 1s");
         }
-        let flush_bytes = r.flush_size.unwrap_or(256 << 20);
+        let flush_bytes = r.flush_size.unwrap_or(128 << 20);
         if flush_bytes == 0 {
             bail!("logs.flush_size must be more than 0");
         }
@@ -121,6 +125,7 @@ impl LogsConfig {
             )?,
             retention_bytes: r.retention_size.unwrap_or(0),
             flush_bytes,
+            max_head_bytes: r.max_head_size.unwrap_or(flush_bytes.saturating_mul(2)),
             max_head_age: Duration::from_millis(dur_ms(
                 &r.max_head_age,
                 Duration::from_secs(900),
@@ -143,6 +148,7 @@ impl LogsConfig {
         o.retention_bytes = self.retention_bytes;
         o.flush_bytes = self.flush_bytes;
         o.max_head_age = self.max_head_age;
+        o.max_head_bytes = self.max_head_bytes;
         o.wal = wal;
         o
     }

@@ -62,10 +62,16 @@ pub struct LogsOptions {
     pub retention_ms: i64,
     /// Delete the oldest segments while a tenant's exceed this. 0 = no limit.
     pub retention_bytes: u64,
-    /// Flush a tenant's head once it holds this many bytes of lines and metadata. Default 256 MiB.
+    /// Flush a tenant's head once it holds this many bytes of lines and metadata. Default 128 MiB.
     pub flush_bytes: u64,
     /// Flush a tenant's head once its first entry is this old. Default 15 min.
     pub max_head_age: Duration,
+    /// A tenant's unflushed bytes (the active head and one being flushed)
+    /// may reach this; a push waits for a flush to free memory, up to
+    /// `push_wait`, then is refused (429). Default twice `flush_bytes`.
+    pub max_head_bytes: u64,
+    /// How long a push waits for memory before it is refused. Default 10 s.
+    pub push_wait: Duration,
     pub wal: WalOptions,
     pub writer: WriterOptions,
     pub clock: Clock,
@@ -92,8 +98,10 @@ impl LogsOptions {
             compaction_ranges: vec![h, 4 * h, 24 * h],
             retention_ms: 31 * 24 * h,
             retention_bytes: 0,
-            flush_bytes: 256 << 20,
+            flush_bytes: 128 << 20,
             max_head_age: Duration::from_secs(15 * 60),
+            max_head_bytes: 256 << 20,
+            push_wait: Duration::from_secs(10),
             wal: WalOptions::default(),
             writer: WriterOptions::default(),
             clock: Arc::new(|| {
@@ -263,6 +271,35 @@ impl LogsDb {
         Ok(tl)
     }
 
+    /// Backpressure: while the tenant's unflushed bytes are at
+    /// `max_head_bytes` (ingest outruns flushing), a push waits for a flush
+    /// to release memory; after `push_wait` it is refused as overloaded
+    /// (429), so memory stays bounded instead of growing until an OOM kill.
+    fn wait_for_memory(&self, t: &TenantLogs) -> Result<(), StorageError> {
+        let max = self.opts.max_head_bytes;
+        if max == 0 {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + self.opts.push_wait;
+        loop {
+            let held = t.unflushed_bytes();
+            if held < max {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                self.metrics.pushes_refused_memory.inc();
+                return Err(StorageError::new(
+                    StorageErrorKind::Overloaded,
+                    format!(
+                        "the logs store holds {held} unflushed bytes for tenant {} (logs.max_head_bytes = {max}) and flushing has not caught up within {:?}; retry later",
+                        t.tenant, self.opts.push_wait
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The sources a read of `tenant` goes through, in `direction`'s order.
     fn sources(
         &self,
@@ -399,6 +436,7 @@ impl LogsWriter for LogsDb {
         limits: StreamLimits,
     ) -> Result<PushReport, StorageError> {
         let t = self.tenant_or_create(tenant)?;
+        self.wait_for_memory(&t)?;
         let report = t.push(streams, limits)?;
         self.metrics
             .entries_appended

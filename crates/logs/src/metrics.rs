@@ -21,6 +21,7 @@ pub struct LogsMetrics {
     pub compactions: Counter,
     pub segments_expired: Counter,
     pub uploads_failed: Counter,
+    pub pushes_refused_memory: Counter,
     pub flush_seconds: Counter<f64, AtomicU64>,
 }
 
@@ -52,6 +53,11 @@ impl LogsMetrics {
                 "argus_logs_segments_expired",
                 "Logs segments deleted by retention",
                 &self.segments_expired,
+            ),
+            (
+                "argus_logs_pushes_refused_memory",
+                "Pushes refused because unflushed logs reached logs.max_head_bytes",
+                &self.pushes_refused_memory,
             ),
             (
                 "argus_logs_segment_uploads_failed",

@@ -132,6 +132,15 @@ impl TenantLogs {
         })
     }
 
+    /// Bytes of lines and metadata not yet in segments (active and frozen heads).
+    pub(crate) fn unflushed_bytes(&self) -> u64 {
+        let st = self.state.read();
+        st.active.bytes.load(std::sync::atomic::Ordering::Relaxed)
+            + st.frozen.as_ref().map_or(0, |f| {
+                f.head.bytes.load(std::sync::atomic::Ordering::Relaxed)
+            })
+    }
+
     /// Stores a push: validate under the append lock, write the WAL, apply
     /// to the active head, then wait for the WAL's fsync policy.
     pub(crate) fn push(

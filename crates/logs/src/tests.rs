@@ -360,3 +360,26 @@ async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
     let db = open(dir.path(), |_| {}).await;
     assert_eq!(all(&db), before);
 }
+
+#[tokio::test]
+async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |o| {
+        o.max_head_bytes = 1000;
+        o.push_wait = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let line = "x".repeat(600);
+    let big = |t: i64| vec![stream(&[("job", "a")], &[(T0 + t, line.as_str())])];
+    // Under the bound: stored. At it: refused as overloaded (429), nothing stored.
+    db.push(&tenant(), big(1), limits()).unwrap();
+    db.push(&tenant(), big(2), limits()).unwrap();
+    let e = db.push(&tenant(), big(3), limits()).unwrap_err();
+    assert_eq!(e.kind, StorageErrorKind::Overloaded);
+    assert!(e.message.contains("max_head_bytes"), "{e}");
+    assert_eq!(all(&db).len(), 2);
+    // A flush frees the memory: pushes are taken again.
+    db.flush_all().await.unwrap();
+    db.push(&tenant(), big(3), limits()).unwrap();
+    assert_eq!(all(&db).len(), 3);
+}

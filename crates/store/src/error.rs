@@ -14,6 +14,9 @@ pub enum StorageErrorKind {
     /// The store's disk is full: nothing was written; retrying after space
     /// is freed can succeed.
     Full,
+    /// The store cannot take more now (its memory for unflushed data is
+    /// full): nothing was written; a retry after a back-off can succeed.
+    Overloaded,
 }
 
 /// A failure of a store behind [`crate::MetricsReader`],
