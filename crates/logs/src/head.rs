@@ -174,12 +174,14 @@ impl Head {
         Some((st.labels.clone(), out, upto < to))
     }
 
-    /// Every stream's labels and in-range entry count and bytes.
+    /// Every stream's labels and in-range entry count and bytes (0 unless
+    /// `sizes`: summing them reads every entry, which listing streams does
+    /// not need).
     pub(crate) fn stream_stats(
         &self,
         matchers: &[Matcher],
-        start: i64,
-        end: i64,
+        (start, end): (i64, i64),
+        sizes: bool,
     ) -> Vec<(Arc<Labels>, u64, u64)> {
         let s = self.streams.read();
         s.streams
@@ -193,7 +195,11 @@ impl Head {
                 let from = st.entries.partition_point(|e| e.ts_ns < start);
                 let to = st.entries.partition_point(|e| e.ts_ns < end);
                 (to > from).then(|| {
-                    let bytes = st.entries[from..to].iter().map(|e| e.size() as u64).sum();
+                    let bytes = if sizes {
+                        st.entries[from..to].iter().map(|e| e.size() as u64).sum()
+                    } else {
+                        0
+                    };
                     (st.labels.clone(), (to - from) as u64, bytes)
                 })
             })

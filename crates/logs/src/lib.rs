@@ -346,13 +346,15 @@ impl LogsDb {
         out
     }
 
-    /// Per-stream stats of a tenant (heads exact, segments whole).
+    /// Per-stream stats of a tenant (heads exact, segments whole); head
+    /// bytes only when `sizes` (listing streams needs none).
     fn collect_stats(
         &self,
         tenant: &TenantId,
         matchers: &[Matcher],
         start_ns: i64,
         end_ns: i64,
+        sizes: bool,
     ) -> Vec<StreamStats> {
         let Some(t) = self.tenant(tenant) else {
             return Vec::new();
@@ -373,7 +375,7 @@ impl LogsDb {
         let mut heads = vec![st.active.clone()];
         heads.extend(st.frozen.as_ref().map(|f| f.head.clone()));
         for h in heads {
-            for (l, e, b) in h.stream_stats(matchers, start_ns, end_ns) {
+            for (l, e, b) in h.stream_stats(matchers, (start_ns, end_ns), sizes) {
                 add(&l, e, b);
             }
         }
@@ -498,7 +500,7 @@ impl LogsReader for LogsDb {
         };
         let mut out: BTreeSet<Labels> = BTreeSet::new();
         for m in sets {
-            for s in self.collect_stats(tenant, m, start_ns, end_ns) {
+            for s in self.collect_stats(tenant, m, start_ns, end_ns, false) {
                 out.insert((*s.labels).clone());
             }
         }
@@ -512,7 +514,7 @@ impl LogsReader for LogsDb {
         start_ns: i64,
         end_ns: i64,
     ) -> Result<Vec<StreamStats>, StorageError> {
-        Ok(self.collect_stats(tenant, matchers, start_ns, end_ns))
+        Ok(self.collect_stats(tenant, matchers, start_ns, end_ns, true))
     }
 }
 
