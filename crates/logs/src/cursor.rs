@@ -7,7 +7,9 @@
 use crate::head::Head;
 use crate::segment::{SegmentReader, SegmentScan};
 use crate::tenant::Frozen;
-use argus_store::{Direction, LogBatch, LogCursor, LogSelect, ScanStats, StorageError};
+use argus_store::{
+    Direction, LogBatch, LogCursor, LogSelect, ScanStats, StorageError, TimestampBatch,
+};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -45,7 +47,7 @@ enum Current {
         at: usize,
         skip: usize,
     },
-    Segment(SegmentScan),
+    Segment(Box<SegmentScan>),
 }
 
 pub(crate) struct Cursor {
@@ -107,7 +109,7 @@ impl Cursor {
                         if let Some(b) = self.bound {
                             scan.bound(b);
                         }
-                        Current::Segment(scan)
+                        Current::Segment(Box::new(scan))
                     }
                     None => Current::None,
                 }
@@ -116,8 +118,15 @@ impl Cursor {
     }
 }
 
-impl LogCursor for Cursor {
-    fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError> {
+/// A batch as entries or as timestamps.
+enum Out {
+    Entries(LogBatch),
+    Timestamps(TimestampBatch),
+}
+
+impl Cursor {
+    /// The next batch; from segments as timestamps when `timestamps`.
+    fn advance(&mut self, timestamps: bool) -> Result<Option<Out>, StorageError> {
         loop {
             match &mut self.current {
                 Current::None => {
@@ -175,9 +184,13 @@ impl LogCursor for Cursor {
                     self.stats.head_lines += n;
                     self.stats.bytes_scanned +=
                         entries.iter().map(|e| e.size() as u64).sum::<u64>();
-                    return Ok(Some(LogBatch { labels, entries }));
+                    return Ok(Some(Out::Entries(LogBatch { labels, entries })));
                 }
-                Current::Segment(scan) => match scan.next_batch() {
+                Current::Segment(scan) => match if timestamps {
+                    scan.next_timestamps().map(|b| b.map(Out::Timestamps))
+                } else {
+                    scan.next_batch().map(|b| b.map(Out::Entries))
+                } {
                     Ok(Some(b)) => return Ok(Some(b)),
                     Ok(None) => {
                         let s = scan.stats;
@@ -190,6 +203,26 @@ impl LogCursor for Cursor {
                 },
             }
         }
+    }
+}
+
+impl LogCursor for Cursor {
+    fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError> {
+        match self.advance(false)? {
+            Some(Out::Entries(b)) => Ok(Some(b)),
+            // Only produced when asked for.
+            Some(Out::Timestamps(_)) => Err(StorageError::internal(
+                "logs cursor: timestamps where entries were asked for",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn next_timestamps(&mut self) -> Result<Option<TimestampBatch>, StorageError> {
+        Ok(self.advance(true)?.map(|o| match o {
+            Out::Entries(b) => b.into(),
+            Out::Timestamps(b) => b,
+        }))
     }
 
     fn bound(&mut self, ts_ns: i64) {

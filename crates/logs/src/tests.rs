@@ -383,3 +383,96 @@ async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
     db.push(&tenant(), big(3), limits()).unwrap();
     assert_eq!(all(&db).len(), 3);
 }
+
+/// (labels, metadata, ts) of an entry.
+type Stamp = (String, Vec<(String, String)>, i64);
+
+/// (labels, metadata, ts) of every entry a selection returns, read as
+/// timestamps (`next_timestamps`), each run checked to be in order.
+fn timestamps(db: &LogsDb, m: &[Matcher], start: i64, end: i64, dir: Direction) -> Vec<Stamp> {
+    let sel = LogSelect {
+        matchers: m.to_vec(),
+        start_ns: start,
+        end_ns: end,
+        required: Vec::new(),
+        direction: dir,
+        skip_lines: true,
+    };
+    let mut c = db.select(&tenant(), &sel).unwrap();
+    let mut out = Vec::new();
+    while let Some(b) = c.next_timestamps().unwrap() {
+        for r in b.runs {
+            assert!(!r.ts_ns.is_empty());
+            for w in r.ts_ns.windows(2) {
+                match dir {
+                    Direction::Forward => assert!(w[1] >= w[0]),
+                    Direction::Backward => assert!(w[1] <= w[0]),
+                }
+            }
+            for t in r.ts_ns {
+                out.push((b.labels.to_string(), r.metadata.clone(), t));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn timestamps_match_entries_in_head_and_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |o| o.writer.row_group_bytes = 64).await;
+    let mut streams = corpus();
+    // Metadata that changes from entry to entry, and back.
+    let md = |v: &str| vec![("trace_id".to_string(), v.to_string())];
+    streams.push(LogStream {
+        labels: Labels::from_pairs([("job", "md")]),
+        entries: (0..40)
+            .map(|i| {
+                let mut e = LogEntry::new(T0 + 100 + i, format!("line {i}"));
+                if i % 7 < 3 {
+                    e.metadata = md(if i % 2 == 0 { "a" } else { "b" });
+                }
+                e
+            })
+            .collect(),
+    });
+    db.push(&tenant(), streams, limits()).unwrap();
+    let entries = |db: &LogsDb, dir| {
+        let sel = LogSelect {
+            matchers: Vec::new(),
+            start_ns: T0 + 2,
+            end_ns: T0 + 2 * H,
+            required: Vec::new(),
+            direction: dir,
+            skip_lines: false,
+        };
+        let mut c = db.select(&tenant(), &sel).unwrap();
+        let mut out = Vec::new();
+        while let Some(b) = c.next_batch().unwrap() {
+            for e in b.entries {
+                out.push((b.labels.to_string(), e.metadata, e.ts_ns));
+            }
+        }
+        out.sort();
+        out
+    };
+    for flushed in [false, true] {
+        if flushed {
+            db.flush_all().await.unwrap();
+            // More in the head: both sources at once.
+            db.push(
+                &tenant(),
+                vec![stream(&[("job", "db")], &[(T0 + 50, "late")])],
+                limits(),
+            )
+            .unwrap();
+        }
+        for dir in [Direction::Forward, Direction::Backward] {
+            let want = entries(&db, dir);
+            assert!(want.len() > 40, "{}", want.len());
+            assert!(want.iter().any(|(_, m, _)| !m.is_empty()));
+            assert_eq!(timestamps(&db, &[], T0 + 2, T0 + 2 * H, dir), want);
+        }
+    }
+}

@@ -22,7 +22,7 @@ mod report;
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
     Direction, Flush, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader, LogsWriter,
-    MemLogs, PushReport, ScanStats, StreamLimits, StreamStats,
+    MemLogs, PushReport, ScanStats, StreamLimits, StreamStats, TimestampBatch, TimestampRun,
 };
 pub use report::{AppendReport, SeriesLimits};
 

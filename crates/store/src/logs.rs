@@ -53,6 +53,43 @@ pub struct LogBatch {
     pub entries: Vec<argus_model::LogEntry>,
 }
 
+/// Timestamps of one stream's entries, lines not read: for counts over
+/// labels (`count_over_time`, `rate` without a pipeline). `runs` are
+/// entries sharing their structured metadata, each run's times in the
+/// selection's direction.
+#[derive(Debug, Clone)]
+pub struct TimestampBatch {
+    pub labels: Arc<Labels>,
+    pub runs: Vec<TimestampRun>,
+}
+
+/// Entries of a [`TimestampBatch`] with the same structured metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimestampRun {
+    pub metadata: Vec<(String, String)>,
+    pub ts_ns: Vec<i64>,
+}
+
+impl From<LogBatch> for TimestampBatch {
+    /// Consecutive entries with equal metadata become one run.
+    fn from(b: LogBatch) -> Self {
+        let mut runs: Vec<TimestampRun> = Vec::new();
+        for e in b.entries {
+            match runs.last_mut() {
+                Some(r) if r.metadata == e.metadata => r.ts_ns.push(e.ts_ns),
+                _ => runs.push(TimestampRun {
+                    metadata: e.metadata,
+                    ts_ns: vec![e.ts_ns],
+                }),
+            }
+        }
+        TimestampBatch {
+            labels: b.labels,
+            runs,
+        }
+    }
+}
+
 /// What a selection read and skipped (the query's `stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanStats {
@@ -93,6 +130,14 @@ impl ScanStats {
 pub trait LogCursor: Send {
     /// The next batch, `None` at the end. A failure fails the query.
     fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError>;
+
+    /// The next batch as timestamps only (see [`TimestampBatch`]); the
+    /// selection should have `skip_lines` set. A store that keeps times
+    /// in columns answers without building entries; the default converts
+    /// [`LogCursor::next_batch`]'s.
+    fn next_timestamps(&mut self) -> Result<Option<TimestampBatch>, StorageError> {
+        Ok(self.next_batch()?.map(TimestampBatch::from))
+    }
 
     /// The caller no longer needs entries older than `ts_ns` (direction
     /// `Backward`) or newer than `ts_ns` (`Forward`), e.g. because it holds

@@ -217,8 +217,23 @@ fn eval_inner(
                 vals: vec![Some(*x); steps.len()],
             }],
         }),
-        MetricExpr::RangeAggregation(r) => Value::Vector(range::eval_range(ctx, r, steps)?),
+        MetricExpr::RangeAggregation(r) => Value::Vector(range::eval_range(ctx, r, steps, None)?),
         MetricExpr::VectorAggregation(v) => {
+            if let (VectorOp::Sum, MetricExpr::RangeAggregation(r)) = (v.op, &v.expr) {
+                if range::can_inject_grouping(r) {
+                    let r: &RangeAggregation = r;
+                    // `sum by (g)` of counts, rates or sums: the samples are
+                    // grouped as they are extracted (as Loki does), then the
+                    // sum below only sorts them into the same groups.
+                    let by_none = Grouping {
+                        without: false,
+                        labels: Vec::new(),
+                    };
+                    let g = v.grouping.as_ref().unwrap_or(&by_none);
+                    let inner = range::eval_range(ctx, r, steps, Some(g))?;
+                    return Ok(Value::Vector(vector_agg(v, inner, steps.len())));
+                }
+            }
             let inner = match eval(ctx, &v.expr, steps, depth + 1)? {
                 Value::Vector(m) => m,
                 Value::Scalar(_) => {

@@ -203,12 +203,59 @@ fn add_sample(acc: &mut SeriesAcc, (lo, hi): (usize, usize), ts: i64, value: f64
     }
 }
 
+/// Whether `sum by (…)` over this range aggregation can group its samples
+/// as they are extracted (Loki's `canInjectVectorGrouping`): the sum of the
+/// per-series values is then the value of the grouped samples.
+pub(crate) fn can_inject_grouping(agg: &RangeAggregation) -> bool {
+    agg.grouping.is_none()
+        && matches!(
+            agg.op,
+            RangeOp::BytesOverTime
+                | RangeOp::BytesRate
+                | RangeOp::SumOverTime
+                | RangeOp::Rate
+                | RangeOp::CountOverTime
+        )
+}
+
+/// The series of a range aggregation: each label set once, its
+/// accumulator found by index.
+struct SeriesSet {
+    index: HashMap<Pairs, usize>,
+    accs: Vec<(Pairs, SeriesAcc)>,
+    n_steps: usize,
+    keep_points: bool,
+}
+
+impl SeriesSet {
+    fn slot(&mut self, labels: Pairs) -> usize {
+        if let Some(&i) = self.index.get(&labels) {
+            return i;
+        }
+        let i = self.accs.len();
+        self.index.insert(labels.clone(), i);
+        self.accs.push((
+            labels,
+            SeriesAcc {
+                slots: vec![Slot::default(); self.n_steps],
+                points: self.keep_points.then(|| vec![Vec::new(); self.n_steps]),
+            },
+        ));
+        i
+    }
+}
+
+/// Evaluates a range aggregation. `inject` is the grouping of an enclosing
+/// `sum` ([`can_inject_grouping`]): samples are grouped by it as they are
+/// extracted, so the series are the groups.
 pub(crate) fn eval_range(
     ctx: &mut Ctx<'_>,
     agg: &RangeAggregation,
     steps: &Steps,
+    inject: Option<&Grouping>,
 ) -> Result<Matrix, EvalError> {
     let op = agg.op;
+    let grouping = agg.grouping.as_ref().or(inject);
     let lr = &agg.range;
     let range = lr.range;
     let offset = lr.offset.unwrap_or(0);
@@ -231,17 +278,59 @@ pub(crate) fn eval_range(
         lines,
     )?;
     let mut cursor = ctx.reader.select(ctx.tenant, &sel)?;
-    let mut series: HashMap<Pairs, SeriesAcc> = HashMap::new();
-    let keep_points = keeps_points(op);
+    let mut series = SeriesSet {
+        index: HashMap::new(),
+        accs: Vec::new(),
+        n_steps,
+        keep_points: keeps_points(op),
+    };
     let mut post_filter = 0u64;
     let mut err_series: Option<Pairs> = None;
     // Without stages or unwrap, a sample's labels are the stream's plus the
-    // entry's structured metadata: computed once per stream and metadata
-    // (the stream's `Arc` is kept, so its address stays its own).
+    // entry's structured metadata: its series is found once per stream and
+    // metadata (the stream's `Arc` is kept, so its address stays its own).
     let fast = lr.log.pipeline.is_empty() && lr.unwrap.is_none();
-    type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, Pairs)>);
+    type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, usize)>);
     let mut keys: HashMap<usize, Keys> = HashMap::new();
-    while let Some(batch) = cursor.next_batch()? {
+    // Counting over labels needs each entry's time only.
+    let columnar = fast && !lines;
+    if columnar {
+        while let Some(batch) = cursor.next_timestamps()? {
+            ctx.check_deadline()?;
+            let slot = keys
+                .entry(Arc::as_ptr(&batch.labels) as usize)
+                .or_insert_with(|| (batch.labels.clone(), Vec::new()));
+            for run in &batch.runs {
+                let md_bytes: u64 = run
+                    .metadata
+                    .iter()
+                    .map(|(n, v)| (n.len() + v.len()) as u64)
+                    .sum();
+                let k = match slot.1.iter().position(|(m, _)| *m == run.metadata) {
+                    Some(k) => k,
+                    None => {
+                        let labels = sample_labels(
+                            LabelState::new(&batch.labels, &run.metadata),
+                            grouping,
+                            None,
+                        );
+                        slot.1.push((run.metadata.clone(), series.slot(labels)));
+                        slot.1.len() - 1
+                    }
+                };
+                let acc = &mut series.accs[slot.1[k].1].1;
+                for &ts in &run.ts_ns {
+                    let Some(w) = steps.window_steps(ts + offset, range) else {
+                        continue;
+                    };
+                    ctx.stats.structured_metadata_bytes += md_bytes;
+                    post_filter += 1;
+                    add_sample(acc, w, ts, 1.0, op);
+                }
+            }
+        }
+    }
+    while let Some(batch) = if columnar { None } else { cursor.next_batch()? } {
         ctx.check_deadline()?;
         if fast {
             let slot = keys
@@ -260,27 +349,21 @@ pub(crate) fn eval_range(
                 let k = match slot.1.iter().position(|(m, _)| *m == e.metadata) {
                     Some(k) => k,
                     None => {
-                        let labels = LabelState::new(&batch.labels, &e.metadata)
-                            .into_entry_labels()
-                            .all();
-                        slot.1.push((e.metadata.clone(), labels));
+                        let labels = sample_labels(
+                            LabelState::new(&batch.labels, &e.metadata),
+                            grouping,
+                            None,
+                        );
+                        slot.1.push((e.metadata.clone(), series.slot(labels)));
                         slot.1.len() - 1
                     }
                 };
-                let key = &slot.1[k].1;
                 let value = match op {
                     RangeOp::BytesOverTime | RangeOp::BytesRate => e.line.len() as f64,
                     _ => 1.0,
                 };
                 post_filter += 1;
-                let acc = match series.get_mut(key) {
-                    Some(acc) => acc,
-                    None => series.entry(key.clone()).or_insert_with(|| SeriesAcc {
-                        slots: vec![Slot::default(); n_steps],
-                        points: keep_points.then(|| vec![Vec::new(); n_steps]),
-                    }),
-                };
-                add_sample(acc, (lo, hi), ts, value, op);
+                add_sample(&mut series.accs[slot.1[k].1].1, (lo, hi), ts, value, op);
             }
             continue;
         }
@@ -304,7 +387,7 @@ pub(crate) fn eval_range(
                         RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
                         _ => 1.0,
                     };
-                    (v, out.labels.into_entry_labels().all())
+                    (v, sample_labels(out.labels, grouping, None))
                 }
                 Some(u) => {
                     let mut lbs = out.labels;
@@ -322,10 +405,7 @@ pub(crate) fn eval_range(
                     let Some(o2) = post.process_state(ts, out.line, lbs) else {
                         continue;
                     };
-                    (
-                        v,
-                        sample_labels(o2.labels, agg.grouping.as_ref(), Some(&u.label)),
-                    )
+                    (v, sample_labels(o2.labels, grouping, Some(&u.label)))
                 }
             };
             post_filter += 1;
@@ -337,11 +417,8 @@ pub(crate) fn eval_range(
             {
                 err_series = Some(labels.clone());
             }
-            let acc = series.entry(labels).or_insert_with(|| SeriesAcc {
-                slots: vec![Slot::default(); n_steps],
-                points: keep_points.then(|| vec![Vec::new(); n_steps]),
-            });
-            add_sample(acc, (lo, hi), ts, value, op);
+            let i = series.slot(labels);
+            add_sample(&mut series.accs[i].1, (lo, hi), ts, value, op);
         }
     }
     ctx.add_scan(&cursor.stats());
@@ -361,7 +438,7 @@ pub(crate) fn eval_range(
     if op == RangeOp::AbsentOverTime {
         let mut vals = vec![None; n_steps];
         for (i, v) in vals.iter_mut().enumerate() {
-            if !series.values().any(|s| s.slots[i].n > 0) {
+            if !series.accs.iter().any(|(_, s)| s.slots[i].n > 0) {
                 *v = Some(1.0);
             }
         }
@@ -376,7 +453,7 @@ pub(crate) fn eval_range(
     }
     let q = agg.param.unwrap_or(0.0);
     let mut m = Matrix::default();
-    for (labels, acc) in series {
+    for (labels, acc) in series.accs {
         let mut vals = vec![None; n_steps];
         for (i, s) in acc.slots.iter().enumerate() {
             if s.n == 0 {

@@ -5,7 +5,7 @@
 use super::index::SegmentIndex;
 use super::SegmentMeta;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{Direction, LogBatch, ScanStats};
+use argus_store::{Direction, LogBatch, ScanStats, TimestampBatch, TimestampRun};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
@@ -150,6 +150,7 @@ impl SegmentReader {
             direction,
             reader: None,
             ready: VecDeque::new(),
+            ready_ts: VecDeque::new(),
             skip_lines: false,
             stats: ScanStats::default(),
         }
@@ -183,6 +184,7 @@ pub struct SegmentScan {
     direction: Direction,
     reader: Option<ParquetRecordBatchReader>,
     ready: VecDeque<LogBatch>,
+    ready_ts: VecDeque<TimestampBatch>,
     skip_lines: bool,
     pub stats: ScanStats,
 }
@@ -212,13 +214,36 @@ impl SegmentScan {
             if let Some(b) = self.ready.pop_front() {
                 return Ok(Some(b));
             }
+            match self.next_record_batch()? {
+                Some(batch) => self.decode(&batch)?,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next batch as timestamps ([`TimestampBatch`]): no entry is
+    /// built, no line read (set [`SegmentScan::skip_lines`]).
+    pub fn next_timestamps(&mut self) -> io::Result<Option<TimestampBatch>> {
+        loop {
+            if let Some(b) = self.ready_ts.pop_front() {
+                return Ok(Some(b));
+            }
+            if let Some(b) = self.ready.pop_front() {
+                return Ok(Some(b.into()));
+            }
+            match self.next_record_batch()? {
+                Some(batch) => self.decode_timestamps(&batch)?,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next Arrow batch of the planned row groups.
+    fn next_record_batch(&mut self) -> io::Result<Option<RecordBatch>> {
+        loop {
             if let Some(reader) = &mut self.reader {
                 match reader.next() {
-                    Some(batch) => {
-                        let batch = batch.map_err(io::Error::other)?;
-                        self.decode(&batch)?;
-                        continue;
-                    }
+                    Some(batch) => return batch.map(Some).map_err(io::Error::other),
                     None => self.reader = None,
                 }
             }
@@ -238,7 +263,9 @@ impl SegmentScan {
         }
     }
 
-    fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
+    /// The columns of a batch, and each stream dictionary value's ordinal
+    /// when the stream is wanted.
+    fn columns<'a>(&self, batch: &'a RecordBatch) -> io::Result<Columns<'a>> {
         let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
         let col = |name: &str| batch.column_by_name(name).ok_or_else(|| bad(name));
         let ts = col("timestamp")?
@@ -277,14 +304,104 @@ impl SegmentScan {
                     .filter(|&o| self.wanted[o as usize])
             })
             .collect();
-        let offsets = metadata.value_offsets();
+        Ok(Columns {
+            ts,
+            keys: stream.keys(),
+            line,
+            md_offsets: metadata.value_offsets(),
+            md_keys: keys,
+            md_values: values,
+            map,
+        })
+    }
+
+    /// Timestamps of the wanted rows, as runs of one stream and metadata.
+    fn decode_timestamps(&mut self, batch: &RecordBatch) -> io::Result<()> {
+        let c = self.columns(batch)?;
+        let mut current: Option<(u32, Vec<TimestampRun>)> = None;
+        let mut lines = 0u64;
+        let mut bytes = 0u64;
+        for row in 0..batch.num_rows() {
+            let Some(ordinal) = c.ordinal(row) else {
+                continue;
+            };
+            let t = c.ts.value(row);
+            if t < self.start_ns || t >= self.end_ns {
+                continue;
+            }
+            let (a, b) = (c.md_offsets[row] as usize, c.md_offsets[row + 1] as usize);
+            lines += 1;
+            let same_stream = matches!(&current, Some((o, _)) if *o == ordinal);
+            if !same_stream {
+                if let Some((o, runs)) = current.take() {
+                    self.push_ready_ts(o, runs);
+                }
+                current = Some((ordinal, Vec::new()));
+            }
+            let Some((_, runs)) = current.as_mut() else {
+                continue;
+            };
+            let same_metadata = runs.last().is_some_and(|r| {
+                r.metadata.len() == b - a
+                    && r.metadata
+                        .iter()
+                        .zip(a..b)
+                        .all(|((n, v), i)| n == c.md_keys.value(i) && v == c.md_values.value(i))
+            });
+            if same_metadata {
+                if let Some(r) = runs.last_mut() {
+                    r.ts_ns.push(t);
+                    bytes += r
+                        .metadata
+                        .iter()
+                        .map(|(n, v)| (n.len() + v.len()) as u64)
+                        .sum::<u64>();
+                }
+            } else {
+                let metadata: Vec<(String, String)> = (a..b)
+                    .map(|i| {
+                        (
+                            c.md_keys.value(i).to_string(),
+                            c.md_values.value(i).to_string(),
+                        )
+                    })
+                    .collect();
+                bytes += metadata
+                    .iter()
+                    .map(|(n, v)| (n.len() + v.len()) as u64)
+                    .sum::<u64>();
+                runs.push(TimestampRun {
+                    metadata,
+                    ts_ns: vec![t],
+                });
+            }
+        }
+        self.stats.lines_scanned += lines;
+        self.stats.bytes_scanned += bytes;
+        if let Some((o, runs)) = current.take() {
+            self.push_ready_ts(o, runs);
+        }
+        Ok(())
+    }
+
+    fn push_ready_ts(&mut self, ordinal: u32, mut runs: Vec<TimestampRun>) {
+        if self.direction == Direction::Backward {
+            runs.reverse();
+            for r in &mut runs {
+                r.ts_ns.reverse();
+            }
+        }
+        let labels: Arc<Labels> = self.segment.index.streams[ordinal as usize].labels.clone();
+        self.ready_ts.push_back(TimestampBatch { labels, runs });
+    }
+
+    fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
+        let c = self.columns(batch)?;
+        let (ts, line, keys, values, offsets) =
+            (c.ts, c.line, c.md_keys, c.md_values, c.md_offsets);
         let mut current: Option<(u32, Vec<LogEntry>)> = None;
         for row in 0..batch.num_rows() {
-            let key = stream.keys().value(row);
-            let Some(ordinal) = usize::try_from(key)
-                .ok()
-                .and_then(|k| map.get(k).copied().flatten())
-            else {
+            let Some(ordinal) = c.ordinal(row) else {
                 continue;
             };
             let t = ts.value(row);
@@ -325,5 +442,27 @@ impl SegmentScan {
         }
         let labels: Arc<Labels> = self.segment.index.streams[ordinal as usize].labels.clone();
         self.ready.push_back(LogBatch { labels, entries });
+    }
+}
+
+/// The columns of one Arrow batch of a segment.
+struct Columns<'a> {
+    ts: &'a arrow_array::TimestampNanosecondArray,
+    keys: &'a arrow_array::Int32Array,
+    line: Option<&'a arrow_array::StringArray>,
+    md_offsets: &'a [i32],
+    md_keys: &'a arrow_array::StringArray,
+    md_values: &'a arrow_array::StringArray,
+    /// Stream dictionary value → ordinal, when wanted.
+    map: Vec<Option<u32>>,
+}
+
+impl Columns<'_> {
+    /// The ordinal of row `row`'s stream, when wanted.
+    fn ordinal(&self, row: usize) -> Option<u32> {
+        let key = self.keys.value(row);
+        usize::try_from(key)
+            .ok()
+            .and_then(|k| self.map.get(k).copied().flatten())
     }
 }
