@@ -5,11 +5,12 @@
 //! head's ranges already installed as segments are skipped there.
 
 use crate::head::Head;
-use crate::segment::{SegmentReader, SegmentScan};
+use crate::segment::{ScanPlan, SegmentReader, SegmentScan};
 use crate::tenant::Frozen;
 use argus_store::{
     Direction, LogBatch, LogCursor, LogSelect, ScanStats, StorageError, TimestampBatch,
 };
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub(crate) enum Source {
         installed: Option<Frozen>,
     },
     Segment(Arc<SegmentReader>),
+    /// Some row groups of a segment, planned already (a part of a
+    /// selection read by several cursors).
+    Planned(Arc<SegmentReader>, ScanPlan),
 }
 
 impl Source {
@@ -30,7 +34,7 @@ impl Source {
     fn range(&self) -> Option<(i64, i64)> {
         match self {
             Source::Head { head, .. } => head.time_range(),
-            Source::Segment(s) => Some((
+            Source::Segment(s) | Source::Planned(s, _) => Some((
                 s.meta.min_time.saturating_mul(1_000_000),
                 s.meta.max_time.saturating_mul(1_000_000) - 1,
             )),
@@ -50,9 +54,15 @@ enum Current {
     Segment(Box<SegmentScan>),
 }
 
+/// Row groups per unit of work when a selection is read in parts.
+const PART_ROW_GROUPS: usize = 2;
+
 pub(crate) struct Cursor {
     select: LogSelect,
     sources: VecDeque<Source>,
+    /// Sources shared with the other parts of the selection, taken one at
+    /// a time once `sources` is empty.
+    shared: Option<Arc<Mutex<VecDeque<Source>>>>,
     current: Current,
     bound: Option<i64>,
     stats: ScanStats,
@@ -65,10 +75,63 @@ impl Cursor {
         Cursor {
             select,
             sources: sources.into(),
+            shared: None,
             current: Current::None,
             bound: None,
             stats: ScanStats::default(),
         }
+    }
+
+    /// The selection as `parts` cursors sharing its sources, segments
+    /// planned here and cut into units of a few row groups, so that the
+    /// cursors read concurrently share the work evenly.
+    pub(crate) fn parts(select: LogSelect, sources: Vec<Source>, parts: usize) -> Vec<Cursor> {
+        let mut stats = ScanStats::default();
+        let mut units: VecDeque<Source> = VecDeque::new();
+        for src in sources {
+            match src {
+                Source::Segment(seg) => {
+                    if !seg.overlaps(select.start_ns, select.end_ns) {
+                        continue;
+                    }
+                    let Some(plan) = seg.plan(
+                        &select.matchers,
+                        select.start_ns,
+                        select.end_ns,
+                        &select.required,
+                        &mut stats,
+                    ) else {
+                        continue;
+                    };
+                    for chunk in plan.row_groups.chunks(PART_ROW_GROUPS) {
+                        let part = ScanPlan {
+                            row_groups: chunk.to_vec(),
+                            wanted: plan.wanted.clone(),
+                        };
+                        units.push_back(Source::Planned(seg.clone(), part));
+                    }
+                }
+                other => units.push_back(other),
+            }
+        }
+        let shared = Arc::new(Mutex::new(units));
+        (0..parts.max(1))
+            .map(|i| Cursor {
+                select: select.clone(),
+                sources: VecDeque::new(),
+                shared: Some(shared.clone()),
+                current: Current::None,
+                bound: None,
+                stats: if i == 0 { stats } else { ScanStats::default() },
+            })
+            .collect()
+    }
+
+    fn next_source(&mut self) -> Option<Source> {
+        if let Some(s) = self.sources.pop_front() {
+            return Some(s);
+        }
+        self.shared.as_ref()?.lock().pop_front()
     }
 
     fn beyond_bound(&self, range: (i64, i64)) -> bool {
@@ -91,6 +154,11 @@ impl Cursor {
                     at: 0,
                     skip: 0,
                 }
+            }
+            Source::Planned(seg, plan) => {
+                let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
+                scan.skip_lines(sel.skip_lines);
+                Current::Segment(Box::new(scan))
             }
             Source::Segment(seg) => {
                 let mut stats = ScanStats::default();
@@ -130,7 +198,7 @@ impl Cursor {
         loop {
             match &mut self.current {
                 Current::None => {
-                    let Some(src) = self.sources.pop_front() else {
+                    let Some(src) = self.next_source() else {
                         return Ok(None);
                     };
                     match src.range() {

@@ -485,6 +485,23 @@ impl LogsReader for LogsDb {
         Ok(Box::new(Cursor::new(select.clone(), sources)))
     }
 
+    fn select_parts(
+        &self,
+        tenant: &TenantId,
+        select: &LogSelect,
+        parts: usize,
+    ) -> Result<Vec<Box<dyn LogCursor>>, StorageError> {
+        let Some(t) = self.tenant(tenant) else {
+            return Ok(vec![Box::new(EmptyCursor)]);
+        };
+        let newest_first = select.direction == argus_store::Direction::Backward;
+        let sources = self.sources(&t, select.start_ns, select.end_ns, newest_first);
+        Ok(Cursor::parts(select.clone(), sources, parts)
+            .into_iter()
+            .map(|c| Box::new(c) as Box<dyn LogCursor>)
+            .collect())
+    }
+
     fn series(
         &self,
         tenant: &TenantId,

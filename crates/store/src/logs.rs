@@ -175,6 +175,20 @@ pub trait LogsReader: Send + Sync + std::fmt::Debug {
         select: &LogSelect,
     ) -> Result<Box<dyn LogCursor>, StorageError>;
 
+    /// The selection as up to `parts` cursors that together return each
+    /// selected entry once, to be read concurrently (a metric query's
+    /// threads). Each cursor's batches come in no particular order; `bound`
+    /// is not meant for them. The default is one cursor, [`LogsReader::select`].
+    fn select_parts(
+        &self,
+        tenant: &TenantId,
+        select: &LogSelect,
+        parts: usize,
+    ) -> Result<Vec<Box<dyn LogCursor>>, StorageError> {
+        let _ = parts;
+        Ok(vec![self.select(tenant, select)?])
+    }
+
     /// Label sets of streams matching any of `matcher_sets` (all streams
     /// when empty) with entries in [start_ns, end_ns), sorted and unique.
     fn series(

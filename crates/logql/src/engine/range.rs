@@ -8,10 +8,10 @@ use super::labels::{pairs_string, LabelState, ERROR_LABEL, PRESERVE_ERROR_LABEL}
 use super::logs::select_for;
 use super::metric::{Matrix, SeriesData, Steps};
 use super::pipeline::{parse_float_err, parse_go_float, quoted, Pipeline};
-use super::{Ctx, EvalError, Pairs};
+use super::{Ctx, EvalError, Pairs, Stats};
 use crate::ast::*;
 use argus_model::Labels;
-use argus_store::Direction;
+use argus_store::{Direction, LogCursor};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -245,39 +245,130 @@ impl SeriesSet {
     }
 }
 
-/// Evaluates a range aggregation. `inject` is the grouping of an enclosing
-/// `sum` ([`can_inject_grouping`]): samples are grouped by it as they are
-/// extracted, so the series are the groups.
-pub(crate) fn eval_range(
+/// What every part of a range aggregation's scan shares.
+struct ScanArgs<'a> {
+    agg: &'a RangeAggregation,
+    steps: &'a Steps,
+    grouping: Option<&'a Grouping>,
+    /// The pipeline or the operation reads lines.
+    lines: bool,
+}
+
+/// What one part of a range aggregation's scan gathered.
+struct Part {
+    series: SeriesSet,
+    post_filter: u64,
+    err_series: Option<Pairs>,
+}
+
+impl Part {
+    /// Adds `o`'s samples ([`parallel_safe`] operations only).
+    fn merge(&mut self, o: Part, op: RangeOp) {
+        self.post_filter += o.post_filter;
+        if self.err_series.is_none() {
+            self.err_series = o.err_series;
+        }
+        for (labels, acc) in o.series.accs {
+            let i = self.series.slot(labels);
+            merge_acc(&mut self.series.accs[i].1, acc, op);
+        }
+    }
+}
+
+/// Operations whose samples can be gathered by parts and merged with the
+/// same result as one pass: counts, integer sums, extremes, first/last,
+/// and those that keep the samples. (Float sums and means would round
+/// differently.)
+fn parallel_safe(agg: &RangeAggregation) -> bool {
+    match agg.op {
+        RangeOp::CountOverTime | RangeOp::AbsentOverTime => true,
+        RangeOp::Rate => agg.range.unwrap.is_none(),
+        RangeOp::BytesOverTime | RangeOp::BytesRate => true,
+        RangeOp::MinOverTime
+        | RangeOp::MaxOverTime
+        | RangeOp::FirstOverTime
+        | RangeOp::LastOverTime
+        | RangeOp::QuantileOverTime
+        | RangeOp::RateCounter => true,
+        RangeOp::SumOverTime
+        | RangeOp::AvgOverTime
+        | RangeOp::StdvarOverTime
+        | RangeOp::StddevOverTime => false,
+    }
+}
+
+/// Threads a metric query reads with.
+fn parallelism() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(MAX_THREADS)
+}
+
+const MAX_THREADS: usize = 4;
+
+/// Merges a part's accumulator into another ([`parallel_safe`] ops).
+fn merge_acc(into: &mut SeriesAcc, from: SeriesAcc, op: RangeOp) {
+    for (i, b) in from.slots.iter().enumerate() {
+        if b.n == 0 {
+            continue;
+        }
+        let a = &mut into.slots[i];
+        if a.n == 0 {
+            *a = *b;
+            continue;
+        }
+        match op {
+            RangeOp::MinOverTime => {
+                if b.a < a.a || a.a.is_nan() {
+                    a.a = b.a
+                }
+            }
+            RangeOp::MaxOverTime => {
+                if b.a > a.a || a.a.is_nan() {
+                    a.a = b.a
+                }
+            }
+            RangeOp::FirstOverTime => {
+                if b.t < a.t {
+                    a.t = b.t;
+                    a.a = b.a;
+                }
+            }
+            RangeOp::LastOverTime => {
+                if b.t >= a.t {
+                    a.t = b.t;
+                    a.a = b.a;
+                }
+            }
+            _ => a.a += b.a,
+        }
+        a.n += b.n;
+    }
+    if let (Some(p), Some(q)) = (into.points.as_mut(), from.points) {
+        for (x, y) in p.iter_mut().zip(q) {
+            x.extend(y);
+        }
+    }
+}
+
+/// Reads one cursor's entries into samples.
+fn scan_part(
     ctx: &mut Ctx<'_>,
-    agg: &RangeAggregation,
-    steps: &Steps,
-    inject: Option<&Grouping>,
-) -> Result<Matrix, EvalError> {
+    cursor: &mut dyn LogCursor,
+    args: &ScanArgs<'_>,
+) -> Result<Part, EvalError> {
+    let (agg, steps, grouping, lines) = (args.agg, args.steps, args.grouping, args.lines);
     let op = agg.op;
-    let grouping = agg.grouping.as_ref().or(inject);
     let lr = &agg.range;
     let range = lr.range;
     let offset = lr.offset.unwrap_or(0);
+    let n_steps = steps.len();
     let pipeline = Pipeline::compile(&lr.log.pipeline)?;
     let post = match &lr.unwrap {
         Some(u) => Pipeline::compile_filters(&u.post_filters)?,
         None => Pipeline::compile_filters(&[])?,
     };
-    let n_steps = steps.len();
-    let first_t = steps.at(0);
-    let last_t = steps.at(n_steps - 1);
-    // A count over labels reads no line: the store may skip the lines.
-    let lines = matches!(op, RangeOp::BytesOverTime | RangeOp::BytesRate)
-        || super::pipeline::reads_line(&lr.log.pipeline);
-    let sel = select_for(
-        &lr.log,
-        first_t - range - offset,
-        last_t - offset + 1,
-        Direction::Forward,
-        lines,
-    )?;
-    let mut cursor = ctx.reader.select(ctx.tenant, &sel)?;
     let mut series = SeriesSet {
         index: HashMap::new(),
         accs: Vec::new(),
@@ -421,7 +512,116 @@ pub(crate) fn eval_range(
             add_sample(&mut series.accs[i].1, (lo, hi), ts, value, op);
         }
     }
-    ctx.add_scan(&cursor.stats());
+    Ok(Part {
+        series,
+        post_filter,
+        err_series,
+    })
+}
+
+/// Evaluates a range aggregation. `inject` is the grouping of an enclosing
+/// `sum` ([`can_inject_grouping`]): samples are grouped by it as they are
+/// extracted, so the series are the groups.
+pub(crate) fn eval_range(
+    ctx: &mut Ctx<'_>,
+    agg: &RangeAggregation,
+    steps: &Steps,
+    inject: Option<&Grouping>,
+) -> Result<Matrix, EvalError> {
+    let op = agg.op;
+    let grouping = agg.grouping.as_ref().or(inject);
+    let lr = &agg.range;
+    let range = lr.range;
+    let offset = lr.offset.unwrap_or(0);
+    let n_steps = steps.len();
+    let first_t = steps.at(0);
+    let last_t = steps.at(n_steps - 1);
+    // A count over labels reads no line: the store may skip the lines.
+    let lines = matches!(op, RangeOp::BytesOverTime | RangeOp::BytesRate)
+        || super::pipeline::reads_line(&lr.log.pipeline);
+    let sel = select_for(
+        &lr.log,
+        first_t - range - offset,
+        last_t - offset + 1,
+        Direction::Forward,
+        lines,
+    )?;
+    let parts = if parallel_safe(agg) { parallelism() } else { 1 };
+    let cursors = if parts > 1 {
+        ctx.reader.select_parts(ctx.tenant, &sel, parts)?
+    } else {
+        vec![ctx.reader.select(ctx.tenant, &sel)?]
+    };
+    let scan = ScanArgs {
+        agg,
+        steps,
+        grouping,
+        lines,
+    };
+    let mut results: Vec<(Result<Part, EvalError>, Stats)> = if cursors.len() == 1 {
+        cursors
+            .into_iter()
+            .map(|mut c| {
+                let r = scan_part(ctx, c.as_mut(), &scan);
+                ctx.add_scan(&c.stats());
+                (r, Stats::default())
+            })
+            .collect()
+    } else {
+        // Each part on its own thread with its own stats, merged below.
+        let (reader, tenant, deadline, timeout, opts) =
+            (ctx.reader, ctx.tenant, ctx.deadline, ctx.timeout, ctx.opts);
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = cursors
+                .into_iter()
+                .map(|mut c| {
+                    let scan = &scan;
+                    sc.spawn(move || {
+                        let mut pctx = Ctx {
+                            reader,
+                            tenant,
+                            deadline,
+                            timeout,
+                            stats: Stats::default(),
+                            opts,
+                        };
+                        let r = scan_part(&mut pctx, c.as_mut(), scan);
+                        pctx.add_scan(&c.stats());
+                        (r, pctx.stats)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        (
+                            Err(EvalError::Storage(argus_store::StorageError::internal(
+                                "a query thread panicked",
+                            ))),
+                            Stats::default(),
+                        )
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut merged: Option<Part> = None;
+    for (r, st) in results.drain(..) {
+        ctx.add_scan(&st.scan);
+        ctx.stats.structured_metadata_bytes += st.structured_metadata_bytes;
+        let part = r?;
+        match merged.as_mut() {
+            None => merged = Some(part),
+            Some(m) => m.merge(part, op),
+        }
+    }
+    let Part {
+        series,
+        post_filter,
+        err_series,
+    } = merged
+        .ok_or_else(|| EvalError::Storage(argus_store::StorageError::internal("no cursor")))?;
     ctx.stats.post_filter_lines += post_filter;
     if let Some(l) = err_series {
         let err = l
