@@ -30,6 +30,7 @@ fn everything() -> LogSelect {
         required: vec![],
         direction: Direction::Forward,
         skip_lines: false,
+        metadata_keys: None,
     }
 }
 

@@ -158,6 +158,7 @@ impl Cursor {
             Source::Planned(seg, plan) => {
                 let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
                 scan.skip_lines(sel.skip_lines);
+                scan.metadata_keys(sel.metadata_keys.clone());
                 Current::Segment(Box::new(scan))
             }
             Source::Segment(seg) => {
@@ -174,6 +175,8 @@ impl Cursor {
                     Some(plan) => {
                         let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
                         scan.skip_lines(sel.skip_lines);
+                        scan.metadata_keys(sel.metadata_keys.clone());
+                        scan.metadata_keys(sel.metadata_keys.clone());
                         if let Some(b) = self.bound {
                             scan.bound(b);
                         }

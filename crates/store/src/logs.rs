@@ -42,6 +42,10 @@ pub struct LogSelect {
     /// The caller reads no line text (a count over labels): the store may
     /// return entries with an empty `line` and skip reading lines.
     pub skip_lines: bool,
+    /// `Some(keys)`: the caller needs only these structured metadata keys
+    /// (a count grouped by labels): the store may leave the others out,
+    /// and skip reading metadata where none of them can be.
+    pub metadata_keys: Option<Vec<String>>,
 }
 
 /// Entries of one stream, sorted by time in the selection's direction.

@@ -41,6 +41,7 @@ fn stored(m: &MemLogs, t: &TenantId) -> Vec<(Labels, Vec<String>)> {
                 required: vec![],
                 direction: Direction::Forward,
                 skip_lines: false,
+                metadata_keys: None,
             },
         )
         .unwrap();

@@ -113,6 +113,7 @@ impl LogQuery {
             required: self.required.clone(),
             direction,
             skip_lines: false,
+            metadata_keys: None,
         }
     }
 }

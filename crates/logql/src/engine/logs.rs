@@ -35,6 +35,7 @@ pub(crate) fn select_for(
         required: required_literals(&log.pipeline),
         direction,
         skip_lines: !lines,
+        metadata_keys: None,
     })
 }
 

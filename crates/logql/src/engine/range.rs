@@ -546,6 +546,12 @@ pub(crate) fn eval_range(
         Direction::Forward,
         lines,
     )?;
+    // A count grouped by labels needs only the metadata it groups by.
+    let columnar = lr.log.pipeline.is_empty() && lr.unwrap.is_none() && !lines;
+    let mut sel = sel;
+    if let Some(g) = grouping.filter(|g| columnar && !g.without) {
+        sel.metadata_keys = Some(g.labels.clone());
+    }
     let parts = if parallel_safe(agg) { parallelism() } else { 1 };
     let cursors = if parts > 1 {
         ctx.reader.select_parts(ctx.tenant, &sel, parts)?

@@ -152,24 +152,67 @@ impl SegmentReader {
             ready: VecDeque::new(),
             ready_ts: VecDeque::new(),
             skip_lines: false,
+            metadata_keys: None,
+            has_metadata: true,
             stats: ScanStats::default(),
         }
     }
 
-    /// Reads row group `rg`; without the `line` column when `skip_lines`.
-    fn open_row_group(&self, rg: usize, skip_lines: bool) -> io::Result<ParquetRecordBatchReader> {
+    /// Reads row group `rg`; without the `line` column when `skip_lines`,
+    /// without `metadata` unless `metadata`.
+    fn open_row_group(
+        &self,
+        rg: usize,
+        skip_lines: bool,
+        metadata: bool,
+    ) -> io::Result<ParquetRecordBatchReader> {
         let file = std::fs::File::open(&self.data)?;
         let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
             .with_row_groups(vec![rg])
             .with_batch_size(8192);
-        if skip_lines {
+        if skip_lines || !metadata {
+            let mut cols = vec!["timestamp", "stream"];
+            if !skip_lines {
+                cols.push("line");
+            }
+            if metadata {
+                cols.push("metadata");
+            }
             let mask = ProjectionMask::columns(
                 self.parquet.metadata().file_metadata().schema_descr(),
-                ["timestamp", "stream", "metadata"],
+                cols,
             );
             b = b.with_projection(mask);
         }
         b.build().map_err(io::Error::other)
+    }
+
+    /// May row group `rg` hold one of `keys` as a metadata key? From the
+    /// key column's min and max (any Parquet writer's chunk statistics);
+    /// without them, yes.
+    fn may_hold_metadata(&self, rg: usize, keys: &[String]) -> bool {
+        let Some(meta) = self.parquet.metadata().row_groups().get(rg) else {
+            return true;
+        };
+        let Some(col) = meta.columns().iter().find(|c| {
+            c.column_path().parts().first().map(String::as_str) == Some("metadata")
+                && c.column_path().parts().last().map(String::as_str) == Some("keys")
+        }) else {
+            return true;
+        };
+        let Some(stats) = col.statistics() else {
+            return true;
+        };
+        if stats.null_count_opt() == Some(meta.num_rows() as u64) {
+            // Every row's map is empty.
+            return false;
+        }
+        match (stats.min_bytes_opt(), stats.max_bytes_opt()) {
+            (Some(min), Some(max)) => keys
+                .iter()
+                .any(|k| k.as_bytes() >= min && k.as_bytes() <= max),
+            _ => true,
+        }
     }
 }
 
@@ -186,6 +229,10 @@ pub struct SegmentScan {
     ready: VecDeque<LogBatch>,
     ready_ts: VecDeque<TimestampBatch>,
     skip_lines: bool,
+    /// Only these metadata keys are wanted (`LogSelect::metadata_keys`).
+    metadata_keys: Option<Vec<String>>,
+    /// Was the current row group's metadata column read?
+    has_metadata: bool,
     pub stats: ScanStats,
 }
 
@@ -193,6 +240,13 @@ impl SegmentScan {
     /// Read no line text: entries come with an empty `line`.
     pub fn skip_lines(&mut self, skip: bool) {
         self.skip_lines = skip;
+    }
+
+    /// Only these structured metadata keys are needed: others are left
+    /// out, and a row group whose statistics rule them all out is read
+    /// without its metadata column.
+    pub fn metadata_keys(&mut self, keys: Option<Vec<String>>) {
+        self.metadata_keys = keys;
     }
 
     /// Entries beyond `ts` are no longer needed: skip row groups entirely
@@ -250,16 +304,26 @@ impl SegmentScan {
             let Some(rg) = self.row_groups.pop_front() else {
                 return Ok(None);
             };
+            let metadata = match &self.metadata_keys {
+                Some(keys) => self.segment.may_hold_metadata(rg, keys),
+                None => true,
+            };
             if let Some(meta) = self.segment.parquet.metadata().row_groups().get(rg) {
-                // The column chunks read: all but `line` when lines are skipped.
+                // The column chunks read: all but `line` when lines are
+                // skipped, and `metadata` when not needed.
                 self.stats.bytes_read += meta
                     .columns()
                     .iter()
-                    .filter(|c| !(self.skip_lines && c.column_path().string() == "line"))
+                    .filter(|c| {
+                        let top = c.column_path().parts().first().map(String::as_str);
+                        !(self.skip_lines && top == Some("line")
+                            || !metadata && top == Some("metadata"))
+                    })
                     .map(|c| c.compressed_size().max(0) as u64)
                     .sum::<u64>();
             }
-            self.reader = Some(self.segment.open_row_group(rg, self.skip_lines)?);
+            self.has_metadata = metadata;
+            self.reader = Some(self.segment.open_row_group(rg, self.skip_lines, metadata)?);
         }
     }
 
@@ -279,17 +343,22 @@ impl SegmentScan {
             None if self.skip_lines => None,
             None => return Err(bad("line")),
         };
-        let metadata = col("metadata")?
-            .as_map_opt()
-            .ok_or_else(|| bad("metadata"))?;
-        let keys = metadata
-            .keys()
-            .as_string_opt::<i32>()
-            .ok_or_else(|| bad("metadata"))?;
-        let values = metadata
-            .values()
-            .as_string_opt::<i32>()
-            .ok_or_else(|| bad("metadata"))?;
+        let md = match batch.column_by_name("metadata") {
+            Some(c) => {
+                let m = c.as_map_opt().ok_or_else(|| bad("metadata"))?;
+                let keys = m
+                    .keys()
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| bad("metadata"))?;
+                let values = m
+                    .values()
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| bad("metadata"))?;
+                Some((m.value_offsets(), keys, values))
+            }
+            None if !self.has_metadata => None,
+            None => return Err(bad("metadata")),
+        };
         let dict = stream
             .values()
             .as_string_opt::<i32>()
@@ -308,9 +377,8 @@ impl SegmentScan {
             ts,
             keys: stream.keys(),
             line,
-            md_offsets: metadata.value_offsets(),
-            md_keys: keys,
-            md_values: values,
+            md,
+            wanted: self.metadata_keys.clone(),
             map,
         })
     }
@@ -329,7 +397,6 @@ impl SegmentScan {
             if t < self.start_ns || t >= self.end_ns {
                 continue;
             }
-            let (a, b) = (c.md_offsets[row] as usize, c.md_offsets[row + 1] as usize);
             lines += 1;
             let same_stream = matches!(&current, Some((o, _)) if *o == ordinal);
             if !same_stream {
@@ -342,11 +409,11 @@ impl SegmentScan {
                 continue;
             };
             let same_metadata = runs.last().is_some_and(|r| {
-                r.metadata.len() == b - a
-                    && r.metadata
-                        .iter()
-                        .zip(a..b)
-                        .all(|((n, v), i)| n == c.md_keys.value(i) && v == c.md_values.value(i))
+                let mut md = c.metadata(row);
+                r.metadata
+                    .iter()
+                    .all(|(n, v)| md.next() == Some((n.as_str(), v.as_str())))
+                    && md.next().is_none()
             });
             if same_metadata {
                 if let Some(r) = runs.last_mut() {
@@ -358,13 +425,9 @@ impl SegmentScan {
                         .sum::<u64>();
                 }
             } else {
-                let metadata: Vec<(String, String)> = (a..b)
-                    .map(|i| {
-                        (
-                            c.md_keys.value(i).to_string(),
-                            c.md_values.value(i).to_string(),
-                        )
-                    })
+                let metadata: Vec<(String, String)> = c
+                    .metadata(row)
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect();
                 bytes += metadata
                     .iter()
@@ -397,8 +460,7 @@ impl SegmentScan {
 
     fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
         let c = self.columns(batch)?;
-        let (ts, line, keys, values, offsets) =
-            (c.ts, c.line, c.md_keys, c.md_values, c.md_offsets);
+        let (ts, line) = (c.ts, c.line);
         let mut current: Option<(u32, Vec<LogEntry>)> = None;
         for row in 0..batch.num_rows() {
             let Some(ordinal) = c.ordinal(row) else {
@@ -408,12 +470,12 @@ impl SegmentScan {
             if t < self.start_ns || t >= self.end_ns {
                 continue;
             }
-            let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
             let entry = LogEntry {
                 ts_ns: t,
                 line: line.map(|l| l.value(row).to_string()).unwrap_or_default(),
-                metadata: (a..b)
-                    .map(|i| (keys.value(i).to_string(), values.value(i).to_string()))
+                metadata: c
+                    .metadata(row)
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect(),
             };
             self.stats.lines_scanned += 1;
@@ -450,14 +512,35 @@ struct Columns<'a> {
     ts: &'a arrow_array::TimestampNanosecondArray,
     keys: &'a arrow_array::Int32Array,
     line: Option<&'a arrow_array::StringArray>,
-    md_offsets: &'a [i32],
-    md_keys: &'a arrow_array::StringArray,
-    md_values: &'a arrow_array::StringArray,
+    /// The metadata map's offsets, keys and values, when read.
+    md: Option<(
+        &'a [i32],
+        &'a arrow_array::StringArray,
+        &'a arrow_array::StringArray,
+    )>,
+    /// Only these metadata keys are wanted.
+    wanted: Option<Vec<String>>,
     /// Stream dictionary value → ordinal, when wanted.
     map: Vec<Option<u32>>,
 }
 
 impl Columns<'_> {
+    /// The (wanted) metadata of row `row`.
+    fn metadata(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let (range, keys, values) = match self.md {
+            Some((off, k, v)) => (off[row] as usize..off[row + 1] as usize, Some(k), Some(v)),
+            None => (0..0, None, None),
+        };
+        range.filter_map(move |i| {
+            let n = keys?.value(i);
+            let keep = self
+                .wanted
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|k| k == n));
+            keep.then(|| (n, values.map(|v| v.value(i)).unwrap_or("")))
+        })
+    }
+
     /// The ordinal of row `row`'s stream, when wanted.
     fn ordinal(&self, row: usize) -> Option<u32> {
         let key = self.keys.value(row);
