@@ -20,6 +20,15 @@ impl Steps {
         self.n
     }
 
+    #[cfg(test)]
+    pub(crate) fn new_for_test(start: i64, step: i64, n: usize) -> Steps {
+        Steps { start, step, n }
+    }
+
+    pub(crate) fn step(&self) -> i64 {
+        self.step
+    }
+
     pub(crate) fn at(&self, i: usize) -> i64 {
         self.start + self.step * i as i64
     }

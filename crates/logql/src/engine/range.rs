@@ -245,6 +245,52 @@ impl SeriesSet {
     }
 }
 
+/// The steps whose window holds each of a run of times: the same as
+/// [`Steps::window_steps`], found without dividing while the times ascend.
+struct Windows<'a> {
+    steps: &'a Steps,
+    range: i64,
+    /// The last time asked and its steps (`lo..=hi`; empty when lo > hi).
+    last: Option<(i64, usize, usize)>,
+}
+
+impl<'a> Windows<'a> {
+    fn new(steps: &'a Steps, range: i64) -> Self {
+        Windows {
+            steps,
+            range,
+            last: None,
+        }
+    }
+
+    fn of(&mut self, ts: i64) -> Option<(usize, usize)> {
+        let n = self.steps.len();
+        let (lo, hi) = match self.last {
+            Some((prev, mut lo, mut hi)) if ts >= prev && self.steps.step() > 0 => {
+                // lo: the first step at or after ts; hi: the last step
+                // before ts + range. Both only move forward.
+                while lo < n && self.steps.at(lo) < ts {
+                    lo += 1;
+                }
+                while hi + 1 < n && self.steps.at(hi + 1) < ts + self.range {
+                    hi += 1;
+                }
+                (lo, hi)
+            }
+            _ => match self.steps.window_steps(ts, self.range) {
+                Some((lo, hi)) => (lo, hi),
+                None => {
+                    // In no window: the next time is found by dividing.
+                    self.last = None;
+                    return None;
+                }
+            },
+        };
+        self.last = Some((ts, lo, hi));
+        (lo <= hi && lo < n && self.steps.at(hi) < ts + self.range).then_some((lo, hi))
+    }
+}
+
 /// What every part of a range aggregation's scan shares.
 struct ScanArgs<'a> {
     agg: &'a RangeAggregation,
@@ -410,14 +456,28 @@ fn scan_part(
                     }
                 };
                 let acc = &mut series.accs[slot.1[k].1].1;
-                for &ts in &run.ts_ns {
-                    let Some(w) = steps.window_steps(ts + offset, range) else {
-                        continue;
-                    };
-                    ctx.stats.structured_metadata_bytes += md_bytes;
-                    post_filter += 1;
-                    add_sample(acc, w, ts, 1.0, op);
+                let mut win = Windows::new(steps, range);
+                let mut n = 0u64;
+                if matches!(op, RangeOp::CountOverTime | RangeOp::Rate) {
+                    // Only the count of each step is kept.
+                    for &ts in &run.ts_ns {
+                        if let Some((lo, hi)) = win.of(ts + offset) {
+                            n += 1;
+                            for s in &mut acc.slots[lo..=hi] {
+                                s.n += 1;
+                            }
+                        }
+                    }
+                } else {
+                    for &ts in &run.ts_ns {
+                        if let Some(w) = win.of(ts + offset) {
+                            n += 1;
+                            add_sample(acc, w, ts, 1.0, op);
+                        }
+                    }
                 }
+                ctx.stats.structured_metadata_bytes += md_bytes * n;
+                post_filter += n;
             }
         }
     }
@@ -701,4 +761,37 @@ pub(crate) fn eval_range(
         m.series.push(SeriesData { labels, vals });
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk finds the same steps as dividing, for ascending times with
+    /// gaps, repeats and times before, between and after the steps.
+    #[test]
+    fn windows_walk_as_window_steps() {
+        for (start, step, n, range) in [
+            (1_000, 10, 20, 10),
+            (1_000, 10, 20, 35),
+            (1_000, 30, 10, 10),
+            (0, 7, 1, 20),
+            (500, 0, 1, 100),
+        ] {
+            let steps = Steps::new_for_test(start, step, n);
+            let mut w = Windows::new(&steps, range);
+            let mut ts = start - range - 50;
+            while ts < start + step * n as i64 + 50 {
+                assert_eq!(
+                    w.of(ts),
+                    steps.window_steps(ts, range),
+                    "start {start} step {step} n {n} range {range} ts {ts}"
+                );
+                ts += [0, 1, 3, 9][(ts.unsigned_abs() % 4) as usize];
+                ts += 1;
+            }
+            // Going back in time is answered too.
+            assert_eq!(w.of(start), steps.window_steps(start, range));
+        }
+    }
 }

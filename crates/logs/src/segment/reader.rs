@@ -386,6 +386,9 @@ impl SegmentScan {
     /// Timestamps of the wanted rows, as runs of one stream and metadata.
     fn decode_timestamps(&mut self, batch: &RecordBatch) -> io::Result<()> {
         let c = self.columns(batch)?;
+        if c.md.is_none() {
+            return self.decode_bare_timestamps(&c, batch.num_rows());
+        }
         let mut current: Option<(u32, Vec<TimestampRun>)> = None;
         let mut lines = 0u64;
         let mut bytes = 0u64;
@@ -444,6 +447,51 @@ impl SegmentScan {
         if let Some((o, runs)) = current.take() {
             self.push_ready_ts(o, runs);
         }
+        Ok(())
+    }
+
+    /// [`SegmentScan::decode_timestamps`] without a metadata column: one
+    /// run per stream.
+    fn decode_bare_timestamps(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
+        let ts = c.ts.values();
+        let mut current: Option<(u32, Vec<i64>)> = None;
+        let mut lines = 0u64;
+        for (row, &t) in ts.iter().enumerate().take(rows) {
+            if t < self.start_ns || t >= self.end_ns {
+                continue;
+            }
+            let Some(ordinal) = c.ordinal(row) else {
+                continue;
+            };
+            lines += 1;
+            match &mut current {
+                Some((o, v)) if *o == ordinal => v.push(t),
+                _ => {
+                    if let Some((o, v)) = current.take() {
+                        self.push_ready_ts(
+                            o,
+                            vec![TimestampRun {
+                                metadata: Vec::new(),
+                                ts_ns: v,
+                            }],
+                        );
+                    }
+                    let mut v = Vec::with_capacity((rows - row).min(1024));
+                    v.push(t);
+                    current = Some((ordinal, v));
+                }
+            }
+        }
+        if let Some((o, v)) = current.take() {
+            self.push_ready_ts(
+                o,
+                vec![TimestampRun {
+                    metadata: Vec::new(),
+                    ts_ns: v,
+                }],
+            );
+        }
+        self.stats.lines_scanned += lines;
         Ok(())
     }
 
