@@ -51,6 +51,17 @@ fn convert(conv: Option<Conversion>, v: &str) -> Result<f64, String> {
 /// The labels of the sample of an entry.
 fn sample_labels(lbs: LabelState, grouping: Option<&Grouping>, unwrapped: Option<&str>) -> Pairs {
     let has_err = lbs.has_err();
+    if let Some(g) = grouping.filter(|g| !g.without && !has_err) {
+        // `by`: only the grouping labels, looked up, not all materialised.
+        let mut out: Pairs = g
+            .labels
+            .iter()
+            .filter_map(|n| lbs.get(n).map(|v| (n.clone(), v.to_string())))
+            .collect();
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        return out;
+    }
     let all = lbs.into_entry_labels().all();
     if has_err {
         // Loki keeps every label when there is an error, so it is reported.
