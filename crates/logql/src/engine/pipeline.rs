@@ -8,6 +8,7 @@ use super::EvalError;
 use crate::ast::*;
 use argus_model::Labels;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 const ERR_LABEL_FILTER: &str = "LabelFilterErr";
@@ -68,7 +69,8 @@ enum CStage {
         keep_empty: bool,
         params: Vec<(String, String)>,
     },
-    Regexp(Regex),
+    /// The regex and its named groups, with their sanitized names.
+    Regexp(Regex, Vec<(String, String)>),
     Pattern(Pattern),
     Unpack,
     Label(CLabelFilter),
@@ -85,11 +87,12 @@ pub struct Pipeline {
     stages: Vec<CStage>,
 }
 
-/// What a pipeline made of an entry.
+/// What a pipeline made of an entry: the line is borrowed unless a stage
+/// rewrote it.
 #[derive(Debug, Clone)]
-pub(crate) struct Output {
-    pub(crate) line: String,
-    pub(crate) labels: LabelState,
+pub(crate) struct Output<'a> {
+    pub(crate) line: Cow<'a, str>,
+    pub(crate) labels: LabelState<'a>,
 }
 
 fn bad(msg: impl Into<String>) -> EvalError {
@@ -160,7 +163,7 @@ pub(crate) fn parse_go_float(v: &str) -> Option<f64> {
 }
 
 impl CLabelFilter {
-    fn process(&self, lbs: &mut LabelState) -> bool {
+    fn process(&self, lbs: &mut LabelState<'_>) -> bool {
         match self {
             CLabelFilter::Str(name, m) => m.matches(lbs.get(name).unwrap_or("")),
             CLabelFilter::Num(name, op, want) => {
@@ -402,7 +405,12 @@ impl Pipeline {
                     if !r.capture_names().any(|n| n.is_some()) {
                         return Err(bad("at least one named capture must be supplied"));
                     }
-                    CStage::Regexp(r)
+                    let names = r
+                        .capture_names()
+                        .flatten()
+                        .map(|n| (n.to_string(), parsers::sanitize_key(n)))
+                        .collect();
+                    CStage::Regexp(r, names)
                 }
                 Stage::Parser(LogParser::Pattern(p)) => {
                     let pat = Pattern::parse(p);
@@ -449,24 +457,24 @@ impl Pipeline {
     }
 
     /// Runs the pipeline on one entry.
-    pub(crate) fn process(
-        &self,
+    pub(crate) fn process<'a>(
+        &'a self,
         ts_ns: i64,
-        line: &str,
-        stream: &Arc<Labels>,
-        metadata: &[(String, String)],
-    ) -> Option<Output> {
+        line: &'a str,
+        stream: &'a Labels,
+        metadata: &'a [(String, String)],
+    ) -> Option<Output<'a>> {
         let lbs = LabelState::new(stream, metadata);
-        self.process_state(ts_ns, line.to_string(), lbs)
+        self.process_state(ts_ns, Cow::Borrowed(line), lbs)
     }
 
     /// Runs the pipeline on a line and its label state.
-    pub(crate) fn process_state(
-        &self,
+    pub(crate) fn process_state<'a>(
+        &'a self,
         ts_ns: i64,
-        mut line: String,
-        mut lbs: LabelState,
-    ) -> Option<Output> {
+        mut line: Cow<'a, str>,
+        mut lbs: LabelState<'a>,
+    ) -> Option<Output<'a>> {
         for s in &self.stages {
             match s {
                 CStage::Line(f) => {
@@ -475,8 +483,44 @@ impl Pipeline {
                         return None;
                     }
                 }
-                CStage::JsonAll => parsers::json_all(&line, &mut lbs),
-                CStage::JsonPaths(p) => parsers::json_paths(&line, p, &mut lbs),
+                CStage::JsonAll => {
+                    let res = match &line {
+                        &Cow::Borrowed(l) => {
+                            let mut kv = Vec::new();
+                            parsers::json_all(l, &mut kv).map(|_| {
+                                lbs.reserve(kv.len());
+                                for (k, v) in kv {
+                                    parsers::set_parsed(&mut lbs, k, v);
+                                }
+                            })
+                        }
+                        Cow::Owned(l) => {
+                            let mut kv = Vec::new();
+                            parsers::json_all(l, &mut kv).map(|_| {
+                                lbs.reserve(kv.len());
+                                for (k, v) in kv {
+                                    parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned());
+                                }
+                            })
+                        }
+                    };
+                    if let Err(e) = res {
+                        lbs.set_err(parsers::ERR_JSON, Some(e.to_string()));
+                    }
+                }
+                CStage::JsonPaths(p) => {
+                    let res = match &line {
+                        &Cow::Borrowed(l) => parsers::json_paths(l, p, |i, v| {
+                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v)
+                        }),
+                        Cow::Owned(l) => parsers::json_paths(l, p, |i, v| {
+                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v.into_owned())
+                        }),
+                    };
+                    if res.is_err() {
+                        lbs.set_err(parsers::ERR_JSON, None);
+                    }
+                }
                 CStage::Logfmt {
                     strict,
                     keep_empty,
@@ -488,29 +532,58 @@ impl Pipeline {
                         parsers::logfmt_params(&line, *strict, params, &mut lbs)
                     }
                 }
-                CStage::Regexp(re) => {
-                    if let Some(caps) = re.captures(&line) {
-                        for name in re.capture_names().flatten() {
+                CStage::Regexp(re, names) => {
+                    let caps = match &line {
+                        &Cow::Borrowed(l) => re.captures(l),
+                        Cow::Owned(l) => re.captures(l),
+                    };
+                    if let Some(caps) = caps {
+                        for (name, key) in names {
                             if let Some(m) = caps.name(name) {
-                                let key = parsers::sanitize_key(name);
-                                parsers::set_parsed(&mut lbs, &key, m.as_str());
+                                let v = match &line {
+                                    &Cow::Borrowed(l) => Cow::Borrowed(&l[m.range()]),
+                                    Cow::Owned(_) => Cow::Owned(m.as_str().to_string()),
+                                };
+                                parsers::set_parsed(&mut lbs, key.as_str(), v);
                             }
                         }
                     }
                 }
-                CStage::Pattern(p) => {
-                    let caps: Vec<(String, String)> = p
-                        .captures(&line)
-                        .into_iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect();
-                    for (n, v) in caps {
-                        parsers::set_parsed(&mut lbs, &n, &v);
+                CStage::Pattern(p) => match &line {
+                    &Cow::Borrowed(l) => {
+                        for (n, v) in p.captures(l) {
+                            parsers::set_parsed(&mut lbs, n, v);
+                        }
                     }
-                }
+                    Cow::Owned(l) => {
+                        for (n, v) in p.captures(l) {
+                            parsers::set_parsed(&mut lbs, n, v.to_string());
+                        }
+                    }
+                },
                 CStage::Unpack => {
-                    if let Some(entry) = parsers::unpack(&line, &mut lbs) {
-                        line = entry;
+                    let res = match &line {
+                        &Cow::Borrowed(l) => {
+                            let mut kv = Vec::new();
+                            let res = parsers::unpack(l, &mut kv);
+                            for (k, v) in kv {
+                                parsers::set_parsed(&mut lbs, k, v);
+                            }
+                            res
+                        }
+                        Cow::Owned(l) => {
+                            let mut kv = Vec::new();
+                            let res = parsers::unpack(l, &mut kv);
+                            for (k, v) in kv {
+                                parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned());
+                            }
+                            res.map(|e| e.map(|e| Cow::Owned(e.into_owned())))
+                        }
+                    };
+                    match res {
+                        Ok(Some(entry)) => line = entry,
+                        Ok(None) => {}
+                        Err(e) => lbs.set_err(parsers::ERR_JSON, Some(e.to_string())),
                     }
                 }
                 CStage::Label(f) => {
@@ -528,7 +601,7 @@ impl Pipeline {
                         })
                     };
                     match res {
-                        Ok(l) => line = l,
+                        Ok(l) => line = Cow::Owned(l),
                         Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
                     }
                 }
@@ -541,7 +614,7 @@ impl Pipeline {
                                 let value = snapshot.get(src).map(str::to_string);
                                 if let Some(value) = value {
                                     lbs.del(src);
-                                    lbs.set(Category::Parsed, dst, &value);
+                                    lbs.set(Category::Parsed, dst.as_str(), value);
                                 }
                             }
                             LfValue::Tpl(t) => {
@@ -554,7 +627,7 @@ impl Pipeline {
                                     })
                                 };
                                 match res {
-                                    Ok(value) => lbs.set(Category::Parsed, dst, &value),
+                                    Ok(value) => lbs.set(Category::Parsed, dst.as_str(), value),
                                     Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
                                 }
                             }
@@ -575,22 +648,15 @@ impl Pipeline {
                         }
                     }
                 }
-                CStage::Keep(sels) => {
-                    for name in lbs.names() {
-                        let keep = sels.iter().any(|s| match s {
-                            Sel::Name(n) => *n == name,
-                            Sel::Matcher(n, m) => {
-                                *n == name && m.matches(lbs.get(&name).unwrap_or(""))
-                            }
-                        });
-                        if !keep {
-                            lbs.del(&name);
-                        }
-                    }
-                }
+                CStage::Keep(sels) => lbs.retain(|name, value| {
+                    sels.iter().any(|s| match s {
+                        Sel::Name(n) => n == name,
+                        Sel::Matcher(n, m) => n == name && m.matches(value),
+                    })
+                }),
                 CStage::Decolorize(re) => {
                     if re.is_match(&line) {
-                        line = re.replace_all(&line, "").into_owned();
+                        line = Cow::Owned(re.replace_all(&line, "").into_owned());
                     }
                 }
             }
@@ -610,7 +676,7 @@ pub fn run_pipeline(
 ) -> Option<(String, EntryLabels)> {
     pipeline
         .process(ts_ns, line, stream, metadata)
-        .map(|o| (o.line, o.labels.into_entry_labels()))
+        .map(|o| (o.line.into_owned(), o.labels.into_entry_labels()))
 }
 
 #[cfg(test)]

@@ -49,23 +49,20 @@ fn convert(conv: Option<Conversion>, v: &str) -> Result<f64, String> {
 }
 
 /// The labels of the sample of an entry.
-fn sample_labels(lbs: LabelState, grouping: Option<&Grouping>, unwrapped: Option<&str>) -> Pairs {
-    let has_err = lbs.has_err();
-    let all = lbs.into_entry_labels().all();
-    if has_err {
+fn sample_labels(
+    lbs: LabelState<'_>,
+    grouping: Option<&Grouping>,
+    unwrapped: Option<&str>,
+) -> Pairs {
+    if lbs.has_err() {
         // Loki keeps every label when there is an error, so it is reported.
-        return all;
+        return lbs.pairs_where(|_| true);
     }
     match grouping {
-        Some(g) if !g.without => all
-            .into_iter()
-            .filter(|(n, _)| g.labels.iter().any(|l| l == n))
-            .collect(),
+        Some(g) if !g.without => lbs.pairs_where(|n| g.labels.iter().any(|l| l == n)),
         _ => {
             let without: &[String] = grouping.map(|g| &g.labels[..]).unwrap_or(&[]);
-            all.into_iter()
-                .filter(|(n, _)| Some(n.as_str()) != unwrapped && !without.iter().any(|w| w == n))
-                .collect()
+            lbs.pairs_where(|n| Some(n) != unwrapped && !without.iter().any(|w| w == n))
         }
     }
 }
