@@ -97,6 +97,17 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && (a.is_empty() || a[0] == b[0]) && a == b
 }
 
+/// A name's bit in a 64-bit filter: a set of names whose filter lacks the
+/// bit does not hold the name.
+#[inline]
+fn name_bit(n: &str) -> u64 {
+    let b = n.as_bytes();
+    let h = b.len() as u32
+        ^ (b.first().copied().unwrap_or(0) as u32) << 8
+        ^ (b.last().copied().unwrap_or(0) as u32) << 16;
+    1 << (h.wrapping_mul(0x9E37_79B9) >> 26)
+}
+
 /// Where a current label lives in a [`LabelState`].
 #[derive(Clone, Copy)]
 enum Slot {
@@ -127,6 +138,10 @@ pub(crate) struct LabelState<'a> {
     meta: &'a [(String, String)],
     meta_hidden: u64,
     extra: Vec<(Cow<'a, str>, Cow<'a, str>, Category)>,
+    /// [`name_bit`] filters: of the names of `base` and `meta`, and of every
+    /// name ever put in `extra`.
+    fixed_bits: u64,
+    extra_bits: u64,
     err: Cow<'a, str>,
     err_details: Cow<'a, str>,
 }
@@ -140,10 +155,13 @@ impl<'a> LabelState<'a> {
             meta: &[],
             meta_hidden: 0,
             extra: Vec::new(),
+            fixed_bits: base.iter().fold(0, |b, l| b | name_bit(&l.name)),
+            extra_bits: 0,
             err: Cow::Borrowed(""),
             err_details: Cow::Borrowed(""),
         };
         if base.len() > MAX_BORROWED {
+            s.extra_bits = s.fixed_bits;
             s.base_view = &[];
             s.extra = base
                 .iter()
@@ -165,6 +183,7 @@ impl<'a> LabelState<'a> {
             });
         if simple {
             s.meta = metadata;
+            s.fixed_bits |= metadata.iter().fold(0, |b, (n, _)| b | name_bit(n));
         } else {
             for (n, v) in metadata {
                 s.set(Category::Metadata, n.as_str(), v.as_str());
@@ -174,8 +193,14 @@ impl<'a> LabelState<'a> {
     }
 
     fn find(&self, name: &str) -> Option<Slot> {
-        if let Some(i) = self.extra.iter().position(|(n, _, _)| same(n, name)) {
-            return Some(Slot::Extra(i));
+        let bit = name_bit(name);
+        if self.extra_bits & bit != 0 {
+            if let Some(i) = self.extra.iter().position(|(n, _, _)| same(n, name)) {
+                return Some(Slot::Extra(i));
+            }
+        }
+        if self.fixed_bits & bit == 0 {
+            return None;
         }
         if let Some(i) = self
             .meta
@@ -193,7 +218,7 @@ impl<'a> LabelState<'a> {
 
     /// Is `name` a label of the original stream (Loki's `BaseHas`)?
     pub(crate) fn base_has(&self, name: &str) -> bool {
-        self.base.iter().any(|l| same(&l.name, name))
+        self.fixed_bits & name_bit(name) != 0 && self.base.iter().any(|l| same(&l.name, name))
     }
 
     /// Is `name` a structured metadata label now?
@@ -244,6 +269,7 @@ impl<'a> LabelState<'a> {
             Some(Slot::Base(i)) => self.base_hidden |= 1 << i,
             None => {}
         }
+        self.extra_bits |= name_bit(&name);
         self.extra.push((name, value.into(), cat));
     }
 
@@ -251,15 +277,23 @@ impl<'a> LabelState<'a> {
     /// label or structured metadata has it (Loki's parsers): `set` and the
     /// checks in one pass over the labels.
     pub(crate) fn set_parsed(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) {
-        let clash = self.base.iter().any(|l| same(&l.name, &name))
-            || self
-                .meta
-                .iter()
-                .enumerate()
-                .any(|(i, (n, _))| self.meta_hidden & (1 << i) == 0 && same(n, &name));
+        let bit = name_bit(&name);
+        let clash = self.fixed_bits & bit != 0
+            && (self.base.iter().any(|l| same(&l.name, &name))
+                || self
+                    .meta
+                    .iter()
+                    .enumerate()
+                    .any(|(i, (n, _))| self.meta_hidden & (1 << i) == 0 && same(n, &name)));
         if !clash && name != ERROR_LABEL && name != ERROR_DETAILS_LABEL {
-            match self.extra.iter().position(|(n, _, _)| same(n, &name)) {
+            let at = if self.extra_bits & bit == 0 {
+                None
+            } else {
+                self.extra.iter().position(|(n, _, _)| same(n, &name))
+            };
+            match at {
                 None => {
+                    self.extra_bits |= bit;
                     self.extra.push((name, value, Category::Parsed));
                     return;
                 }

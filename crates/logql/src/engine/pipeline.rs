@@ -486,7 +486,7 @@ impl Pipeline {
                 CStage::JsonAll => {
                     let res = match &line {
                         &Cow::Borrowed(l) => {
-                            let mut kv = Vec::new();
+                            let mut kv = Vec::with_capacity(16);
                             parsers::json_all(l, &mut kv).map(|_| {
                                 lbs.reserve(kv.len());
                                 for (k, v) in kv {
@@ -495,7 +495,7 @@ impl Pipeline {
                             })
                         }
                         Cow::Owned(l) => {
-                            let mut kv = Vec::new();
+                            let mut kv = Vec::with_capacity(16);
                             parsers::json_all(l, &mut kv).map(|_| {
                                 lbs.reserve(kv.len());
                                 for (k, v) in kv {
