@@ -16,7 +16,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-const LINES: usize = 200_000;
+/// Lines of the corpus (`BENCH_LINES`, default 200k; fewer under valgrind).
+fn lines() -> usize {
+    std::env::var("BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000)
+}
+
 const STREAMS: usize = 4;
 /// Lines per stream of the warm runs.
 const WARM: usize = 100;
@@ -96,7 +103,7 @@ fn stream_labels(s: usize) -> Labels {
     ])
 }
 
-/// `LINES` entries over `STREAMS` streams, one per millisecond-ish (all
+/// `lines()` entries over `STREAMS` streams, one per millisecond-ish (all
 /// within 4 minutes of `T0`).
 fn corpus() -> Vec<LogStream> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -106,7 +113,7 @@ fn corpus() -> Vec<LogStream> {
             entries: Vec::new(),
         })
         .collect();
-    for i in 0..LINES {
+    for i in 0..lines() {
         let (l, level) = line(i, &mut rng);
         streams[i % STREAMS].entries.push(LogEntry {
             ts_ns: T0 + i as i64 * 1_000_000,
@@ -136,16 +143,17 @@ fn best_of<F: FnMut() -> usize>(runs: usize, mut f: F) -> (f64, f64, usize) {
         wall = wall.min(t.elapsed().as_nanos() as f64);
         cpu = cpu.min((thread_cpu_ns() - c) as f64);
     }
-    (wall / LINES as f64, cpu / LINES as f64, n)
+    (wall / lines() as f64, cpu / lines() as f64, n)
 }
 
-/// `BENCH_ONLY=text` runs only the shapes whose query contains `text`.
-fn wanted(q: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |w| q.contains(&w))
+/// `BENCH_ONLY=pipeline:query` or `BENCH_ONLY=query:query` runs only that
+/// shape (the query as printed).
+fn wanted(kind: &str, q: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |w| w == format!("{kind}:{q}"))
 }
 
 fn bench_pipeline(streams: &[LogStream], q: &str) {
-    if !wanted(q) {
+    if !wanted("pipeline", q) {
         return;
     }
     let expr = match argus_logql::parse(q).unwrap() {
@@ -156,7 +164,10 @@ fn bench_pipeline(streams: &[LogStream], q: &str) {
     let labels: Vec<Arc<Labels>> = streams.iter().map(|s| Arc::new(s.labels.clone())).collect();
     // Cold: every line once (the corpus is far larger than the caches);
     // warm: the first `WARM` lines of each stream again and again.
-    for (name, take, reps) in [("cold", LINES, 1), ("warm", WARM, LINES / WARM / STREAMS)] {
+    for (name, take, reps) in [
+        ("cold", lines(), 1),
+        ("warm", WARM, lines() / WARM / STREAMS),
+    ] {
         let (wall, cpu, kept) = best_of(5, || {
             let mut kept = 0;
             for _ in 0..reps {
@@ -176,11 +187,11 @@ fn bench_pipeline(streams: &[LogStream], q: &str) {
 }
 
 fn bench_query(mem: &MemLogs, q: &str, instant: bool) {
-    if !wanted(q) {
+    if !wanted("query", q) {
         return;
     }
     let tenant = TenantId::new("t1").unwrap();
-    let end = T0 + LINES as i64 * 1_000_000;
+    let end = T0 + lines() as i64 * 1_000_000;
     let mut p = if instant {
         QueryParams::instant(q, end)
     } else {
@@ -210,7 +221,7 @@ fn pipeline_bench() {
         .flat_map(|s| &s.entries)
         .map(|e| e.line.len())
         .sum();
-    println!("{LINES} lines, {} bytes/line", bytes / LINES);
+    println!("{} lines, {} bytes/line", lines(), bytes / lines());
     for q in [
         r#"{job="app"} | json path="path""#,
         r#"{job="app"} | json | status >= 500"#,
