@@ -62,7 +62,14 @@ enum Sel {
 #[derive(Debug)]
 enum CStage {
     Line(CLineFilter),
-    JsonAll,
+    /// `| json`, and the label filters right after it (stages up to
+    /// `filters_end`) with the parsed label names they can see (`names`,
+    /// empty when there is no such filter): see
+    /// [`Pipeline::filters_drop`].
+    JsonAll {
+        names: Vec<String>,
+        filters_end: usize,
+    },
     JsonPaths(Vec<(String, Vec<PathSeg>)>),
     Logfmt {
         strict: bool,
@@ -163,6 +170,21 @@ pub(crate) fn parse_go_float(v: &str) -> Option<f64> {
 }
 
 impl CLabelFilter {
+    /// The names of the labels the filter reads.
+    fn names(&self, out: &mut Vec<String>) {
+        match self {
+            CLabelFilter::Str(n, _)
+            | CLabelFilter::Num(n, _, _)
+            | CLabelFilter::Dur(n, _, _)
+            | CLabelFilter::Bytes(n, _, _) => {
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+            CLabelFilter::And(v) | CLabelFilter::Or(v) => v.iter().for_each(|f| f.names(out)),
+        }
+    }
+
     fn process(&self, lbs: &mut LabelState<'_>) -> bool {
         match self {
             CLabelFilter::Str(name, m) => m.matches(lbs.get(name).unwrap_or("")),
@@ -371,7 +393,10 @@ impl Pipeline {
                     }
                     CStage::Line(CLineFilter { negated, alts })
                 }
-                Stage::Parser(LogParser::Json(params)) if params.is_empty() => CStage::JsonAll,
+                Stage::Parser(LogParser::Json(params)) if params.is_empty() => CStage::JsonAll {
+                    names: Vec::new(),
+                    filters_end: 0,
+                },
                 Stage::Parser(LogParser::Json(params)) => {
                     let mut v = Vec::new();
                     for p in params {
@@ -444,7 +469,53 @@ impl Pipeline {
                 Stage::Decolorize => CStage::Decolorize(decolorize_regex()?),
             });
         }
+        for i in 0..out.len() {
+            if !matches!(out[i], CStage::JsonAll { .. }) {
+                continue;
+            }
+            let mut names = Vec::new();
+            let mut end = i + 1;
+            while let Some(CStage::Label(f)) = out.get(end) {
+                f.names(&mut names);
+                end += 1;
+            }
+            // A parsed label named `x_extracted` may come from a key `x`.
+            let stems: Vec<String> = names
+                .iter()
+                .filter_map(|n| n.strip_suffix(parsers::DUPLICATE_SUFFIX))
+                .map(str::to_string)
+                .collect();
+            names.extend(stems);
+            out[i] = CStage::JsonAll {
+                names,
+                filters_end: end,
+            };
+        }
         Ok(Pipeline { stages: out })
+    }
+
+    /// Do the label filters `from..to` (those right after a `| json` that
+    /// parsed `kv`) drop the entry? They are run on a copy of the labels
+    /// given only the parsed labels they can see, which have the values the
+    /// whole of `kv` would give them: an entry they drop is dropped without
+    /// setting every label (they run again on the real labels otherwise).
+    fn filters_drop<'s>(
+        &self,
+        from: usize,
+        to: usize,
+        names: &[String],
+        kv: &[parsers::CowPair<'s>],
+        mut tmp: LabelState<'s>,
+    ) -> bool {
+        for (k, v) in kv {
+            if names.iter().any(|n| n == k) {
+                tmp.set_parsed(k.clone(), v.clone());
+            }
+        }
+        self.stages[from..to].iter().any(|s| match s {
+            CStage::Label(f) => !f.process(&mut tmp),
+            _ => false,
+        })
     }
 
     /// Appends label filters (the filters after `unwrap`).
@@ -475,7 +546,7 @@ impl Pipeline {
         mut line: Cow<'a, str>,
         mut lbs: LabelState<'a>,
     ) -> Option<Output<'a>> {
-        for s in &self.stages {
+        for (si, s) in self.stages.iter().enumerate() {
             match s {
                 CStage::Line(f) => {
                     let any = f.alts.iter().any(|m| m.matches(&line));
@@ -483,25 +554,43 @@ impl Pipeline {
                         return None;
                     }
                 }
-                CStage::JsonAll => {
+                CStage::JsonAll { names, filters_end } => {
+                    let drops = |kv: &[parsers::CowPair<'_>], lbs: &LabelState<'_>| {
+                        !names.is_empty()
+                            && self.filters_drop(si + 1, *filters_end, names, kv, lbs.clone())
+                    };
                     let res = match &line {
                         &Cow::Borrowed(l) => {
                             let mut kv = Vec::with_capacity(16);
-                            parsers::json_all(l, &mut kv).map(|_| {
-                                lbs.reserve(kv.len());
-                                for (k, v) in kv {
-                                    parsers::set_parsed(&mut lbs, k, v);
+                            match parsers::json_all(l, &mut kv) {
+                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) => {
+                                    lbs.reserve(kv.len());
+                                    for (k, v) in kv {
+                                        parsers::set_parsed(&mut lbs, k, v);
+                                    }
+                                    Ok(())
                                 }
-                            })
+                                Err(e) => Err(e),
+                            }
                         }
                         Cow::Owned(l) => {
                             let mut kv = Vec::with_capacity(16);
-                            parsers::json_all(l, &mut kv).map(|_| {
-                                lbs.reserve(kv.len());
-                                for (k, v) in kv {
-                                    parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned());
+                            match parsers::json_all(l, &mut kv) {
+                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) => {
+                                    lbs.reserve(kv.len());
+                                    for (k, v) in kv {
+                                        parsers::set_parsed(
+                                            &mut lbs,
+                                            k.into_owned(),
+                                            v.into_owned(),
+                                        );
+                                    }
+                                    Ok(())
                                 }
-                            })
+                                Err(e) => Err(e),
+                            }
                         }
                     };
                     if let Err(e) = res {
@@ -682,6 +771,56 @@ pub fn run_pipeline(
 #[cfg(test)]
 mod tests {
     use super::required_literals;
+
+    /// Label filters right after `| json` drop entries before every label
+    /// is set: the results are those of the same filters a no-op stage
+    /// apart.
+    #[test]
+    fn filters_after_json_drop_as_they_would_after_it() {
+        use super::{run_pipeline, Pipeline};
+        use argus_model::Labels;
+        use std::sync::Arc;
+        let compile = |q: &str| match crate::parse(q).unwrap() {
+            crate::Expr::Log(l) => Pipeline::compile(&l.pipeline).unwrap(),
+            e => panic!("{e:?}"),
+        };
+        let stream = Arc::new(Labels::from_pairs([("job", "app"), ("env", "prod")]));
+        let md = vec![("level".to_string(), "meta".to_string())];
+        let lines = [
+            r#"{"status":503,"level":"error","job":"x","a":{"b":"1"}}"#,
+            r#"{"status":200,"level":"info","job":"y","a":{"b":"2"}}"#,
+            r#"{"status":"abc","level":"warn"}"#,
+            r#"{"status":200,"status":500,"st-atus":1,"level_extracted":"z"}"#,
+            r#"{"__error__":"boom","status":501,"job_extracted":"x"}"#,
+            r#"{"status":502"#,
+            r#"not json"#,
+            r#"{"a":{"b":"1","c":{"d":"e"}},"a_b":"3"}"#,
+        ];
+        for filter in [
+            "status >= 500",
+            r#"status >= 500 or level_extracted="error""#,
+            r#"job_extracted="x""#,
+            r#"__error__="""#,
+            r#"__error__!="""#,
+            r#"a_b="1""#,
+            r#"status > 100 | level_extracted != "info""#,
+            r#"st_atus=1, status=500"#,
+            r#"status >= 500 | __error__="""#,
+            r#"a_c_d="e""#,
+        ] {
+            let fast = compile(&format!(r#"{{job="app"}} | json | {filter}"#));
+            let slow = compile(&format!(
+                r#"{{job="app"}} | json | drop __none__ | {filter}"#
+            ));
+            for line in lines {
+                assert_eq!(
+                    run_pipeline(&fast, 0, line, &stream, &md),
+                    run_pipeline(&slow, 0, line, &stream, &md),
+                    "{filter} on {line}"
+                );
+            }
+        }
+    }
 
     fn req(q: &str) -> Vec<String> {
         match crate::parse(q).unwrap() {
