@@ -110,30 +110,34 @@ fn word(s: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// The first `"`, `\\` or 0xEF byte of `s`, sixteen bytes at a time
-/// without a branch inside (most JSON strings are short: this beats
+/// The first `"`, `\\` or 0xEF byte of `s` from `i` on, sixteen bytes at
+/// a time without a branch inside (most JSON strings are short: this beats
 /// memchr's set-up on them, and mispredicts less than a byte loop).
-#[inline]
-fn find_special(s: &[u8]) -> Option<usize> {
-    let mut chunks = s.chunks_exact(16);
-    let mut i = 0;
-    for c in &mut chunks {
+#[inline(always)]
+fn find_special(s: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(c) = s.get(i..i + 16) {
         let t = special_marks(word(c)) as u128 | (special_marks(word(&c[8..])) as u128) << 64;
         if t != 0 {
             return Some(i + (t.trailing_zeros() / 8) as usize);
         }
         i += 16;
     }
-    chunks
-        .remainder()
+    s.get(i..)?
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c == 0xEF)
         .map(|p| i + p)
 }
 
-fn is_num_byte(b: u8) -> bool {
-    matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-}
+/// The bytes a number runs over (jsonparser's lenient reading).
+static NUM_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = matches!(c as u8, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+        c += 1;
+    }
+    t
+};
 
 impl<'a> JReader<'a> {
     fn new(line: &'a str) -> Self {
@@ -161,16 +165,16 @@ impl<'a> JReader<'a> {
     }
 
     /// At a `"`: the string's span, past its closing quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<RawStr, &'static str> {
         self.pos += 1;
         let start = self.pos;
         let mut plain = true;
         loop {
-            let Some(i) = find_special(&self.s[self.pos..]) else {
+            let Some(i) = find_special(self.s, self.pos) else {
                 return Err(ERR_STRING);
             };
-            self.pos += i;
+            self.pos = i;
             match self.s[self.pos] {
                 b'"' => {
                     let end = self.pos;
@@ -219,9 +223,9 @@ impl<'a> JReader<'a> {
         }
     }
 
-    /// Skips one value (after white space), checking it.
+    /// Skips the value at the reader (which is past any white space before
+    /// it: where `object` and `array` call their closures), checking it.
     fn skip_value(&mut self) -> Result<(), &'static str> {
-        self.ws();
         match self.peek() {
             Some(b'{') => self.object(|r, _| r.skip_value()),
             Some(b'[') => self.array(|r, _| r.skip_value()),
@@ -231,7 +235,7 @@ impl<'a> JReader<'a> {
             Some(b'n') => self.lit(b"null"),
             Some(c) if c == b'-' || c.is_ascii_digit() => {
                 self.pos += 1;
-                while self.pos < self.s.len() && is_num_byte(self.s[self.pos]) {
+                while self.s.get(self.pos).is_some_and(|&c| NUM_BYTE[c as usize]) {
                     self.pos += 1;
                 }
                 Ok(())
