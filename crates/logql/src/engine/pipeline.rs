@@ -754,6 +754,20 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Does the pipeline keep this entry? [`run_pipeline`]`(…).is_some()`
+    /// without building the line and labels it would return.
+    pub fn keeps(
+        &self,
+        ts_ns: i64,
+        line: &str,
+        stream: &Labels,
+        metadata: &[(String, String)],
+    ) -> bool {
+        self.process(ts_ns, line, stream, metadata).is_some()
+    }
+}
+
 /// Runs a pipeline over one entry and returns the line and categorized
 /// labels, for tests and tools.
 pub fn run_pipeline(
