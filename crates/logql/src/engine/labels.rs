@@ -360,18 +360,39 @@ impl<'a> LabelState<'a> {
     }
 
     /// Keeps the labels (not the error labels) for which `f(name, value)`
-    /// is true.
+    /// is true, as deleting each of the others would (a stream label named
+    /// like an error label stays, and the error is deleted).
     pub(crate) fn retain(&mut self, mut f: impl FnMut(&str, &str) -> bool) {
         self.extra.retain(|(n, v, _)| f(n, v));
+        let mut clear = [false; 2];
+        let (err, details) = (
+            std::mem::take(&mut self.err),
+            std::mem::take(&mut self.err_details),
+        );
+        // A label named like an error label reads as the error (`get`).
+        let mut drop = |n: &str, v: &str| {
+            match n {
+                ERROR_LABEL => clear[0] |= !f(n, &err),
+                ERROR_DETAILS_LABEL => clear[1] |= !f(n, &details),
+                _ => return !f(n, v),
+            }
+            false
+        };
         for (i, (n, v)) in self.meta.iter().enumerate() {
-            if self.meta_hidden & (1 << i) == 0 && !f(n, v) {
+            if self.meta_hidden & (1 << i) == 0 && drop(n, v) {
                 self.meta_hidden |= 1 << i;
             }
         }
         for (i, l) in self.base_view.iter().enumerate() {
-            if self.base_hidden & (1 << i) == 0 && !f(&l.name, &l.value) {
+            if self.base_hidden & (1 << i) == 0 && drop(&l.name, &l.value) {
                 self.base_hidden |= 1 << i;
             }
+        }
+        if !clear[0] {
+            self.err = err;
+        }
+        if !clear[1] {
+            self.err_details = details;
         }
     }
 
@@ -426,5 +447,121 @@ impl<'a> LabelState<'a> {
         out.metadata.sort();
         out.parsed.sort();
         out
+    }
+}
+
+#[cfg(test)]
+#[path = "labels_ref.rs"]
+mod reference;
+
+#[cfg(test)]
+mod tests {
+    use super::reference::OldState;
+    use super::*;
+    use std::sync::Arc;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+            v[(self.next() % v.len() as u64) as usize]
+        }
+    }
+
+    const NAMES: &[&str] = &[
+        "job",
+        "env",
+        "pod",
+        "level",
+        "status",
+        "path",
+        "level_extracted",
+        "job_extracted",
+        ERROR_LABEL,
+        ERROR_DETAILS_LABEL,
+        "x",
+    ];
+    const VALUES: &[&str] = &["", "a", "b", "info", "500"];
+
+    /// Random sequences of operations give what the old state gave.
+    #[test]
+    fn label_state_matches_reference() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let mut base = Vec::new();
+            for _ in 0..r.next() % 4 {
+                base.push((r.pick(NAMES), r.pick(&VALUES[1..])));
+            }
+            let base = Arc::new(Labels::from_pairs(base));
+            let md: Vec<(String, String)> = (0..r.next() % 3)
+                .map(|_| (r.pick(NAMES).to_string(), r.pick(VALUES).to_string()))
+                .collect();
+            let mut new = LabelState::new(&base, &md);
+            let mut old = OldState::new(&base, &md);
+            for _ in 0..r.next() % 8 {
+                let n = r.pick(NAMES);
+                let v = r.pick(VALUES);
+                match r.next() % 6 {
+                    0 => {
+                        new.set(Category::Parsed, n, v);
+                        old.set(Category::Parsed, n, v);
+                    }
+                    1 => {
+                        new.set(Category::Metadata, n, v);
+                        old.set(Category::Metadata, n, v);
+                    }
+                    2 => {
+                        new.set_parsed(Cow::Borrowed(n), Cow::Borrowed(v));
+                        // The old parsers' rule.
+                        if old.base_has(n) || old.has_metadata(n) {
+                            old.set(Category::Parsed, &format!("{n}_extracted"), v);
+                        } else {
+                            old.set(Category::Parsed, n, v);
+                        }
+                    }
+                    3 => {
+                        new.del(n);
+                        old.del(n);
+                    }
+                    4 => {
+                        let keep =
+                            |name: &str, value: &str| (name.len() + value.len()) % 2 == v.len() % 2;
+                        new.retain(keep);
+                        for name in old.names() {
+                            if !keep(&name, old.get(&name).unwrap_or("")) {
+                                old.del(&name);
+                            }
+                        }
+                    }
+                    _ => {
+                        new.set_err("SomeErr", (!v.is_empty()).then(|| v.to_string()));
+                        old.set_err("SomeErr", (!v.is_empty()).then(|| v.to_string()));
+                    }
+                }
+                for n in NAMES {
+                    assert_eq!(new.get(n), old.get(n), "{n}");
+                    assert_eq!(new.has_metadata(n), old.has_metadata(n), "{n}");
+                    assert_eq!(new.base_has(n), old.base_has(n), "{n}");
+                }
+                assert_eq!(new.has_err(), old.has_err());
+            }
+            let all = old.clone().into_entry_labels().all();
+            assert_eq!(new.pairs_where(|_| true), all);
+            assert_eq!(
+                new.pairs_where(|n| n.len() > 3),
+                all.iter()
+                    .filter(|(n, _)| n.len() > 3)
+                    .cloned()
+                    .collect::<Pairs>()
+            );
+            assert_eq!(new.into_entry_labels(), old.into_entry_labels());
+        }
     }
 }
