@@ -122,14 +122,9 @@ impl LogQuery {
 /// matched): the leading line filters first, then the engine's pipeline.
 pub(crate) fn apply_pipeline(query: &LogQuery, labels: &Arc<Labels>, entry: &LogEntry) -> bool {
     query.tests.iter().all(|t| t.keeps(&entry.line))
-        && argus_logql::engine::run_pipeline(
-            &query.pipeline,
-            entry.ts_ns,
-            &entry.line,
-            labels,
-            &entry.metadata,
-        )
-        .is_some()
+        && query
+            .pipeline
+            .keeps(entry.ts_ns, &entry.line, labels, &entry.metadata)
 }
 
 /// The newest `limit` entries of `query`'s streams in [start, end) that

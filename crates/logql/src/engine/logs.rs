@@ -113,7 +113,7 @@ pub(crate) fn eval_logs(
                     key,
                     entry: Entry {
                         ts_ns: e.ts_ns,
-                        line: out.line,
+                        line: out.line.into_owned(),
                         metadata: Vec::new(),
                         parsed: Vec::new(),
                     },

@@ -8,6 +8,7 @@ use super::EvalError;
 use crate::ast::*;
 use argus_model::Labels;
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 const ERR_LABEL_FILTER: &str = "LabelFilterErr";
@@ -61,14 +62,22 @@ enum Sel {
 #[derive(Debug)]
 enum CStage {
     Line(CLineFilter),
-    JsonAll,
+    /// `| json`, and the label filters right after it (stages up to
+    /// `filters_end`) with the parsed label names they can see (`names`,
+    /// empty when there is no such filter): see
+    /// [`Pipeline::filters_drop`].
+    JsonAll {
+        names: Vec<String>,
+        filters_end: usize,
+    },
     JsonPaths(Vec<(String, Vec<PathSeg>)>),
     Logfmt {
         strict: bool,
         keep_empty: bool,
         params: Vec<(String, String)>,
     },
-    Regexp(Regex),
+    /// The regex and its named groups, with their sanitized names.
+    Regexp(Regex, Vec<(String, String)>),
     Pattern(Pattern),
     Unpack,
     Label(CLabelFilter),
@@ -85,11 +94,12 @@ pub struct Pipeline {
     stages: Vec<CStage>,
 }
 
-/// What a pipeline made of an entry.
+/// What a pipeline made of an entry: the line is borrowed unless a stage
+/// rewrote it.
 #[derive(Debug, Clone)]
-pub(crate) struct Output {
-    pub(crate) line: String,
-    pub(crate) labels: LabelState,
+pub(crate) struct Output<'a> {
+    pub(crate) line: Cow<'a, str>,
+    pub(crate) labels: LabelState<'a>,
 }
 
 fn bad(msg: impl Into<String>) -> EvalError {
@@ -160,7 +170,22 @@ pub(crate) fn parse_go_float(v: &str) -> Option<f64> {
 }
 
 impl CLabelFilter {
-    fn process(&self, lbs: &mut LabelState) -> bool {
+    /// The names of the labels the filter reads.
+    fn names(&self, out: &mut Vec<String>) {
+        match self {
+            CLabelFilter::Str(n, _)
+            | CLabelFilter::Num(n, _, _)
+            | CLabelFilter::Dur(n, _, _)
+            | CLabelFilter::Bytes(n, _, _) => {
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+            CLabelFilter::And(v) | CLabelFilter::Or(v) => v.iter().for_each(|f| f.names(out)),
+        }
+    }
+
+    fn process(&self, lbs: &mut LabelState<'_>) -> bool {
         match self {
             CLabelFilter::Str(name, m) => m.matches(lbs.get(name).unwrap_or("")),
             CLabelFilter::Num(name, op, want) => {
@@ -368,7 +393,10 @@ impl Pipeline {
                     }
                     CStage::Line(CLineFilter { negated, alts })
                 }
-                Stage::Parser(LogParser::Json(params)) if params.is_empty() => CStage::JsonAll,
+                Stage::Parser(LogParser::Json(params)) if params.is_empty() => CStage::JsonAll {
+                    names: Vec::new(),
+                    filters_end: 0,
+                },
                 Stage::Parser(LogParser::Json(params)) => {
                     let mut v = Vec::new();
                     for p in params {
@@ -402,7 +430,12 @@ impl Pipeline {
                     if !r.capture_names().any(|n| n.is_some()) {
                         return Err(bad("at least one named capture must be supplied"));
                     }
-                    CStage::Regexp(r)
+                    let names = r
+                        .capture_names()
+                        .flatten()
+                        .map(|n| (n.to_string(), parsers::sanitize_key(n)))
+                        .collect();
+                    CStage::Regexp(r, names)
                 }
                 Stage::Parser(LogParser::Pattern(p)) => {
                     let pat = Pattern::parse(p);
@@ -436,7 +469,53 @@ impl Pipeline {
                 Stage::Decolorize => CStage::Decolorize(decolorize_regex()?),
             });
         }
+        for i in 0..out.len() {
+            if !matches!(out[i], CStage::JsonAll { .. }) {
+                continue;
+            }
+            let mut names = Vec::new();
+            let mut end = i + 1;
+            while let Some(CStage::Label(f)) = out.get(end) {
+                f.names(&mut names);
+                end += 1;
+            }
+            // A parsed label named `x_extracted` may come from a key `x`.
+            let stems: Vec<String> = names
+                .iter()
+                .filter_map(|n| n.strip_suffix(parsers::DUPLICATE_SUFFIX))
+                .map(str::to_string)
+                .collect();
+            names.extend(stems);
+            out[i] = CStage::JsonAll {
+                names,
+                filters_end: end,
+            };
+        }
         Ok(Pipeline { stages: out })
+    }
+
+    /// Do the label filters `from..to` (those right after a `| json` that
+    /// parsed `kv`) drop the entry? They are run on a copy of the labels
+    /// given only the parsed labels they can see, which have the values the
+    /// whole of `kv` would give them: an entry they drop is dropped without
+    /// setting every label (they run again on the real labels otherwise).
+    fn filters_drop<'s>(
+        &self,
+        from: usize,
+        to: usize,
+        names: &[String],
+        kv: &[parsers::CowPair<'s>],
+        mut tmp: LabelState<'s>,
+    ) -> bool {
+        for (k, v) in kv {
+            if names.iter().any(|n| n == k) {
+                tmp.set_parsed(k.clone(), v.clone());
+            }
+        }
+        self.stages[from..to].iter().any(|s| match s {
+            CStage::Label(f) => !f.process(&mut tmp),
+            _ => false,
+        })
     }
 
     /// Appends label filters (the filters after `unwrap`).
@@ -449,25 +528,25 @@ impl Pipeline {
     }
 
     /// Runs the pipeline on one entry.
-    pub(crate) fn process(
-        &self,
+    pub(crate) fn process<'a>(
+        &'a self,
         ts_ns: i64,
-        line: &str,
-        stream: &Arc<Labels>,
-        metadata: &[(String, String)],
-    ) -> Option<Output> {
+        line: &'a str,
+        stream: &'a Labels,
+        metadata: &'a [(String, String)],
+    ) -> Option<Output<'a>> {
         let lbs = LabelState::new(stream, metadata);
-        self.process_state(ts_ns, line.to_string(), lbs)
+        self.process_state(ts_ns, Cow::Borrowed(line), lbs)
     }
 
     /// Runs the pipeline on a line and its label state.
-    pub(crate) fn process_state(
-        &self,
+    pub(crate) fn process_state<'a>(
+        &'a self,
         ts_ns: i64,
-        mut line: String,
-        mut lbs: LabelState,
-    ) -> Option<Output> {
-        for s in &self.stages {
+        mut line: Cow<'a, str>,
+        mut lbs: LabelState<'a>,
+    ) -> Option<Output<'a>> {
+        for (si, s) in self.stages.iter().enumerate() {
             match s {
                 CStage::Line(f) => {
                     let any = f.alts.iter().any(|m| m.matches(&line));
@@ -475,8 +554,62 @@ impl Pipeline {
                         return None;
                     }
                 }
-                CStage::JsonAll => parsers::json_all(&line, &mut lbs),
-                CStage::JsonPaths(p) => parsers::json_paths(&line, p, &mut lbs),
+                CStage::JsonAll { names, filters_end } => {
+                    let drops = |kv: &[parsers::CowPair<'_>], lbs: &LabelState<'_>| {
+                        !names.is_empty()
+                            && self.filters_drop(si + 1, *filters_end, names, kv, lbs.clone())
+                    };
+                    let res = match &line {
+                        &Cow::Borrowed(l) => {
+                            let mut kv = Vec::with_capacity(16);
+                            match parsers::json_all(l, &mut kv) {
+                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) => {
+                                    lbs.reserve(kv.len());
+                                    for (k, v) in kv {
+                                        parsers::set_parsed(&mut lbs, k, v);
+                                    }
+                                    Ok(())
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Cow::Owned(l) => {
+                            let mut kv = Vec::with_capacity(16);
+                            match parsers::json_all(l, &mut kv) {
+                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) => {
+                                    lbs.reserve(kv.len());
+                                    for (k, v) in kv {
+                                        parsers::set_parsed(
+                                            &mut lbs,
+                                            k.into_owned(),
+                                            v.into_owned(),
+                                        );
+                                    }
+                                    Ok(())
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
+                    };
+                    if let Err(e) = res {
+                        lbs.set_err(parsers::ERR_JSON, Some(e.to_string()));
+                    }
+                }
+                CStage::JsonPaths(p) => {
+                    let res = match &line {
+                        &Cow::Borrowed(l) => parsers::json_paths(l, p, |i, v| {
+                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v)
+                        }),
+                        Cow::Owned(l) => parsers::json_paths(l, p, |i, v| {
+                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v.into_owned())
+                        }),
+                    };
+                    if res.is_err() {
+                        lbs.set_err(parsers::ERR_JSON, None);
+                    }
+                }
                 CStage::Logfmt {
                     strict,
                     keep_empty,
@@ -488,29 +621,58 @@ impl Pipeline {
                         parsers::logfmt_params(&line, *strict, params, &mut lbs)
                     }
                 }
-                CStage::Regexp(re) => {
-                    if let Some(caps) = re.captures(&line) {
-                        for name in re.capture_names().flatten() {
+                CStage::Regexp(re, names) => {
+                    let caps = match &line {
+                        &Cow::Borrowed(l) => re.captures(l),
+                        Cow::Owned(l) => re.captures(l),
+                    };
+                    if let Some(caps) = caps {
+                        for (name, key) in names {
                             if let Some(m) = caps.name(name) {
-                                let key = parsers::sanitize_key(name);
-                                parsers::set_parsed(&mut lbs, &key, m.as_str());
+                                let v = match &line {
+                                    &Cow::Borrowed(l) => Cow::Borrowed(&l[m.range()]),
+                                    Cow::Owned(_) => Cow::Owned(m.as_str().to_string()),
+                                };
+                                parsers::set_parsed(&mut lbs, key.as_str(), v);
                             }
                         }
                     }
                 }
-                CStage::Pattern(p) => {
-                    let caps: Vec<(String, String)> = p
-                        .captures(&line)
-                        .into_iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect();
-                    for (n, v) in caps {
-                        parsers::set_parsed(&mut lbs, &n, &v);
+                CStage::Pattern(p) => match &line {
+                    &Cow::Borrowed(l) => {
+                        for (n, v) in p.captures(l) {
+                            parsers::set_parsed(&mut lbs, n, v);
+                        }
                     }
-                }
+                    Cow::Owned(l) => {
+                        for (n, v) in p.captures(l) {
+                            parsers::set_parsed(&mut lbs, n, v.to_string());
+                        }
+                    }
+                },
                 CStage::Unpack => {
-                    if let Some(entry) = parsers::unpack(&line, &mut lbs) {
-                        line = entry;
+                    let res = match &line {
+                        &Cow::Borrowed(l) => {
+                            let mut kv = Vec::new();
+                            let res = parsers::unpack(l, &mut kv);
+                            for (k, v) in kv {
+                                parsers::set_parsed(&mut lbs, k, v);
+                            }
+                            res
+                        }
+                        Cow::Owned(l) => {
+                            let mut kv = Vec::new();
+                            let res = parsers::unpack(l, &mut kv);
+                            for (k, v) in kv {
+                                parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned());
+                            }
+                            res.map(|e| e.map(|e| Cow::Owned(e.into_owned())))
+                        }
+                    };
+                    match res {
+                        Ok(Some(entry)) => line = entry,
+                        Ok(None) => {}
+                        Err(e) => lbs.set_err(parsers::ERR_JSON, Some(e.to_string())),
                     }
                 }
                 CStage::Label(f) => {
@@ -528,7 +690,7 @@ impl Pipeline {
                         })
                     };
                     match res {
-                        Ok(l) => line = l,
+                        Ok(l) => line = Cow::Owned(l),
                         Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
                     }
                 }
@@ -541,7 +703,7 @@ impl Pipeline {
                                 let value = snapshot.get(src).map(str::to_string);
                                 if let Some(value) = value {
                                     lbs.del(src);
-                                    lbs.set(Category::Parsed, dst, &value);
+                                    lbs.set(Category::Parsed, dst.as_str(), value);
                                 }
                             }
                             LfValue::Tpl(t) => {
@@ -554,7 +716,7 @@ impl Pipeline {
                                     })
                                 };
                                 match res {
-                                    Ok(value) => lbs.set(Category::Parsed, dst, &value),
+                                    Ok(value) => lbs.set(Category::Parsed, dst.as_str(), value),
                                     Err(e) => lbs.set_err(ERR_TEMPLATE, Some(e.0)),
                                 }
                             }
@@ -575,27 +737,34 @@ impl Pipeline {
                         }
                     }
                 }
-                CStage::Keep(sels) => {
-                    for name in lbs.names() {
-                        let keep = sels.iter().any(|s| match s {
-                            Sel::Name(n) => *n == name,
-                            Sel::Matcher(n, m) => {
-                                *n == name && m.matches(lbs.get(&name).unwrap_or(""))
-                            }
-                        });
-                        if !keep {
-                            lbs.del(&name);
-                        }
-                    }
-                }
+                CStage::Keep(sels) => lbs.retain(|name, value| {
+                    sels.iter().any(|s| match s {
+                        Sel::Name(n) => n == name,
+                        Sel::Matcher(n, m) => n == name && m.matches(value),
+                    })
+                }),
                 CStage::Decolorize(re) => {
                     if re.is_match(&line) {
-                        line = re.replace_all(&line, "").into_owned();
+                        line = Cow::Owned(re.replace_all(&line, "").into_owned());
                     }
                 }
             }
         }
         Some(Output { line, labels: lbs })
+    }
+}
+
+impl Pipeline {
+    /// Does the pipeline keep this entry? [`run_pipeline`]`(…).is_some()`
+    /// without building the line and labels it would return.
+    pub fn keeps(
+        &self,
+        ts_ns: i64,
+        line: &str,
+        stream: &Labels,
+        metadata: &[(String, String)],
+    ) -> bool {
+        self.process(ts_ns, line, stream, metadata).is_some()
     }
 }
 
@@ -610,12 +779,62 @@ pub fn run_pipeline(
 ) -> Option<(String, EntryLabels)> {
     pipeline
         .process(ts_ns, line, stream, metadata)
-        .map(|o| (o.line, o.labels.into_entry_labels()))
+        .map(|o| (o.line.into_owned(), o.labels.into_entry_labels()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::required_literals;
+
+    /// Label filters right after `| json` drop entries before every label
+    /// is set: the results are those of the same filters a no-op stage
+    /// apart.
+    #[test]
+    fn filters_after_json_drop_as_they_would_after_it() {
+        use super::{run_pipeline, Pipeline};
+        use argus_model::Labels;
+        use std::sync::Arc;
+        let compile = |q: &str| match crate::parse(q).unwrap() {
+            crate::Expr::Log(l) => Pipeline::compile(&l.pipeline).unwrap(),
+            e => panic!("{e:?}"),
+        };
+        let stream = Arc::new(Labels::from_pairs([("job", "app"), ("env", "prod")]));
+        let md = vec![("level".to_string(), "meta".to_string())];
+        let lines = [
+            r#"{"status":503,"level":"error","job":"x","a":{"b":"1"}}"#,
+            r#"{"status":200,"level":"info","job":"y","a":{"b":"2"}}"#,
+            r#"{"status":"abc","level":"warn"}"#,
+            r#"{"status":200,"status":500,"st-atus":1,"level_extracted":"z"}"#,
+            r#"{"__error__":"boom","status":501,"job_extracted":"x"}"#,
+            r#"{"status":502"#,
+            r#"not json"#,
+            r#"{"a":{"b":"1","c":{"d":"e"}},"a_b":"3"}"#,
+        ];
+        for filter in [
+            "status >= 500",
+            r#"status >= 500 or level_extracted="error""#,
+            r#"job_extracted="x""#,
+            r#"__error__="""#,
+            r#"__error__!="""#,
+            r#"a_b="1""#,
+            r#"status > 100 | level_extracted != "info""#,
+            r#"st_atus=1, status=500"#,
+            r#"status >= 500 | __error__="""#,
+            r#"a_c_d="e""#,
+        ] {
+            let fast = compile(&format!(r#"{{job="app"}} | json | {filter}"#));
+            let slow = compile(&format!(
+                r#"{{job="app"}} | json | drop __none__ | {filter}"#
+            ));
+            for line in lines {
+                assert_eq!(
+                    run_pipeline(&fast, 0, line, &stream, &md),
+                    run_pipeline(&slow, 0, line, &stream, &md),
+                    "{filter} on {line}"
+                );
+            }
+        }
+    }
 
     fn req(q: &str) -> Vec<String> {
         match crate::parse(q).unwrap() {

@@ -49,34 +49,20 @@ fn convert(conv: Option<Conversion>, v: &str) -> Result<f64, String> {
 }
 
 /// The labels of the sample of an entry.
-fn sample_labels(lbs: LabelState, grouping: Option<&Grouping>, unwrapped: Option<&str>) -> Pairs {
-    let has_err = lbs.has_err();
-    if let Some(g) = grouping.filter(|g| !g.without && !has_err) {
-        // `by`: only the grouping labels, looked up, not all materialised.
-        let mut out: Pairs = g
-            .labels
-            .iter()
-            .filter_map(|n| lbs.get(n).map(|v| (n.clone(), v.to_string())))
-            .collect();
-        out.sort();
-        out.dedup_by(|a, b| a.0 == b.0);
-        return out;
-    }
-    let all = lbs.into_entry_labels().all();
-    if has_err {
+fn sample_labels(
+    lbs: LabelState<'_>,
+    grouping: Option<&Grouping>,
+    unwrapped: Option<&str>,
+) -> Pairs {
+    if lbs.has_err() {
         // Loki keeps every label when there is an error, so it is reported.
-        return all;
+        return lbs.pairs_where(|_| true);
     }
     match grouping {
-        Some(g) if !g.without => all
-            .into_iter()
-            .filter(|(n, _)| g.labels.iter().any(|l| l == n))
-            .collect(),
+        Some(g) if !g.without => lbs.pairs_where(|n| g.labels.iter().any(|l| l == n)),
         _ => {
             let without: &[String] = grouping.map(|g| &g.labels[..]).unwrap_or(&[]);
-            all.into_iter()
-                .filter(|(n, _)| Some(n.as_str()) != unwrapped && !without.iter().any(|w| w == n))
-                .collect()
+            lbs.pairs_where(|n| Some(n) != unwrapped && !without.iter().any(|w| w == n))
         }
     }
 }
