@@ -95,6 +95,7 @@ impl LogsDb {
             compaction_ranges: self.opts.compaction_ranges.clone(),
             retention_ms: self.opts.retention_ms,
             retention_bytes: self.opts.retention_bytes,
+            size_tiered: true,
         };
         Lifecycle::new(source, store, policy)
     }

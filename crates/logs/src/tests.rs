@@ -97,7 +97,9 @@ fn corpus() -> Vec<LogStream> {
 #[tokio::test]
 async fn push_read_flush_read_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let db = open(dir.path(), |_| {}).await;
+    // No compaction ranges: a flush cuts one segment per hour.
+    let tune = |o: &mut LogsOptions| o.compaction_ranges = vec![o.segment_range_ms];
+    let db = open(dir.path(), tune).await;
     let r = db.push(&tenant(), corpus(), limits()).unwrap();
     assert_eq!(
         (r.accepted_entries, r.new_streams, r.rejected_total()),
@@ -149,9 +151,46 @@ async fn push_read_flush_read_restart() {
     .unwrap();
     let expect = all(&db);
     drop(db);
-    let db = open(dir.path(), |_| {}).await;
+    let db = open(dir.path(), tune).await;
     assert_eq!(all(&db), expect);
     assert_eq!(expect.len(), 6);
+}
+
+#[tokio::test]
+async fn a_flush_writes_one_segment_per_window_of_the_largest_compaction_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |_| {}).await;
+    // 22:00, 23:00 and, the next day, 00:00 (UTC); compaction ranges 1h, 4h, 24h.
+    assert_eq!(T0 / H % 24, 22);
+    let mut streams = corpus();
+    streams.push(stream(&[("job", "db")], &[(T0 + 2 * H + 1, "next day")]));
+    db.push(&tenant(), streams, limits()).unwrap();
+    let before = all(&db);
+    db.flush_all().await.unwrap();
+    {
+        let t = db.tenant(&tenant()).unwrap();
+        let st = t.state.read();
+        let spans: Vec<(i64, i64)> = st
+            .segments
+            .iter()
+            .map(|s| (s.meta.min_time, s.meta.max_time))
+            .collect();
+        let ms = |ns: i64| ns / 1_000_000;
+        assert_eq!(
+            spans,
+            [
+                (ms(T0), ms(T0 + H + 5) + 1),
+                (ms(T0 + 2 * H + 1), ms(T0 + 2 * H + 1) + 1)
+            ]
+        );
+    }
+    assert_eq!(all(&db), before);
+    let web = [Matcher::new(MatchOp::Equal, "job", "web").unwrap()];
+    let (rows, _) = select(&db, &web, T0, T0 + H, Direction::Forward, &[]);
+    assert_eq!(rows.len(), 2);
+    drop(db);
+    let db = open(dir.path(), |_| {}).await;
+    assert_eq!(all(&db), before);
 }
 
 fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
