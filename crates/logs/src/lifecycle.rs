@@ -304,7 +304,7 @@ impl SegmentSource for Segments {
             let to = s.entries.partition_point(|e| e.ts_ns < hi);
             s.entries[from..to]
                 .iter()
-                .map(move |e| Ok((s.labels.clone(), e.clone())))
+                .map(move |e| Ok((s.labels.clone(), e)))
         });
         let Some(w) = write_segment(dir, entries, &self.opts.writer)? else {
             return Ok(None);

@@ -14,6 +14,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
+use std::borrow::Borrow;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -135,9 +136,9 @@ fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
 /// Writes `entries` (sorted by labels, then time; each label set's entries
 /// contiguous) as a segment's data and index files in `dir`. `None` when
 /// there are no entries.
-pub fn write_segment(
+pub fn write_segment<E: Borrow<LogEntry>>(
     dir: &Path,
-    entries: impl Iterator<Item = io::Result<(Arc<Labels>, LogEntry)>>,
+    entries: impl Iterator<Item = io::Result<(Arc<Labels>, E)>>,
     opts: &WriterOptions,
 ) -> io::Result<Option<Written>> {
     std::fs::create_dir_all(dir)?;
@@ -172,6 +173,7 @@ pub fn write_segment(
 
     for item in entries {
         let (labels, e) = item?;
+        let e = e.borrow();
         if current.as_deref() != Some(&*labels) {
             if let Some(prev) = &current {
                 if **prev > *labels {
@@ -211,7 +213,7 @@ pub fn write_segment(
         out.min_ts = out.min_ts.min(e.ts_ns);
         out.max_ts = out.max_ts.max(e.ts_ns);
         trigrams.add_line(e.line.as_bytes());
-        batch.push(&stream_text, &e)?;
+        batch.push(&stream_text, e)?;
         if batch.rows >= BATCH_ROWS {
             let b = batch.finish(&schema)?;
             writer.write(&b).map_err(io::Error::other)?;
