@@ -422,3 +422,41 @@ async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
     db.push(&tenant(), big(3), limits()).unwrap();
     assert_eq!(all(&db).len(), 3);
 }
+
+#[tokio::test]
+async fn retried_entries_are_stored_once_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |_| {}).await;
+    let a = |entries: &[(i64, &str)]| {
+        let at: Vec<(i64, &str)> = entries.iter().map(|&(t, l)| (T0 + t, l)).collect();
+        vec![stream(&[("job", "a")], &at)]
+    };
+    let lines = |db: &LogsDb| {
+        let mut v: Vec<(i64, String)> = all(db).into_iter().map(|r| (r.1 - T0, r.2)).collect();
+        v.sort();
+        v
+    };
+    // Repeats inside one push, out of order.
+    let first = [(5, "e"), (1, "a"), (5, "e"), (3, "c"), (1, "a"), (5, "f")];
+    let r = db.push(&tenant(), a(&first), limits()).unwrap();
+    assert_eq!(r.accepted_entries, 6);
+    let once: Vec<(i64, String)> = [(1, "a"), (3, "c"), (5, "e"), (5, "f")]
+        .iter()
+        .map(|&(t, l)| (t, l.to_string()))
+        .collect();
+    assert_eq!(lines(&db), once);
+    // Retried while that head is frozen, with new entries among them.
+    let t = db.tenant(&tenant()).unwrap();
+    assert!(db.lifecycle(&t).source.freeze().is_some());
+    let retry = [(1, "a"), (2, "b"), (5, "f"), (6, "g"), (3, "c"), (2, "b")];
+    let r = db.push(&tenant(), a(&retry), limits()).unwrap();
+    assert_eq!(r.accepted_entries, 6);
+    // ... and again, now that those are in the active head too.
+    db.push(&tenant(), a(&retry), limits()).unwrap();
+    let mut expect = once.clone();
+    expect.extend([(2, "b".to_string()), (6, "g".to_string())]);
+    expect.sort();
+    assert_eq!(lines(&db), expect);
+    db.lifecycle(&t).flush().await.unwrap();
+    assert_eq!(lines(&db), expect);
+}
