@@ -76,7 +76,8 @@ pub(crate) struct RawTsdb {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLogs {
-    /// A segment holds one aligned range of this length at most (default `1h`).
+    /// Compaction builds segments of 1×, 4× and 24× this (default `1h`); a flush writes one
+    /// segment per aligned 24× window its lines span.
     pub segment_range: Option<String>,
     /// Delete segments whose newest line is older than this (default `31d`; `0s` keeps them).
     pub retention: Option<String>,

@@ -57,6 +57,14 @@ impl Head {
         self.streams.read().by_labels.contains_key(labels)
     }
 
+    /// The time of the stream's newest entry, if it has any: no entry newer
+    /// than it can be a duplicate ([`Head::is_duplicate`]).
+    pub(crate) fn newest(&self, labels: &Labels) -> Option<i64> {
+        let s = self.streams.read();
+        let &i = s.by_labels.get(labels)?;
+        s.streams[i as usize].entries.last().map(|e| e.ts_ns)
+    }
+
     /// True when the stream already holds this exact entry (same time and
     /// line): a retried push.
     pub(crate) fn is_duplicate(&self, labels: &Labels, e: &LogEntry) -> bool {

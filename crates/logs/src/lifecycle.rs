@@ -95,6 +95,7 @@ impl LogsDb {
             compaction_ranges: self.opts.compaction_ranges.clone(),
             retention_ms: self.opts.retention_ms,
             retention_bytes: self.opts.retention_bytes,
+            size_tiered: true,
         };
         Lifecycle::new(source, store, policy)
     }
@@ -303,7 +304,7 @@ impl SegmentSource for Segments {
             let to = s.entries.partition_point(|e| e.ts_ns < hi);
             s.entries[from..to]
                 .iter()
-                .map(move |e| Ok((s.labels.clone(), e.clone())))
+                .map(move |e| Ok((s.labels.clone(), e)))
         });
         let Some(w) = write_segment(dir, entries, &self.opts.writer)? else {
             return Ok(None);

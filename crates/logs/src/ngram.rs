@@ -14,19 +14,24 @@ const BITS_PER_TRIGRAM: usize = 10;
 const MIN_BITS: usize = 1 << 9;
 const MAX_BITS: usize = 1 << 21;
 
+/// Words of a [`TrigramSet`]'s bitmap: one bit per possible trigram.
+const SEEN_WORDS: usize = (1 << 24) / 64;
+
 /// Collects a block's trigrams; reused across blocks.
 #[derive(Debug)]
 pub struct TrigramSet {
-    /// One bit per possible trigram (2^24 bits = 2 MiB).
-    seen: Vec<u64>,
+    /// One bit per possible trigram (2^24 bits = 2 MiB); a fixed size, so
+    /// indexing by a 24-bit trigram needs no bounds check.
+    seen: Box<[u64; SEEN_WORDS]>,
     /// The trigrams set in `seen`, to build the filter and reset.
     list: Vec<u32>,
 }
 
 impl Default for TrigramSet {
     fn default() -> Self {
+        let seen: Box<[u64]> = vec![0; SEEN_WORDS].into_boxed_slice();
         TrigramSet {
-            seen: vec![0; (1 << 24) / 64],
+            seen: seen.try_into().expect("SEEN_WORDS words"),
             list: Vec::new(),
         }
     }
@@ -34,11 +39,17 @@ impl Default for TrigramSet {
 
 impl TrigramSet {
     pub fn add_line(&mut self, line: &[u8]) {
-        for w in line.windows(3) {
-            let t = (w[0] as u32) << 16 | (w[1] as u32) << 8 | w[2] as u32;
+        let Some((head, rest)) = line.split_at_checked(2) else {
+            return;
+        };
+        // The last three bytes, rolled one byte at a time.
+        let mut t = (head[0] as u32) << 8 | head[1] as u32;
+        for &b in rest {
+            t = (t << 8 | b as u32) & 0xFF_FFFF;
             let (word, bit) = ((t >> 6) as usize, 1u64 << (t & 63));
-            if self.seen[word] & bit == 0 {
-                self.seen[word] |= bit;
+            let w = &mut self.seen[word];
+            if *w & bit == 0 {
+                *w |= bit;
                 self.list.push(t);
             }
         }

@@ -192,8 +192,17 @@ impl TenantLogs {
                     .copied()
                     .or_else(|| app.newest.get(&labels).copied())
                     .unwrap_or(i64::MIN);
-                let mut keep = Vec::with_capacity(s.entries.len());
-                let mut seen: HashSet<(i64, u64)> = HashSet::with_capacity(s.entries.len());
+                let mut keep: Vec<LogEntry> = Vec::with_capacity(s.entries.len());
+                // Only an entry no newer than the newest of the stream's
+                // entries held (in a head, or kept from this push) can be a
+                // retry: most entries are newer, and need no lookup.
+                let held = active
+                    .newest(&labels)
+                    .max(frozen.as_ref().and_then(|f| f.newest(&labels)));
+                let mut newest_kept = i64::MIN;
+                // (time, line hash) of the kept entries, built at the first
+                // entry not newer than all of them.
+                let mut seen: Option<HashSet<(i64, u64)>> = None;
                 let mut too_old = 0usize;
                 let mut first_old = None;
                 for e in s.entries {
@@ -204,19 +213,26 @@ impl TenantLogs {
                         first_old.get_or_insert(e.ts_ns);
                         continue;
                     }
-                    let key = (e.ts_ns, line_hash(&e.line));
-                    if active.is_duplicate(&labels, &e)
-                        || frozen.as_ref().is_some_and(|f| f.is_duplicate(&labels, &e))
-                        || (seen.contains(&key)
-                            && keep
-                                .iter()
-                                .any(|k: &LogEntry| k.ts_ns == e.ts_ns && k.line == e.line))
-                    {
+                    let in_heads = held.is_some_and(|h| e.ts_ns <= h)
+                        && (active.is_duplicate(&labels, &e)
+                            || frozen.as_ref().is_some_and(|f| f.is_duplicate(&labels, &e)));
+                    let key = (e.ts_ns <= newest_kept).then(|| (e.ts_ns, line_hash(&e.line)));
+                    let in_push = key.is_some_and(|key| {
+                        seen.get_or_insert_with(|| {
+                            keep.iter().map(|k| (k.ts_ns, line_hash(&k.line))).collect()
+                        })
+                        .contains(&key)
+                            && keep.iter().any(|k| k.ts_ns == e.ts_ns && k.line == e.line)
+                    });
+                    if in_heads || in_push {
                         // A retried push: stored already, answered as stored.
                         report.accepted_entries += 1;
                         continue;
                     }
-                    seen.insert(key);
+                    if let Some(seen) = &mut seen {
+                        seen.insert(key.unwrap_or_else(|| (e.ts_ns, line_hash(&e.line))));
+                    }
+                    newest_kept = newest_kept.max(e.ts_ns);
                     newest = newest.max(e.ts_ns);
                     report.accepted_entries += 1;
                     report.accepted_bytes += e.size();

@@ -58,7 +58,20 @@ pub fn encode_entries<'a>(
     out: &mut Vec<u8>,
 ) {
     let streams: Vec<_> = streams.into_iter().collect();
-    let mut raw = Vec::new();
+    // Sized up front: growing it would copy the record again and again.
+    let size: usize = streams
+        .iter()
+        .map(|(l, es)| {
+            l.iter()
+                .map(|l| l.name.len() + l.value.len() + 4)
+                .sum::<usize>()
+                + es.iter()
+                    .map(|e| e.size() + 8 + 4 * e.metadata.len())
+                    .sum::<usize>()
+                + 10
+        })
+        .sum();
+    let mut raw = Vec::with_capacity(size + 10);
     put_uvarint(&mut raw, streams.len() as u64);
     for (labels, entries) in streams {
         put_uvarint(&mut raw, labels.len() as u64);

@@ -109,6 +109,12 @@ pub struct Policy {
     pub retention_ms: i64,
     /// Delete oldest segments while the total exceeds this. 0 = no limit.
     pub retention_bytes: u64,
+    /// Compaction leaves a window's biggest segment out while it is bigger
+    /// than the window's others together ([`policy::plan_compaction_tiered`]):
+    /// for a store whose windows keep receiving segments after they are
+    /// complete (logs: each flush writes the late lines of every window
+    /// its head spans). Metrics do not (`false`: [`policy::plan_compaction`]).
+    pub size_tiered: bool,
 }
 
 /// The lifecycle of one tenant's segments of one signal.
@@ -162,17 +168,29 @@ impl<S: SegmentSource> Lifecycle<S> {
 
     /// Cuts everything in memory now, without refusing late data: the
     /// source sets its data aside ([`SegmentSource::freeze`]), each aligned
-    /// range of `range_ms` the frozen data spans becomes one segment
-    /// ([`SegmentSource::cut`] of that range, from the frozen data; `None`
-    /// for a range already installed by an earlier, failed flush), then
+    /// window of the largest compaction range (`range_ms` without
+    /// compaction) the frozen data spans becomes one segment
+    /// ([`SegmentSource::cut`] of that window, from the frozen data; `None`
+    /// for a window already installed by an earlier, failed flush), then
     /// [`SegmentSource::release`] frees it. Segments of two flushes may
-    /// overlap in time; reads merge them. Each stays inside one aligned
-    /// range, so compaction merges them like cut segments.
+    /// overlap in time; reads merge them. Each stays inside one window of
+    /// the largest range, as compaction would leave it: data spanning many
+    /// hours (a backfill, senders far apart) is not cut into many small
+    /// segments only to be merged again; data of a few minutes makes one
+    /// short segment, which compaction merges like a cut one.
     pub async fn flush(&self) -> Result<(), S::Error> {
         let Some((mint, maxt)) = self.source.freeze() else {
             return Ok(());
         };
-        let range = self.policy.range_ms.max(1);
+        let range = self
+            .policy
+            .compaction_ranges
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(self.policy.range_ms)
+            .max(self.policy.range_ms)
+            .max(1);
         let mut start = mint.div_euclid(range) * range;
         while start <= maxt {
             let end = start + range;
@@ -205,9 +223,12 @@ impl<S: SegmentSource> Lifecycle<S> {
     /// Merges segments of one complete compaction window into one, while
     /// there is a window to merge ([`policy::plan_compaction`]).
     pub async fn compact(&self) -> Result<(), S::Error> {
-        while let Some(plan) =
-            policy::plan_compaction(&self.source.segments(), &self.policy.compaction_ranges)
-        {
+        let plan = if self.policy.size_tiered {
+            policy::plan_compaction_tiered
+        } else {
+            policy::plan_compaction
+        };
+        while let Some(plan) = plan(&self.source.segments(), &self.policy.compaction_ranges) {
             self.compact_one(plan).await?;
         }
         Ok(())

@@ -73,6 +73,39 @@ impl Plan {
 /// window is complete (the newest segment ends at or after the window's
 /// end). Smaller ranges first, then the oldest window.
 pub fn plan_compaction(segments: &[SegmentInfo], ranges: &[i64]) -> Option<Plan> {
+    plan(segments, ranges, false)
+}
+
+/// [`plan_compaction`], size-tiered within a window: a window's largest
+/// segment is left out while it holds more than twice the bytes of the
+/// window's other segments together, and the rest are merged if two or
+/// more remain. So segments of comparable sizes merge as
+/// [`plan_compaction`] merges them, but a window that keeps receiving small
+/// segments (a backfill, or late lines, whose flushes each add a slice to a
+/// window compacted already) does not rewrite its big segment for each:
+/// the small ones wait, or merge among themselves, until they are half as
+/// big, so the big one is rewritten once it has grown by half, not once
+/// per new segment.
+pub fn plan_compaction_tiered(segments: &[SegmentInfo], ranges: &[i64]) -> Option<Plan> {
+    plan(segments, ranges, true)
+}
+
+/// `sources` without, while it is more than twice as big as the others
+/// together, the biggest.
+fn tiered(mut sources: Vec<SegmentInfo>) -> Vec<SegmentInfo> {
+    loop {
+        let total: u64 = sources.iter().map(|s| s.bytes).sum();
+        let Some((i, big)) = sources.iter().enumerate().max_by_key(|(_, s)| s.bytes) else {
+            return sources;
+        };
+        if big.bytes <= 2 * (total - big.bytes) {
+            return sources;
+        }
+        sources.remove(i);
+    }
+}
+
+fn plan(segments: &[SegmentInfo], ranges: &[i64], size_tiered: bool) -> Option<Plan> {
     let newest = segments.iter().map(|s| s.max_time).max()?;
     for &r in ranges.iter().skip(1) {
         let mut windows: BTreeMap<i64, Vec<SegmentInfo>> = BTreeMap::new();
@@ -83,6 +116,11 @@ pub fn plan_compaction(segments: &[SegmentInfo], ranges: &[i64]) -> Option<Plan>
             }
         }
         for (w, sources) in windows {
+            let sources = if size_tiered && newest >= w + r {
+                tiered(sources)
+            } else {
+                sources
+            };
             if sources.len() >= 2 && newest >= w + r {
                 return Some(Plan {
                     start: w,
@@ -224,6 +262,72 @@ mod tests {
     }
 
     #[test]
+    fn tiered_compaction_leaves_a_big_segment_until_the_rest_are_as_big() {
+        let ranges = [H, 4 * H, 24 * H];
+        let next = seg("next", 4 * H, 5 * H, 1);
+        let plan = |segs: &[SegmentInfo]| {
+            plan_compaction_tiered(segs, &ranges).map(|p| {
+                p.sources
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+        };
+        // Segments of about one size: merged as plan_compaction merges them.
+        let even = [
+            seg("a", 0, H, 3),
+            seg("b", H, 2 * H, 2),
+            seg("c", 2 * H, 3 * H, 4),
+            next.clone(),
+        ];
+        assert_eq!(plan(&even).as_deref(), Some("a,b,c"));
+        // A big merged segment and small newcomers: the small ones first.
+        let big = seg("big", 0, 3 * H + 1, 20);
+        let one = [big.clone(), seg("s1", H, 2 * H, 1), next.clone()];
+        assert_eq!(plan(&one), None);
+        let two = [
+            big.clone(),
+            seg("s1", H, 2 * H, 1),
+            seg("s2", 2 * H, 3 * H, 2),
+            next.clone(),
+        ];
+        assert_eq!(plan(&two).as_deref(), Some("s1,s2"));
+        // ... and all of them once the rest are half as big as it.
+        let even_out = [
+            big,
+            seg("s1", H, 2 * H, 4),
+            seg("s2", 2 * H, 3 * H, 6),
+            next,
+        ];
+        assert_eq!(plan(&even_out).as_deref(), Some("big,s1,s2"));
+    }
+
+    #[test]
+    fn tiered_compaction_of_a_backfilled_window_rewrites_each_entry_a_few_times() {
+        // 64 flushes each add a 1-byte slice to the window [0, 4h);
+        // compaction runs after each. Leveled, the window's segment would
+        // be rewritten every time (64 * 65 / 2 bytes); tiered, each byte
+        // about 5 times (321 bytes).
+        let ranges = [H, 4 * H];
+        let mut segs = vec![seg("next", 4 * H, 5 * H, 0)];
+        let mut rewritten = 0u64;
+        for i in 0..64 {
+            segs.push(seg(&format!("f{i}"), 0, 4 * H - 1, 1));
+            while let Some(p) = plan_compaction_tiered(&segs, &ranges) {
+                let mut m = p.merged(&format!("m{i}-{}", segs.len()));
+                m.bytes = p.sources.iter().map(|s| s.bytes).sum();
+                rewritten += m.bytes;
+                segs.retain(|s| !p.sources.contains(s));
+                segs.push(m);
+            }
+        }
+        assert!(rewritten <= 64 * 6, "{rewritten}");
+        // Few segments are left in the window.
+        assert!(segs.len() <= 1 + 7, "{}", segs.len());
+    }
+
+    #[test]
     fn retention_by_time_then_size() {
         let segs = [seg("a", 0, 10, 5), seg("b", 10, 20, 5), seg("c", 20, 30, 5)];
         let ids = |v: Vec<SegmentInfo>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
@@ -277,7 +381,13 @@ mod tests {
         #[test]
         fn a_plan_is_a_complete_window_of_short_segments(segs in segments()) {
             let ranges = [2 * H, 6 * H, 24 * H];
-            if let Some(p) = plan_compaction(&segs, &ranges) {
+            if let Some(p) = plan_compaction_tiered(&segs, &ranges) {
+                let biggest = p.sources.iter().map(|s| s.bytes).max().unwrap();
+                prop_assert!(biggest <= 2 * (p.sources.iter().map(|s| s.bytes).sum::<u64>() - biggest));
+                prop_assert!(plan_compaction(&segs, &ranges).is_some());
+            }
+            let plans = [plan_compaction(&segs, &ranges), plan_compaction_tiered(&segs, &ranges)];
+            for p in plans.into_iter().flatten() {
                 let r = p.end - p.start;
                 prop_assert!(ranges[1..].contains(&r));
                 prop_assert!(p.sources.len() >= 2);

@@ -244,6 +244,7 @@ async fn a_new_signal_supplies_only_cut_and_merge() {
         compaction_ranges: vec![10, 30],
         retention_ms: 0,
         retention_bytes: 0,
+        size_tiered: false,
     };
     let lc = Lifecycle::new(
         fake.clone(),

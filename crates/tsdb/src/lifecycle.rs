@@ -90,6 +90,7 @@ impl Db {
             compaction_ranges: self.opts.compaction_ranges.clone(),
             retention_ms: self.opts.retention_ms,
             retention_bytes: self.opts.retention_bytes,
+            size_tiered: false,
         };
         Lifecycle::new(source, store, policy)
     }
