@@ -6,8 +6,17 @@
 //! ```
 //!
 //! Prints ns per line for each shape: the compiled pipeline alone
-//! (`run_pipeline`) and whole queries through the engine over `MemLogs`
-//! (whose `select` clones every entry, a cost included in those figures).
+//! (`run_pipeline`, which also builds the kept entries' labels, and
+//! `Pipeline::keeps`, which builds nothing) and whole
+//! queries through the engine over `MemLogs` (whose `select` clones every
+//! entry, a cost included in those figures; the `sum by (job)` query with a
+//! line filter shows it). Thread CPU time is printed beside wall time.
+//!
+//! On a shared machine, instructions are a steadier measure: run one shape
+//! (`BENCH_ONLY=pipeline:<query>`, `keeps:<query>` or `query:<query>`) over a
+//! small corpus (`BENCH_LINES=2000`) under
+//! `valgrind --tool=cachegrind`, and subtract a run of `BENCH_ONLY=none`;
+//! pipeline shapes run 10 times the corpus, keeps 5 times, queries 3 times.
 
 use argus_logql::engine::{run_pipeline, Direction, Engine, Pipeline, QueryParams, QueryResult};
 use argus_model::{Labels, LogEntry, LogStream, TenantId};
@@ -186,6 +195,30 @@ fn bench_pipeline(streams: &[LogStream], q: &str) {
     }
 }
 
+/// The pipeline alone, asked only whether it keeps each entry
+/// ([`Pipeline::keeps`]: no line or labels built), every line once.
+fn bench_keeps(streams: &[LogStream], q: &str) {
+    if !wanted("keeps", q) {
+        return;
+    }
+    let expr = match argus_logql::parse(q).unwrap() {
+        argus_logql::Expr::Log(l) => l,
+        e => panic!("{e:?}"),
+    };
+    let p = Pipeline::compile(&expr.pipeline).unwrap();
+    let labels: Vec<Arc<Labels>> = streams.iter().map(|s| Arc::new(s.labels.clone())).collect();
+    let (wall, cpu, kept) = best_of(5, || {
+        let mut kept = 0;
+        for (s, lbs) in streams.iter().zip(&labels) {
+            for e in &s.entries {
+                kept += p.keeps(e.ts_ns, &e.line, lbs, &e.metadata) as usize;
+            }
+        }
+        kept
+    });
+    println!("keeps         {cpu:6.0} ns/line cpu {wall:6.0} wall  kept {kept:6}  {q}");
+}
+
 fn bench_query(mem: &MemLogs, q: &str, instant: bool) {
     if !wanted("query", q) {
         return;
@@ -229,6 +262,7 @@ fn pipeline_bench() {
         r#"{job="app"} | json p="path", s="status", l="level" | s >= 500"#,
     ] {
         bench_pipeline(&streams, q);
+        bench_keeps(&streams, q);
     }
     let mem = MemLogs::new();
     mem.push(

@@ -1,7 +1,7 @@
 //! The parser stages: `json`, `logfmt`, `regexp`, `pattern`, `unpack`, and
 //! the small JSON reader and logfmt decoder they use.
 
-use super::labels::{Category, LabelState};
+use super::labels::LabelState;
 use std::borrow::Cow;
 
 pub(crate) const DUPLICATE_SUFFIX: &str = "_extracted";
@@ -676,7 +676,7 @@ impl<'a> Logfmt<'a> {
     /// The next pair: `None` at the end of the line, `Some(Err(()))` for a
     /// malformed pair, `Some(Ok((key, value)))` otherwise.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn next_pair(&mut self) -> Option<Result<(&'a str, Option<String>), ()>> {
+    pub(crate) fn next_pair(&mut self) -> Option<Result<(&'a str, Option<Cow<'a, str>>), ()>> {
         let l = self.line;
         while self.pos < l.len() && l[self.pos] <= b' ' {
             self.pos += 1;
@@ -731,14 +731,14 @@ impl<'a> Logfmt<'a> {
                     let raw = &self.src[qstart + 1..p];
                     let v = if has_esc {
                         match unquote(raw) {
-                            Some(v) => v,
+                            Some(v) => Cow::Owned(v),
                             None => {
                                 self.error("invalid quoted value");
                                 return Some(Err(()));
                             }
                         }
                     } else {
-                        raw.to_string()
+                        Cow::Borrowed(raw)
                     };
                     return Some(Ok((key, (!v.is_empty()).then_some(v))));
                 }
@@ -761,7 +761,7 @@ impl<'a> Logfmt<'a> {
             }
             self.pos += 1;
         }
-        Some(Ok((key, Some(self.src[vstart..self.pos].to_string()))))
+        Some(Ok((key, Some(Cow::Borrowed(&self.src[vstart..self.pos])))))
     }
 }
 
@@ -792,8 +792,14 @@ fn unquote(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// `| logfmt [--strict] [--keep-empty]` without parameters.
-pub(crate) fn logfmt_all(line: &str, strict: bool, keep_empty: bool, lbs: &mut LabelState<'_>) {
+/// `| logfmt [--strict] [--keep-empty]` without parameters: `set(key,
+/// value)` for each pair; the error, with `--strict`.
+pub(crate) fn logfmt_all<'l>(
+    line: &'l str,
+    strict: bool,
+    keep_empty: bool,
+    mut set: impl FnMut(Cow<'l, str>, Cow<'l, str>),
+) -> Option<String> {
     let mut dec = Logfmt::new(line);
     while let Some(r) = dec.next_pair() {
         let Ok((k, v)) = r else {
@@ -810,27 +816,20 @@ pub(crate) fn logfmt_all(line: &str, strict: bool, keep_empty: bool, lbs: &mut L
         if !keep_empty && v.is_empty() {
             continue;
         }
-        set_parsed(lbs, key.into_owned(), v);
+        set(key, v);
     }
-    if strict {
-        if let Some(e) = dec.err {
-            lbs.set_err(ERR_LOGFMT, Some(e));
-        }
-    }
+    dec.err.filter(|_| strict)
 }
 
-/// `| logfmt a="key", b`: the named keys only (empty when absent).
-pub(crate) fn logfmt_params<'a>(
-    line: &str,
+/// `| logfmt a="key", b`: the named keys only: `set(i, value)` for the
+/// `i`th parameter's key (the caller sets the others empty first); the
+/// error, with `--strict`.
+pub(crate) fn logfmt_params<'l>(
+    line: &'l str,
     strict: bool,
-    params: &'a [(String, String)],
-    lbs: &mut LabelState<'a>,
-) {
-    for (id, _) in params {
-        if !lbs.base_has(id) && !lbs.has_metadata(id) {
-            lbs.set(Category::Parsed, id.as_str(), "");
-        }
-    }
+    params: &[(String, String)],
+    mut set: impl FnMut(usize, Cow<'l, str>),
+) -> Option<String> {
     let mut dec = Logfmt::new(line);
     while let Some(r) = dec.next_pair() {
         let Ok((k, v)) = r else {
@@ -840,17 +839,13 @@ pub(crate) fn logfmt_params<'a>(
             continue;
         };
         let key = sanitize_key_cow(Cow::Borrowed(k));
-        for (id, src) in params {
+        for (i, (_, src)) in params.iter().enumerate() {
             if *src == key {
-                set_parsed(lbs, id.as_str(), v.as_deref().unwrap_or("").to_string());
+                set(i, v.clone().unwrap_or_default());
             }
         }
     }
-    if strict {
-        if let Some(e) = dec.err {
-            lbs.set_err(ERR_LOGFMT, Some(e));
-        }
-    }
+    dec.err.filter(|_| strict)
 }
 
 #[cfg(test)]

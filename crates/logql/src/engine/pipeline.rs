@@ -615,10 +615,38 @@ impl Pipeline {
                     keep_empty,
                     params,
                 } => {
-                    if params.is_empty() {
-                        parsers::logfmt_all(&line, *strict, *keep_empty, &mut lbs)
+                    let err = if params.is_empty() {
+                        match &line {
+                            &Cow::Borrowed(l) => {
+                                parsers::logfmt_all(l, *strict, *keep_empty, |k, v| {
+                                    parsers::set_parsed(&mut lbs, k, v)
+                                })
+                            }
+                            Cow::Owned(l) => {
+                                parsers::logfmt_all(l, *strict, *keep_empty, |k, v| {
+                                    parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned())
+                                })
+                            }
+                        }
                     } else {
-                        parsers::logfmt_params(&line, *strict, params, &mut lbs)
+                        for (id, _) in params {
+                            if !lbs.base_has(id) && !lbs.has_metadata(id) {
+                                lbs.set(Category::Parsed, id.as_str(), "");
+                            }
+                        }
+                        match &line {
+                            &Cow::Borrowed(l) => {
+                                parsers::logfmt_params(l, *strict, params, |i, v| {
+                                    parsers::set_parsed(&mut lbs, params[i].0.as_str(), v)
+                                })
+                            }
+                            Cow::Owned(l) => parsers::logfmt_params(l, *strict, params, |i, v| {
+                                parsers::set_parsed(&mut lbs, params[i].0.as_str(), v.into_owned())
+                            }),
+                        }
+                    };
+                    if let Some(e) = err {
+                        lbs.set_err(parsers::ERR_LOGFMT, Some(e));
                     }
                 }
                 CStage::Regexp(re, names) => {
