@@ -7,9 +7,7 @@
 use crate::head::Head;
 use crate::segment::{ScanPlan, SegmentReader, SegmentScan};
 use crate::tenant::Frozen;
-use argus_store::{
-    Direction, LogBatch, LogCursor, LogSelect, ScanStats, StorageError, TimestampBatch,
-};
+use argus_store::{Direction, LogBatch, LogCursor, LogSelect, RunBatch, ScanStats, StorageError};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -192,7 +190,7 @@ impl Cursor {
 /// A batch as entries or as timestamps.
 enum Out {
     Entries(LogBatch),
-    Timestamps(TimestampBatch),
+    Timestamps(RunBatch),
 }
 
 impl Cursor {
@@ -258,7 +256,7 @@ impl Cursor {
                     return Ok(Some(Out::Entries(LogBatch { labels, entries })));
                 }
                 Current::Segment(scan) => match if timestamps {
-                    scan.next_timestamps().map(|b| b.map(Out::Timestamps))
+                    scan.next_runs().map(|b| b.map(Out::Timestamps))
                 } else {
                     scan.next_batch().map(|b| b.map(Out::Entries))
                 } {
@@ -289,7 +287,7 @@ impl LogCursor for Cursor {
         }
     }
 
-    fn next_timestamps(&mut self) -> Result<Option<TimestampBatch>, StorageError> {
+    fn next_runs(&mut self) -> Result<Option<RunBatch>, StorageError> {
         Ok(self.advance(true)?.map(|o| match o {
             Out::Entries(b) => b.into(),
             Out::Timestamps(b) => b,

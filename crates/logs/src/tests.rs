@@ -429,7 +429,7 @@ async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
 type Stamp = (String, Vec<(String, String)>, i64);
 
 /// (labels, metadata, ts) of every entry a selection returns, read as
-/// timestamps (`next_timestamps`), each run checked to be in order.
+/// timestamps (`next_runs`), each run checked to be in order.
 fn timestamps(db: &LogsDb, m: &[Matcher], start: i64, end: i64, dir: Direction) -> Vec<Stamp> {
     let sel = LogSelect {
         matchers: m.to_vec(),
@@ -442,7 +442,7 @@ fn timestamps(db: &LogsDb, m: &[Matcher], start: i64, end: i64, dir: Direction) 
     };
     let mut c = db.select(&tenant(), &sel).unwrap();
     let mut out = Vec::new();
-    while let Some(b) = c.next_timestamps().unwrap() {
+    while let Some(b) = c.next_runs().unwrap() {
         for r in b.runs {
             assert!(!r.ts_ns.is_empty());
             for w in r.ts_ns.windows(2) {
@@ -516,6 +516,42 @@ async fn timestamps_match_entries_in_head_and_segments() {
             assert!(want.len() > 40, "{}", want.len());
             assert!(want.iter().any(|(_, m, _)| !m.is_empty()));
             assert_eq!(timestamps(&db, &[], T0 + 2, T0 + 2 * H, dir), want);
+            // Runs with their lines: the same entries, each with its line.
+            let sel = LogSelect {
+                matchers: Vec::new(),
+                start_ns: T0 + 2,
+                end_ns: T0 + 2 * H,
+                required: Vec::new(),
+                direction: dir,
+                skip_lines: false,
+                metadata_keys: None,
+            };
+            let lines = |runs: bool| {
+                let mut c = db.select(&tenant(), &sel).unwrap();
+                let mut out = Vec::new();
+                if runs {
+                    while let Some(b) = c.next_runs().unwrap() {
+                        for r in &b.runs {
+                            assert_eq!(r.ts_ns.len(), r.ends.len());
+                            for (i, t) in r.ts_ns.iter().enumerate() {
+                                out.push((b.labels.to_string(), *t, r.line(i).to_string()));
+                            }
+                        }
+                    }
+                } else {
+                    while let Some(b) = c.next_batch().unwrap() {
+                        for e in b.entries {
+                            out.push((b.labels.to_string(), e.ts_ns, e.line));
+                        }
+                    }
+                }
+                out
+            };
+            let (mut a, mut b) = (lines(true), lines(false));
+            a.sort();
+            b.sort();
+            assert!(a.iter().any(|r| !r.2.is_empty()));
+            assert_eq!(a, b);
             // Read in parts: every entry once across the parts, and the
             // planning counted once.
             let sel = LogSelect {
@@ -536,7 +572,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
                 .enumerate()
             {
                 while let Some(b) = if i % 2 == 0 {
-                    c.next_timestamps().unwrap()
+                    c.next_runs().unwrap()
                 } else {
                     c.next_batch().unwrap().map(Into::into)
                 } {
@@ -563,7 +599,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
                 };
                 let mut c = db.select(&tenant(), &sel).unwrap();
                 let mut got = Vec::new();
-                while let Some(b) = c.next_timestamps().unwrap() {
+                while let Some(b) = c.next_runs().unwrap() {
                     for r in b.runs {
                         for t in r.ts_ns {
                             got.push((b.labels.to_string(), r.metadata.clone(), t));

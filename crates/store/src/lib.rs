@@ -21,8 +21,8 @@ mod report;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
-    Direction, Flush, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader, LogsWriter,
-    MemLogs, PushReport, ScanStats, StreamLimits, StreamStats, TimestampBatch, TimestampRun,
+    Direction, EntryRun, Flush, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader,
+    LogsWriter, MemLogs, PushReport, RunBatch, ScanStats, StreamLimits, StreamStats,
 };
 pub use report::{AppendReport, SeriesLimits};
 

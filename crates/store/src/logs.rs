@@ -57,37 +57,82 @@ pub struct LogBatch {
     pub entries: Vec<argus_model::LogEntry>,
 }
 
-/// Timestamps of one stream's entries, lines not read: for counts over
-/// labels (`count_over_time`, `rate` without a pipeline). `runs` are
-/// entries sharing their structured metadata, each run's times in the
-/// selection's direction.
+/// One stream's entries as columns, for metric queries: `runs` are
+/// entries sharing their structured metadata, each run's entries in the
+/// selection's direction; lines are in one buffer per run (empty when the
+/// selection skips lines), so reading builds no entry.
 #[derive(Debug, Clone)]
-pub struct TimestampBatch {
+pub struct RunBatch {
     pub labels: Arc<Labels>,
-    pub runs: Vec<TimestampRun>,
+    pub runs: Vec<EntryRun>,
 }
 
-/// Entries of a [`TimestampBatch`] with the same structured metadata.
+/// Entries of a [`RunBatch`] with the same structured metadata.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimestampRun {
+pub struct EntryRun {
     pub metadata: Vec<(String, String)>,
     pub ts_ns: Vec<i64>,
+    /// The lines, one after the other; entry `i`'s ends at `ends[i]`.
+    pub text: String,
+    pub ends: Vec<u32>,
 }
 
-impl From<LogBatch> for TimestampBatch {
+impl EntryRun {
+    /// A run of one entry.
+    pub fn new(metadata: Vec<(String, String)>, ts_ns: i64, line: &str) -> Self {
+        let mut r = EntryRun {
+            metadata,
+            ..Default::default()
+        };
+        r.push(ts_ns, line);
+        r
+    }
+
+    /// Adds an entry.
+    pub fn push(&mut self, ts_ns: i64, line: &str) {
+        self.ts_ns.push(ts_ns);
+        self.text.push_str(line);
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The run in the opposite order.
+    pub fn reverse(&mut self) {
+        let mut r = EntryRun {
+            metadata: std::mem::take(&mut self.metadata),
+            ts_ns: Vec::with_capacity(self.ts_ns.len()),
+            text: String::with_capacity(self.text.len()),
+            ends: Vec::with_capacity(self.ends.len()),
+        };
+        for i in (0..self.ts_ns.len()).rev() {
+            r.push(self.ts_ns[i], self.line(i));
+        }
+        *self = r;
+    }
+
+    /// Entry `i`'s line ("" when lines were skipped or `i` is out of range).
+    pub fn line(&self, i: usize) -> &str {
+        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0) as usize
+        };
+        self.text.get(start..end).unwrap_or("")
+    }
+}
+
+impl From<LogBatch> for RunBatch {
     /// Consecutive entries with equal metadata become one run.
     fn from(b: LogBatch) -> Self {
-        let mut runs: Vec<TimestampRun> = Vec::new();
+        let mut runs: Vec<EntryRun> = Vec::new();
         for e in b.entries {
             match runs.last_mut() {
-                Some(r) if r.metadata == e.metadata => r.ts_ns.push(e.ts_ns),
-                _ => runs.push(TimestampRun {
-                    metadata: e.metadata,
-                    ts_ns: vec![e.ts_ns],
-                }),
+                Some(r) if r.metadata == e.metadata => r.push(e.ts_ns, &e.line),
+                _ => runs.push(EntryRun::new(e.metadata, e.ts_ns, &e.line)),
             }
         }
-        TimestampBatch {
+        RunBatch {
             labels: b.labels,
             runs,
         }
@@ -135,12 +180,12 @@ pub trait LogCursor: Send {
     /// The next batch, `None` at the end. A failure fails the query.
     fn next_batch(&mut self) -> Result<Option<LogBatch>, StorageError>;
 
-    /// The next batch as timestamps only (see [`TimestampBatch`]); the
-    /// selection should have `skip_lines` set. A store that keeps times
+    /// The next batch as runs of entries (see [`RunBatch`]), with their
+    /// lines unless the selection skips them. A store that keeps entries
     /// in columns answers without building entries; the default converts
     /// [`LogCursor::next_batch`]'s.
-    fn next_timestamps(&mut self) -> Result<Option<TimestampBatch>, StorageError> {
-        Ok(self.next_batch()?.map(TimestampBatch::from))
+    fn next_runs(&mut self) -> Result<Option<RunBatch>, StorageError> {
+        Ok(self.next_batch()?.map(RunBatch::from))
     }
 
     /// The caller no longer needs entries older than `ts_ns` (direction

@@ -429,7 +429,7 @@ fn scan_part(
     // Counting over labels needs each entry's time only.
     let columnar = fast && !lines;
     if columnar {
-        while let Some(batch) = cursor.next_timestamps()? {
+        while let Some(batch) = cursor.next_runs()? {
             ctx.check_deadline()?;
             let slot = keys
                 .entry(Arc::as_ptr(&batch.labels) as usize)
@@ -478,95 +478,93 @@ fn scan_part(
             }
         }
     }
-    while let Some(batch) = if columnar { None } else { cursor.next_batch()? } {
+    while let Some(batch) = if columnar { None } else { cursor.next_runs()? } {
         ctx.check_deadline()?;
-        if fast {
-            let slot = keys
-                .entry(Arc::as_ptr(&batch.labels) as usize)
-                .or_insert_with(|| (batch.labels.clone(), Vec::new()));
-            for e in &batch.entries {
-                let ts = e.ts_ns;
-                let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
-                    continue;
-                };
-                ctx.stats.structured_metadata_bytes += e
-                    .metadata
-                    .iter()
-                    .map(|(n, v)| (n.len() + v.len()) as u64)
-                    .sum::<u64>();
-                let k = match slot.1.iter().position(|(m, _)| *m == e.metadata) {
-                    Some(k) => k,
-                    None => {
-                        let labels = sample_labels(
-                            LabelState::new(&batch.labels, &e.metadata),
-                            grouping,
-                            None,
-                        );
-                        slot.1.push((e.metadata.clone(), series.slot(labels)));
-                        slot.1.len() - 1
-                    }
-                };
-                let value = match op {
-                    RangeOp::BytesOverTime | RangeOp::BytesRate => e.line.len() as f64,
-                    _ => 1.0,
-                };
-                post_filter += 1;
-                add_sample(&mut series.accs[slot.1[k].1].1, (lo, hi), ts, value, op);
-            }
-            continue;
-        }
-        for e in &batch.entries {
-            // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
-            let ts = e.ts_ns;
-            let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
-                continue;
-            };
-            ctx.stats.structured_metadata_bytes += e
+        let slot = keys
+            .entry(Arc::as_ptr(&batch.labels) as usize)
+            .or_insert_with(|| (batch.labels.clone(), Vec::new()));
+        for run in &batch.runs {
+            let md_bytes: u64 = run
                 .metadata
                 .iter()
                 .map(|(n, v)| (n.len() + v.len()) as u64)
-                .sum::<u64>();
-            let Some(out) = pipeline.process(ts, &e.line, &batch.labels, &e.metadata) else {
-                continue;
+                .sum();
+            // Without stages, the run's series is the same for each entry.
+            let fast_series = if fast {
+                Some(match slot.1.iter().position(|(m, _)| *m == run.metadata) {
+                    Some(k) => slot.1[k].1,
+                    None => {
+                        let labels = sample_labels(
+                            LabelState::new(&batch.labels, &run.metadata),
+                            grouping,
+                            None,
+                        );
+                        let i = series.slot(labels);
+                        slot.1.push((run.metadata.clone(), i));
+                        i
+                    }
+                })
+            } else {
+                None
             };
-            let (value, labels) = match &lr.unwrap {
-                None => {
-                    let v = match op {
-                        RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
+            for (i, &ts) in run.ts_ns.iter().enumerate() {
+                // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
+                let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
+                    continue;
+                };
+                ctx.stats.structured_metadata_bytes += md_bytes;
+                let line = run.line(i);
+                if let Some(s) = fast_series {
+                    let value = match op {
+                        RangeOp::BytesOverTime | RangeOp::BytesRate => line.len() as f64,
                         _ => 1.0,
                     };
-                    (v, sample_labels(out.labels, grouping, None))
+                    post_filter += 1;
+                    add_sample(&mut series.accs[s].1, (lo, hi), ts, value, op);
+                    continue;
                 }
-                Some(u) => {
-                    let mut lbs = out.labels;
-                    let raw = lbs.get(&u.label).unwrap_or("").to_string();
-                    if raw.is_empty() {
-                        continue;
+                let Some(out) = pipeline.process(ts, line, &batch.labels, &run.metadata) else {
+                    continue;
+                };
+                let (value, labels) = match &lr.unwrap {
+                    None => {
+                        let v = match op {
+                            RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
+                            _ => 1.0,
+                        };
+                        (v, sample_labels(out.labels, grouping, None))
                     }
-                    let v = match convert(u.conversion, &raw) {
-                        Ok(v) => v,
-                        Err(d) => {
-                            lbs.set_err(ERR_SAMPLE, Some(d));
-                            0.0
+                    Some(u) => {
+                        let mut lbs = out.labels;
+                        let raw = lbs.get(&u.label).unwrap_or("").to_string();
+                        if raw.is_empty() {
+                            continue;
                         }
-                    };
-                    let Some(o2) = post.process_state(ts, out.line, lbs) else {
-                        continue;
-                    };
-                    (v, sample_labels(o2.labels, grouping, Some(&u.label)))
+                        let v = match convert(u.conversion, &raw) {
+                            Ok(v) => v,
+                            Err(d) => {
+                                lbs.set_err(ERR_SAMPLE, Some(d));
+                                0.0
+                            }
+                        };
+                        let Some(o2) = post.process_state(ts, out.line, lbs) else {
+                            continue;
+                        };
+                        (v, sample_labels(o2.labels, grouping, Some(&u.label)))
+                    }
+                };
+                post_filter += 1;
+                if err_series.is_none()
+                    && labels.iter().any(|(n, _)| n == ERROR_LABEL)
+                    && !labels
+                        .iter()
+                        .any(|(n, v)| n == PRESERVE_ERROR_LABEL && v == "true")
+                {
+                    err_series = Some(labels.clone());
                 }
-            };
-            post_filter += 1;
-            if err_series.is_none()
-                && labels.iter().any(|(n, _)| n == ERROR_LABEL)
-                && !labels
-                    .iter()
-                    .any(|(n, v)| n == PRESERVE_ERROR_LABEL && v == "true")
-            {
-                err_series = Some(labels.clone());
+                let s = series.slot(labels);
+                add_sample(&mut series.accs[s].1, (lo, hi), ts, value, op);
             }
-            let i = series.slot(labels);
-            add_sample(&mut series.accs[i].1, (lo, hi), ts, value, op);
         }
     }
     Ok(Part {

@@ -5,7 +5,7 @@
 use super::index::SegmentIndex;
 use super::SegmentMeta;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{Direction, LogBatch, ScanStats, TimestampBatch, TimestampRun};
+use argus_store::{Direction, EntryRun, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
@@ -129,8 +129,8 @@ impl SegmentReader {
         Some(ScanPlan { row_groups, wanted })
     }
 
-    /// Reads the planned row groups, newest row groups first for
-    /// `Backward` (row groups are in stream order, so this is a hint only).
+    /// Reads the planned row groups: those with the newest entries first
+    /// for `Backward`, the oldest first for `Forward`.
     pub fn scan(
         self: &Arc<Self>,
         mut plan: ScanPlan,
@@ -138,8 +138,18 @@ impl SegmentReader {
         end_ns: i64,
         direction: Direction,
     ) -> SegmentScan {
-        if direction == Direction::Backward {
-            plan.row_groups.reverse();
+        // Newest data first for `Backward` (oldest for `Forward`), so a
+        // query with a limit fills it early and `bound` skips the rest: a
+        // segment's row groups are in stream order, each may span its
+        // whole time range.
+        let rgs = &self.index.row_groups;
+        match direction {
+            Direction::Backward => plan
+                .row_groups
+                .sort_by_key(|&i| std::cmp::Reverse(rgs.get(i).map_or(i64::MIN, |r| r.max_ts))),
+            Direction::Forward => plan
+                .row_groups
+                .sort_by_key(|&i| rgs.get(i).map_or(i64::MAX, |r| r.min_ts)),
         }
         SegmentScan {
             segment: self.clone(),
@@ -227,7 +237,7 @@ pub struct SegmentScan {
     direction: Direction,
     reader: Option<ParquetRecordBatchReader>,
     ready: VecDeque<LogBatch>,
-    ready_ts: VecDeque<TimestampBatch>,
+    ready_ts: VecDeque<RunBatch>,
     skip_lines: bool,
     /// Only these metadata keys are wanted (`LogSelect::metadata_keys`).
     metadata_keys: Option<Vec<String>>,
@@ -275,9 +285,9 @@ impl SegmentScan {
         }
     }
 
-    /// The next batch as timestamps ([`TimestampBatch`]): no entry is
+    /// The next batch as timestamps ([`RunBatch`]): no entry is
     /// built, no line read (set [`SegmentScan::skip_lines`]).
-    pub fn next_timestamps(&mut self) -> io::Result<Option<TimestampBatch>> {
+    pub fn next_runs(&mut self) -> io::Result<Option<RunBatch>> {
         loop {
             if let Some(b) = self.ready_ts.pop_front() {
                 return Ok(Some(b));
@@ -286,7 +296,7 @@ impl SegmentScan {
                 return Ok(Some(b.into()));
             }
             match self.next_record_batch()? {
-                Some(batch) => self.decode_timestamps(&batch)?,
+                Some(batch) => self.decode_runs(&batch)?,
                 None => return Ok(None),
             }
         }
@@ -384,12 +394,12 @@ impl SegmentScan {
     }
 
     /// Timestamps of the wanted rows, as runs of one stream and metadata.
-    fn decode_timestamps(&mut self, batch: &RecordBatch) -> io::Result<()> {
+    fn decode_runs(&mut self, batch: &RecordBatch) -> io::Result<()> {
         let c = self.columns(batch)?;
         if c.md.is_none() {
-            return self.decode_bare_timestamps(&c, batch.num_rows());
+            return self.decode_bare_runs(&c, batch.num_rows());
         }
-        let mut current: Option<(u32, Vec<TimestampRun>)> = None;
+        let mut current: Option<(u32, Vec<EntryRun>)> = None;
         let mut lines = 0u64;
         let mut bytes = 0u64;
         for row in 0..batch.num_rows() {
@@ -418,9 +428,11 @@ impl SegmentScan {
                     .all(|(n, v)| md.next() == Some((n.as_str(), v.as_str())))
                     && md.next().is_none()
             });
+            let line = c.line.map(|l| l.value(row)).unwrap_or("");
+            bytes += line.len() as u64;
             if same_metadata {
                 if let Some(r) = runs.last_mut() {
-                    r.ts_ns.push(t);
+                    r.push(t, line);
                     bytes += r
                         .metadata
                         .iter()
@@ -436,10 +448,7 @@ impl SegmentScan {
                     .iter()
                     .map(|(n, v)| (n.len() + v.len()) as u64)
                     .sum::<u64>();
-                runs.push(TimestampRun {
-                    metadata,
-                    ts_ns: vec![t],
-                });
+                runs.push(EntryRun::new(metadata, t, line));
             }
         }
         self.stats.lines_scanned += lines;
@@ -450,12 +459,13 @@ impl SegmentScan {
         Ok(())
     }
 
-    /// [`SegmentScan::decode_timestamps`] without a metadata column: one
+    /// [`SegmentScan::decode_runs`] without a metadata column: one
     /// run per stream.
-    fn decode_bare_timestamps(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
+    fn decode_bare_runs(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
         let ts = c.ts.values();
-        let mut current: Option<(u32, Vec<i64>)> = None;
+        let mut current: Option<(u32, EntryRun)> = None;
         let mut lines = 0u64;
+        let mut bytes = 0u64;
         for (row, &t) in ts.iter().enumerate().take(rows) {
             if t < self.start_ns || t >= self.end_ns {
                 continue;
@@ -464,46 +474,38 @@ impl SegmentScan {
                 continue;
             };
             lines += 1;
+            let line = c.line.map(|l| l.value(row)).unwrap_or("");
+            bytes += line.len() as u64;
             match &mut current {
-                Some((o, v)) if *o == ordinal => v.push(t),
+                Some((o, r)) if *o == ordinal => r.push(t, line),
                 _ => {
-                    if let Some((o, v)) = current.take() {
-                        self.push_ready_ts(
-                            o,
-                            vec![TimestampRun {
-                                metadata: Vec::new(),
-                                ts_ns: v,
-                            }],
-                        );
+                    if let Some((o, r)) = current.take() {
+                        self.push_ready_ts(o, vec![r]);
                     }
-                    let mut v = Vec::with_capacity((rows - row).min(1024));
-                    v.push(t);
-                    current = Some((ordinal, v));
+                    let mut r = EntryRun::default();
+                    r.ts_ns.reserve((rows - row).min(1024));
+                    r.push(t, line);
+                    current = Some((ordinal, r));
                 }
             }
         }
-        if let Some((o, v)) = current.take() {
-            self.push_ready_ts(
-                o,
-                vec![TimestampRun {
-                    metadata: Vec::new(),
-                    ts_ns: v,
-                }],
-            );
+        if let Some((o, r)) = current.take() {
+            self.push_ready_ts(o, vec![r]);
         }
         self.stats.lines_scanned += lines;
+        self.stats.bytes_scanned += bytes;
         Ok(())
     }
 
-    fn push_ready_ts(&mut self, ordinal: u32, mut runs: Vec<TimestampRun>) {
+    fn push_ready_ts(&mut self, ordinal: u32, mut runs: Vec<EntryRun>) {
         if self.direction == Direction::Backward {
             runs.reverse();
             for r in &mut runs {
-                r.ts_ns.reverse();
+                r.reverse();
             }
         }
         let labels: Arc<Labels> = self.segment.index.streams[ordinal as usize].labels.clone();
-        self.ready_ts.push_back(TimestampBatch { labels, runs });
+        self.ready_ts.push_back(RunBatch { labels, runs });
     }
 
     fn decode(&mut self, batch: &RecordBatch) -> io::Result<()> {
