@@ -129,8 +129,9 @@ impl SegmentReader {
         Some(ScanPlan { row_groups, wanted })
     }
 
-    /// Reads the planned row groups: those with the newest entries first
-    /// for `Backward`, the oldest first for `Forward`.
+    /// Reads the planned row groups: in stream order for `Forward` (what a
+    /// merge of segments relies on), those with the newest entries first
+    /// for `Backward`.
     pub fn scan(
         self: &Arc<Self>,
         mut plan: ScanPlan,
@@ -138,18 +139,13 @@ impl SegmentReader {
         end_ns: i64,
         direction: Direction,
     ) -> SegmentScan {
-        // Newest data first for `Backward` (oldest for `Forward`), so a
-        // query with a limit fills it early and `bound` skips the rest: a
-        // segment's row groups are in stream order, each may span its
-        // whole time range.
-        let rgs = &self.index.row_groups;
-        match direction {
-            Direction::Backward => plan
-                .row_groups
-                .sort_by_key(|&i| std::cmp::Reverse(rgs.get(i).map_or(i64::MIN, |r| r.max_ts))),
-            Direction::Forward => plan
-                .row_groups
-                .sort_by_key(|&i| rgs.get(i).map_or(i64::MAX, |r| r.min_ts)),
+        // Newest data first for `Backward`, so a query with a limit fills
+        // it early and `bound` skips the rest: a segment's row groups are
+        // in stream order, each may span its whole time range.
+        if direction == Direction::Backward {
+            let rgs = &self.index.row_groups;
+            plan.row_groups
+                .sort_by_key(|&i| std::cmp::Reverse(rgs.get(i).map_or(i64::MIN, |r| r.max_ts)));
         }
         SegmentScan {
             segment: self.clone(),
