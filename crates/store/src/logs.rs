@@ -72,7 +72,8 @@ pub struct RunBatch {
 pub struct EntryRun {
     pub metadata: Vec<(String, String)>,
     pub ts_ns: Vec<i64>,
-    /// The lines, one after the other; entry `i`'s ends at `ends[i]`.
+    /// The lines, one after the other; entry `i`'s ends at `ends[i]`
+    /// (`ends` is empty while every line is).
     pub text: String,
     pub ends: Vec<u32>,
 }
@@ -90,6 +91,14 @@ impl EntryRun {
 
     /// Adds an entry.
     pub fn push(&mut self, ts_ns: i64, line: &str) {
+        if line.is_empty() && self.ends.is_empty() {
+            // No line yet (lines not read): `ends` is filled in when one
+            // comes.
+            self.ts_ns.push(ts_ns);
+            return;
+        }
+        // The lines before were all empty: they end at 0.
+        self.ends.resize(self.ts_ns.len(), 0);
         self.ts_ns.push(ts_ns);
         self.text.push_str(line);
         self.ends
@@ -550,5 +559,36 @@ impl LogsReader for MemLogs {
                 bytes: es.iter().map(|e| e.size() as u64).sum(),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use super::EntryRun;
+
+    #[test]
+    fn runs_keep_each_line_with_its_time_in_either_order() {
+        let mut r = EntryRun::default();
+        for (t, l) in [(1, ""), (2, ""), (3, "c"), (4, ""), (5, "eee")] {
+            r.push(t, l);
+        }
+        let got = |r: &EntryRun| -> Vec<(i64, String)> {
+            (0..r.ts_ns.len())
+                .map(|i| (r.ts_ns[i], r.line(i).to_string()))
+                .collect()
+        };
+        let want: Vec<(i64, String)> = [(1, ""), (2, ""), (3, "c"), (4, ""), (5, "eee")]
+            .iter()
+            .map(|&(t, l)| (t, l.to_string()))
+            .collect();
+        assert_eq!(got(&r), want);
+        r.reverse();
+        assert_eq!(got(&r), want.into_iter().rev().collect::<Vec<_>>());
+        // Lines not read: no buffer at all.
+        let mut bare = EntryRun::default();
+        bare.push(1, "");
+        bare.push(2, "");
+        assert!(bare.ends.is_empty() && bare.text.is_empty());
+        assert_eq!((bare.line(0), bare.line(1), bare.line(9)), ("", "", ""));
     }
 }

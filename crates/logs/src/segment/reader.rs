@@ -458,35 +458,39 @@ impl SegmentScan {
     /// [`SegmentScan::decode_runs`] without a metadata column: one
     /// run per stream.
     fn decode_bare_runs(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
-        let ts = c.ts.values();
-        let mut current: Option<(u32, EntryRun)> = None;
+        let ts = &c.ts.values()[..rows];
+        let keys = &c.keys.values()[..rows];
         let mut lines = 0u64;
         let mut bytes = 0u64;
-        for (row, &t) in ts.iter().enumerate().take(rows) {
-            if t < self.start_ns || t >= self.end_ns {
-                continue;
-            }
-            let Some(ordinal) = c.ordinal(row) else {
+        // Rows are sorted by stream, then time: each stream's rows are one
+        // slice, its times in order, cut to [start, end) by binary search.
+        let mut i = 0;
+        while i < rows {
+            let k = keys[i];
+            let j = i + keys[i..].iter().position(|&x| x != k).unwrap_or(rows - i);
+            let Some(ordinal) = c.ordinal(i) else {
+                i = j;
                 continue;
             };
-            lines += 1;
-            let line = c.line.map(|l| l.value(row)).unwrap_or("");
-            bytes += line.len() as u64;
-            match &mut current {
-                Some((o, r)) if *o == ordinal => r.push(t, line),
-                _ => {
-                    if let Some((o, r)) = current.take() {
-                        self.push_ready_ts(o, vec![r]);
+            let run = &ts[i..j];
+            let lo = i + run.partition_point(|&t| t < self.start_ns);
+            let hi = i + run.partition_point(|&t| t < self.end_ns);
+            if lo < hi {
+                let mut r = EntryRun::default();
+                match c.line {
+                    Some(l) => {
+                        for (row, &t) in ts.iter().enumerate().take(hi).skip(lo) {
+                            let line = l.value(row);
+                            bytes += line.len() as u64;
+                            r.push(t, line);
+                        }
                     }
-                    let mut r = EntryRun::default();
-                    r.ts_ns.reserve((rows - row).min(1024));
-                    r.push(t, line);
-                    current = Some((ordinal, r));
+                    None => r.ts_ns.extend_from_slice(&ts[lo..hi]),
                 }
+                lines += (hi - lo) as u64;
+                self.push_ready_ts(ordinal, vec![r]);
             }
-        }
-        if let Some((o, r)) = current.take() {
-            self.push_ready_ts(o, vec![r]);
+            i = j;
         }
         self.stats.lines_scanned += lines;
         self.stats.bytes_scanned += bytes;
