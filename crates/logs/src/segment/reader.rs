@@ -11,7 +11,7 @@ use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
-    ParquetRecordBatchReaderBuilder,
+    ParquetRecordBatchReaderBuilder, RowSelection,
 };
 use parquet::arrow::ProjectionMask;
 use std::collections::{HashMap, VecDeque};
@@ -44,8 +44,10 @@ impl SegmentReader {
     /// Opens a segment whose data file is at `data` (local).
     pub fn open(meta: SegmentMeta, index: SegmentIndex, data: PathBuf) -> io::Result<Self> {
         let file = std::fs::File::open(&data)?;
-        let parquet = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(io::Error::other)?;
+        // The page (offset) index lets a row selection skip whole pages.
+        let parquet =
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::new().with_page_index(true))
+                .map_err(io::Error::other)?;
         if parquet.metadata().num_row_groups() != index.row_groups.len() {
             return Err(io::Error::other(format!(
                 "{}: {} row groups, the index lists {}",
@@ -158,6 +160,7 @@ impl SegmentReader {
             ready: VecDeque::new(),
             ready_ts: VecDeque::new(),
             skip_lines: false,
+            bound_ts: None,
             metadata_keys: None,
             has_metadata: true,
             stats: ScanStats::default(),
@@ -171,11 +174,15 @@ impl SegmentReader {
         rg: usize,
         skip_lines: bool,
         metadata: bool,
+        selection: Option<RowSelection>,
     ) -> io::Result<ParquetRecordBatchReader> {
         let file = std::fs::File::open(&self.data)?;
         let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
             .with_row_groups(vec![rg])
             .with_batch_size(8192);
+        if let Some(s) = selection {
+            b = b.with_row_selection(s);
+        }
         if skip_lines || !metadata {
             let mut cols = vec!["timestamp", "stream"];
             if !skip_lines {
@@ -191,6 +198,75 @@ impl SegmentReader {
             b = b.with_projection(mask);
         }
         b.build().map_err(io::Error::other)
+    }
+
+    /// The rows of row group `rg` a bounded scan still wants (in
+    /// `[start, end)`, of a wanted stream, not beyond `bound`), from its
+    /// `timestamp` and `stream` columns only; `None` when there is none.
+    fn rows_within(
+        &self,
+        rg: usize,
+        wanted: &[bool],
+        (start, end): (i64, i64),
+        bound: i64,
+        direction: Direction,
+    ) -> io::Result<Option<RowSelection>> {
+        let file = std::fs::File::open(&self.data)?;
+        let mask = ProjectionMask::columns(
+            self.parquet.metadata().file_metadata().schema_descr(),
+            ["timestamp", "stream"],
+        );
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
+            .with_row_groups(vec![rg])
+            .with_batch_size(64 * 1024)
+            .with_projection(mask)
+            .build()
+            .map_err(io::Error::other)?;
+        let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
+        let mut filters = Vec::new();
+        let mut any = false;
+        for batch in reader {
+            let batch = batch.map_err(io::Error::other)?;
+            let ts = batch
+                .column_by_name("timestamp")
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .ok_or_else(|| bad("timestamp"))?;
+            let stream = batch
+                .column_by_name("stream")
+                .and_then(|c| c.as_dictionary_opt::<Int32Type>())
+                .ok_or_else(|| bad("stream"))?;
+            let dict = stream
+                .values()
+                .as_string_opt::<i32>()
+                .ok_or_else(|| bad("stream"))?;
+            let want: Vec<bool> = (0..dict.len())
+                .map(|i| {
+                    self.ordinals
+                        .get(dict.value(i))
+                        .is_some_and(|&o| wanted.get(o as usize).copied().unwrap_or(false))
+                })
+                .collect();
+            let keys = stream.keys();
+            let keep: arrow_array::BooleanArray = (0..batch.num_rows())
+                .map(|row| {
+                    let t = ts.value(row);
+                    let inside = t >= start
+                        && t < end
+                        && match direction {
+                            Direction::Backward => t >= bound,
+                            Direction::Forward => t <= bound,
+                        };
+                    let w = usize::try_from(keys.value(row))
+                        .ok()
+                        .and_then(|k| want.get(k).copied())
+                        .unwrap_or(false);
+                    Some(inside && w)
+                })
+                .collect();
+            any |= keep.true_count() > 0;
+            filters.push(keep);
+        }
+        Ok(any.then(|| RowSelection::from_filters(&filters)))
     }
 
     /// May row group `rg` hold one of `keys` as a metadata key? From the
@@ -235,6 +311,8 @@ pub struct SegmentScan {
     ready: VecDeque<LogBatch>,
     ready_ts: VecDeque<RunBatch>,
     skip_lines: bool,
+    /// Entries beyond this are no longer wanted ([`SegmentScan::bound`]).
+    bound_ts: Option<i64>,
     /// Only these metadata keys are wanted (`LogSelect::metadata_keys`).
     metadata_keys: Option<Vec<String>>,
     /// Was the current row group's metadata column read?
@@ -258,6 +336,7 @@ impl SegmentScan {
     /// Entries beyond `ts` are no longer needed: skip row groups entirely
     /// beyond it.
     pub fn bound(&mut self, ts: i64) {
+        self.bound_ts = Some(ts);
         let seg = &self.segment;
         let dir = self.direction;
         self.row_groups.retain(|&rg| {
@@ -328,8 +407,28 @@ impl SegmentScan {
                     .map(|c| c.compressed_size().max(0) as u64)
                     .sum::<u64>();
             }
+            // Bounded (a query holding its limit): read only the rows
+            // still wanted, found from the time and stream columns, so the
+            // pages of the others are not read.
+            let selection = match self.bound_ts {
+                Some(b) => match self.segment.rows_within(
+                    rg,
+                    &self.wanted,
+                    (self.start_ns, self.end_ns),
+                    b,
+                    self.direction,
+                )? {
+                    Some(s) => Some(s),
+                    None => continue,
+                },
+                None => None,
+            };
             self.has_metadata = metadata;
-            self.reader = Some(self.segment.open_row_group(rg, self.skip_lines, metadata)?);
+            self.reader =
+                Some(
+                    self.segment
+                        .open_row_group(rg, self.skip_lines, metadata, selection)?,
+                );
         }
     }
 
