@@ -460,20 +460,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-            v[(self.next() % v.len() as u64) as usize]
-        }
-    }
+    use crate::engine::test_rng::Rng;
 
     const NAMES: &[&str] = &[
         "job",

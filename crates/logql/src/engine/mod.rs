@@ -17,6 +17,26 @@ mod range;
 mod template;
 mod tplparse;
 
+/// A small deterministic generator for the engine's randomised tests.
+#[cfg(test)]
+pub(crate) mod test_rng {
+    /// xorshift64.
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        pub(crate) fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
+            v[(self.next() % v.len() as u64) as usize]
+        }
+    }
+}
+
 pub use labels::{Category, EntryLabels, Pairs, ERROR_DETAILS_LABEL, ERROR_LABEL};
 pub use pipeline::{run_pipeline, Pipeline};
 pub use template::{Template, TemplateError};

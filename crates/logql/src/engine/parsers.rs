@@ -945,20 +945,7 @@ mod tests {
         same_as_reference(&ok, &params);
     }
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-            v[(self.next() % v.len() as u64) as usize]
-        }
-    }
+    use crate::engine::test_rng::Rng;
 
     fn gen_string(r: &mut Rng, out: &mut String) {
         out.push('"');
