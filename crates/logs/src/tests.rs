@@ -74,6 +74,19 @@ fn select(
     (out, c.stats())
 }
 
+/// Every stream in `[start, end)`.
+fn sel_all(start: i64, end: i64, direction: Direction, skip_lines: bool) -> LogSelect {
+    LogSelect {
+        matchers: Vec::new(),
+        start_ns: start,
+        end_ns: end,
+        required: Vec::new(),
+        direction,
+        skip_lines,
+        metadata_keys: None,
+    }
+}
+
 fn all(db: &LogsDb) -> Vec<(String, i64, String)> {
     select(db, &[], i64::MIN, i64::MAX, Direction::Forward, &[]).0
 }
@@ -383,15 +396,7 @@ async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
     assert_eq!(before.len(), 1050);
     // A count reads no line: the segments' line column is not read.
     let read = |skip_lines: bool| {
-        let sel = LogSelect {
-            matchers: vec![],
-            start_ns: i64::MIN,
-            end_ns: i64::MAX,
-            required: vec![],
-            direction: Direction::Forward,
-            skip_lines,
-            metadata_keys: None,
-        };
+        let sel = sel_all(i64::MIN, i64::MAX, Direction::Forward, skip_lines);
         let mut c = db.select(&tenant(), &sel).unwrap();
         let mut lines = Vec::new();
         while let Some(b) = c.next_batch().unwrap() {
@@ -495,15 +500,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
     });
     db.push(&tenant(), streams, limits()).unwrap();
     let entries = |db: &LogsDb, dir| {
-        let sel = LogSelect {
-            matchers: Vec::new(),
-            start_ns: T0 + 2,
-            end_ns: T0 + 2 * H,
-            required: Vec::new(),
-            direction: dir,
-            skip_lines: false,
-            metadata_keys: None,
-        };
+        let sel = sel_all(T0 + 2, T0 + 2 * H, dir, false);
         let mut c = db.select(&tenant(), &sel).unwrap();
         let mut out = Vec::new();
         while let Some(b) = c.next_batch().unwrap() {
@@ -531,15 +528,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
             assert!(want.iter().any(|(_, m, _)| !m.is_empty()));
             assert_eq!(timestamps(&db, &[], T0 + 2, T0 + 2 * H, dir), want);
             // Runs with their lines: the same entries, each with its line.
-            let sel = LogSelect {
-                matchers: Vec::new(),
-                start_ns: T0 + 2,
-                end_ns: T0 + 2 * H,
-                required: Vec::new(),
-                direction: dir,
-                skip_lines: false,
-                metadata_keys: None,
-            };
+            let sel = sel_all(T0 + 2, T0 + 2 * H, dir, false);
             let lines = |runs: bool| {
                 let mut c = db.select(&tenant(), &sel).unwrap();
                 let mut out = Vec::new();
@@ -568,15 +557,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
             assert_eq!(a, b);
             // Read in parts: every entry once across the parts, and the
             // planning counted once.
-            let sel = LogSelect {
-                matchers: Vec::new(),
-                start_ns: T0 + 2,
-                end_ns: T0 + 2 * H,
-                required: Vec::new(),
-                direction: dir,
-                skip_lines: true,
-                metadata_keys: None,
-            };
+            let sel = sel_all(T0 + 2, T0 + 2 * H, dir, true);
             let mut got = Vec::new();
             let mut segments = 0;
             for (i, mut c) in db
@@ -699,15 +680,7 @@ async fn a_bounded_backward_scan_still_returns_the_newest_entries() {
         .collect();
     db.push(&tenant(), streams, limits()).unwrap();
     db.flush_all().await.unwrap();
-    let sel = LogSelect {
-        matchers: Vec::new(),
-        start_ns: T0,
-        end_ns: T0 + H,
-        required: Vec::new(),
-        direction: Direction::Backward,
-        skip_lines: false,
-        metadata_keys: None,
-    };
+    let sel = sel_all(T0, T0 + H, Direction::Backward, false);
     let limit = 25;
     let mut c = db.select(&tenant(), &sel).unwrap();
     let mut held: Vec<(i64, String)> = Vec::new();
