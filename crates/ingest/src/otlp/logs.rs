@@ -146,19 +146,20 @@ pub fn convert_logs(req: &ExportLogsServiceRequest, now_ns: i64) -> Vec<LogStrea
 fn resource_labels(attrs: &[KeyValue]) -> (Labels, Vec<(String, String)>) {
     let mut b = LabelsBuilder::default();
     let mut meta = Vec::new();
-    let mut has_service_name = super::attrs::get(attrs, "service.name")
-        .is_some_and(|kv| !value_string(kv.value.as_ref()).is_empty());
+    // The first label that could name the service, for a resource whose
+    // `service.name` is missing or empty (the last one set wins, as a
+    // repeated attribute overrides).
+    let mut discovered: Option<String> = None;
     for kv in attrs {
         if INDEX_LABEL_ATTRIBUTES.contains(&kv.key.as_str()) {
             let mut pairs = Vec::new();
             flatten(&kv.key, kv.value.as_ref(), "", &mut pairs);
             for (name, value) in pairs {
-                if !has_service_name
+                if discovered.is_none()
                     && !value.is_empty()
                     && DISCOVER_SERVICE_NAME.contains(&name.as_str())
                 {
-                    b.set(SERVICE_NAME_LABEL, value.clone());
-                    has_service_name = true;
+                    discovered = Some(value.clone());
                 }
                 b.set(name, value);
             }
@@ -166,8 +167,9 @@ fn resource_labels(attrs: &[KeyValue]) -> (Labels, Vec<(String, String)>) {
             flatten(&kv.key, kv.value.as_ref(), "", &mut meta);
         }
     }
-    if !has_service_name {
-        b.set(SERVICE_NAME_LABEL, UNKNOWN_SERVICE);
+    if b.get(SERVICE_NAME_LABEL).is_none_or(str::is_empty) {
+        let name = discovered.unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
+        b.set(SERVICE_NAME_LABEL, name);
     }
     (b.build(), meta)
 }

@@ -169,6 +169,24 @@ fn service_name_discovery() {
         name(vec![kv("container.name", ""), kv("k8s.job.name", "j")]),
         Some("j".into())
     );
+    // A repeated service.name: the last one set wins, and an empty one
+    // leaves the stream to discovery (found by the `otlp_logs` fuzz target).
+    assert_eq!(
+        name(vec![kv("service.name", "a"), kv("service.name", "b")]),
+        Some("b".into())
+    );
+    assert_eq!(
+        name(vec![kv("service.name", "a"), kv_val_none("service.name")]),
+        Some(UNKNOWN_SERVICE.into())
+    );
+    assert_eq!(
+        name(vec![
+            kv("service.name", "a"),
+            kv("k8s.job.name", "j"),
+            kv("service.name", ""),
+        ]),
+        Some("j".into())
+    );
     // Only index labels take part: a non-indexed `app` attribute does not.
     assert_eq!(name(vec![kv("app", "x")]), Some(UNKNOWN_SERVICE.into()));
     // An explicit service.name wins over discovery, wherever it is.
