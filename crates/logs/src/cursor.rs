@@ -190,7 +190,7 @@ impl Cursor {
 /// A batch as entries or as timestamps.
 enum Out {
     Entries(LogBatch),
-    Timestamps(RunBatch),
+    Runs(RunBatch),
 }
 
 impl Cursor {
@@ -256,7 +256,7 @@ impl Cursor {
                     return Ok(Some(Out::Entries(LogBatch { labels, entries })));
                 }
                 Current::Segment(scan) => match if timestamps {
-                    scan.next_runs().map(|b| b.map(Out::Timestamps))
+                    scan.next_runs().map(|b| b.map(Out::Runs))
                 } else {
                     scan.next_batch().map(|b| b.map(Out::Entries))
                 } {
@@ -280,7 +280,7 @@ impl LogCursor for Cursor {
         match self.advance(false)? {
             Some(Out::Entries(b)) => Ok(Some(b)),
             // Only produced when asked for.
-            Some(Out::Timestamps(_)) => Err(StorageError::internal(
+            Some(Out::Runs(_)) => Err(StorageError::internal(
                 "logs cursor: timestamps where entries were asked for",
             )),
             None => Ok(None),
@@ -290,7 +290,7 @@ impl LogCursor for Cursor {
     fn next_runs(&mut self) -> Result<Option<RunBatch>, StorageError> {
         Ok(self.advance(true)?.map(|o| match o {
             Out::Entries(b) => b.into(),
-            Out::Timestamps(b) => b,
+            Out::Runs(b) => b,
         }))
     }
 

@@ -288,6 +288,11 @@ impl<'a> Windows<'a> {
     }
 }
 
+/// Bytes of structured metadata (names and values), for `stats`.
+fn metadata_bytes(md: &[(String, String)]) -> u64 {
+    md.iter().map(|(n, v)| (n.len() + v.len()) as u64).sum()
+}
+
 /// What every part of a range aggregation's scan shares.
 struct ScanArgs<'a> {
     agg: &'a RangeAggregation,
@@ -435,11 +440,7 @@ fn scan_part(
                 .entry(Arc::as_ptr(&batch.labels) as usize)
                 .or_insert_with(|| (batch.labels.clone(), Vec::new()));
             for run in &batch.runs {
-                let md_bytes: u64 = run
-                    .metadata
-                    .iter()
-                    .map(|(n, v)| (n.len() + v.len()) as u64)
-                    .sum();
+                let md_bytes = metadata_bytes(&run.metadata);
                 let k = match slot.1.iter().position(|(m, _)| *m == run.metadata) {
                     Some(k) => k,
                     None => {
@@ -484,11 +485,7 @@ fn scan_part(
             .entry(Arc::as_ptr(&batch.labels) as usize)
             .or_insert_with(|| (batch.labels.clone(), Vec::new()));
         for run in &batch.runs {
-            let md_bytes: u64 = run
-                .metadata
-                .iter()
-                .map(|(n, v)| (n.len() + v.len()) as u64)
-                .sum();
+            let md_bytes = metadata_bytes(&run.metadata);
             // Without stages, the run's series is the same for each entry.
             let fast_series = if fast {
                 Some(match slot.1.iter().position(|(m, _)| *m == run.metadata) {

@@ -497,6 +497,7 @@ impl SegmentScan {
         let mut current: Option<(u32, Vec<EntryRun>)> = None;
         let mut lines = 0u64;
         let mut bytes = 0u64;
+        let mut run_md_bytes = 0u64;
         for row in 0..batch.num_rows() {
             let Some(ordinal) = c.ordinal(row) else {
                 continue;
@@ -528,21 +529,19 @@ impl SegmentScan {
             if same_metadata {
                 if let Some(r) = runs.last_mut() {
                     r.push(t, line);
-                    bytes += r
-                        .metadata
-                        .iter()
-                        .map(|(n, v)| (n.len() + v.len()) as u64)
-                        .sum::<u64>();
+                    bytes += run_md_bytes;
                 }
             } else {
                 let metadata: Vec<(String, String)> = c
                     .metadata(row)
                     .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect();
-                bytes += metadata
+                // The run's metadata size, counted for each of its entries.
+                run_md_bytes = metadata
                     .iter()
                     .map(|(n, v)| (n.len() + v.len()) as u64)
                     .sum::<u64>();
+                bytes += run_md_bytes;
                 runs.push(EntryRun::new(metadata, t, line));
             }
         }
