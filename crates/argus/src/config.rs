@@ -87,6 +87,9 @@ pub(crate) struct RawLogs {
     pub flush_size: Option<u64>,
     /// ... or when the oldest in memory arrived this long ago (default `15m`).
     pub max_head_age: Option<String>,
+    /// A flush writes the newest this many bytes into a segment of their
+    /// own, for newest-first queries (default 4 MiB; 0 turns it off).
+    pub flush_tail_size: Option<u64>,
     /// Unflushed bytes a tenant may hold (default twice `flush_size`); pushes
     /// beyond wait for a flush, then get 429.
     pub max_head_size: Option<u64>,
@@ -101,6 +104,7 @@ pub(crate) struct LogsConfig {
     pub flush_bytes: u64,
     pub max_head_age: Duration,
     pub max_head_bytes: u64,
+    pub flush_tail_bytes: u64,
 }
 
 impl LogsConfig {
@@ -127,6 +131,7 @@ impl LogsConfig {
             retention_bytes: r.retention_size.unwrap_or(0),
             flush_bytes,
             max_head_bytes: r.max_head_size.unwrap_or(flush_bytes.saturating_mul(2)),
+            flush_tail_bytes: r.flush_tail_size.unwrap_or(4 << 20),
             max_head_age: Duration::from_millis(dur_ms(
                 &r.max_head_age,
                 Duration::from_secs(900),
@@ -150,6 +155,7 @@ impl LogsConfig {
         o.flush_bytes = self.flush_bytes;
         o.max_head_age = self.max_head_age;
         o.max_head_bytes = self.max_head_bytes;
+        o.flush_tail_bytes = self.flush_tail_bytes;
         o.wal = wal;
         o
     }

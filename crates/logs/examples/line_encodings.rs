@@ -22,14 +22,13 @@ fn main() {
         .map(|b| b.unwrap())
         .collect();
     let schema: Arc<Schema> = batches[0].schema();
-    for (enc, level, page) in [
-        (Encoding::PLAIN, 3, 1 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 3, 1 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 3, 4 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 5, 1 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 6, 1 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 7, 1 << 20),
-        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 9, 1 << 20),
+    for (enc, level, page, rg_rows) in [
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 1, 1 << 20, 18000),
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 1, 4 << 20, 72000),
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 3, 4 << 20, 72000),
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 1, 8 << 20, 144000),
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 3, 8 << 20, 144000),
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY, 6, 1 << 20, 18000),
     ] {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(level).unwrap()))
@@ -46,14 +45,14 @@ fn main() {
         for b in &batches {
             w.write(b).unwrap();
             rows += b.num_rows();
-            if rows >= 18000 {
+            if rows >= rg_rows {
                 w.flush().unwrap();
                 rows = 0;
             }
         }
         w.close().unwrap();
         println!(
-            "{enc:?} zstd {level} page {page}: {} bytes, {:.2}s",
+            "{enc:?} zstd {level} page {page} rg {rg_rows}: {} bytes, {:.2}s",
             out.len(),
             t.elapsed().as_secs_f64()
         );

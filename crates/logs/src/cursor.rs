@@ -174,7 +174,6 @@ impl Cursor {
                         let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
                         scan.skip_lines(sel.skip_lines);
                         scan.metadata_keys(sel.metadata_keys.clone());
-                        scan.metadata_keys(sel.metadata_keys.clone());
                         if let Some(b) = self.bound {
                             scan.bound(b);
                         }

@@ -213,4 +213,44 @@ impl Head {
             })
             .collect()
     }
+
+    /// The start (ms) of the newest part of the head holding about `bytes`
+    /// of lines and metadata (at least that many, to the millisecond);
+    /// `None` when the head holds less than twice that, or `bytes` is 0.
+    pub(crate) fn tail_start(&self, bytes: u64) -> Option<i64> {
+        if bytes == 0 || self.bytes.load(Ordering::Relaxed) < bytes.saturating_mul(2) {
+            return None;
+        }
+        let (lo, hi) = self.time_range()?;
+        let s = self.streams.read();
+        // Bytes of the entries at or after `t` ms: bounded by `bytes` (the
+        // walk from each stream's end stops there), so a probe is cheap.
+        let newer = |t: i64| -> u64 {
+            let from = t.saturating_mul(1_000_000);
+            let mut sum = 0u64;
+            for st in &s.streams {
+                for e in st.entries.iter().rev() {
+                    if e.ts_ns < from || sum >= bytes {
+                        break;
+                    }
+                    sum += e.size() as u64;
+                }
+            }
+            sum
+        };
+        // The latest t with at least `bytes` at or after it.
+        let (mut a, mut b) = (crate::segment::ms(lo), crate::segment::ms(hi) + 1);
+        if newer(a) < bytes {
+            return None;
+        }
+        while b - a > 1 {
+            let m = a + (b - a) / 2;
+            if newer(m) >= bytes {
+                a = m;
+            } else {
+                b = m;
+            }
+        }
+        (a > crate::segment::ms(lo)).then_some(a)
+    }
 }

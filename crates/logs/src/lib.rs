@@ -66,6 +66,11 @@ pub struct LogsOptions {
     pub flush_bytes: u64,
     /// Flush a tenant's head once its first entry is this old. Default 15 min.
     pub max_head_age: Duration,
+    /// A flush writes the newest this many bytes of lines and metadata into
+    /// a segment of their own (when the head holds at least twice as
+    /// much): a newest-first query, Grafana's default, reads them without
+    /// decompressing the whole flush. 0 = off. Default 4 MiB.
+    pub flush_tail_bytes: u64,
     /// A tenant's unflushed bytes (the active head and one being flushed)
     /// may reach this; a push waits for a flush to free memory, up to
     /// `push_wait`, then is refused (429). Default twice `flush_bytes`.
@@ -100,6 +105,7 @@ impl LogsOptions {
             retention_bytes: 0,
             flush_bytes: 128 << 20,
             max_head_age: Duration::from_secs(15 * 60),
+            flush_tail_bytes: 4 << 20,
             max_head_bytes: 256 << 20,
             push_wait: Duration::from_secs(10),
             wal: WalOptions::default(),

@@ -284,6 +284,14 @@ impl SegmentSource for Segments {
         range.map(|(a, b)| (ms(a), ms(b)))
     }
 
+    fn tail_start(&self) -> Option<i64> {
+        let st = self.t.state.read();
+        st.frozen
+            .as_ref()?
+            .head
+            .tail_start(self.opts.flush_tail_bytes)
+    }
+
     fn cut(&self, dir: &Path, id: &str, start: i64, end: i64) -> io::Result<Option<SegmentMeta>> {
         let Some(frozen) = self.t.state.read().frozen.clone() else {
             return Ok(None);

@@ -207,6 +207,49 @@ async fn a_flush_writes_one_segment_per_window_of_the_largest_compaction_range()
     assert_eq!(all(&db), before);
 }
 
+#[tokio::test]
+async fn a_flush_cuts_the_newest_part_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let tail = 10_000u64;
+    let db = open(dir.path(), |o| o.flush_tail_bytes = tail).await;
+    let ms = 1_000_000;
+    let streams: Vec<LogStream> = ["a", "b", "c"]
+        .iter()
+        .map(|job| {
+            let entries: Vec<(i64, String)> = (0..500)
+                .map(|i| (T0 + i * ms, format!("{job} line {i:05} of the tail test")))
+                .collect();
+            LogStream {
+                labels: Labels::from_pairs([("job", *job)]),
+                entries: entries.iter().map(|(t, l)| LogEntry::new(*t, l)).collect(),
+            }
+        })
+        .collect();
+    let size = streams[0].entries[0].size() as u64;
+    db.push(&tenant(), streams, limits()).unwrap();
+    let before = all(&db);
+    db.flush_all().await.unwrap();
+    {
+        let t = db.tenant(&tenant()).unwrap();
+        let st = t.state.read();
+        let metas: Vec<&SegmentMeta> = st.segments.iter().map(|s| &s.meta).collect();
+        assert_eq!(metas.len(), 2, "{metas:?}");
+        let (body, newest) = (metas[0], metas[1]);
+        assert_eq!(body.min_time, T0 / ms);
+        assert!(body.max_time <= newest.min_time);
+        assert_eq!(newest.max_time, (T0 + 499 * ms) / ms + 1);
+        // At least `tail` bytes, and less than one more millisecond's worth
+        // (three entries).
+        assert!(newest.raw_bytes >= tail, "{}", newest.raw_bytes);
+        assert!(newest.raw_bytes < tail + 3 * size, "{}", newest.raw_bytes);
+        assert_eq!(body.entries + newest.entries, 1500);
+    }
+    assert_eq!(all(&db), before);
+    drop(db);
+    let db = open(dir.path(), |o| o.flush_tail_bytes = tail).await;
+    assert_eq!(all(&db), before);
+}
+
 fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(p) {

@@ -74,6 +74,16 @@ pub trait SegmentSource: Send + Sync + 'static {
         None
     }
 
+    /// After [`SegmentSource::freeze`]: where the newest part of the
+    /// frozen data starts (ms) that [`Lifecycle::flush`] cuts into a
+    /// segment of its own, so that a newest-first read finds it without
+    /// decompressing the rest. The same for the same frozen data (a failed
+    /// flush is retried on the same ranges). `None` (the default): no such
+    /// part.
+    fn tail_start(&self) -> Option<i64> {
+        None
+    }
+
     /// What happened, for the store's logs and counters.
     fn observe(&self, event: Event<'_, Self::Meta>) {
         let _ = event;
@@ -177,7 +187,8 @@ impl<S: SegmentSource> Lifecycle<S> {
     /// the largest range, as compaction would leave it: data spanning many
     /// hours (a backfill, senders far apart) is not cut into many small
     /// segments only to be merged again; data of a few minutes makes one
-    /// short segment, which compaction merges like a cut one.
+    /// short segment, which compaction merges like a cut one. The newest
+    /// part of the data ([`SegmentSource::tail_start`]) is cut apart.
     pub async fn flush(&self) -> Result<(), S::Error> {
         let Some((mint, maxt)) = self.source.freeze() else {
             return Ok(());
@@ -191,10 +202,17 @@ impl<S: SegmentSource> Lifecycle<S> {
             .unwrap_or(self.policy.range_ms)
             .max(self.policy.range_ms)
             .max(1);
+        let tail = self.source.tail_start();
         let mut start = mint.div_euclid(range) * range;
         while start <= maxt {
             let end = start + range;
-            self.cut_range(start, end).await?;
+            match tail {
+                Some(t) if start < t && t < end => {
+                    self.cut_range(start, t).await?;
+                    self.cut_range(t, end).await?;
+                }
+                _ => self.cut_range(start, end).await?,
+            }
             start = end;
         }
         self.source.release(maxt.saturating_add(1)).await
