@@ -9,6 +9,7 @@
 //! - [`Signal`]: metrics, logs or traces; with the tenant it keys paths and limits.
 //! - [`paths`]: every local path and object key Argus writes.
 
+pub mod civil;
 mod duration;
 mod histogram;
 mod labels;

@@ -199,15 +199,6 @@ fn parse_time(v: &Value) -> Option<i64> {
     }
 }
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `2006-01-02T15:04:05.999999999Z07:00` (or ` ` for `T`, `z`, no zone =
 /// UTC, or `2006-01-02` alone) to nanoseconds since the epoch.
 pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
@@ -226,7 +217,7 @@ pub fn parse_rfc3339_ns(s: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
-    let days = days_from_civil(y, mo, d);
+    let days = argus_model::civil::days_from_civil(y, mo as u32, d as u32);
     if b.len() == 10 {
         return days.checked_mul(86_400_000_000_000);
     }
