@@ -31,6 +31,7 @@ fn everything() -> LogSelect {
         direction: Direction::Forward,
         skip_lines: false,
         metadata_keys: None,
+        json_keys: None,
     }
 }
 

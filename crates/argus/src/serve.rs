@@ -168,7 +168,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // ones; open before `/-/ready` says ready.
     let logs = Arc::new(
         argus_logs::LogsDb::open(
-            cfg.logs.options(cfg.data_dir.clone(), cfg.wal.clone()),
+            {
+                let mut o = cfg.logs.options(cfg.data_dir.clone(), cfg.wal.clone());
+                // Top-level JSON members as columns, read as `| json` reads them.
+                o.json_fields = Some(Arc::new(argus_logql::engine::JsonColumns));
+                o
+            },
             logs_storage,
         )
         .await

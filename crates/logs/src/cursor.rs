@@ -157,6 +157,7 @@ impl Cursor {
                 let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
                 scan.skip_lines(sel.skip_lines);
                 scan.metadata_keys(sel.metadata_keys.clone());
+                scan.json_keys(sel.json_keys.clone());
                 Current::Segment(Box::new(scan))
             }
             Source::Segment(seg) => {
@@ -174,6 +175,7 @@ impl Cursor {
                         let mut scan = seg.scan(plan, sel.start_ns, sel.end_ns, sel.direction);
                         scan.skip_lines(sel.skip_lines);
                         scan.metadata_keys(sel.metadata_keys.clone());
+                        scan.json_keys(sel.json_keys.clone());
                         if let Some(b) = self.bound {
                             scan.bound(b);
                         }

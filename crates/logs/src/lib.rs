@@ -79,6 +79,9 @@ pub struct LogsOptions {
     pub push_wait: Duration,
     pub wal: WalOptions,
     pub writer: WriterOptions,
+    /// Keeps top-level JSON members of lines as columns beside them (the
+    /// query engine's reading of `| json`); `None`: lines only.
+    pub json_fields: Option<Arc<dyn argus_store::JsonFields>>,
     pub clock: Clock,
 }
 
@@ -110,6 +113,7 @@ impl LogsOptions {
             push_wait: Duration::from_secs(10),
             wal: WalOptions::default(),
             writer: WriterOptions::default(),
+            json_fields: None,
             clock: Arc::new(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)

@@ -5,8 +5,8 @@
 
 use crate::head::Head;
 use crate::segment::{
-    self, ms, write_segment, FlushWindow, SegmentMeta, SegmentReader, SegmentScan, META_FILE,
-    META_VERSION,
+    self, ms, write_segment, FlushWindow, JsonColumns, SegmentMeta, SegmentReader, SegmentScan,
+    META_FILE, META_VERSION,
 };
 use crate::tenant::{Frozen, TenantLogs};
 use crate::walrec;
@@ -118,7 +118,20 @@ fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
     std::fs::File::open(&path)?.sync_all()
 }
 
+/// Lines of each stream a flush looks at to choose its JSON columns.
+const JSON_SAMPLE_PER_STREAM: usize = 16;
+
 impl Segments {
+    /// The JSON columns of a new segment, chosen from `sample` lines.
+    fn json_columns<'a>(&self, sample: impl FnOnce() -> Vec<&'a str>) -> Option<JsonColumns> {
+        let f = self.opts.json_fields.as_ref()?;
+        let keys = f.choose(&sample());
+        (!keys.is_empty()).then(|| JsonColumns {
+            extractor: f.extractor(&keys),
+            keys,
+        })
+    }
+
     /// Every entry of the installed segments `inputs`, by stream then time.
     fn merged_entries(
         &self,
@@ -304,6 +317,23 @@ impl SegmentSource for Segments {
             end.saturating_mul(1_000_000),
         );
         let streams = frozen.head.streams.read();
+        let json = self.json_columns(|| {
+            // A few lines of each stream, spread over its entries in range.
+            let mut sample = Vec::new();
+            for s in &streams.streams {
+                let from = s.entries.partition_point(|e| e.ts_ns < lo);
+                let to = s.entries.partition_point(|e| e.ts_ns < hi);
+                let step = ((to - from) / JSON_SAMPLE_PER_STREAM).max(1);
+                sample.extend(
+                    s.entries[from..to]
+                        .iter()
+                        .step_by(step)
+                        .take(JSON_SAMPLE_PER_STREAM)
+                        .map(|e| e.line.as_str()),
+                );
+            }
+            sample
+        });
         let mut order: Vec<usize> = (0..streams.streams.len()).collect();
         order.sort_by(|&a, &b| streams.streams[a].labels.cmp(&streams.streams[b].labels));
         let entries = order.into_iter().flat_map(|i| {
@@ -314,7 +344,7 @@ impl SegmentSource for Segments {
                 .iter()
                 .map(move |e| Ok((s.labels.clone(), e)))
         });
-        let Some(w) = write_segment(dir, entries, &self.opts.writer)? else {
+        let Some(w) = write_segment(dir, entries, &self.opts.writer, json.as_ref())? else {
             return Ok(None);
         };
         let meta = SegmentMeta {
@@ -334,6 +364,8 @@ impl SegmentSource for Segments {
                 start,
                 end,
             }],
+            json_streams: SegmentMeta::complete_streams(&w),
+            json_keys: w.json_keys,
         };
         write_meta(dir, &meta)?;
         Ok(Some(meta))
@@ -345,16 +377,36 @@ impl SegmentSource for Segments {
         target: &SegmentInfo,
         inputs: &[SegmentInfo],
     ) -> io::Result<SegmentMeta> {
-        let flushes: Vec<FlushWindow> = {
+        let (flushes, keys): (Vec<FlushWindow>, Vec<String>) = {
             let st = self.t.state.read();
-            st.segments
+            let sources = st
+                .segments
                 .iter()
-                .filter(|s| inputs.iter().any(|i| i.id == s.meta.id))
-                .flat_map(|s| s.meta.flushes.iter().copied())
-                .collect()
+                .filter(|s| inputs.iter().any(|i| i.id == s.meta.id));
+            let mut keys: Vec<String> = sources
+                .clone()
+                .flat_map(|s| s.meta.json_keys.iter().cloned())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            (
+                sources
+                    .flat_map(|s| s.meta.flushes.iter().copied())
+                    .collect(),
+                keys,
+            )
         };
+        let json = self
+            .opts
+            .json_fields
+            .as_ref()
+            .filter(|_| !keys.is_empty())
+            .map(|f| JsonColumns {
+                extractor: f.extractor(&keys),
+                keys,
+            });
         let entries = self.merged_entries(inputs)?;
-        let w = write_segment(dir, entries, &self.opts.writer)?.unwrap_or_default();
+        let w = write_segment(dir, entries, &self.opts.writer, json.as_ref())?.unwrap_or_default();
         let meta = SegmentMeta {
             version: META_VERSION,
             id: target.id.clone(),
@@ -376,6 +428,8 @@ impl SegmentSource for Segments {
             entries: w.entries,
             raw_bytes: w.raw_bytes,
             flushes,
+            json_streams: SegmentMeta::complete_streams(&w),
+            json_keys: w.json_keys.clone(),
         };
         if w.entries == 0 {
             return Err(io::Error::other("merging segments without entries"));

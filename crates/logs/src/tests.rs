@@ -54,6 +54,7 @@ fn select(
         direction: dir,
         skip_lines: false,
         metadata_keys: None,
+        json_keys: None,
     };
     let mut c = db.select(&tenant(), &sel).unwrap();
     let mut out = Vec::new();
@@ -84,6 +85,7 @@ fn sel_all(start: i64, end: i64, direction: Direction, skip_lines: bool) -> LogS
         direction,
         skip_lines,
         metadata_keys: None,
+        json_keys: None,
     }
 }
 
@@ -501,6 +503,7 @@ fn timestamps(db: &LogsDb, m: &[Matcher], start: i64, end: i64, dir: Direction) 
         direction: dir,
         skip_lines: true,
         metadata_keys: None,
+        json_keys: None,
     };
     let mut c = db.select(&tenant(), &sel).unwrap();
     let mut out = Vec::new();
@@ -633,6 +636,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
             for (keys, kept) in [(vec!["trace_id"], true), (vec!["level", "x"], false)] {
                 let sel = LogSelect {
                     metadata_keys: Some(keys.iter().map(|k| k.to_string()).collect()),
+                    json_keys: None,
                     ..sel.clone()
                 };
                 let mut c = db.select(&tenant(), &sel).unwrap();

@@ -21,8 +21,9 @@ mod report;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
-    Direction, EntryRun, Flush, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader,
-    LogsWriter, MemLogs, PushReport, RunBatch, ScanStats, StreamLimits, StreamStats,
+    json_object, Direction, EntryRun, Flush, JsonExtractor, JsonFields, LogBatch, LogCursor,
+    LogRejectReason, LogSelect, LogsReader, LogsWriter, MemLogs, PushReport, RunBatch, ScanStats,
+    StreamLimits, StreamStats,
 };
 pub use report::{AppendReport, SeriesLimits};
 

@@ -46,6 +46,74 @@ pub struct LogSelect {
     /// (a count grouped by labels): the store may leave the others out,
     /// and skip reading metadata where none of them can be.
     pub metadata_keys: Option<Vec<String>>,
+    /// `Some(keys)`: the caller reads a line only through `| json k="k"`
+    /// for these top-level keys (then labels only). Where a segment kept
+    /// them as columns ([`JsonFields`]) and every wanted line of a stream
+    /// yielded them, the store may give, instead of the line, the JSON
+    /// object `{"k":"<value>",…}` of the values `| json` would extract.
+    pub json_keys: Option<Vec<String>>,
+}
+
+/// What `| json k="k"` extracts from a line, for a store that keeps
+/// top-level JSON members as columns beside the lines (implemented by the
+/// query engine, so both read JSON the same way).
+pub trait JsonFields: Send + Sync + std::fmt::Debug {
+    /// Keys worth a column in a segment holding lines like `sample` (a
+    /// few of each stream): present in most JSON lines, with few distinct
+    /// values.
+    fn choose(&self, sample: &[&str]) -> Vec<String>;
+
+    /// What `| json k="k"` gives for each of `keys`.
+    fn extractor(&self, keys: &[String]) -> Box<dyn JsonExtractor>;
+}
+
+/// [`JsonFields::extractor`].
+pub trait JsonExtractor: Send {
+    /// The value `| json k="k"` gives each key for `line`, in order, into
+    /// `out` (resized to the keys; its strings are reused); `false` (and
+    /// `out` unspecified) when the stage would not give a value for every
+    /// key without an error (an empty line, not a JSON object).
+    fn values(&self, line: &str, out: &mut Vec<String>) -> bool;
+}
+
+/// `{"k1":"v1","k2":"v2"}` for `keys` and `values`, appended to `out`:
+/// the line a store gives in place of the original for
+/// [`LogSelect::json_keys`].
+pub fn json_object<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    values: impl IntoIterator<Item = &'a str>,
+    out: &mut String,
+) {
+    out.push('{');
+    for (i, (k, v)) in keys.into_iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_string(k, out);
+        out.push(':');
+        json_string(v, out);
+    }
+    out.push('}');
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Entries of one stream, sorted by time in the selection's direction.

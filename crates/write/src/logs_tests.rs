@@ -42,6 +42,7 @@ fn stored(m: &MemLogs, t: &TenantId) -> Vec<(Labels, Vec<String>)> {
                 direction: Direction::Forward,
                 skip_lines: false,
                 metadata_keys: None,
+                json_keys: None,
             },
         )
         .unwrap();

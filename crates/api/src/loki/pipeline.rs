@@ -114,6 +114,7 @@ impl LogQuery {
             direction,
             skip_lines: false,
             metadata_keys: None,
+            json_keys: None,
         }
     }
 }

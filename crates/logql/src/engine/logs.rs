@@ -36,6 +36,7 @@ pub(crate) fn select_for(
         direction,
         skip_lines: !lines,
         metadata_keys: None,
+        json_keys: None,
     })
 }
 

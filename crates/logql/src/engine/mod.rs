@@ -6,6 +6,7 @@
 //! [`QueryResult`] and [`Stats`]; [`crate::json::encode_response`] turns them
 //! into Loki's HTTP response body.
 
+mod fields;
 mod gotime;
 mod labels;
 mod logs;
@@ -37,6 +38,7 @@ pub(crate) mod test_rng {
     }
 }
 
+pub use fields::JsonColumns;
 pub use labels::{Category, EntryLabels, Pairs, ERROR_DETAILS_LABEL, ERROR_LABEL};
 pub use pipeline::{run_pipeline, Pipeline};
 pub use template::{Template, TemplateError};

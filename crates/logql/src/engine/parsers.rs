@@ -608,6 +608,20 @@ pub(crate) fn json_paths<'l>(
     Ok(())
 }
 
+/// The top-level keys of a JSON object line that need no escaping (into
+/// `out`, cleared first); `false` unless the line is a JSON object.
+pub(crate) fn top_level_keys(line: &str, out: &mut Vec<String>) -> bool {
+    out.clear();
+    let mut r = JReader::new(line);
+    r.root(|r, k| {
+        if k.plain {
+            out.push(line[k.start..k.end].to_string());
+        }
+        r.skip_value()
+    })
+    .is_ok()
+}
+
 /// `| unpack`: JSON string fields (collected in `out`, empty on an error)
 /// become labels; `_entry` (returned) becomes the line.
 pub(crate) fn unpack<'l>(

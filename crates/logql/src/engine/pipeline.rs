@@ -282,6 +282,31 @@ pub(crate) fn reads_line(pipeline: &[Stage]) -> bool {
         .all(|s| matches!(s, Stage::LabelFilter(_) | Stage::Drop(_) | Stage::Keep(_)))
 }
 
+/// The keys of a pipeline that reads the line only through a leading
+/// `| json a="k1", b="k2"` of top-level keys, then labels only: a store
+/// that kept those members as columns may give `{"k1":"v1","k2":"v2"}` of
+/// the values the stage would extract in place of each line
+/// (`LogSelect::json_keys`), which this pipeline reads the same.
+pub(crate) fn json_keys(pipeline: &[Stage]) -> Option<Vec<String>> {
+    let (Stage::Parser(LogParser::Json(params)), rest) = pipeline.split_first()? else {
+        return None;
+    };
+    if params.is_empty() || reads_line(rest) {
+        return None;
+    }
+    let mut keys = Vec::new();
+    for p in params {
+        let expr = p.path.as_ref().unwrap_or(&p.name);
+        match parsers::parse_json_path(expr)?.as_slice() {
+            [PathSeg::Key(k)] => keys.push(k.clone()),
+            _ => return None,
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    Some(keys)
+}
+
 /// Substrings every line a query keeps contains, from its line filters
 /// before any stage that changes the line: `|= "text"` (one alternative)
 /// and the literals every match of a `|~` regex contains (case-sensitive

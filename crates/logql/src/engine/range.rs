@@ -604,6 +604,11 @@ pub(crate) fn eval_range(
     if let Some(g) = grouping.filter(|g| columnar && !g.without) {
         sel.metadata_keys = Some(g.labels.clone());
     }
+    // Counts over `| json k="k"` labels: the store may give the values
+    // kept as columns in place of the lines.
+    if !matches!(op, RangeOp::BytesOverTime | RangeOp::BytesRate) && lr.unwrap.is_none() {
+        sel.json_keys = super::pipeline::json_keys(&lr.log.pipeline);
+    }
     let parts = if parallel_safe(agg) { parallelism() } else { 1 };
     let cursors = if parts > 1 {
         ctx.reader.select_parts(ctx.tenant, &sel, parts)?

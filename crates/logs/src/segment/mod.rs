@@ -14,7 +14,7 @@ mod writer;
 
 pub use index::{IndexError, RowGroupIndex, SegmentIndex, StreamIndex, INDEX_MAGIC};
 pub use reader::{ScanPlan, SegmentReader, SegmentScan};
-pub use writer::{write_segment, WriterOptions, Written};
+pub use writer::{json_column, write_segment, JsonColumns, WriterOptions, Written};
 
 use argus_segments::SegmentInfo;
 use serde::{Deserialize, Serialize};
@@ -56,11 +56,28 @@ pub struct SegmentMeta {
     /// Bytes of lines and structured metadata (before compression).
     pub raw_bytes: u64,
     pub flushes: Vec<FlushWindow>,
+    /// Top-level JSON members kept as columns `json:<key>` (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json_keys: Vec<String>,
+    /// The streams (index ordinals, ascending) each of whose entries has a
+    /// value in every `json:` column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub json_streams: Vec<u32>,
 }
 
 pub const META_VERSION: u32 = 1;
 
 impl SegmentMeta {
+    /// `json_streams` of a written segment.
+    pub fn complete_streams(w: &Written) -> Vec<u32> {
+        w.json_complete
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
     pub fn segment_info(&self) -> SegmentInfo {
         SegmentInfo {
             id: self.id.clone(),

@@ -3,9 +3,10 @@
 //! (time range, matching streams, trigram filters of `|=` needles).
 
 use super::index::SegmentIndex;
+use super::json_column;
 use super::SegmentMeta;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{Direction, EntryRun, LogBatch, RunBatch, ScanStats};
+use argus_store::{json_object, Direction, EntryRun, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
@@ -31,6 +32,8 @@ pub struct SegmentReader {
     parquet: ArrowReaderMetadata,
     /// A stream's label text (the `stream` column) → its ordinal.
     ordinals: HashMap<String, u32>,
+    /// Per stream: has every entry a value in every `json:` column?
+    json_complete: Vec<bool>,
 }
 
 /// Which row groups of a segment a query reads and which streams it wants.
@@ -62,12 +65,19 @@ impl SegmentReader {
             .enumerate()
             .map(|(i, s)| (s.labels.to_string(), i as u32))
             .collect();
+        let mut json_complete = vec![false; index.streams.len()];
+        for &o in &meta.json_streams {
+            if let Some(c) = json_complete.get_mut(o as usize) {
+                *c = true;
+            }
+        }
         Ok(SegmentReader {
             meta,
             index,
             data,
             parquet,
             ordinals,
+            json_complete,
         })
     }
 
@@ -163,18 +173,36 @@ impl SegmentReader {
             bound_ts: None,
             metadata_keys: None,
             has_metadata: true,
+            json_keys: None,
+            json_now: false,
             stats: ScanStats::default(),
         }
     }
 
-    /// Reads row group `rg`; without the `line` column when `skip_lines`,
-    /// without `metadata` unless `metadata`.
+    /// Can row group `rg` give `keys`' values in place of the lines of
+    /// the `wanted` streams: kept as columns, and every entry of those
+    /// streams has them?
+    fn json_ready(&self, rg: usize, wanted: &[bool], keys: &[String]) -> bool {
+        let Some(r) = self.index.row_groups.get(rg) else {
+            return false;
+        };
+        keys.iter().all(|k| self.meta.json_keys.contains(k))
+            && (r.first_stream..=r.last_stream).all(|o| {
+                !wanted.get(o as usize).copied().unwrap_or(false)
+                    || self.json_complete.get(o as usize).copied().unwrap_or(false)
+            })
+    }
+
+    /// Reads row group `rg`; without the `line` column when `skip_lines`
+    /// or `json` (then with those `json:` columns), without `metadata`
+    /// unless `metadata`.
     fn open_row_group(
         &self,
         rg: usize,
         skip_lines: bool,
         metadata: bool,
         selection: Option<RowSelection>,
+        json: Option<&[String]>,
     ) -> io::Result<ParquetRecordBatchReader> {
         let file = std::fs::File::open(&self.data)?;
         let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
@@ -183,14 +211,20 @@ impl SegmentReader {
         if let Some(s) = selection {
             b = b.with_row_selection(s);
         }
-        if skip_lines || !metadata {
+        let json_cols: Vec<String> = json
+            .unwrap_or_default()
+            .iter()
+            .map(|k| json_column(k))
+            .collect();
+        if skip_lines || !metadata || json.is_some() || !self.meta.json_keys.is_empty() {
             let mut cols = vec!["timestamp", "stream"];
-            if !skip_lines {
+            if !skip_lines && json.is_none() {
                 cols.push("line");
             }
             if metadata {
                 cols.push("metadata");
             }
+            cols.extend(json_cols.iter().map(String::as_str));
             let mask = ProjectionMask::columns(
                 self.parquet.metadata().file_metadata().schema_descr(),
                 cols,
@@ -317,6 +351,10 @@ pub struct SegmentScan {
     metadata_keys: Option<Vec<String>>,
     /// Was the current row group's metadata column read?
     has_metadata: bool,
+    /// `LogSelect::json_keys`.
+    json_keys: Option<Vec<String>>,
+    /// Is the current row group read from its `json:` columns?
+    json_now: bool,
     pub stats: ScanStats,
 }
 
@@ -331,6 +369,13 @@ impl SegmentScan {
     /// without its metadata column.
     pub fn metadata_keys(&mut self, keys: Option<Vec<String>>) {
         self.metadata_keys = keys;
+    }
+
+    /// The caller reads lines only through `| json k="k"` for these keys
+    /// (`LogSelect::json_keys`): where the segment can, it gives the
+    /// object of their values in place of each line.
+    pub fn json_keys(&mut self, keys: Option<Vec<String>>) {
+        self.json_keys = keys.filter(|k| !k.is_empty());
     }
 
     /// Entries beyond `ts` are no longer needed: skip row groups entirely
@@ -382,7 +427,10 @@ impl SegmentScan {
         loop {
             if let Some(reader) = &mut self.reader {
                 match reader.next() {
-                    Some(batch) => return batch.map(Some).map_err(io::Error::other),
+                    Some(batch) => {
+                        let batch = batch.map_err(io::Error::other)?;
+                        return self.json_lines(batch).map(Some);
+                    }
                     None => self.reader = None,
                 }
             }
@@ -393,6 +441,11 @@ impl SegmentScan {
                 Some(keys) => self.segment.may_hold_metadata(rg, keys),
                 None => true,
             };
+            let json_now = !self.skip_lines
+                && self
+                    .json_keys
+                    .as_ref()
+                    .is_some_and(|k| self.segment.json_ready(rg, &self.wanted, k));
             if let Some(meta) = self.segment.parquet.metadata().row_groups().get(rg) {
                 // The column chunks read: all but `line` when lines are
                 // skipped, and `metadata` when not needed.
@@ -401,8 +454,16 @@ impl SegmentScan {
                     .iter()
                     .filter(|c| {
                         let top = c.column_path().parts().first().map(String::as_str);
-                        !(self.skip_lines && top == Some("line")
-                            || !metadata && top == Some("metadata"))
+                        let json = top.and_then(|t| t.strip_prefix("json:"));
+                        !((self.skip_lines || json_now) && top == Some("line")
+                            || !metadata && top == Some("metadata")
+                            || json.is_some_and(|k| {
+                                !json_now
+                                    || !self
+                                        .json_keys
+                                        .as_ref()
+                                        .is_some_and(|w| w.iter().any(|x| x == k))
+                            }))
                     })
                     .map(|c| c.compressed_size().max(0) as u64)
                     .sum::<u64>();
@@ -424,12 +485,52 @@ impl SegmentScan {
                 None => None,
             };
             self.has_metadata = metadata;
-            self.reader =
-                Some(
-                    self.segment
-                        .open_row_group(rg, self.skip_lines, metadata, selection)?,
-                );
+            self.json_now = json_now;
+            let json = self.json_keys.as_deref().filter(|_| json_now);
+            self.reader = Some(self.segment.open_row_group(
+                rg,
+                self.skip_lines,
+                metadata,
+                selection,
+                json,
+            )?);
         }
+    }
+
+    /// `batch` with a `line` column of `{"k":"v",…}` objects built from its
+    /// `json:` columns, when the row group is read from them.
+    fn json_lines(&self, batch: RecordBatch) -> io::Result<RecordBatch> {
+        let Some(keys) = self.json_keys.as_ref().filter(|_| self.json_now) else {
+            return Ok(batch);
+        };
+        let bad = |k: &str| io::Error::other(format!("segment data: bad column json:{k}"));
+        let cols = keys
+            .iter()
+            .map(|k| {
+                batch
+                    .column_by_name(&json_column(k))
+                    .and_then(|c| c.as_string_opt::<i32>())
+                    .ok_or_else(|| bad(k))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let rows = batch.num_rows();
+        let mut lines = arrow_array::builder::StringBuilder::with_capacity(rows, rows * 32);
+        let mut text = String::new();
+        for row in 0..rows {
+            text.clear();
+            json_object(
+                keys.iter().map(String::as_str),
+                cols.iter().map(|c| c.value(row)),
+                &mut text,
+            );
+            lines.append_value(&text);
+        }
+        let mut fields: Vec<(&str, arrow_array::ArrayRef)> = ["timestamp", "stream", "metadata"]
+            .into_iter()
+            .filter_map(|n| batch.column_by_name(n).map(|c| (n, c.clone())))
+            .collect();
+        fields.push(("line", Arc::new(lines.finish())));
+        RecordBatch::try_from_iter(fields).map_err(io::Error::other)
     }
 
     /// The columns of a batch, and each stream dictionary value's ordinal

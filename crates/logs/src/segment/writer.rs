@@ -6,6 +6,7 @@ use super::index::{RowGroupIndex, SegmentIndex, StreamIndex};
 use super::{DATA_FILE, INDEX_FILE};
 use crate::ngram::TrigramSet;
 use argus_model::{Labels, LogEntry};
+use argus_store::JsonExtractor;
 use arrow_array::builder::{MapBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, RecordBatch, TimestampNanosecondArray};
@@ -51,14 +52,40 @@ pub struct Written {
     /// Oldest and newest entry (ns).
     pub min_ts: i64,
     pub max_ts: i64,
+    /// The `json:<key>` columns written.
+    pub json_keys: Vec<String>,
+    /// Per stream (index order): did every entry yield every JSON key?
+    pub json_complete: Vec<bool>,
+}
+
+/// Top-level JSON members to keep as columns `json:<key>` beside the
+/// lines: a row holds the value `| json key="key"` gives its line, or null
+/// when the stage would not give one (the line is not a JSON object).
+pub struct JsonColumns {
+    /// Sorted, distinct.
+    pub keys: Vec<String>,
+    pub extractor: Box<dyn JsonExtractor>,
+}
+
+impl std::fmt::Debug for JsonColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonColumns")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The column holding top-level JSON member `key`.
+pub fn json_column(key: &str) -> String {
+    format!("json:{key}")
 }
 
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 8192;
 
-pub(crate) fn schema() -> SchemaRef {
+pub(crate) fn schema(json_keys: &[String]) -> SchemaRef {
     let map = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()).finish();
-    Arc::new(Schema::new(vec![
+    let mut fields = vec![
         Field::new(
             "timestamp",
             DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
@@ -75,7 +102,13 @@ pub(crate) fn schema() -> SchemaRef {
             arrow_array::Array::data_type(&map).clone(),
             false,
         ),
-    ]))
+    ];
+    fields.extend(
+        json_keys
+            .iter()
+            .map(|k| Field::new(json_column(k), DataType::Utf8, true)),
+    );
+    Arc::new(Schema::new(fields))
 }
 
 struct Batch {
@@ -83,12 +116,14 @@ struct Batch {
     stream: StringDictionaryBuilder<Int32Type>,
     line: StringBuilder,
     metadata: MapBuilder<StringBuilder, StringBuilder>,
+    json: Vec<StringBuilder>,
     rows: usize,
 }
 
 impl Batch {
-    fn new() -> Self {
+    fn new(json_keys: usize) -> Self {
         Batch {
+            json: (0..json_keys).map(|_| StringBuilder::new()).collect(),
             ts: Vec::with_capacity(BATCH_ROWS),
             stream: StringDictionaryBuilder::new(),
             line: StringBuilder::new(),
@@ -97,7 +132,16 @@ impl Batch {
         }
     }
 
-    fn push(&mut self, stream: &str, e: &LogEntry) -> io::Result<()> {
+    /// Adds a row; `json`: its JSON members' values, or none.
+    fn push(&mut self, stream: &str, e: &LogEntry, json: Option<&[String]>) -> io::Result<()> {
+        match json {
+            Some(values) => {
+                for (b, v) in self.json.iter_mut().zip(values) {
+                    b.append_value(v);
+                }
+            }
+            None => self.json.iter_mut().for_each(|b| b.append_null()),
+        }
         self.ts.push(e.ts_ns);
         self.stream.append_value(stream);
         self.line.append_value(&e.line);
@@ -112,12 +156,17 @@ impl Batch {
 
     fn finish(&mut self, schema: &SchemaRef) -> io::Result<RecordBatch> {
         let ts = TimestampNanosecondArray::from(std::mem::take(&mut self.ts)).with_timezone("UTC");
-        let cols: Vec<ArrayRef> = vec![
+        let mut cols: Vec<ArrayRef> = vec![
             Arc::new(ts),
             Arc::new(self.stream.finish()),
             Arc::new(self.line.finish()),
             Arc::new(self.metadata.finish()),
         ];
+        cols.extend(
+            self.json
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         self.rows = 0;
         RecordBatch::try_new(schema.clone(), cols).map_err(io::Error::other)
     }
@@ -141,17 +190,20 @@ fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
 }
 
 /// Writes `entries` (sorted by labels, then time; each label set's entries
-/// contiguous) as a segment's data and index files in `dir`. `None` when
-/// there are no entries.
+/// contiguous) as a segment's data and index files in `dir`, with `json`'s
+/// columns. `None` when there are no entries.
 pub fn write_segment<E: Borrow<LogEntry>>(
     dir: &Path,
     entries: impl Iterator<Item = io::Result<(Arc<Labels>, E)>>,
     opts: &WriterOptions,
+    json: Option<&JsonColumns>,
 ) -> io::Result<Option<Written>> {
+    let json_keys: &[String] = json.map_or(&[], |j| &j.keys);
+    let mut values: Vec<String> = Vec::new();
     std::fs::create_dir_all(dir)?;
     let data_path = dir.join(DATA_FILE);
     let file = std::fs::File::create(&data_path)?;
-    let schema = schema();
+    let schema = schema(json_keys);
     let mut writer = ArrowWriter::try_new(
         io::BufWriter::with_capacity(1 << 20, file),
         schema.clone(),
@@ -162,9 +214,10 @@ pub fn write_segment<E: Borrow<LogEntry>>(
     let mut out = Written {
         min_ts: i64::MAX,
         max_ts: i64::MIN,
+        json_keys: json_keys.to_vec(),
         ..Written::default()
     };
-    let mut batch = Batch::new();
+    let mut batch = Batch::new(json_keys.len());
     let mut trigrams = TrigramSet::default();
     let mut rg = RowGroupIndex {
         min_ts: i64::MAX,
@@ -197,6 +250,7 @@ pub fn write_segment<E: Borrow<LogEntry>>(
                 last_rg: out.index.row_groups.len() as u32,
             });
             stream_text = labels.to_string();
+            out.json_complete.push(json.is_some());
             current = Some(labels);
             if rg.rows == 0 {
                 rg.first_stream = out.index.streams.len() as u32 - 1;
@@ -220,7 +274,17 @@ pub fn write_segment<E: Borrow<LogEntry>>(
         out.min_ts = out.min_ts.min(e.ts_ns);
         out.max_ts = out.max_ts.max(e.ts_ns);
         trigrams.add_line(e.line.as_bytes());
-        batch.push(&stream_text, e)?;
+        let fields = match json {
+            Some(j) if j.extractor.values(&e.line, &mut values) => Some(&values[..]),
+            Some(_) => {
+                if let Some(c) = out.json_complete.last_mut() {
+                    *c = false;
+                }
+                None
+            }
+            None => None,
+        };
+        batch.push(&stream_text, e, fields)?;
         if batch.rows >= BATCH_ROWS {
             let b = batch.finish(&schema)?;
             writer.write(&b).map_err(io::Error::other)?;
@@ -326,7 +390,7 @@ mod bench {
         ] {
             let dir = tempfile::tempdir().unwrap();
             let t = std::time::Instant::now();
-            let w = write_segment(dir.path(), entries.iter().cloned().map(Ok), &opts)
+            let w = write_segment(dir.path(), entries.iter().cloned().map(Ok), &opts, None)
                 .unwrap()
                 .unwrap();
             let el = t.elapsed();
