@@ -100,6 +100,11 @@ pub fn json_object<'a>(
 fn json_string(s: &str, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

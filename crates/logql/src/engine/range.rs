@@ -300,7 +300,16 @@ struct ScanArgs<'a> {
     grouping: Option<&'a Grouping>,
     /// The pipeline or the operation reads lines.
     lines: bool,
+    /// A count whose pipeline reads lines only through `| json k="k"`
+    /// ([`super::pipeline::json_keys`]), then labels: an entry's series
+    /// depends on its stream, metadata and line only, and lines repeat
+    /// (the store may give the few values of JSON columns in their place),
+    /// so each distinct line's series is remembered.
+    memo: bool,
 }
+
+/// Most distinct lines remembered per stream and metadata.
+const MEMO_LINES: usize = 4096;
 
 /// What one part of a range aggregation's scan gathered.
 struct Part {
@@ -431,6 +440,10 @@ fn scan_part(
     let fast = lr.log.pipeline.is_empty() && lr.unwrap.is_none();
     type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, usize)>);
     let mut keys: HashMap<usize, Keys> = HashMap::new();
+    // Per stream: its metadata sets, each with its lines' series (`None`:
+    // filtered out), when `memo`.
+    type Memo = Vec<(Vec<(String, String)>, HashMap<Box<str>, Option<usize>>)>;
+    let mut memos: HashMap<usize, Memo> = HashMap::new();
     // Counting over labels needs each entry's time only.
     let columnar = fast && !lines;
     if columnar {
@@ -504,6 +517,21 @@ fn scan_part(
             } else {
                 None
             };
+            let mut memo = if args.memo {
+                let m = memos
+                    .entry(Arc::as_ptr(&batch.labels) as usize)
+                    .or_default();
+                let k = match m.iter().position(|(md, _)| *md == run.metadata) {
+                    Some(k) => k,
+                    None => {
+                        m.push((run.metadata.clone(), HashMap::new()));
+                        m.len() - 1
+                    }
+                };
+                Some(&mut m[k].1)
+            } else {
+                None
+            };
             for (i, &ts) in run.ts_ns.iter().enumerate() {
                 // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
                 let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
@@ -520,7 +548,17 @@ fn scan_part(
                     add_sample(&mut series.accs[s].1, (lo, hi), ts, value, op);
                     continue;
                 }
+                if let Some(seen) = memo.as_ref().and_then(|m| m.get(line)) {
+                    if let Some(s) = *seen {
+                        post_filter += 1;
+                        add_sample(&mut series.accs[s].1, (lo, hi), ts, 1.0, op);
+                    }
+                    continue;
+                }
                 let Some(out) = pipeline.process(ts, line, &batch.labels, &run.metadata) else {
+                    if let Some(m) = memo.as_mut().filter(|m| m.len() < MEMO_LINES) {
+                        m.insert(line.into(), None);
+                    }
                     continue;
                 };
                 let (value, labels) = match &lr.unwrap {
@@ -560,6 +598,9 @@ fn scan_part(
                     err_series = Some(labels.clone());
                 }
                 let s = series.slot(labels);
+                if let Some(m) = memo.as_mut().filter(|m| m.len() < MEMO_LINES) {
+                    m.insert(line.into(), Some(s));
+                }
                 add_sample(&mut series.accs[s].1, (lo, hi), ts, value, op);
             }
         }
@@ -609,6 +650,7 @@ pub(crate) fn eval_range(
     if !matches!(op, RangeOp::BytesOverTime | RangeOp::BytesRate) && lr.unwrap.is_none() {
         sel.json_keys = super::pipeline::json_keys(&lr.log.pipeline);
     }
+    let memo = sel.json_keys.is_some();
     let parts = if parallel_safe(agg) { parallelism() } else { 1 };
     let cursors = if parts > 1 {
         ctx.reader.select_parts(ctx.tenant, &sel, parts)?
@@ -620,6 +662,7 @@ pub(crate) fn eval_range(
         steps,
         grouping,
         lines,
+        memo,
     };
     let mut results: Vec<(Result<Part, EvalError>, Stats)> = if cursors.len() == 1 {
         cursors
