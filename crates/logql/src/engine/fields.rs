@@ -19,8 +19,8 @@ pub struct JsonColumns;
 
 impl JsonFields for JsonColumns {
     /// Keys in at least half the sample's JSON object lines whose distinct
-    /// values are at most a tenth of their appearances (and at least 8
-    /// allowed), short, by how often they appear.
+    /// values are at most a quarter of their appearances (or 64), short,
+    /// by how often they appear.
     fn choose(&self, sample: &[&str]) -> Vec<String> {
         let mut keys = Vec::new();
         let mut seen: HashMap<String, (usize, usize, HashSet<String>)> = HashMap::new();
@@ -41,7 +41,7 @@ impl JsonFields for JsonColumns {
                 let e = seen.entry(k.clone()).or_default();
                 e.0 += 1;
                 e.1 += v.len();
-                if e.2.len() <= sample.len() / 10 + 8 {
+                if e.2.len() <= sample.len() / 4 + 64 {
                     e.2.insert(v.clone());
                 }
             }
@@ -56,7 +56,7 @@ impl JsonFields for JsonColumns {
                     && k.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
                     && *n * 2 >= objects
                     && *len / *n <= MAX_AVG_LEN
-                    && distinct.len() <= (*n / 10).max(8)
+                    && distinct.len() <= (*n / 4).max(64)
             })
             .map(|(k, (n, _, _))| (n, k))
             .collect();

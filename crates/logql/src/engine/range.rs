@@ -442,7 +442,10 @@ fn scan_part(
     let mut keys: HashMap<usize, Keys> = HashMap::new();
     // Per stream: its metadata sets, each with its lines' series (`None`:
     // filtered out), when `memo`.
-    type Memo = Vec<(Vec<(String, String)>, HashMap<Box<str>, Option<usize>>)>;
+    type Memo = Vec<(
+        Vec<(String, String)>,
+        HashMap<Box<str>, Option<usize>, foldhash::fast::RandomState>,
+    )>;
     let mut memos: HashMap<usize, Memo> = HashMap::new();
     // Counting over labels needs each entry's time only.
     let columnar = fast && !lines;
@@ -524,7 +527,7 @@ fn scan_part(
                 let k = match m.iter().position(|(md, _)| *md == run.metadata) {
                     Some(k) => k,
                     None => {
-                        m.push((run.metadata.clone(), HashMap::new()));
+                        m.push((run.metadata.clone(), HashMap::default()));
                         m.len() - 1
                     }
                 };
