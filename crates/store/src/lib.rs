@@ -21,7 +21,7 @@ mod report;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
-    Direction, EntryRun, Flush, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader,
+    Direction, EntryRun, Flush, LineSource, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader,
     LogsWriter, MemLogs, PushReport, RunBatch, ScanStats, StreamLimits, StreamStats,
 };
 pub use report::{AppendReport, SeriesLimits};

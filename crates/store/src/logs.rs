@@ -67,16 +67,51 @@ pub struct RunBatch {
     pub runs: Vec<EntryRun>,
 }
 
+/// Lines kept by their producer (a column the store read), which an
+/// [`EntryRun`] refers to instead of copying them.
+pub trait LineSource: Send + Sync + std::fmt::Debug {
+    /// Line `i` ("" when out of range).
+    fn line(&self, i: usize) -> &str;
+    /// The number of lines.
+    fn len(&self) -> usize;
+    /// Whether there is no line.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Lines `start..start + len` of a [`LineSource`].
+#[derive(Debug, Clone)]
+struct SharedLines {
+    src: Arc<dyn LineSource>,
+    start: usize,
+    len: usize,
+}
+
 /// Entries of a [`RunBatch`] with the same structured metadata.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct EntryRun {
     pub metadata: Vec<(String, String)>,
     pub ts_ns: Vec<i64>,
-    /// The lines, one after the other; entry `i`'s ends at `ends[i]`
-    /// (`ends` is empty while every line is).
-    pub text: String,
-    pub ends: Vec<u32>,
+    /// The run's own lines, one after the other; entry `i`'s ends at
+    /// `ends[i]` (`ends` is empty while every line is, or while the lines
+    /// are `shared`).
+    text: String,
+    ends: Vec<u32>,
+    /// The lines, when kept in their source instead: entry `i`'s is the
+    /// source's `start + i`.
+    shared: Option<SharedLines>,
 }
+
+impl PartialEq for EntryRun {
+    fn eq(&self, o: &Self) -> bool {
+        self.metadata == o.metadata
+            && self.ts_ns == o.ts_ns
+            && (0..self.ts_ns.len()).all(|i| self.line(i) == o.line(i))
+    }
+}
+
+impl Eq for EntryRun {}
 
 impl EntryRun {
     /// A run of one entry.
@@ -89,8 +124,24 @@ impl EntryRun {
         r
     }
 
+    /// A run of one entry whose line is `src`'s line `i`, not copied.
+    pub fn new_shared(
+        metadata: Vec<(String, String)>,
+        ts_ns: i64,
+        src: &Arc<dyn LineSource>,
+        i: usize,
+    ) -> Self {
+        let mut r = EntryRun {
+            metadata,
+            ..Default::default()
+        };
+        r.push_shared(ts_ns, src, i);
+        r
+    }
+
     /// Adds an entry.
     pub fn push(&mut self, ts_ns: i64, line: &str) {
+        self.own_lines();
         if line.is_empty() && self.ends.is_empty() {
             // No line yet (lines not read): `ends` is filled in when one
             // comes.
@@ -105,6 +156,39 @@ impl EntryRun {
             .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 
+    /// Adds an entry whose line is `src`'s line `i`: the line stays in
+    /// `src` when it starts the run or follows the run's lines there, and
+    /// is copied otherwise.
+    pub fn push_shared(&mut self, ts_ns: i64, src: &Arc<dyn LineSource>, i: usize) {
+        match &mut self.shared {
+            Some(s) if Arc::ptr_eq(&s.src, src) && s.start + s.len == i => s.len += 1,
+            None if self.ts_ns.is_empty() => {
+                self.shared = Some(SharedLines {
+                    src: src.clone(),
+                    start: i,
+                    len: 1,
+                })
+            }
+            _ => return self.push(ts_ns, src.line(i)),
+        }
+        self.ts_ns.push(ts_ns);
+    }
+
+    /// Copies shared lines into the run's own buffer.
+    fn own_lines(&mut self) {
+        let Some(s) = self.shared.take() else {
+            return;
+        };
+        let lines = s.start..s.start + s.len;
+        self.text.reserve(lines.clone().map(|i| s.src.line(i).len()).sum());
+        self.ends.reserve(s.len);
+        for i in lines {
+            self.text.push_str(s.src.line(i));
+            self.ends
+                .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        }
+    }
+
     /// The run in the opposite order.
     pub fn reverse(&mut self) {
         let mut r = EntryRun {
@@ -112,6 +196,7 @@ impl EntryRun {
             ts_ns: Vec::with_capacity(self.ts_ns.len()),
             text: String::with_capacity(self.text.len()),
             ends: Vec::with_capacity(self.ends.len()),
+            shared: None,
         };
         for i in (0..self.ts_ns.len()).rev() {
             r.push(self.ts_ns[i], self.line(i));
@@ -119,8 +204,20 @@ impl EntryRun {
         *self = r;
     }
 
+    /// The number of entries whose line the run holds: 0 while every line
+    /// is empty (or lines were skipped), else one per entry.
+    pub fn lines_held(&self) -> usize {
+        match &self.shared {
+            Some(s) => s.len,
+            None => self.ends.len(),
+        }
+    }
+
     /// Entry `i`'s line ("" when lines were skipped or `i` is out of range).
     pub fn line(&self, i: usize) -> &str {
+        if let Some(s) = &self.shared {
+            return if i < s.len { s.src.line(s.start + i) } else { "" };
+        }
         let end = self.ends.get(i).copied().unwrap_or(0) as usize;
         let start = if i == 0 {
             0
@@ -564,7 +661,51 @@ impl LogsReader for MemLogs {
 
 #[cfg(test)]
 mod run_tests {
-    use super::EntryRun;
+    use super::{EntryRun, LineSource};
+    use std::sync::Arc;
+
+    /// Lines in a `Vec`, as a column the store read.
+    #[derive(Debug)]
+    struct VecLines(Vec<String>);
+
+    impl LineSource for VecLines {
+        fn line(&self, i: usize) -> &str {
+            self.0.get(i).map(String::as_str).unwrap_or("")
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn shared_runs_read_as_copied_ones() {
+        let col: Vec<String> = ["a", "bb", "", "dddd", "e"].map(String::from).to_vec();
+        let src: Arc<dyn LineSource> = Arc::new(VecLines(col.clone()));
+        let other: Arc<dyn LineSource> = Arc::new(VecLines(col.clone()));
+        // Rows 1..4 follow each other; then a gap (row 0), then another source.
+        let rows: [(&Arc<dyn LineSource>, usize); 5] =
+            [(&src, 1), (&src, 2), (&src, 3), (&src, 0), (&other, 4)];
+        let mut shared = EntryRun::default();
+        let mut copied = EntryRun::default();
+        for (t, (s, i)) in rows.iter().enumerate() {
+            shared.push_shared(t as i64, s, *i);
+            copied.push(t as i64, &col[*i]);
+            assert_eq!(shared, copied);
+            assert_eq!(shared.lines_held(), t + 1);
+        }
+        // Kept in the source while the rows followed each other.
+        let mut r = EntryRun::new_shared(vec![], 0, &src, 1);
+        r.push_shared(1, &src, 2);
+        assert!(r.shared.is_some() && r.text.is_empty());
+        assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", ""));
+        r.push(2, "x");
+        assert!(r.shared.is_none());
+        assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", "x"));
+        let mut rev = EntryRun::new_shared(vec![], 0, &src, 3);
+        rev.push_shared(1, &src, 4);
+        rev.reverse();
+        assert_eq!((rev.ts_ns.clone(), rev.line(0), rev.line(1)), (vec![1, 0], "e", "dddd"));
+    }
 
     #[test]
     fn runs_keep_each_line_with_its_time_in_either_order() {
@@ -588,6 +729,7 @@ mod run_tests {
         let mut bare = EntryRun::default();
         bare.push(1, "");
         bare.push(2, "");
+        assert_eq!(bare.lines_held(), 0);
         assert!(bare.ends.is_empty() && bare.text.is_empty());
         assert_eq!((bare.line(0), bare.line(1), bare.line(9)), ("", "", ""));
     }

@@ -5,7 +5,7 @@
 use super::index::SegmentIndex;
 use super::SegmentMeta;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{Direction, EntryRun, LogBatch, RunBatch, ScanStats};
+use argus_store::{Direction, EntryRun, LineSource, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
@@ -498,6 +498,7 @@ impl SegmentScan {
         let mut lines = 0u64;
         let mut bytes = 0u64;
         let mut run_md_bytes = 0u64;
+        let src = c.line_source();
         for row in 0..batch.num_rows() {
             let Some(ordinal) = c.ordinal(row) else {
                 continue;
@@ -524,11 +525,10 @@ impl SegmentScan {
                     .all(|(n, v)| md.next() == Some((n.as_str(), v.as_str())))
                     && md.next().is_none()
             });
-            let line = c.line.map(|l| l.value(row)).unwrap_or("");
-            bytes += line.len() as u64;
+            bytes += c.line.map_or(0, |l| l.value(row).len()) as u64;
             if same_metadata {
                 if let Some(r) = runs.last_mut() {
-                    r.push(t, line);
+                    push_line(r, t, src.as_ref(), row);
                     bytes += run_md_bytes;
                 }
             } else {
@@ -542,7 +542,10 @@ impl SegmentScan {
                     .map(|(n, v)| (n.len() + v.len()) as u64)
                     .sum::<u64>();
                 bytes += run_md_bytes;
-                runs.push(EntryRun::new(metadata, t, line));
+                runs.push(match &src {
+                    Some(src) => EntryRun::new_shared(metadata, t, src, row),
+                    None => EntryRun::new(metadata, t, ""),
+                });
             }
         }
         self.stats.lines_scanned += lines;
@@ -556,6 +559,7 @@ impl SegmentScan {
     /// [`SegmentScan::decode_runs`] without a metadata column: one
     /// run per stream.
     fn decode_bare_runs(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
+        let src = c.line_source();
         let ts = &c.ts.values()[..rows];
         let keys = &c.keys.values()[..rows];
         let mut lines = 0u64;
@@ -575,15 +579,14 @@ impl SegmentScan {
             let hi = i + run.partition_point(|&t| t < self.end_ns);
             if lo < hi {
                 let mut r = EntryRun::default();
-                match c.line {
-                    Some(l) => {
+                match (c.line, &src) {
+                    (Some(l), Some(src)) => {
                         for (row, &t) in ts.iter().enumerate().take(hi).skip(lo) {
-                            let line = l.value(row);
-                            bytes += line.len() as u64;
-                            r.push(t, line);
+                            bytes += l.value(row).len() as u64;
+                            r.push_shared(t, src, row);
                         }
                     }
-                    None => r.ts_ns.extend_from_slice(&ts[lo..hi]),
+                    _ => r.ts_ns.extend_from_slice(&ts[lo..hi]),
                 }
                 lines += (hi - lo) as u64;
                 self.push_ready_ts(ordinal, vec![r]);
@@ -672,7 +675,41 @@ struct Columns<'a> {
     map: Vec<Option<u32>>,
 }
 
+/// Adds row `row`'s entry to a run, its line kept in the batch's `line`
+/// column (none when lines are skipped).
+fn push_line(r: &mut EntryRun, t: i64, src: Option<&Arc<dyn LineSource>>, row: usize) {
+    match src {
+        Some(src) => r.push_shared(t, src, row),
+        None => r.push(t, ""),
+    }
+}
+
+/// A batch's `line` column, shared by the runs read from it so that their
+/// lines are not copied.
+#[derive(Debug)]
+struct ArrowLines(arrow_array::StringArray);
+
+impl LineSource for ArrowLines {
+    fn line(&self, i: usize) -> &str {
+        if i < self.0.len() {
+            self.0.value(i)
+        } else {
+            ""
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 impl Columns<'_> {
+    /// The `line` column as a [`LineSource`] (none when lines are skipped).
+    fn line_source(&self) -> Option<Arc<dyn LineSource>> {
+        self.line
+            .map(|l| Arc::new(ArrowLines(l.clone())) as Arc<dyn LineSource>)
+    }
+
     /// The (wanted) metadata of row `row`.
     fn metadata(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
         let (range, keys, values) = match self.md {
