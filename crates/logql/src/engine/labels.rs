@@ -398,7 +398,7 @@ impl<'a> LabelState<'a> {
 
     /// Every current label with its category, the error labels (when set)
     /// as parsed labels, in no particular order.
-    fn each(&self, mut f: impl FnMut(&str, &str, Category)) {
+    fn each<'s>(&'s self, mut f: impl FnMut(&'s str, &'s str, Category)) {
         for (i, l) in self.base_view.iter().enumerate() {
             if self.base_hidden & (1 << i) == 0 {
                 f(&l.name, &l.value, Category::Stream);
@@ -431,6 +431,20 @@ impl<'a> LabelState<'a> {
         });
         out.sort();
         out
+    }
+
+    /// [`LabelState::pairs_where`] borrowed, into `out`.
+    pub(crate) fn pairs_where_into<'s>(
+        &'s self,
+        keep: impl Fn(&str) -> bool,
+        out: &mut Vec<(&'s str, &'s str)>,
+    ) {
+        self.each(|n, v, _| {
+            if keep(n) {
+                out.push((n, v));
+            }
+        });
+        out.sort_unstable();
     }
 
     pub(crate) fn into_entry_labels(self) -> EntryLabels {
