@@ -620,8 +620,10 @@ fn scan_part(
             } else {
                 None
             };
-            // The run's labels before the pipeline, copied for each entry.
+            // The run's labels before the pipeline, from which each entry's
+            // starts (in one state, whose allocation is kept).
             let state = LabelState::new(&batch.labels, &run.metadata);
+            let mut lbs = state.clone();
             for (i, &ts) in run.ts_ns.iter().enumerate() {
                 // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
                 let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
@@ -638,20 +640,19 @@ fn scan_part(
                     add_sample(&mut series.accs[s].1, (lo, hi), ts, value, op);
                     continue;
                 }
-                let Some(out) = pipeline.process_state(ts, Cow::Borrowed(line), state.clone())
-                else {
+                lbs.reset_from(&state);
+                let Some(out_line) = pipeline.process_in(ts, Cow::Borrowed(line), &mut lbs) else {
                     continue;
                 };
-                let (value, lbs, unwrapped) = match &lr.unwrap {
+                let (value, unwrapped) = match &lr.unwrap {
                     None => {
                         let v = match op {
-                            RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
+                            RangeOp::BytesOverTime | RangeOp::BytesRate => out_line.len() as f64,
                             _ => 1.0,
                         };
-                        (v, out.labels, None)
+                        (v, None)
                     }
                     Some(u) => {
-                        let mut lbs = out.labels;
                         let raw = lbs.get(&u.label).unwrap_or("").to_string();
                         if raw.is_empty() {
                             continue;
@@ -663,10 +664,10 @@ fn scan_part(
                                 0.0
                             }
                         };
-                        let Some(o2) = post.process_state(ts, out.line, lbs) else {
+                        if post.process_in(ts, out_line, &mut lbs).is_none() {
                             continue;
-                        };
-                        (v, o2.labels, Some(u.label.as_str()))
+                        }
+                        (v, Some(u.label.as_str()))
                     }
                 };
                 post_filter += 1;
