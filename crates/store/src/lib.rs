@@ -21,8 +21,8 @@ mod report;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
-    Direction, EntryRun, Flush, LineSource, LogBatch, LogCursor, LogRejectReason, LogSelect, LogsReader,
-    LogsWriter, MemLogs, PushReport, RunBatch, ScanStats, StreamLimits, StreamStats,
+    Direction, EntryRun, Flush, LineSource, LogBatch, LogCursor, LogRejectReason, LogSelect,
+    LogsReader, LogsWriter, MemLogs, PushReport, RunBatch, ScanStats, StreamLimits, StreamStats,
 };
 pub use report::{AppendReport, SeriesLimits};
 

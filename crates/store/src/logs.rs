@@ -180,7 +180,8 @@ impl EntryRun {
             return;
         };
         let lines = s.start..s.start + s.len;
-        self.text.reserve(lines.clone().map(|i| s.src.line(i).len()).sum());
+        self.text
+            .reserve(lines.clone().map(|i| s.src.line(i).len()).sum());
         self.ends.reserve(s.len);
         for i in lines {
             self.text.push_str(s.src.line(i));
@@ -216,7 +217,11 @@ impl EntryRun {
     /// Entry `i`'s line ("" when lines were skipped or `i` is out of range).
     pub fn line(&self, i: usize) -> &str {
         if let Some(s) = &self.shared {
-            return if i < s.len { s.src.line(s.start + i) } else { "" };
+            return if i < s.len {
+                s.src.line(s.start + i)
+            } else {
+                ""
+            };
         }
         let end = self.ends.get(i).copied().unwrap_or(0) as usize;
         let start = if i == 0 {
@@ -704,7 +709,10 @@ mod run_tests {
         let mut rev = EntryRun::new_shared(vec![], 0, &src, 3);
         rev.push_shared(1, &src, 4);
         rev.reverse();
-        assert_eq!((rev.ts_ns.clone(), rev.line(0), rev.line(1)), (vec![1, 0], "e", "dddd"));
+        assert_eq!(
+            (rev.ts_ns.clone(), rev.line(0), rev.line(1)),
+            (vec![1, 0], "e", "dddd")
+        );
     }
 
     #[test]

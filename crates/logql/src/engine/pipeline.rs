@@ -594,11 +594,7 @@ impl Pipeline {
                                 Ok(()) => {
                                     lbs.reserve(kv.len());
                                     for (k, v) in kv {
-                                        parsers::set_parsed(
-                                            lbs,
-                                            k.into_owned(),
-                                            v.into_owned(),
-                                        );
+                                        parsers::set_parsed(lbs, k.into_owned(), v.into_owned());
                                     }
                                     Ok(())
                                 }

@@ -310,8 +310,7 @@ impl SeriesSet {
     fn find<N: AsRef<str>, V: AsRef<str>>(&self, hash: u64, labels: &[(N, V)]) -> Option<usize> {
         let same = |p: &Pairs| {
             p.len() == labels.len()
-                && p
-                    .iter()
+                && p.iter()
                     .zip(labels)
                     .all(|((a, b), (n, v))| a == n.as_ref() && b == v.as_ref())
         };
