@@ -19,6 +19,15 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Rows per Arrow batch of a scan that skips lines: few large batches.
+const SCAN_BATCH_ROWS: usize = 8192;
+
+/// Rows per Arrow batch of a scan reading lines: smaller, so that a batch
+/// spans fewer pages of the `line` column and the reader's line buffer,
+/// grown for each page, is copied less (measured on JSON lines of
+/// ~250 bytes: a metric query over every line ~5% faster than with 8192).
+const LINE_SCAN_BATCH_ROWS: usize = 2048;
+
 /// Entries per batch handed to the engine.
 const BATCH_ENTRIES: usize = 4096;
 
@@ -179,7 +188,11 @@ impl SegmentReader {
         let file = std::fs::File::open(&self.data)?;
         let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(8192);
+            .with_batch_size(if skip_lines {
+                SCAN_BATCH_ROWS
+            } else {
+                LINE_SCAN_BATCH_ROWS
+            });
         if let Some(s) = selection {
             b = b.with_row_selection(s);
         }
