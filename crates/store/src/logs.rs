@@ -88,19 +88,60 @@ struct SharedLines {
     len: usize,
 }
 
+impl SharedLines {
+    /// The lines copied: the text and each line's end.
+    fn copy(&self) -> (String, Vec<u32>) {
+        let lines = self.start..self.start + self.len;
+        let mut text = String::with_capacity(lines.clone().map(|i| self.src.line(i).len()).sum());
+        let mut ends = Vec::with_capacity(self.len + 1);
+        for i in lines {
+            text.push_str(self.src.line(i));
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        (text, ends)
+    }
+}
+
+/// Where the lines of an [`EntryRun`] are.
+#[derive(Debug, Clone)]
+enum Lines {
+    /// The run's own: one after the other, entry `i`'s ending at `ends[i]`
+    /// (`ends` is empty while every line is).
+    Owned { text: String, ends: Vec<u32> },
+    /// Kept in their source: entry `i`'s is the source's `start + i`.
+    Shared(SharedLines),
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines::Owned {
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+/// Adds a line after `n` others to owned lines.
+fn push_owned(text: &mut String, ends: &mut Vec<u32>, n: usize, line: &str) {
+    if line.is_empty() && ends.is_empty() {
+        // No line yet (lines not read): `ends` is filled in when one
+        // comes.
+        return;
+    }
+    // The lines before were all empty: they end at 0.
+    ends.resize(n, 0);
+    text.push_str(line);
+    ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+}
+
 /// Entries of a [`RunBatch`] with the same structured metadata.
 #[derive(Debug, Clone, Default)]
 pub struct EntryRun {
     pub metadata: Vec<(String, String)>,
     pub ts_ns: Vec<i64>,
-    /// The run's own lines, one after the other; entry `i`'s ends at
-    /// `ends[i]` (`ends` is empty while every line is, or while the lines
-    /// are `shared`).
-    text: String,
-    ends: Vec<u32>,
-    /// The lines, when kept in their source instead: entry `i`'s is the
-    /// source's `start + i`.
-    shared: Option<SharedLines>,
+    /// The lines, the run's own or shared with the column they were read
+    /// from.
+    lines: Lines,
 }
 
 impl PartialEq for EntryRun {
@@ -131,39 +172,41 @@ impl EntryRun {
         src: &Arc<dyn LineSource>,
         i: usize,
     ) -> Self {
-        let mut r = EntryRun {
+        EntryRun {
             metadata,
-            ..Default::default()
-        };
-        r.push_shared(ts_ns, src, i);
-        r
+            ts_ns: vec![ts_ns],
+            lines: Lines::Shared(SharedLines {
+                src: src.clone(),
+                start: i,
+                len: 1,
+            }),
+        }
     }
 
     /// Adds an entry.
     pub fn push(&mut self, ts_ns: i64, line: &str) {
-        self.own_lines();
-        if line.is_empty() && self.ends.is_empty() {
-            // No line yet (lines not read): `ends` is filled in when one
-            // comes.
-            self.ts_ns.push(ts_ns);
-            return;
+        let n = self.ts_ns.len();
+        match &mut self.lines {
+            Lines::Owned { text, ends } => push_owned(text, ends, n, line),
+            Lines::Shared(s) => {
+                let (mut text, mut ends) = s.copy();
+                push_owned(&mut text, &mut ends, n, line);
+                self.lines = Lines::Owned { text, ends };
+            }
         }
-        // The lines before were all empty: they end at 0.
-        self.ends.resize(self.ts_ns.len(), 0);
         self.ts_ns.push(ts_ns);
-        self.text.push_str(line);
-        self.ends
-            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 
     /// Adds an entry whose line is `src`'s line `i`: the line stays in
     /// `src` when it starts the run or follows the run's lines there, and
     /// is copied otherwise.
     pub fn push_shared(&mut self, ts_ns: i64, src: &Arc<dyn LineSource>, i: usize) {
-        match &mut self.shared {
-            Some(s) if Arc::ptr_eq(&s.src, src) && s.start + s.len == i => s.len += 1,
-            None if self.ts_ns.is_empty() => {
-                self.shared = Some(SharedLines {
+        match &mut self.lines {
+            Lines::Shared(s) if Arc::ptr_eq(&s.src, src) && s.start + s.len == i => s.len += 1,
+            Lines::Owned { text, ends }
+                if self.ts_ns.is_empty() && text.is_empty() && ends.is_empty() =>
+            {
+                self.lines = Lines::Shared(SharedLines {
                     src: src.clone(),
                     start: i,
                     len: 1,
@@ -174,30 +217,12 @@ impl EntryRun {
         self.ts_ns.push(ts_ns);
     }
 
-    /// Copies shared lines into the run's own buffer.
-    fn own_lines(&mut self) {
-        let Some(s) = self.shared.take() else {
-            return;
-        };
-        let lines = s.start..s.start + s.len;
-        self.text
-            .reserve(lines.clone().map(|i| s.src.line(i).len()).sum());
-        self.ends.reserve(s.len);
-        for i in lines {
-            self.text.push_str(s.src.line(i));
-            self.ends
-                .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-        }
-    }
-
     /// The run in the opposite order.
     pub fn reverse(&mut self) {
         let mut r = EntryRun {
             metadata: std::mem::take(&mut self.metadata),
             ts_ns: Vec::with_capacity(self.ts_ns.len()),
-            text: String::with_capacity(self.text.len()),
-            ends: Vec::with_capacity(self.ends.len()),
-            shared: None,
+            lines: Lines::default(),
         };
         for i in (0..self.ts_ns.len()).rev() {
             r.push(self.ts_ns[i], self.line(i));
@@ -208,28 +233,27 @@ impl EntryRun {
     /// The number of entries whose line the run holds: 0 while every line
     /// is empty (or lines were skipped), else one per entry.
     pub fn lines_held(&self) -> usize {
-        match &self.shared {
-            Some(s) => s.len,
-            None => self.ends.len(),
+        match &self.lines {
+            Lines::Owned { ends, .. } => ends.len(),
+            Lines::Shared(s) => s.len,
         }
     }
 
     /// Entry `i`'s line ("" when lines were skipped or `i` is out of range).
     pub fn line(&self, i: usize) -> &str {
-        if let Some(s) = &self.shared {
-            return if i < s.len {
-                s.src.line(s.start + i)
-            } else {
-                ""
-            };
+        match &self.lines {
+            Lines::Owned { text, ends } => {
+                let end = ends.get(i).copied().unwrap_or(0) as usize;
+                let start = if i == 0 {
+                    0
+                } else {
+                    ends.get(i - 1).copied().unwrap_or(0) as usize
+                };
+                text.get(start..end).unwrap_or("")
+            }
+            Lines::Shared(s) if i < s.len => s.src.line(s.start + i),
+            Lines::Shared(_) => "",
         }
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends.get(i - 1).copied().unwrap_or(0) as usize
-        };
-        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -666,7 +690,7 @@ impl LogsReader for MemLogs {
 
 #[cfg(test)]
 mod run_tests {
-    use super::{EntryRun, LineSource};
+    use super::{EntryRun, LineSource, Lines};
     use std::sync::Arc;
 
     /// Lines in a `Vec`, as a column the store read.
@@ -701,10 +725,10 @@ mod run_tests {
         // Kept in the source while the rows followed each other.
         let mut r = EntryRun::new_shared(vec![], 0, &src, 1);
         r.push_shared(1, &src, 2);
-        assert!(r.shared.is_some() && r.text.is_empty());
+        assert!(matches!(r.lines, Lines::Shared(_)));
         assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", ""));
         r.push(2, "x");
-        assert!(r.shared.is_none());
+        assert!(matches!(r.lines, Lines::Owned { .. }));
         assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", "x"));
         let mut rev = EntryRun::new_shared(vec![], 0, &src, 3);
         rev.push_shared(1, &src, 4);
@@ -738,7 +762,9 @@ mod run_tests {
         bare.push(1, "");
         bare.push(2, "");
         assert_eq!(bare.lines_held(), 0);
-        assert!(bare.ends.is_empty() && bare.text.is_empty());
+        assert!(
+            matches!(&bare.lines, Lines::Owned { text, ends } if text.is_empty() && ends.is_empty())
+        );
         assert_eq!((bare.line(0), bare.line(1), bare.line(9)), ("", "", ""));
     }
 }

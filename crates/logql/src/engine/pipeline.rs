@@ -535,24 +535,14 @@ impl Pipeline {
         stream: &'a Labels,
         metadata: &'a [(String, String)],
     ) -> Option<Output<'a>> {
-        let lbs = LabelState::new(stream, metadata);
-        self.process_state(ts_ns, Cow::Borrowed(line), lbs)
-    }
-
-    /// Runs the pipeline on a line and its label state.
-    pub(crate) fn process_state<'a>(
-        &'a self,
-        ts_ns: i64,
-        line: Cow<'a, str>,
-        mut lbs: LabelState<'a>,
-    ) -> Option<Output<'a>> {
-        let line = self.process_in(ts_ns, line, &mut lbs)?;
+        let mut lbs = LabelState::new(stream, metadata);
+        let line = self.process_in(ts_ns, Cow::Borrowed(line), &mut lbs)?;
         Some(Output { line, labels: lbs })
     }
 
-    /// [`Pipeline::process_state`] on a label state in place (not moved in
-    /// and out, for each entry of a scan): the line when the pipeline
-    /// keeps the entry.
+    /// Runs the pipeline on a line and its label state, changed in place
+    /// (not moved in and out, for each entry of a scan): the line when the
+    /// pipeline keeps the entry.
     pub(crate) fn process_in<'a>(
         &'a self,
         ts_ns: i64,
