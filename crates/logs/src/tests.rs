@@ -581,7 +581,7 @@ async fn timestamps_match_entries_in_head_and_segments() {
                 if runs {
                     while let Some(b) = c.next_runs().unwrap() {
                         for r in &b.runs {
-                            assert_eq!(r.ts_ns.len(), r.ends.len());
+                            assert_eq!(r.ts_ns.len(), r.lines_held());
                             for (i, t) in r.ts_ns.iter().enumerate() {
                                 out.push((b.labels.to_string(), *t, r.line(i).to_string()));
                             }

@@ -21,9 +21,9 @@ mod report;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{
-    json_object, Direction, EntryRun, Flush, JsonExtractor, JsonFields, LogBatch, LogCursor,
-    LogRejectReason, LogSelect, LogsReader, LogsWriter, MemLogs, PushReport, RunBatch, ScanStats,
-    StreamLimits, StreamStats,
+    json_object, Direction, EntryRun, Flush, JsonExtractor, JsonFields, LineSource, LogBatch,
+    LogCursor, LogRejectReason, LogSelect, LogsReader, LogsWriter, MemLogs, PushReport, RunBatch,
+    ScanStats, StreamLimits, StreamStats,
 };
 pub use report::{AppendReport, SeriesLimits};
 

@@ -140,16 +140,92 @@ pub struct RunBatch {
     pub runs: Vec<EntryRun>,
 }
 
+/// Lines kept by their producer (a column the store read), which an
+/// [`EntryRun`] refers to instead of copying them.
+pub trait LineSource: Send + Sync + std::fmt::Debug {
+    /// Line `i` ("" when out of range).
+    fn line(&self, i: usize) -> &str;
+    /// The number of lines.
+    fn len(&self) -> usize;
+    /// Whether there is no line.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Lines `start..start + len` of a [`LineSource`].
+#[derive(Debug, Clone)]
+struct SharedLines {
+    src: Arc<dyn LineSource>,
+    start: usize,
+    len: usize,
+}
+
+impl SharedLines {
+    /// The lines copied: the text and each line's end.
+    fn copy(&self) -> (String, Vec<u32>) {
+        let lines = self.start..self.start + self.len;
+        let mut text = String::with_capacity(lines.clone().map(|i| self.src.line(i).len()).sum());
+        let mut ends = Vec::with_capacity(self.len + 1);
+        for i in lines {
+            text.push_str(self.src.line(i));
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        (text, ends)
+    }
+}
+
+/// Where the lines of an [`EntryRun`] are.
+#[derive(Debug, Clone)]
+enum Lines {
+    /// The run's own: one after the other, entry `i`'s ending at `ends[i]`
+    /// (`ends` is empty while every line is).
+    Owned { text: String, ends: Vec<u32> },
+    /// Kept in their source: entry `i`'s is the source's `start + i`.
+    Shared(SharedLines),
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines::Owned {
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+/// Adds a line after `n` others to owned lines.
+fn push_owned(text: &mut String, ends: &mut Vec<u32>, n: usize, line: &str) {
+    if line.is_empty() && ends.is_empty() {
+        // No line yet (lines not read): `ends` is filled in when one
+        // comes.
+        return;
+    }
+    // The lines before were all empty: they end at 0.
+    ends.resize(n, 0);
+    text.push_str(line);
+    ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+}
+
 /// Entries of a [`RunBatch`] with the same structured metadata.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct EntryRun {
     pub metadata: Vec<(String, String)>,
     pub ts_ns: Vec<i64>,
-    /// The lines, one after the other; entry `i`'s ends at `ends[i]`
-    /// (`ends` is empty while every line is).
-    pub text: String,
-    pub ends: Vec<u32>,
+    /// The lines, the run's own or shared with the column they were read
+    /// from.
+    lines: Lines,
 }
+
+impl PartialEq for EntryRun {
+    fn eq(&self, o: &Self) -> bool {
+        self.metadata == o.metadata
+            && self.ts_ns == o.ts_ns
+            && (0..self.ts_ns.len()).all(|i| self.line(i) == o.line(i))
+    }
+}
+
+impl Eq for EntryRun {}
 
 impl EntryRun {
     /// A run of one entry.
@@ -162,20 +238,56 @@ impl EntryRun {
         r
     }
 
+    /// A run of one entry whose line is `src`'s line `i`, not copied.
+    pub fn new_shared(
+        metadata: Vec<(String, String)>,
+        ts_ns: i64,
+        src: &Arc<dyn LineSource>,
+        i: usize,
+    ) -> Self {
+        EntryRun {
+            metadata,
+            ts_ns: vec![ts_ns],
+            lines: Lines::Shared(SharedLines {
+                src: src.clone(),
+                start: i,
+                len: 1,
+            }),
+        }
+    }
+
     /// Adds an entry.
     pub fn push(&mut self, ts_ns: i64, line: &str) {
-        if line.is_empty() && self.ends.is_empty() {
-            // No line yet (lines not read): `ends` is filled in when one
-            // comes.
-            self.ts_ns.push(ts_ns);
-            return;
+        let n = self.ts_ns.len();
+        match &mut self.lines {
+            Lines::Owned { text, ends } => push_owned(text, ends, n, line),
+            Lines::Shared(s) => {
+                let (mut text, mut ends) = s.copy();
+                push_owned(&mut text, &mut ends, n, line);
+                self.lines = Lines::Owned { text, ends };
+            }
         }
-        // The lines before were all empty: they end at 0.
-        self.ends.resize(self.ts_ns.len(), 0);
         self.ts_ns.push(ts_ns);
-        self.text.push_str(line);
-        self.ends
-            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Adds an entry whose line is `src`'s line `i`: the line stays in
+    /// `src` when it starts the run or follows the run's lines there, and
+    /// is copied otherwise.
+    pub fn push_shared(&mut self, ts_ns: i64, src: &Arc<dyn LineSource>, i: usize) {
+        match &mut self.lines {
+            Lines::Shared(s) if Arc::ptr_eq(&s.src, src) && s.start + s.len == i => s.len += 1,
+            Lines::Owned { text, ends }
+                if self.ts_ns.is_empty() && text.is_empty() && ends.is_empty() =>
+            {
+                self.lines = Lines::Shared(SharedLines {
+                    src: src.clone(),
+                    start: i,
+                    len: 1,
+                })
+            }
+            _ => return self.push(ts_ns, src.line(i)),
+        }
+        self.ts_ns.push(ts_ns);
     }
 
     /// The run in the opposite order.
@@ -183,8 +295,7 @@ impl EntryRun {
         let mut r = EntryRun {
             metadata: std::mem::take(&mut self.metadata),
             ts_ns: Vec::with_capacity(self.ts_ns.len()),
-            text: String::with_capacity(self.text.len()),
-            ends: Vec::with_capacity(self.ends.len()),
+            lines: Lines::default(),
         };
         for i in (0..self.ts_ns.len()).rev() {
             r.push(self.ts_ns[i], self.line(i));
@@ -192,15 +303,30 @@ impl EntryRun {
         *self = r;
     }
 
+    /// The number of entries whose line the run holds: 0 while every line
+    /// is empty (or lines were skipped), else one per entry.
+    pub fn lines_held(&self) -> usize {
+        match &self.lines {
+            Lines::Owned { ends, .. } => ends.len(),
+            Lines::Shared(s) => s.len,
+        }
+    }
+
     /// Entry `i`'s line ("" when lines were skipped or `i` is out of range).
     pub fn line(&self, i: usize) -> &str {
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends.get(i - 1).copied().unwrap_or(0) as usize
-        };
-        self.text.get(start..end).unwrap_or("")
+        match &self.lines {
+            Lines::Owned { text, ends } => {
+                let end = ends.get(i).copied().unwrap_or(0) as usize;
+                let start = if i == 0 {
+                    0
+                } else {
+                    ends.get(i - 1).copied().unwrap_or(0) as usize
+                };
+                text.get(start..end).unwrap_or("")
+            }
+            Lines::Shared(s) if i < s.len => s.src.line(s.start + i),
+            Lines::Shared(_) => "",
+        }
     }
 }
 
@@ -637,7 +763,54 @@ impl LogsReader for MemLogs {
 
 #[cfg(test)]
 mod run_tests {
-    use super::EntryRun;
+    use super::{EntryRun, LineSource, Lines};
+    use std::sync::Arc;
+
+    /// Lines in a `Vec`, as a column the store read.
+    #[derive(Debug)]
+    struct VecLines(Vec<String>);
+
+    impl LineSource for VecLines {
+        fn line(&self, i: usize) -> &str {
+            self.0.get(i).map(String::as_str).unwrap_or("")
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn shared_runs_read_as_copied_ones() {
+        let col: Vec<String> = ["a", "bb", "", "dddd", "e"].map(String::from).to_vec();
+        let src: Arc<dyn LineSource> = Arc::new(VecLines(col.clone()));
+        let other: Arc<dyn LineSource> = Arc::new(VecLines(col.clone()));
+        // Rows 1..4 follow each other; then a gap (row 0), then another source.
+        let rows: [(&Arc<dyn LineSource>, usize); 5] =
+            [(&src, 1), (&src, 2), (&src, 3), (&src, 0), (&other, 4)];
+        let mut shared = EntryRun::default();
+        let mut copied = EntryRun::default();
+        for (t, (s, i)) in rows.iter().enumerate() {
+            shared.push_shared(t as i64, s, *i);
+            copied.push(t as i64, &col[*i]);
+            assert_eq!(shared, copied);
+            assert_eq!(shared.lines_held(), t + 1);
+        }
+        // Kept in the source while the rows followed each other.
+        let mut r = EntryRun::new_shared(vec![], 0, &src, 1);
+        r.push_shared(1, &src, 2);
+        assert!(matches!(r.lines, Lines::Shared(_)));
+        assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", ""));
+        r.push(2, "x");
+        assert!(matches!(r.lines, Lines::Owned { .. }));
+        assert_eq!((r.line(0), r.line(1), r.line(2)), ("bb", "", "x"));
+        let mut rev = EntryRun::new_shared(vec![], 0, &src, 3);
+        rev.push_shared(1, &src, 4);
+        rev.reverse();
+        assert_eq!(
+            (rev.ts_ns.clone(), rev.line(0), rev.line(1)),
+            (vec![1, 0], "e", "dddd")
+        );
+    }
 
     #[test]
     fn runs_keep_each_line_with_its_time_in_either_order() {
@@ -661,7 +834,10 @@ mod run_tests {
         let mut bare = EntryRun::default();
         bare.push(1, "");
         bare.push(2, "");
-        assert!(bare.ends.is_empty() && bare.text.is_empty());
+        assert_eq!(bare.lines_held(), 0);
+        assert!(
+            matches!(&bare.lines, Lines::Owned { text, ends } if text.is_empty() && ends.is_empty())
+        );
         assert_eq!((bare.line(0), bare.line(1), bare.line(9)), ("", "", ""));
     }
 }

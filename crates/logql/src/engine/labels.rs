@@ -192,6 +192,33 @@ impl<'a> LabelState<'a> {
         s
     }
 
+    /// Makes this state a copy of `from`, keeping its own allocation (for
+    /// the entries of a run, which all start from the same state).
+    pub(crate) fn reset_from(&mut self, from: &LabelState<'a>) {
+        let LabelState {
+            base,
+            base_view,
+            base_hidden,
+            meta,
+            meta_hidden,
+            extra,
+            fixed_bits,
+            extra_bits,
+            err,
+            err_details,
+        } = from;
+        self.base = base;
+        self.base_view = base_view;
+        self.base_hidden = *base_hidden;
+        self.meta = meta;
+        self.meta_hidden = *meta_hidden;
+        self.extra.clone_from(extra);
+        self.fixed_bits = *fixed_bits;
+        self.extra_bits = *extra_bits;
+        self.err.clone_from(err);
+        self.err_details.clone_from(err_details);
+    }
+
     fn find(&self, name: &str) -> Option<Slot> {
         let bit = name_bit(name);
         if self.extra_bits & bit != 0 {
@@ -398,7 +425,7 @@ impl<'a> LabelState<'a> {
 
     /// Every current label with its category, the error labels (when set)
     /// as parsed labels, in no particular order.
-    fn each(&self, mut f: impl FnMut(&str, &str, Category)) {
+    fn each<'s>(&'s self, mut f: impl FnMut(&'s str, &'s str, Category)) {
         for (i, l) in self.base_view.iter().enumerate() {
             if self.base_hidden & (1 << i) == 0 {
                 f(&l.name, &l.value, Category::Stream);
@@ -431,6 +458,20 @@ impl<'a> LabelState<'a> {
         });
         out.sort();
         out
+    }
+
+    /// [`LabelState::pairs_where`] borrowed, into `out`.
+    pub(crate) fn pairs_where_into<'s>(
+        &'s self,
+        keep: impl Fn(&str) -> bool,
+        out: &mut Vec<(&'s str, &'s str)>,
+    ) {
+        self.each(|n, v, _| {
+            if keep(n) {
+                out.push((n, v));
+            }
+        });
+        out.sort_unstable();
     }
 
     pub(crate) fn into_entry_labels(self) -> EntryLabels {
@@ -552,6 +593,24 @@ mod tests {
                     .cloned()
                     .collect::<Pairs>()
             );
+            // Borrowed, the same pairs.
+            let mut refs = Vec::new();
+            new.pairs_where_into(|n| n.len() > 3, &mut refs);
+            let owned: Pairs = refs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(owned, new.pairs_where(|n| n.len() > 3));
+            // A state reset from this one is the same as it.
+            let mut reset = LabelState::new(&base, &[]);
+            reset.set(Category::Parsed, "zz", "1");
+            reset.set_err("E", Some("d".into()));
+            reset.reset_from(&new);
+            for n in NAMES {
+                assert_eq!(reset.get(n), new.get(n), "{n}");
+                assert_eq!(reset.has_metadata(n), new.has_metadata(n), "{n}");
+            }
+            assert_eq!(reset.into_entry_labels(), new.clone().into_entry_labels());
             assert_eq!(new.into_entry_labels(), old.into_entry_labels());
         }
     }

@@ -560,17 +560,20 @@ impl Pipeline {
         stream: &'a Labels,
         metadata: &'a [(String, String)],
     ) -> Option<Output<'a>> {
-        let lbs = LabelState::new(stream, metadata);
-        self.process_state(ts_ns, Cow::Borrowed(line), lbs)
+        let mut lbs = LabelState::new(stream, metadata);
+        let line = self.process_in(ts_ns, Cow::Borrowed(line), &mut lbs)?;
+        Some(Output { line, labels: lbs })
     }
 
-    /// Runs the pipeline on a line and its label state.
-    pub(crate) fn process_state<'a>(
+    /// Runs the pipeline on a line and its label state, changed in place
+    /// (not moved in and out, for each entry of a scan): the line when the
+    /// pipeline keeps the entry.
+    pub(crate) fn process_in<'a>(
         &'a self,
         ts_ns: i64,
         mut line: Cow<'a, str>,
-        mut lbs: LabelState<'a>,
-    ) -> Option<Output<'a>> {
+        lbs: &mut LabelState<'a>,
+    ) -> Option<Cow<'a, str>> {
         for (si, s) in self.stages.iter().enumerate() {
             match s {
                 CStage::Line(f) => {
@@ -588,11 +591,11 @@ impl Pipeline {
                         &Cow::Borrowed(l) => {
                             let mut kv = Vec::with_capacity(16);
                             match parsers::json_all(l, &mut kv) {
-                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) if drops(&kv, lbs) => return None,
                                 Ok(()) => {
                                     lbs.reserve(kv.len());
                                     for (k, v) in kv {
-                                        parsers::set_parsed(&mut lbs, k, v);
+                                        parsers::set_parsed(lbs, k, v);
                                     }
                                     Ok(())
                                 }
@@ -602,15 +605,11 @@ impl Pipeline {
                         Cow::Owned(l) => {
                             let mut kv = Vec::with_capacity(16);
                             match parsers::json_all(l, &mut kv) {
-                                Ok(()) if drops(&kv, &lbs) => return None,
+                                Ok(()) if drops(&kv, lbs) => return None,
                                 Ok(()) => {
                                     lbs.reserve(kv.len());
                                     for (k, v) in kv {
-                                        parsers::set_parsed(
-                                            &mut lbs,
-                                            k.into_owned(),
-                                            v.into_owned(),
-                                        );
+                                        parsers::set_parsed(lbs, k.into_owned(), v.into_owned());
                                     }
                                     Ok(())
                                 }
@@ -625,10 +624,10 @@ impl Pipeline {
                 CStage::JsonPaths(p) => {
                     let res = match &line {
                         &Cow::Borrowed(l) => parsers::json_paths(l, p, |i, v| {
-                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v)
+                            parsers::set_parsed(lbs, p[i].0.as_str(), v)
                         }),
                         Cow::Owned(l) => parsers::json_paths(l, p, |i, v| {
-                            parsers::set_parsed(&mut lbs, p[i].0.as_str(), v.into_owned())
+                            parsers::set_parsed(lbs, p[i].0.as_str(), v.into_owned())
                         }),
                     };
                     if res.is_err() {
@@ -644,12 +643,12 @@ impl Pipeline {
                         match &line {
                             &Cow::Borrowed(l) => {
                                 parsers::logfmt_all(l, *strict, *keep_empty, |k, v| {
-                                    parsers::set_parsed(&mut lbs, k, v)
+                                    parsers::set_parsed(lbs, k, v)
                                 })
                             }
                             Cow::Owned(l) => {
                                 parsers::logfmt_all(l, *strict, *keep_empty, |k, v| {
-                                    parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned())
+                                    parsers::set_parsed(lbs, k.into_owned(), v.into_owned())
                                 })
                             }
                         }
@@ -662,11 +661,11 @@ impl Pipeline {
                         match &line {
                             &Cow::Borrowed(l) => {
                                 parsers::logfmt_params(l, *strict, params, |i, v| {
-                                    parsers::set_parsed(&mut lbs, params[i].0.as_str(), v)
+                                    parsers::set_parsed(lbs, params[i].0.as_str(), v)
                                 })
                             }
                             Cow::Owned(l) => parsers::logfmt_params(l, *strict, params, |i, v| {
-                                parsers::set_parsed(&mut lbs, params[i].0.as_str(), v.into_owned())
+                                parsers::set_parsed(lbs, params[i].0.as_str(), v.into_owned())
                             }),
                         }
                     };
@@ -686,7 +685,7 @@ impl Pipeline {
                                     &Cow::Borrowed(l) => Cow::Borrowed(&l[m.range()]),
                                     Cow::Owned(_) => Cow::Owned(m.as_str().to_string()),
                                 };
-                                parsers::set_parsed(&mut lbs, key.as_str(), v);
+                                parsers::set_parsed(lbs, key.as_str(), v);
                             }
                         }
                     }
@@ -694,12 +693,12 @@ impl Pipeline {
                 CStage::Pattern(p) => match &line {
                     &Cow::Borrowed(l) => {
                         for (n, v) in p.captures(l) {
-                            parsers::set_parsed(&mut lbs, n, v);
+                            parsers::set_parsed(lbs, n, v);
                         }
                     }
                     Cow::Owned(l) => {
                         for (n, v) in p.captures(l) {
-                            parsers::set_parsed(&mut lbs, n, v.to_string());
+                            parsers::set_parsed(lbs, n, v.to_string());
                         }
                     }
                 },
@@ -709,7 +708,7 @@ impl Pipeline {
                             let mut kv = Vec::new();
                             let res = parsers::unpack(l, &mut kv);
                             for (k, v) in kv {
-                                parsers::set_parsed(&mut lbs, k, v);
+                                parsers::set_parsed(lbs, k, v);
                             }
                             res
                         }
@@ -717,7 +716,7 @@ impl Pipeline {
                             let mut kv = Vec::new();
                             let res = parsers::unpack(l, &mut kv);
                             for (k, v) in kv {
-                                parsers::set_parsed(&mut lbs, k.into_owned(), v.into_owned());
+                                parsers::set_parsed(lbs, k.into_owned(), v.into_owned());
                             }
                             res.map(|e| e.map(|e| Cow::Owned(e.into_owned())))
                         }
@@ -729,7 +728,7 @@ impl Pipeline {
                     }
                 }
                 CStage::Label(f) => {
-                    if !f.process(&mut lbs) {
+                    if !f.process(lbs) {
                         return None;
                     }
                 }
@@ -803,7 +802,7 @@ impl Pipeline {
                 }
             }
         }
-        Some(Output { line, labels: lbs })
+        Some(line)
     }
 }
 

@@ -12,7 +12,9 @@ use super::{Ctx, EvalError, Pairs, Stats};
 use crate::ast::*;
 use argus_model::Labels;
 use argus_store::{Direction, LogCursor};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 const ERR_SAMPLE: &str = "SampleExtractionErr";
@@ -65,6 +67,38 @@ fn sample_labels(
             lbs.pairs_where(|n| Some(n) != unwrapped && !without.iter().any(|w| w == n))
         }
     }
+}
+
+/// [`sample_labels`] borrowed from the label state, into `out` (cleared
+/// first).
+fn sample_label_refs<'s>(
+    lbs: &'s LabelState<'_>,
+    grouping: Option<&Grouping>,
+    unwrapped: Option<&str>,
+    out: &mut Vec<(&'s str, &'s str)>,
+) {
+    out.clear();
+    if lbs.has_err() {
+        return lbs.pairs_where_into(|_| true, out);
+    }
+    match grouping {
+        Some(g) if !g.without => lbs.pairs_where_into(|n| g.labels.iter().any(|l| l == n), out),
+        _ => {
+            let without: &[String] = grouping.map(|g| &g.labels[..]).unwrap_or(&[]);
+            lbs.pairs_where_into(
+                |n| Some(n) != unwrapped && !without.iter().any(|w| w == n),
+                out,
+            )
+        }
+    }
+}
+
+/// An empty vector of borrowed pairs with `v`'s allocation, for labels
+/// that live shorter than `v`'s.
+fn recycle<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
+    v.clear();
+    // Collected in place: the same allocation, no element.
+    v.into_iter().map(|_| ("", "")).collect()
 }
 
 /// Loki's `extrapolatedRate` (adapted from Prometheus), timestamps in ns.
@@ -218,19 +252,79 @@ pub(crate) fn can_inject_grouping(agg: &RangeAggregation) -> bool {
 /// The series of a range aggregation: each label set once, its
 /// accumulator found by index.
 struct SeriesSet {
-    index: HashMap<Pairs, usize>,
+    /// Series by the hash of their labels ([`SeriesSet::hash`]): more
+    /// than one when hashes collide.
+    index: HashMap<u64, Vec<usize>, BuildHasherDefault<Prehashed>>,
+    hasher: foldhash::fast::RandomState,
     accs: Vec<(Pairs, SeriesAcc)>,
     n_steps: usize,
     keep_points: bool,
 }
 
-impl SeriesSet {
-    fn slot(&mut self, labels: Pairs) -> usize {
-        if let Some(&i) = self.index.get(&labels) {
-            return i;
+/// The hasher of keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; any other key is folded in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl SeriesSet {
+    fn new(n_steps: usize, keep_points: bool) -> Self {
+        SeriesSet {
+            index: HashMap::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            accs: Vec::new(),
+            n_steps,
+            keep_points,
+        }
+    }
+
+    /// The hash of sorted label pairs, the same for owned and borrowed ones.
+    fn hash<N: AsRef<str>, V: AsRef<str>>(&self, labels: &[(N, V)]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write_usize(labels.len());
+        for (n, v) in labels {
+            h.write(n.as_ref().as_bytes());
+            h.write_u8(0xff);
+            h.write(v.as_ref().as_bytes());
+            h.write_u8(0xff);
+        }
+        h.finish()
+    }
+
+    /// The series of `labels` (sorted), if there is one yet.
+    fn find<N: AsRef<str>, V: AsRef<str>>(&self, hash: u64, labels: &[(N, V)]) -> Option<usize> {
+        let same = |p: &Pairs| {
+            p.len() == labels.len()
+                && p.iter()
+                    .zip(labels)
+                    .all(|((a, b), (n, v))| a == n.as_ref() && b == v.as_ref())
+        };
+        self.index
+            .get(&hash)?
+            .iter()
+            .copied()
+            .find(|&i| same(&self.accs[i].0))
+    }
+
+    /// Adds a series (not there yet) with the given labels' hash.
+    fn insert(&mut self, hash: u64, labels: Pairs) -> usize {
         let i = self.accs.len();
-        self.index.insert(labels.clone(), i);
+        self.index.entry(hash).or_default().push(i);
         self.accs.push((
             labels,
             SeriesAcc {
@@ -239,6 +333,30 @@ impl SeriesSet {
             },
         ));
         i
+    }
+
+    fn slot(&mut self, labels: Pairs) -> usize {
+        let hash = self.hash(&labels);
+        match self.find(hash, &labels) {
+            Some(i) => i,
+            None => self.insert(hash, labels),
+        }
+    }
+
+    /// [`SeriesSet::slot`] of borrowed labels (sorted): copied only when
+    /// the series is new.
+    fn slot_of(&mut self, labels: &[(&str, &str)]) -> usize {
+        let hash = self.hash(labels);
+        match self.find(hash, labels) {
+            Some(i) => i,
+            None => {
+                let owned = labels
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                self.insert(hash, owned)
+            }
+        }
     }
 }
 
@@ -426,12 +544,7 @@ fn scan_part(
         Some(u) => Pipeline::compile_filters(&u.post_filters)?,
         None => Pipeline::compile_filters(&[])?,
     };
-    let mut series = SeriesSet {
-        index: HashMap::new(),
-        accs: Vec::new(),
-        n_steps,
-        keep_points: keeps_points(op),
-    };
+    let mut series = SeriesSet::new(n_steps, keeps_points(op));
     let mut post_filter = 0u64;
     let mut err_series: Option<Pairs> = None;
     // Without stages or unwrap, a sample's labels are the stream's plus the
@@ -495,6 +608,8 @@ fn scan_part(
             }
         }
     }
+    // A sample's labels, borrowed; the allocation is kept from one to the next.
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
     while let Some(batch) = if columnar { None } else { cursor.next_runs()? } {
         ctx.check_deadline()?;
         let slot = keys
@@ -535,6 +650,10 @@ fn scan_part(
             } else {
                 None
             };
+            // The run's labels before the pipeline, from which each entry's
+            // starts (in one state, whose allocation is kept).
+            let state = LabelState::new(&batch.labels, &run.metadata);
+            let mut lbs = state.clone();
             for (i, &ts) in run.ts_ns.iter().enumerate() {
                 // The steps whose window holds the entry: t - offset - range < ts <= t - offset.
                 let Some((lo, hi)) = steps.window_steps(ts + offset, range) else {
@@ -558,22 +677,22 @@ fn scan_part(
                     }
                     continue;
                 }
-                let Some(out) = pipeline.process(ts, line, &batch.labels, &run.metadata) else {
+                lbs.reset_from(&state);
+                let Some(out_line) = pipeline.process_in(ts, Cow::Borrowed(line), &mut lbs) else {
                     if let Some(m) = memo.as_mut().filter(|m| m.len() < MEMO_LINES) {
                         m.insert(line.into(), None);
                     }
                     continue;
                 };
-                let (value, labels) = match &lr.unwrap {
+                let (value, unwrapped) = match &lr.unwrap {
                     None => {
                         let v = match op {
-                            RangeOp::BytesOverTime | RangeOp::BytesRate => out.line.len() as f64,
+                            RangeOp::BytesOverTime | RangeOp::BytesRate => out_line.len() as f64,
                             _ => 1.0,
                         };
-                        (v, sample_labels(out.labels, grouping, None))
+                        (v, None)
                     }
                     Some(u) => {
-                        let mut lbs = out.labels;
                         let raw = lbs.get(&u.label).unwrap_or("").to_string();
                         if raw.is_empty() {
                             continue;
@@ -585,22 +704,30 @@ fn scan_part(
                                 0.0
                             }
                         };
-                        let Some(o2) = post.process_state(ts, out.line, lbs) else {
+                        if post.process_in(ts, out_line, &mut lbs).is_none() {
                             continue;
-                        };
-                        (v, sample_labels(o2.labels, grouping, Some(&u.label)))
+                        }
+                        (v, Some(u.label.as_str()))
                     }
                 };
                 post_filter += 1;
+                let mut labels = recycle(std::mem::take(&mut pairs));
+                sample_label_refs(&lbs, grouping, unwrapped, &mut labels);
                 if err_series.is_none()
-                    && labels.iter().any(|(n, _)| n == ERROR_LABEL)
+                    && labels.iter().any(|(n, _)| *n == ERROR_LABEL)
                     && !labels
                         .iter()
-                        .any(|(n, v)| n == PRESERVE_ERROR_LABEL && v == "true")
+                        .any(|(n, v)| *n == PRESERVE_ERROR_LABEL && *v == "true")
                 {
-                    err_series = Some(labels.clone());
+                    err_series = Some(
+                        labels
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.to_string()))
+                            .collect(),
+                    );
                 }
-                let s = series.slot(labels);
+                let s = series.slot_of(&labels);
+                pairs = recycle(labels);
                 if let Some(m) = memo.as_mut().filter(|m| m.len() < MEMO_LINES) {
                     m.insert(line.into(), Some(s));
                 }

@@ -6,7 +6,7 @@ use super::index::SegmentIndex;
 use super::json_column;
 use super::SegmentMeta;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{json_object, Direction, EntryRun, LogBatch, RunBatch, ScanStats};
+use argus_store::{json_object, Direction, EntryRun, LineSource, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
@@ -19,6 +19,15 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Rows per Arrow batch of a scan that skips lines: few large batches.
+const SCAN_BATCH_ROWS: usize = 8192;
+
+/// Rows per Arrow batch of a scan reading lines: smaller, so that a batch
+/// spans fewer pages of the `line` column and the reader's line buffer,
+/// grown for each page, is copied less (measured on JSON lines of
+/// ~250 bytes: a metric query over every line ~5% faster than with 8192).
+const LINE_SCAN_BATCH_ROWS: usize = 2048;
 
 /// Entries per batch handed to the engine.
 const BATCH_ENTRIES: usize = 4096;
@@ -207,7 +216,11 @@ impl SegmentReader {
         let file = std::fs::File::open(&self.data)?;
         let mut b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.parquet.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(8192);
+            .with_batch_size(if skip_lines || json.is_some() {
+                SCAN_BATCH_ROWS
+            } else {
+                LINE_SCAN_BATCH_ROWS
+            });
         if let Some(s) = selection {
             b = b.with_row_selection(s);
         }
@@ -599,6 +612,7 @@ impl SegmentScan {
         let mut lines = 0u64;
         let mut bytes = 0u64;
         let mut run_md_bytes = 0u64;
+        let src = c.line_source();
         for row in 0..batch.num_rows() {
             let Some(ordinal) = c.ordinal(row) else {
                 continue;
@@ -625,11 +639,10 @@ impl SegmentScan {
                     .all(|(n, v)| md.next() == Some((n.as_str(), v.as_str())))
                     && md.next().is_none()
             });
-            let line = c.line.map(|l| l.value(row)).unwrap_or("");
-            bytes += line.len() as u64;
+            bytes += c.line.map_or(0, |l| l.value(row).len()) as u64;
             if same_metadata {
                 if let Some(r) = runs.last_mut() {
-                    r.push(t, line);
+                    push_line(r, t, src.as_ref(), row);
                     bytes += run_md_bytes;
                 }
             } else {
@@ -643,7 +656,10 @@ impl SegmentScan {
                     .map(|(n, v)| (n.len() + v.len()) as u64)
                     .sum::<u64>();
                 bytes += run_md_bytes;
-                runs.push(EntryRun::new(metadata, t, line));
+                runs.push(match &src {
+                    Some(src) => EntryRun::new_shared(metadata, t, src, row),
+                    None => EntryRun::new(metadata, t, ""),
+                });
             }
         }
         self.stats.lines_scanned += lines;
@@ -657,6 +673,7 @@ impl SegmentScan {
     /// [`SegmentScan::decode_runs`] without a metadata column: one
     /// run per stream.
     fn decode_bare_runs(&mut self, c: &Columns<'_>, rows: usize) -> io::Result<()> {
+        let src = c.line_source();
         let ts = &c.ts.values()[..rows];
         let keys = &c.keys.values()[..rows];
         let mut lines = 0u64;
@@ -676,15 +693,14 @@ impl SegmentScan {
             let hi = i + run.partition_point(|&t| t < self.end_ns);
             if lo < hi {
                 let mut r = EntryRun::default();
-                match c.line {
-                    Some(l) => {
+                match (c.line, &src) {
+                    (Some(l), Some(src)) => {
                         for (row, &t) in ts.iter().enumerate().take(hi).skip(lo) {
-                            let line = l.value(row);
-                            bytes += line.len() as u64;
-                            r.push(t, line);
+                            bytes += l.value(row).len() as u64;
+                            r.push_shared(t, src, row);
                         }
                     }
-                    None => r.ts_ns.extend_from_slice(&ts[lo..hi]),
+                    _ => r.ts_ns.extend_from_slice(&ts[lo..hi]),
                 }
                 lines += (hi - lo) as u64;
                 self.push_ready_ts(ordinal, vec![r]);
@@ -773,7 +789,41 @@ struct Columns<'a> {
     map: Vec<Option<u32>>,
 }
 
+/// Adds row `row`'s entry to a run, its line kept in the batch's `line`
+/// column (none when lines are skipped).
+fn push_line(r: &mut EntryRun, t: i64, src: Option<&Arc<dyn LineSource>>, row: usize) {
+    match src {
+        Some(src) => r.push_shared(t, src, row),
+        None => r.push(t, ""),
+    }
+}
+
+/// A batch's `line` column, shared by the runs read from it so that their
+/// lines are not copied.
+#[derive(Debug)]
+struct ArrowLines(arrow_array::StringArray);
+
+impl LineSource for ArrowLines {
+    fn line(&self, i: usize) -> &str {
+        if i < self.0.len() {
+            self.0.value(i)
+        } else {
+            ""
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 impl Columns<'_> {
+    /// The `line` column as a [`LineSource`] (none when lines are skipped).
+    fn line_source(&self) -> Option<Arc<dyn LineSource>> {
+        self.line
+            .map(|l| Arc::new(ArrowLines(l.clone())) as Arc<dyn LineSource>)
+    }
+
     /// The (wanted) metadata of row `row`.
     fn metadata(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
         let (range, keys, values) = match self.md {
