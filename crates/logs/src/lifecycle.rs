@@ -122,10 +122,14 @@ fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
 const JSON_SAMPLE_PER_STREAM: usize = 16;
 
 impl Segments {
-    /// The JSON columns of a new segment, chosen from `sample` lines.
-    fn json_columns<'a>(&self, sample: impl FnOnce() -> Vec<&'a str>) -> Option<JsonColumns> {
+    /// The JSON columns of a new segment, of the keys `keys` picks (none
+    /// without the engine's reader).
+    fn json_columns(
+        &self,
+        keys: impl FnOnce(&dyn argus_store::JsonFields) -> Vec<String>,
+    ) -> Option<JsonColumns> {
         let f = self.opts.json_fields.as_ref()?;
-        let keys = f.choose(&sample());
+        let keys = keys(f.as_ref());
         (!keys.is_empty()).then(|| JsonColumns {
             extractor: f.extractor(&keys),
             keys,
@@ -317,7 +321,7 @@ impl SegmentSource for Segments {
             end.saturating_mul(1_000_000),
         );
         let streams = frozen.head.streams.read();
-        let json = self.json_columns(|| {
+        let json = self.json_columns(|f| {
             // A few lines of each stream, spread over its entries in range.
             let mut sample = Vec::new();
             for s in &streams.streams {
@@ -332,7 +336,7 @@ impl SegmentSource for Segments {
                         .map(|e| e.line.as_str()),
                 );
             }
-            sample
+            f.choose(&sample)
         });
         let mut order: Vec<usize> = (0..streams.streams.len()).collect();
         order.sort_by(|&a, &b| streams.streams[a].labels.cmp(&streams.streams[b].labels));
@@ -364,7 +368,7 @@ impl SegmentSource for Segments {
                 start,
                 end,
             }],
-            json_streams: SegmentMeta::complete_streams(&w),
+            json_streams: w.json_streams(),
             json_keys: w.json_keys,
         };
         write_meta(dir, &meta)?;
@@ -396,15 +400,7 @@ impl SegmentSource for Segments {
                 keys,
             )
         };
-        let json = self
-            .opts
-            .json_fields
-            .as_ref()
-            .filter(|_| !keys.is_empty())
-            .map(|f| JsonColumns {
-                extractor: f.extractor(&keys),
-                keys,
-            });
+        let json = self.json_columns(|_| keys);
         let entries = self.merged_entries(inputs)?;
         let w = write_segment(dir, entries, &self.opts.writer, json.as_ref())?.unwrap_or_default();
         let meta = SegmentMeta {
@@ -428,7 +424,7 @@ impl SegmentSource for Segments {
             entries: w.entries,
             raw_bytes: w.raw_bytes,
             flushes,
-            json_streams: SegmentMeta::complete_streams(&w),
+            json_streams: w.json_streams(),
             json_keys: w.json_keys.clone(),
         };
         if w.entries == 0 {

@@ -68,16 +68,6 @@ pub struct SegmentMeta {
 pub const META_VERSION: u32 = 1;
 
 impl SegmentMeta {
-    /// `json_streams` of a written segment.
-    pub fn complete_streams(w: &Written) -> Vec<u32> {
-        w.json_complete
-            .iter()
-            .enumerate()
-            .filter(|(_, &c)| c)
-            .map(|(i, _)| i as u32)
-            .collect()
-    }
-
     pub fn segment_info(&self) -> SegmentInfo {
         SegmentInfo {
             id: self.id.clone(),

@@ -460,24 +460,29 @@ impl SegmentScan {
                     .as_ref()
                     .is_some_and(|k| self.segment.json_ready(rg, &self.wanted, k));
             if let Some(meta) = self.segment.parquet.metadata().row_groups().get(rg) {
-                // The column chunks read: all but `line` when lines are
-                // skipped, and `metadata` when not needed.
+                // The column chunks read: `line` unless lines are skipped
+                // or given from `json:` columns, `metadata` when needed,
+                // the wanted `json:` columns when they give the lines.
                 self.stats.bytes_read += meta
                     .columns()
                     .iter()
-                    .filter(|c| {
-                        let top = c.column_path().parts().first().map(String::as_str);
-                        let json = top.and_then(|t| t.strip_prefix("json:"));
-                        !((self.skip_lines || json_now) && top == Some("line")
-                            || !metadata && top == Some("metadata")
-                            || json.is_some_and(|k| {
-                                !json_now
-                                    || !self
-                                        .json_keys
-                                        .as_ref()
-                                        .is_some_and(|w| w.iter().any(|x| x == k))
-                            }))
-                    })
+                    .filter(
+                        |c| match c.column_path().parts().first().map(String::as_str) {
+                            Some("line") => !self.skip_lines && !json_now,
+                            Some("metadata") => metadata,
+                            Some(top) => match top.strip_prefix("json:") {
+                                Some(k) => {
+                                    json_now
+                                        && self
+                                            .json_keys
+                                            .as_ref()
+                                            .is_some_and(|w| w.iter().any(|x| x == k))
+                                }
+                                None => true,
+                            },
+                            None => true,
+                        },
+                    )
                     .map(|c| c.compressed_size().max(0) as u64)
                     .sum::<u64>();
             }

@@ -58,6 +58,18 @@ pub struct Written {
     pub json_complete: Vec<bool>,
 }
 
+impl Written {
+    /// The streams every entry of which has a value in each `json:`
+    /// column (`SegmentMeta::json_streams`).
+    pub fn json_streams(&self) -> Vec<u32> {
+        (0u32..)
+            .zip(&self.json_complete)
+            .filter(|(_, &c)| c)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
 /// Top-level JSON members to keep as columns `json:<key>` beside the
 /// lines: a row holds the value `| json key="key"` gives its line, or null
 /// when the stage would not give one (the line is not a JSON object).
