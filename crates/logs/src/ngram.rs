@@ -42,14 +42,16 @@ impl TrigramSet {
         let Some((head, rest)) = line.split_at_checked(2) else {
             return;
         };
-        // The last three bytes, rolled one byte at a time.
+        // The last three bytes, rolled one byte at a time; the words of
+        // `seen` read without a branch, the rare new trigram pushed after.
+        let seen = &mut *self.seen;
         let mut t = (head[0] as u32) << 8 | head[1] as u32;
         for &b in rest {
             t = (t << 8 | b as u32) & 0xFF_FFFF;
             let (word, bit) = ((t >> 6) as usize, 1u64 << (t & 63));
-            let w = &mut self.seen[word];
-            if *w & bit == 0 {
-                *w |= bit;
+            let w = seen[word];
+            if w & bit == 0 {
+                seen[word] = w | bit;
                 self.list.push(t);
             }
         }

@@ -105,6 +105,7 @@ pub(crate) struct ArgusRun {
     pub loadgen_cpu_s: f64,
     pub requests: u64,
     pub failed: u64,
+    pub retries: u64,
     pub first_error: Option<String>,
     pub peak_rss_ingest: u64,
     pub wal_bytes_ingest: u64,
@@ -302,17 +303,19 @@ fn argus_run(
     r.ingest_s = res.wall.as_secs_f64();
     r.requests = res.requests;
     r.failed = res.failed;
+    r.retries = res.retries;
     r.first_error = res.first_error.clone();
     r.peak_rss_ingest = server::rss(srv.pid().context("running")?)?.0;
     r.wal_bytes_ingest = server::disk_usage(&wal, &[]);
     eprintln!(
-        "    Argus ingest: {:.1}s, {:.1} MB/s, CPU {:.1}s ({:.1} MB/s per core), peak RSS {} MiB, {} requests ({} failed{})",
+        "    Argus ingest: {:.1}s, {:.1} MB/s, CPU {:.1}s ({:.1} MB/s per core), peak RSS {} MiB, {} requests ({} retries, {} failed{})",
         r.ingest_s,
         c.meta.raw_bytes as f64 / 1e6 / r.ingest_s,
         r.cpu_s,
         c.meta.raw_bytes as f64 / 1e6 / r.cpu_s,
         r.peak_rss_ingest >> 20,
         r.requests,
+        r.retries,
         r.failed,
         r.first_error
             .as_ref()

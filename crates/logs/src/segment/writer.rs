@@ -246,7 +246,12 @@ pub fn write_segment<E: Borrow<LogEntry>>(
     for item in entries {
         let (labels, e) = item?;
         let e = e.borrow();
-        if current.as_deref() != Some(&*labels) {
+        // The same `Arc` for a stream's entries, as a flush and a merge
+        // hand them: one pointer comparison per entry, not the labels'.
+        let same = current
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, &labels) || **c == *labels);
+        if !same {
             if let Some(prev) = &current {
                 if **prev > *labels {
                     return Err(io::Error::other("segment entries out of stream order"));
