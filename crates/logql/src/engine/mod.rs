@@ -8,6 +8,7 @@
 
 mod fields;
 mod gotime;
+mod json;
 mod labels;
 mod logs;
 mod metric;

@@ -1,7 +1,8 @@
 //! The JSON reader the parsers used before they borrowed from the line:
 //! a reference for the tests to compare the new one with.
 
-use super::{PathSeg, MALFORMED_JSON, MALFORMED_OBJECT};
+use super::super::parsers::{MALFORMED_JSON, MALFORMED_OBJECT};
+use super::PathSeg;
 
 // ---------------------------------------------------------------- JSON
 
@@ -229,7 +230,7 @@ pub(crate) fn json_all(line: &str) -> Result<Vec<(String, String)>, &'static str
 fn flatten(line: &str, v: &JVal, prefix: &mut String, out: &mut Vec<(String, String)>) {
     let JVal::Obj(fields, _, _) = v else { return };
     for (k, v) in fields {
-        let part = super::sanitize_key(k);
+        let part = super::super::parsers::sanitize_key(k);
         let len = prefix.len();
         if !part.is_empty() {
             if !prefix.is_empty() {
