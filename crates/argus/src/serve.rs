@@ -205,17 +205,28 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let maintenance = tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.tick().await;
-        // Logs flush by size as well as age: checked every second.
-        let mut flush = tokio::time::interval(std::time::Duration::from_secs(1));
-        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
                     maint_db.maintain().await;
                     maint_logs.maintain().await;
                 }
-                _ = flush.tick() => maint_logs.flush_due().await,
                 _ = maint_stop.changed() => return,
+            }
+        }
+    });
+    // Logs flush by size as well as age, checked every second, in a task of
+    // their own: a long compaction or metrics maintenance does not hold
+    // them back (and with them the memory the heads hold).
+    let mut flush_stop = stop_rx.clone();
+    let flush_logs = logs.clone();
+    let flushing = tokio::spawn(async move {
+        let mut flush = tokio::time::interval(std::time::Duration::from_secs(1));
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = flush.tick() => flush_logs.flush_due().await,
+                _ = flush_stop.changed() => return,
             }
         }
     });
@@ -226,6 +237,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         scrape.stop().await;
     }
     let _ = maintenance.await;
+    let _ = flushing.await;
     match server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => error!(error = %e, "http server failed"),

@@ -37,14 +37,30 @@ impl LogsDb {
     }
 
     /// One full pass: flush what is due, compact, apply retention.
+    ///
+    /// Flushing goes first: a tenant's merges run one at a time, each
+    /// under the tenant's lifecycle lock, and after the first of a pass
+    /// they stop while its head is due for a flush, so a flush (which frees
+    /// memory and ends back-pressure) waits for one merge at most, not for
+    /// a whole compaction. The rest is merged on a later pass; one merge a
+    /// pass, at least, keeps compaction going under sustained ingest.
     pub async fn maintain(&self) {
         self.flush_due().await;
         for t in self.all_tenants() {
-            let _g = t.lifecycle.lock().await;
             let lc = self.lifecycle(&t);
-            if let Err(e) = lc.compact().await {
-                warn!(tenant = %t.tenant, error = %e, "logs compaction failed; will retry");
+            let mut first = true;
+            while std::mem::take(&mut first) || !self.is_due(&t) {
+                let _g = t.lifecycle.lock().await;
+                match lc.compact_next().await {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        warn!(tenant = %t.tenant, error = %e, "logs compaction failed; will retry");
+                        break;
+                    }
+                }
             }
+            let _g = t.lifecycle.lock().await;
             if let Err(e) = lc.apply_retention((self.opts.clock)()).await {
                 warn!(tenant = %t.tenant, error = %e, "logs retention failed; will retry");
             }
@@ -69,7 +85,7 @@ impl LogsDb {
         Ok(())
     }
 
-    fn is_due(&self, t: &TenantLogs) -> bool {
+    pub(crate) fn is_due(&self, t: &TenantLogs) -> bool {
         let st = t.state.read();
         if st.frozen.is_some() {
             return true;

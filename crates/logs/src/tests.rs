@@ -467,6 +467,38 @@ async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
 }
 
 #[tokio::test]
+async fn maintain_flushes_what_is_due_and_compacts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path(), |o| {
+        o.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
+        o.flush_bytes = 1000;
+        // The corpus is from 2023: no retention by time.
+        o.retention_ms = 0;
+    })
+    .await;
+    let line = "y".repeat(300);
+    let hour = |h: i64| {
+        let entries: Vec<(i64, &str)> = (0..5).map(|i| (T0 + h * H + i, line.as_str())).collect();
+        vec![stream(&[("job", "a")], &entries)]
+    };
+    // Hours 0 and 1 in segments of their own: a window due for a merge.
+    for h in 0..2 {
+        db.push(&tenant(), hour(h), limits()).unwrap();
+        db.flush_all().await.unwrap();
+    }
+    // Hour 2 in memory, over `flush_bytes`: a flush is due too.
+    db.push(&tenant(), hour(2), limits()).unwrap();
+    let segments = || db.tenant(&tenant()).unwrap().state.read().segments.len();
+    assert_eq!(segments(), 2);
+    let before = all(&db);
+    db.maintain().await;
+    let t = db.tenant(&tenant()).unwrap();
+    assert!(!db.is_due(&t), "the head was flushed");
+    assert_eq!(segments(), 2, "hours 0 and 1 merged, hour 2 flushed");
+    assert_eq!(all(&db), before);
+}
+
+#[tokio::test]
 async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path(), |o| {

@@ -241,15 +241,26 @@ impl<S: SegmentSource> Lifecycle<S> {
     /// Merges segments of one complete compaction window into one, while
     /// there is a window to merge ([`policy::plan_compaction`]).
     pub async fn compact(&self) -> Result<(), S::Error> {
+        while self.compact_next().await? {}
+        Ok(())
+    }
+
+    /// Merges the next window due, if there is one: true when it merged.
+    /// One step of [`Lifecycle::compact`], for a caller that lets other
+    /// work (a due flush) go first between merges.
+    pub async fn compact_next(&self) -> Result<bool, S::Error> {
         let plan = if self.policy.size_tiered {
             policy::plan_compaction_tiered
         } else {
             policy::plan_compaction
         };
-        while let Some(plan) = plan(&self.source.segments(), &self.policy.compaction_ranges) {
-            self.compact_one(plan).await?;
+        match plan(&self.source.segments(), &self.policy.compaction_ranges) {
+            Some(plan) => {
+                self.compact_one(plan).await?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        Ok(())
     }
 
     async fn compact_one(&self, plan: Plan) -> Result<(), S::Error> {

@@ -234,7 +234,7 @@ pub(crate) fn render(
     if let Some(p) = prepared {
         let _ = writeln!(
             o,
-            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts; a request answered 429 or 5xx is sent again after a backoff (0.5 s, doubling up to 5 s, 10 attempts), as Promtail and Alloy do. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 128 MiB`, `max_head_size: 256 MiB`) while ingesting; then `POST /flush` (Loki's ingester endpoint; it answers once the rest of the head is written into segments, uploaded and installed), and the segments are measured once compaction has settled (segments, WAL and staging area unchanged for 20 s). Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time during `POST /flush` — the target uses the latter; compaction's CPU is reported on its own; peak RSS is `VmHWM` during ingest and after the flush, compaction and the queries. {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
+            "Load: Loki push (`POST /loki/api/v1/push`, snappy-compressed protobuf, `application/x-protobuf`), {} requests of about {} of lines ({:.1} MB compressed in all), {} concurrent senders (a stream always on the same sender, in order), cut before the clock starts; a request answered 429 or 5xx is sent again after a backoff (0.5 s, doubling up to 5 s, 10 attempts), as Promtail and Alloy do. Argus `wal_fsync: {}`, logs defaults (`max_head_age: 15m`, `flush_size: 128 MiB`, `max_head_size: 256 MiB`) while ingesting; then `POST /flush` (Loki's ingester endpoint; it answers once the rest of the head is written into segments, uploaded and installed), and the segments are measured once compaction has settled (segments, WAL and staging area unchanged for 20 s). Per-core figures divide by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time during `POST /flush` — the target uses the latter; compaction's CPU (merges run during ingest count in the ingest CPU; those after it until settled are reported on their own, and in the row that includes them); peak RSS is `VmHWM` during ingest and after the flush, compaction and the queries. {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
             p.requests,
             a.batch,
             p.body_bytes as f64 / 1e6,
@@ -304,6 +304,12 @@ pub(crate) fn render(
         (
             "ingest lines/s per core, final flush included",
             av(&|x| m.lines as f64 / (x.cpu_s + x.flush_cpu_s)),
+            "".into(),
+            "".into(),
+        ),
+        (
+            "ingest MB/s per core, final flush and compaction included",
+            av(&|x| raw / 1e6 / (x.cpu_s + x.flush_cpu_s + x.settle_cpu_s)),
             "".into(),
             "".into(),
         ),
