@@ -1,7 +1,7 @@
 //! Experiment (not built into anything): how small the `line` column of a
-//! segment gets when lines are split into a template and variables (runs of
-//! `[A-Za-z0-9._/:+-]` holding a digit), with and without reordering rows
-//! by template within each stream of a row group.
+//! segment gets when lines are split into a template and variables
+//! (`argus_logs::template`), with and without reordering rows by template
+//! within each stream of a row group.
 //! `cargo run --release -p argus-logs --example line_templates -- <data.parquet>...`
 use arrow_array::builder::{StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
@@ -15,43 +15,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-const VARS: usize = 16;
-const MARK: char = '\u{11}';
+use argus_logs::template::{split as split_line, MAX_VARS as VARS};
 
-fn is_tok(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'+')
-}
-
-/// (template, variables), or None when the line holds MARK or too many.
+/// (template, variables), or false when the line stays whole.
 fn split(line: &str, tpl: &mut String, vars: &mut Vec<(usize, usize)>) -> bool {
-    tpl.clear();
+    let mut ranges = Vec::new();
+    let ok = split_line(line, tpl, &mut ranges);
     vars.clear();
-    if line.contains(MARK) {
-        return false;
-    }
-    let b = line.as_bytes();
-    let mut i = 0;
-    let mut last = 0;
-    while i < b.len() {
-        if !is_tok(b[i]) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        let mut digit = false;
-        while i < b.len() && is_tok(b[i]) {
-            digit |= b[i].is_ascii_digit();
-            i += 1;
-        }
-        if digit {
-            tpl.push_str(&line[last..s]);
-            tpl.push(MARK);
-            vars.push((s, i));
-            last = i;
-        }
-    }
-    tpl.push_str(&line[last..]);
-    vars.len() <= VARS
+    vars.extend(ranges.into_iter().map(|r| (r.start, r.end)));
+    ok
 }
 
 fn props() -> WriterProperties {

@@ -24,6 +24,7 @@ mod lifecycle;
 mod metrics;
 pub mod ngram;
 pub mod segment;
+pub mod template;
 mod tenant;
 pub mod walrec;
 
