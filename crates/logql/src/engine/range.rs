@@ -551,15 +551,15 @@ fn scan_part(
     // entry's structured metadata: its series is found once per stream and
     // metadata (the stream's `Arc` is kept, so its address stays its own).
     let fast = lr.log.pipeline.is_empty() && lr.unwrap.is_none();
-    type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, usize)>);
-    let mut keys: HashMap<usize, Keys> = HashMap::new();
-    // Per stream: its metadata sets, each with its lines' series (`None`:
-    // filtered out), when `memo`.
+    // Per stream, by its `Arc`'s address: the `Arc`, the series of each of
+    // its metadata sets when `fast`, and, when `memo`, each metadata set's
+    // lines with their series (`None`: filtered out).
     type Memo = Vec<(
         Vec<(String, String)>,
         HashMap<Box<str>, Option<usize>, foldhash::fast::RandomState>,
     )>;
-    let mut memos: HashMap<usize, Memo> = HashMap::new();
+    type Keys = (Arc<Labels>, Vec<(Vec<(String, String)>, usize)>, Memo);
+    let mut keys: HashMap<usize, Keys> = HashMap::new();
     // Counting over labels needs each entry's time only.
     let columnar = fast && !lines;
     if columnar {
@@ -567,7 +567,7 @@ fn scan_part(
             ctx.check_deadline()?;
             let slot = keys
                 .entry(Arc::as_ptr(&batch.labels) as usize)
-                .or_insert_with(|| (batch.labels.clone(), Vec::new()));
+                .or_insert_with(|| (batch.labels.clone(), Vec::new(), Vec::new()));
             for run in &batch.runs {
                 let md_bytes = metadata_bytes(&run.metadata);
                 let k = match slot.1.iter().position(|(m, _)| *m == run.metadata) {
@@ -614,7 +614,7 @@ fn scan_part(
         ctx.check_deadline()?;
         let slot = keys
             .entry(Arc::as_ptr(&batch.labels) as usize)
-            .or_insert_with(|| (batch.labels.clone(), Vec::new()));
+            .or_insert_with(|| (batch.labels.clone(), Vec::new(), Vec::new()));
         for run in &batch.runs {
             let md_bytes = metadata_bytes(&run.metadata);
             // Without stages, the run's series is the same for each entry.
@@ -636,9 +636,7 @@ fn scan_part(
                 None
             };
             let mut memo = if args.memo {
-                let m = memos
-                    .entry(Arc::as_ptr(&batch.labels) as usize)
-                    .or_default();
+                let m = &mut slot.2;
                 let k = match m.iter().position(|(md, _)| *md == run.metadata) {
                     Some(k) => k,
                     None => {
