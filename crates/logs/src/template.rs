@@ -24,8 +24,43 @@ pub enum JoinError {
     Count { marks: usize, vars: usize },
 }
 
-fn in_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b':' | b'+' | b'-')
+/// Per byte: is it a token byte (`[A-Za-z0-9._/:+-]`)?
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b':' | b'+' | b'-');
+        b += 1;
+    }
+    t
+};
+
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// Does any byte of `x` hold an ASCII digit? (Exact: `hasbetween` of
+/// Bit Twiddling Hacks, bytes above 0x2F and below 0x3A; no carry
+/// crosses a byte.)
+fn has_digit(x: u64) -> bool {
+    let low7 = x & (LO * 0x7F);
+    ((LO * (0x7F + 0x3A) - low7) & !x & (low7 + LO * (0x7F - 0x2F)) & (LO * 0x80)) != 0
+}
+
+/// The index of the first digit of `b` at or after `i` (or `b.len()`):
+/// eight bytes at a time while none is a digit.
+fn next_digit(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        if has_digit(u64::from_le_bytes(w)) {
+            break;
+        }
+        i += 8;
+    }
+    while i < b.len() && !b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
 }
 
 /// Splits `line` into `template` and the byte ranges of its variables in
@@ -39,30 +74,31 @@ pub fn split(line: &str, template: &mut String, vars: &mut Vec<Range<usize>>) ->
     if b.contains(&(MARK as u8)) {
         return false;
     }
-    let (mut i, mut last) = (0, 0);
+    // Each digit's maximal token run is a variable: find the digits (few),
+    // then the run around each; the run before ended at a non-token byte,
+    // so no run reaches back into it.
+    let mut last = 0;
+    let mut i = next_digit(b, 0);
     while i < b.len() {
-        if !in_token(b[i]) {
-            i += 1;
-            continue;
+        let mut start = i;
+        while start > last && TOKEN[b[start - 1] as usize] {
+            start -= 1;
         }
-        let start = i;
-        let mut digit = false;
-        while i < b.len() && in_token(b[i]) {
-            digit |= b[i].is_ascii_digit();
-            i += 1;
+        let mut end = i + 1;
+        while end < b.len() && TOKEN[b[end] as usize] {
+            end += 1;
         }
-        if digit {
-            if vars.len() == MAX_VARS {
-                template.clear();
-                vars.clear();
-                return false;
-            }
-            // Token bytes are ASCII: `start` and `i` are char boundaries.
-            template.push_str(&line[last..start]);
-            template.push(MARK);
-            vars.push(start..i);
-            last = i;
+        if vars.len() == MAX_VARS {
+            template.clear();
+            vars.clear();
+            return false;
         }
+        // Token bytes are ASCII: `start` and `end` are char boundaries.
+        template.push_str(&line[last..start]);
+        template.push(MARK);
+        vars.push(start..end);
+        last = end;
+        i = next_digit(b, end);
     }
     template.push_str(&line[last..]);
     true
@@ -149,7 +185,56 @@ mod tests {
         assert_eq!(out, "a 1 b 2");
     }
 
+    /// The definition, byte by byte: maximal token runs holding a digit.
+    fn reference(line: &str) -> Option<Vec<Range<usize>>> {
+        let b = line.as_bytes();
+        if b.contains(&(MARK as u8)) {
+            return None;
+        }
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < b.len() {
+            let start = i;
+            while i < b.len() && TOKEN[b[i] as usize] {
+                i += 1;
+            }
+            if b[start..i].iter().any(u8::is_ascii_digit) {
+                out.push(start..i);
+            }
+            i = i.max(start + 1);
+        }
+        (out.len() <= MAX_VARS).then_some(out)
+    }
+
+    #[test]
+    fn has_digit_is_exact() {
+        for pos in 0..8 {
+            for v in 0..=255u8 {
+                let mut w = [b'a'; 8];
+                w[pos] = v;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(w)),
+                    v.is_ascii_digit(),
+                    "{v} at {pos}"
+                );
+                let mut w = [0xFFu8; 8];
+                w[pos] = v;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(w)),
+                    v.is_ascii_digit(),
+                    "{v} at {pos}"
+                );
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn split_finds_the_runs_the_definition_gives(line in "(\\PC|[0-9./:_+-]|[a-z ]|\u{11}){0,120}") {
+            let (mut t, mut v) = (String::new(), Vec::new());
+            let ok = split(&line, &mut t, &mut v);
+            prop_assert_eq!(ok.then_some(v), reference(&line));
+        }
+
         #[test]
         fn split_then_join_gives_the_line(line in "(\\PC|[0-9./:_+-]|\u{11}){0,80}") {
             let (mut t, mut v) = (String::new(), Vec::new());

@@ -174,8 +174,15 @@ def es(url: str, tenant: str) -> int:
 def read_parquet(files) -> int:
     import duckdb
 
+    # A split line is its template's pieces with var<k> after piece k
+    # (docs/format/logs.md); an unsplit one is in `line`.
+    variables = ", ".join(f"var{k}" for k in range(16))
+    line = (
+        "coalesce(line, array_to_string(list_transform(string_split(template, chr(17)), "
+        f"lambda p, i: p || coalesce([{variables}][i], '')), ''))"
+    )
     rows = duckdb.sql(
-        "SELECT epoch_ns(timestamp)::VARCHAR AS ts, typeof(timestamp) AS ty, stream, line, "
+        f"SELECT epoch_ns(timestamp)::VARCHAR AS ts, typeof(timestamp) AS ty, stream, {line}, "
         "metadata::VARCHAR AS metadata "
         f"FROM read_parquet({json.dumps(files)}) ORDER BY timestamp"
     ).fetchall()

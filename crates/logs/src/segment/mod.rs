@@ -22,6 +22,23 @@ use serde::{Deserialize, Serialize};
 pub const DATA_FILE: &str = "data.parquet";
 pub const INDEX_FILE: &str = "index";
 pub const META_FILE: &str = "meta.json";
+/// The column of a split line's template (`crate::template`); the line's
+/// variables are in [`var_column`]`(0..MAX_VARS)`, and `line` is null.
+pub const TEMPLATE_COLUMN: &str = "template";
+
+/// The column of variable `k` of split lines: `var0`, `var1`, ….
+pub fn var_column(k: usize) -> String {
+    format!("var{k}")
+}
+
+/// Is `name` one of the columns a line is read from?
+pub(crate) fn is_line_column(name: &str) -> bool {
+    name == "line"
+        || name == TEMPLATE_COLUMN
+        || name
+            .strip_prefix("var")
+            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+}
 /// Upload order: `meta.json` last.
 pub const FILES: &[&str] = &[DATA_FILE, INDEX_FILE, META_FILE];
 
@@ -65,7 +82,9 @@ pub struct SegmentMeta {
     pub json_streams: Vec<u32>,
 }
 
-pub const META_VERSION: u32 = 1;
+/// 2: lines may be split into `template` and `var<k>` columns (version 1
+/// segments, `line` only, read as before).
+pub const META_VERSION: u32 = 2;
 
 impl SegmentMeta {
     pub fn segment_info(&self) -> SegmentInfo {
@@ -87,7 +106,10 @@ pub fn ms(ns: i64) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod doc_tests {
     #[test]
     fn documented_magics_match_the_code() {
         let doc = include_str!("../../../../docs/format/logs.md");

@@ -3,8 +3,9 @@
 //! (time range, matching streams, trigram filters of `|=` needles).
 
 use super::index::SegmentIndex;
-use super::json_column;
 use super::SegmentMeta;
+use super::{is_line_column, json_column, var_column, TEMPLATE_COLUMN};
+use crate::template::{MARK, MAX_VARS};
 use argus_model::{Labels, LogEntry, Matcher};
 use argus_store::{json_object, Direction, EntryRun, LineSource, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
@@ -43,6 +44,8 @@ pub struct SegmentReader {
     ordinals: HashMap<String, u32>,
     /// Per stream: has every entry a value in every `json:` column?
     json_complete: Vec<bool>,
+    /// Has the data `template` and `var<k>` columns (version 2)?
+    templated: bool,
 }
 
 /// Which row groups of a segment a query reads and which streams it wants.
@@ -80,6 +83,11 @@ impl SegmentReader {
                 *c = true;
             }
         }
+        let templated = parquet
+            .schema()
+            .fields()
+            .iter()
+            .any(|f| f.name() == TEMPLATE_COLUMN);
         Ok(SegmentReader {
             meta,
             index,
@@ -87,6 +95,7 @@ impl SegmentReader {
             parquet,
             ordinals,
             json_complete,
+            templated,
         })
     }
 
@@ -229,10 +238,15 @@ impl SegmentReader {
             .iter()
             .map(|k| json_column(k))
             .collect();
+        let var_cols: Vec<String> = (0..MAX_VARS).map(var_column).collect();
         if skip_lines || !metadata || json.is_some() || !self.meta.json_keys.is_empty() {
             let mut cols = vec!["timestamp", "stream"];
             if !skip_lines && json.is_none() {
                 cols.push("line");
+                if self.templated {
+                    cols.push(TEMPLATE_COLUMN);
+                    cols.extend(var_cols.iter().map(String::as_str));
+                }
             }
             if metadata {
                 cols.push("metadata");
@@ -314,6 +328,43 @@ impl SegmentReader {
             filters.push(keep);
         }
         Ok(any.then(|| RowSelection::from_filters(&filters)))
+    }
+
+    /// `batch` with `line` joined from `template` and `var<k>` where
+    /// they were read (and those columns left out).
+    fn join(&self, batch: RecordBatch) -> io::Result<RecordBatch> {
+        let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
+        let Some(template) = batch.column_by_name(TEMPLATE_COLUMN) else {
+            return Ok(batch);
+        };
+        let template = template
+            .as_dictionary_opt::<Int32Type>()
+            .ok_or_else(|| bad(TEMPLATE_COLUMN))?;
+        let line = batch
+            .column_by_name("line")
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(|| bad("line"))?;
+        let vars = (0..MAX_VARS)
+            .map_while(|k| batch.column_by_name(&var_column(k)))
+            .map(|c| c.as_string_opt::<i32>().ok_or_else(|| bad("var")))
+            .collect::<io::Result<Vec<_>>>()?;
+        let lines = join_lines(line, template, &vars)?;
+        let fields: Vec<(String, arrow_array::ArrayRef)> = batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .filter(|(f, _)| f.name() == "line" || !is_line_column(f.name()))
+            .map(|(f, c)| {
+                let c = if f.name() == "line" {
+                    Arc::new(lines.clone()) as arrow_array::ArrayRef
+                } else {
+                    c.clone()
+                };
+                (f.name().clone(), c)
+            })
+            .collect();
+        RecordBatch::try_from_iter(fields).map_err(io::Error::other)
     }
 
     /// May row group `rg` hold one of `keys` as a metadata key? From the
@@ -442,6 +493,7 @@ impl SegmentScan {
                 match reader.next() {
                     Some(batch) => {
                         let batch = batch.map_err(io::Error::other)?;
+                        let batch = self.segment.join(batch)?;
                         return self.json_lines(batch).map(Some);
                     }
                     None => self.reader = None,
@@ -468,7 +520,7 @@ impl SegmentScan {
                     .iter()
                     .filter(
                         |c| match c.column_path().parts().first().map(String::as_str) {
-                            Some("line") => !self.skip_lines && !json_now,
+                            Some(c) if is_line_column(c) => !self.skip_lines && !json_now,
                             Some("metadata") => metadata,
                             Some(top) => match top.strip_prefix("json:") {
                                 Some(k) => {
@@ -852,4 +904,49 @@ impl Columns<'_> {
             .ok()
             .and_then(|k| self.map.get(k).copied().flatten())
     }
+}
+
+/// Each row's line: `line` where set, else its template with the
+/// variables in place of its marks. A row with neither, or with fewer
+/// variables than marks, is damage: an error.
+pub(super) fn join_lines(
+    line: &arrow_array::StringArray,
+    template: &arrow_array::DictionaryArray<Int32Type>,
+    vars: &[&arrow_array::StringArray],
+) -> io::Result<arrow_array::StringArray> {
+    let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
+    let dict = template
+        .values()
+        .as_string_opt::<i32>()
+        .ok_or_else(|| bad(TEMPLATE_COLUMN))?;
+    // Each template's pieces, split when first used: a batch may use few
+    // of its column chunk's dictionary.
+    let mut parts: Vec<Option<Vec<&str>>> = vec![None; dict.len()];
+    let rows = line.len();
+    let keys = template.keys();
+    let mut out = arrow_array::builder::StringBuilder::with_capacity(rows, rows * 64);
+    let mut text = String::new();
+    for row in 0..rows {
+        if line.is_valid(row) {
+            out.append_value(line.value(row));
+            continue;
+        }
+        let k = usize::try_from(keys.value(row))
+            .ok()
+            .filter(|&k| keys.is_valid(row) && k < dict.len())
+            .ok_or_else(|| bad("line"))?;
+        let p = parts[k].get_or_insert_with(|| dict.value(k).split(MARK).collect());
+        text.clear();
+        text.push_str(p[0]);
+        for (k, part) in p[1..].iter().enumerate() {
+            let v = vars
+                .get(k)
+                .filter(|v| v.is_valid(row))
+                .ok_or_else(|| bad(&var_column(k)))?;
+            text.push_str(v.value(row));
+            text.push_str(part);
+        }
+        out.append_value(&text);
+    }
+    Ok(out.finish())
 }
