@@ -2,15 +2,20 @@
 //! one row group at a time, only the row groups the indexes cannot rule out
 //! (time range, matching streams, trigram filters of `|=` needles).
 
+mod columns;
+
 use super::index::SegmentIndex;
 use super::SegmentMeta;
 use super::{is_line_column, json_column, var_column, TEMPLATE_COLUMN};
-use crate::template::{MARK, MAX_VARS};
+use crate::template::MAX_VARS;
 use argus_model::{Labels, LogEntry, Matcher};
-use argus_store::{json_object, Direction, EntryRun, LineSource, LogBatch, RunBatch, ScanStats};
+use argus_store::{json_object, Direction, EntryRun, LogBatch, RunBatch, ScanStats};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
+#[cfg(test)]
+pub(super) use columns::join_lines;
+use columns::{push_line, Columns};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder, RowSelection,
@@ -330,43 +335,6 @@ impl SegmentReader {
         Ok(any.then(|| RowSelection::from_filters(&filters)))
     }
 
-    /// `batch` with `line` joined from `template` and `var<k>` where
-    /// they were read (and those columns left out).
-    fn join(&self, batch: RecordBatch) -> io::Result<RecordBatch> {
-        let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
-        let Some(template) = batch.column_by_name(TEMPLATE_COLUMN) else {
-            return Ok(batch);
-        };
-        let template = template
-            .as_dictionary_opt::<Int32Type>()
-            .ok_or_else(|| bad(TEMPLATE_COLUMN))?;
-        let line = batch
-            .column_by_name("line")
-            .and_then(|c| c.as_string_opt::<i32>())
-            .ok_or_else(|| bad("line"))?;
-        let vars = (0..MAX_VARS)
-            .map_while(|k| batch.column_by_name(&var_column(k)))
-            .map(|c| c.as_string_opt::<i32>().ok_or_else(|| bad("var")))
-            .collect::<io::Result<Vec<_>>>()?;
-        let lines = join_lines(line, template, &vars)?;
-        let fields: Vec<(String, arrow_array::ArrayRef)> = batch
-            .schema()
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .filter(|(f, _)| f.name() == "line" || !is_line_column(f.name()))
-            .map(|(f, c)| {
-                let c = if f.name() == "line" {
-                    Arc::new(lines.clone()) as arrow_array::ArrayRef
-                } else {
-                    c.clone()
-                };
-                (f.name().clone(), c)
-            })
-            .collect();
-        RecordBatch::try_from_iter(fields).map_err(io::Error::other)
-    }
-
     /// May row group `rg` hold one of `keys` as a metadata key? From the
     /// key column's min and max (any Parquet writer's chunk statistics);
     /// without them, yes.
@@ -493,7 +461,7 @@ impl SegmentScan {
                 match reader.next() {
                     Some(batch) => {
                         let batch = batch.map_err(io::Error::other)?;
-                        let batch = self.segment.join(batch)?;
+                        let batch = columns::join(batch)?;
                         return self.json_lines(batch).map(Some);
                     }
                     None => self.reader = None,
@@ -827,126 +795,4 @@ impl SegmentScan {
         let labels: Arc<Labels> = self.segment.index.streams[ordinal as usize].labels.clone();
         self.ready.push_back(LogBatch { labels, entries });
     }
-}
-
-/// The columns of one Arrow batch of a segment.
-struct Columns<'a> {
-    ts: &'a arrow_array::TimestampNanosecondArray,
-    keys: &'a arrow_array::Int32Array,
-    line: Option<&'a arrow_array::StringArray>,
-    /// The metadata map's offsets, keys and values, when read.
-    md: Option<(
-        &'a [i32],
-        &'a arrow_array::StringArray,
-        &'a arrow_array::StringArray,
-    )>,
-    /// Only these metadata keys are wanted.
-    wanted: Option<Vec<String>>,
-    /// Stream dictionary value → ordinal, when wanted.
-    map: Vec<Option<u32>>,
-}
-
-/// Adds row `row`'s entry to a run, its line kept in the batch's `line`
-/// column (none when lines are skipped).
-fn push_line(r: &mut EntryRun, t: i64, src: Option<&Arc<dyn LineSource>>, row: usize) {
-    match src {
-        Some(src) => r.push_shared(t, src, row),
-        None => r.push(t, ""),
-    }
-}
-
-/// A batch's `line` column, shared by the runs read from it so that their
-/// lines are not copied.
-#[derive(Debug)]
-struct ArrowLines(arrow_array::StringArray);
-
-impl LineSource for ArrowLines {
-    fn line(&self, i: usize) -> &str {
-        if i < self.0.len() {
-            self.0.value(i)
-        } else {
-            ""
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl Columns<'_> {
-    /// The `line` column as a [`LineSource`] (none when lines are skipped).
-    fn line_source(&self) -> Option<Arc<dyn LineSource>> {
-        self.line
-            .map(|l| Arc::new(ArrowLines(l.clone())) as Arc<dyn LineSource>)
-    }
-
-    /// The (wanted) metadata of row `row`.
-    fn metadata(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let (range, keys, values) = match self.md {
-            Some((off, k, v)) => (off[row] as usize..off[row + 1] as usize, Some(k), Some(v)),
-            None => (0..0, None, None),
-        };
-        range.filter_map(move |i| {
-            let n = keys?.value(i);
-            let keep = self
-                .wanted
-                .as_ref()
-                .is_none_or(|w| w.iter().any(|k| k == n));
-            keep.then(|| (n, values.map(|v| v.value(i)).unwrap_or("")))
-        })
-    }
-
-    /// The ordinal of row `row`'s stream, when wanted.
-    fn ordinal(&self, row: usize) -> Option<u32> {
-        let key = self.keys.value(row);
-        usize::try_from(key)
-            .ok()
-            .and_then(|k| self.map.get(k).copied().flatten())
-    }
-}
-
-/// Each row's line: `line` where set, else its template with the
-/// variables in place of its marks. A row with neither, or with fewer
-/// variables than marks, is damage: an error.
-pub(super) fn join_lines(
-    line: &arrow_array::StringArray,
-    template: &arrow_array::DictionaryArray<Int32Type>,
-    vars: &[&arrow_array::StringArray],
-) -> io::Result<arrow_array::StringArray> {
-    let bad = |what: &str| io::Error::other(format!("segment data: bad column {what}"));
-    let dict = template
-        .values()
-        .as_string_opt::<i32>()
-        .ok_or_else(|| bad(TEMPLATE_COLUMN))?;
-    // Each template's pieces, split when first used: a batch may use few
-    // of its column chunk's dictionary.
-    let mut parts: Vec<Option<Vec<&str>>> = vec![None; dict.len()];
-    let rows = line.len();
-    let keys = template.keys();
-    let mut out = arrow_array::builder::StringBuilder::with_capacity(rows, rows * 64);
-    let mut text = String::new();
-    for row in 0..rows {
-        if line.is_valid(row) {
-            out.append_value(line.value(row));
-            continue;
-        }
-        let k = usize::try_from(keys.value(row))
-            .ok()
-            .filter(|&k| keys.is_valid(row) && k < dict.len())
-            .ok_or_else(|| bad("line"))?;
-        let p = parts[k].get_or_insert_with(|| dict.value(k).split(MARK).collect());
-        text.clear();
-        text.push_str(p[0]);
-        for (k, part) in p[1..].iter().enumerate() {
-            let v = vars
-                .get(k)
-                .filter(|v| v.is_valid(row))
-                .ok_or_else(|| bad(&var_column(k)))?;
-            text.push_str(v.value(row));
-            text.push_str(part);
-        }
-        out.append_value(&text);
-    }
-    Ok(out.finish())
 }
