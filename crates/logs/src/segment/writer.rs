@@ -150,6 +150,8 @@ struct Batch {
     json: Vec<StringBuilder>,
     rows: usize,
     split_lines: bool,
+    /// Per template key of the batch: are its pieces' trigrams added?
+    trigrams_added: Vec<bool>,
     /// Scratch of [`template::split`].
     tpl: String,
     spans: Vec<Range<usize>>,
@@ -159,6 +161,7 @@ impl Batch {
     fn new(json_keys: usize, split_lines: bool) -> Self {
         Batch {
             split_lines,
+            trigrams_added: Vec::new(),
             json: (0..json_keys).map(|_| StringBuilder::new()).collect(),
             ts: Vec::with_capacity(BATCH_ROWS),
             stream: StringDictionaryBuilder::new(),
@@ -173,7 +176,15 @@ impl Batch {
     }
 
     /// Adds a row; `json`: its JSON members' values, or none.
-    fn push(&mut self, stream: &str, e: &LogEntry, json: Option<&[String]>) -> io::Result<()> {
+    /// Adds a row, and its line's trigrams to `trigrams`; `json`: its JSON
+    /// members' values, or none.
+    fn push(
+        &mut self,
+        stream: &str,
+        e: &LogEntry,
+        json: Option<&[String]>,
+        trigrams: &mut TrigramSet,
+    ) -> io::Result<()> {
         match json {
             Some(values) => {
                 for (b, v) in self.json.iter_mut().zip(values) {
@@ -186,7 +197,24 @@ impl Batch {
         self.stream.append_value(stream);
         if self.split_lines && template::split(&e.line, &mut self.tpl, &mut self.spans) {
             self.line.append_null();
-            self.template.append_value(&self.tpl);
+            let key = self.template.append(&self.tpl).map_err(io::Error::other)?;
+            // The line's trigrams: those within the template's pieces once
+            // per template in the batch, and per row those that overlap a
+            // variable; together, every window of the line.
+            let key = usize::try_from(key).map_err(io::Error::other)?;
+            if self.trigrams_added.len() <= key {
+                self.trigrams_added.resize(key + 1, false);
+            }
+            if !self.trigrams_added[key] {
+                self.trigrams_added[key] = true;
+                for piece in self.tpl.split(template::MARK) {
+                    trigrams.add_line(piece.as_bytes());
+                }
+            }
+            let line = e.line.as_bytes();
+            for r in &self.spans {
+                trigrams.add_line(&line[r.start.saturating_sub(2)..(r.end + 2).min(line.len())]);
+            }
             for (k, b) in self.vars.iter_mut().enumerate() {
                 match self.spans.get(k) {
                     Some(r) => b.append_value(&e.line[r.clone()]),
@@ -211,6 +239,7 @@ impl Batch {
         let ts = TimestampNanosecondArray::from(std::mem::take(&mut self.ts)).with_timezone("UTC");
         let stream = self.stream.finish();
         let template = self.template.finish();
+        self.trigrams_added.clear();
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(ts),
             Arc::new(stream),
@@ -351,7 +380,6 @@ pub fn write_segment<E: Borrow<LogEntry>>(
         out.raw_bytes += size as u64;
         out.min_ts = out.min_ts.min(e.ts_ns);
         out.max_ts = out.max_ts.max(e.ts_ns);
-        trigrams.add_line(e.line.as_bytes());
         let fields = match json {
             Some(j) if j.extractor.values(&e.line, &mut values) => Some(&values[..]),
             Some(_) => {
@@ -362,7 +390,7 @@ pub fn write_segment<E: Borrow<LogEntry>>(
             }
             None => None,
         };
-        batch.push(&stream_text, e, fields)?;
+        batch.push(&stream_text, e, fields, &mut trigrams)?;
         if batch.rows >= BATCH_ROWS {
             let b = batch.finish(&schema)?;
             writer.write(&b).map_err(io::Error::other)?;
@@ -412,6 +440,34 @@ pub fn write_segment<E: Borrow<LogEntry>>(
     std::fs::File::open(&index_path)?.sync_all()?;
     out.file_bytes = data_bytes + index.len() as u64;
     Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A split line adds the same trigrams as the whole line: its
+        /// template's pieces (once per template) and the windows around
+        /// its variables make every window of the line.
+        #[test]
+        fn split_lines_add_the_trigrams_of_the_whole_lines(
+            lines in proptest::collection::vec("(\\PC|[0-9./:_+-]|[a-z ]){0,60}", 1..40),
+        ) {
+            let mut whole = TrigramSet::default();
+            for l in &lines {
+                whole.add_line(l.as_bytes());
+            }
+            let mut split = TrigramSet::default();
+            let mut b = Batch::new(0, true);
+            for l in &lines {
+                b.push("{}", &LogEntry::new(0, l.as_str()), None, &mut split).unwrap();
+            }
+            prop_assert_eq!(split.len(), whole.len());
+            prop_assert_eq!(split.take_filter(), whole.take_filter());
+        }
+    }
 }
 
 #[cfg(test)]
