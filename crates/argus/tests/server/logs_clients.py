@@ -176,7 +176,7 @@ def read_parquet(files) -> int:
 
     # A split line is its template's pieces with var<k> after piece k
     # (docs/format/logs.md); an unsplit one is in `line`.
-    variables = ", ".join(f"var{k}" for k in range(16))
+    variables = ", ".join(f"var{k}" for k in range(8))
     line = (
         "coalesce(line, array_to_string(list_transform(string_split(template, chr(17)), "
         f"lambda p, i: p || coalesce([{variables}][i], '')), ''))"
