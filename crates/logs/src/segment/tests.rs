@@ -10,7 +10,8 @@ use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::sync::Arc;
 
-fn meta(w: &Written) -> SegmentMeta {
+/// The meta of a segment written alone (level 0, no flush windows).
+pub(super) fn meta(w: &Written) -> SegmentMeta {
     SegmentMeta {
         version: META_VERSION,
         id: "s".into(),

@@ -557,22 +557,7 @@ mod bench {
                 }
                 eprintln!("  {sizes:?}");
             }
-            let meta = super::super::SegmentMeta {
-                version: super::super::META_VERSION,
-                id: "s".into(),
-                min_time: super::super::ms(w.min_ts),
-                max_time: super::super::ms(w.max_ts) + 1,
-                bytes: w.file_bytes,
-                level: 0,
-                sources: vec![],
-                parents: vec![],
-                streams: w.index.streams.len() as u64,
-                entries: w.entries,
-                raw_bytes: w.raw_bytes,
-                flushes: vec![],
-                json_keys: vec![],
-                json_streams: vec![],
-            };
+            let meta = super::super::tests::meta(&w);
             let seg = Arc::new(
                 super::super::SegmentReader::open(
                     meta,
