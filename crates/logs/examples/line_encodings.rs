@@ -1,5 +1,6 @@
 //! Experiment: the `line` column of a segment rewritten with other
-//! encodings and zstd levels; prints bytes and time. Not part of the build's
+//! encodings and zstd levels; prints bytes and time (version 1 segments,
+//! whose `line` holds every line whole). Not part of the build's
 //! products: `cargo run --release -p argus-logs --example line_encodings -- <data.parquet>`.
 use arrow_array::RecordBatch;
 use arrow_schema::Schema;

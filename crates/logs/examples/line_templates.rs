@@ -1,7 +1,9 @@
 //! Experiment (not built into anything): how small the `line` column of a
 //! segment gets when lines are split into a template and variables
 //! (`argus_logs::template`), with and without reordering rows by template
-//! within each stream of a row group.
+//! within each stream of a row group. Reads version 1 segments, whose
+//! `line` column holds every line whole (segments now store split lines
+//! themselves: `docs/format/logs.md`).
 //! `cargo run --release -p argus-logs --example line_templates -- <data.parquet>...`
 use arrow_array::builder::{StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
