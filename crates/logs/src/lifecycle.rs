@@ -5,16 +5,14 @@
 
 use crate::head::Head;
 use crate::segment::{
-    self, ms, write_segment, FlushWindow, JsonColumns, SegmentMeta, SegmentReader, SegmentScan,
+    ms, write_rows, write_segment, FlushWindow, JsonColumns, MergeRows, SegmentMeta, SegmentReader,
     META_FILE, META_VERSION,
 };
 use crate::tenant::{Frozen, TenantLogs};
 use crate::walrec;
 use crate::{open_segment, LogsDb, LogsError, LogsOptions};
-use argus_model::{Labels, LogEntry};
 use argus_objstore::ObjectStorage;
 use argus_segments::{Event, Lifecycle, Policy, SegmentInfo, SegmentSource, SegmentStore};
-use argus_store::Direction;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -152,11 +150,9 @@ impl Segments {
         })
     }
 
-    /// Every entry of the installed segments `inputs`, by stream then time.
-    fn merged_entries(
-        &self,
-        inputs: &[SegmentInfo],
-    ) -> io::Result<impl Iterator<Item = io::Result<(Arc<Labels>, LogEntry)>>> {
+    /// The rows of the installed segments `inputs`, by stream then time,
+    /// for a segment of `json_keys`' columns.
+    fn merged_rows(&self, inputs: &[SegmentInfo], json_keys: &[String]) -> io::Result<MergeRows> {
         let readers: Vec<Arc<SegmentReader>> = {
             let st = self.t.state.read();
             inputs
@@ -170,87 +166,7 @@ impl Segments {
                 })
                 .collect::<io::Result<_>>()?
         };
-        let scans = readers
-            .iter()
-            .map(|r| {
-                let plan = segment::ScanPlan {
-                    row_groups: (0..r.index.row_groups.len()).collect(),
-                    wanted: vec![true; r.index.streams.len()],
-                };
-                Entries {
-                    scan: r.scan(plan, i64::MIN, i64::MAX, Direction::Forward),
-                    batch: None,
-                }
-            })
-            .collect();
-        Ok(Merge {
-            inputs: scans,
-            heads: Vec::new(),
-            started: false,
-        })
-    }
-}
-
-/// A segment's entries one at a time, in its order (stream, then time).
-struct Entries {
-    scan: SegmentScan,
-    batch: Option<(Arc<Labels>, std::vec::IntoIter<LogEntry>)>,
-}
-
-impl Entries {
-    fn next(&mut self) -> io::Result<Option<(Arc<Labels>, LogEntry)>> {
-        loop {
-            if let Some((l, it)) = &mut self.batch {
-                if let Some(e) = it.next() {
-                    return Ok(Some((l.clone(), e)));
-                }
-            }
-            match self.scan.next_batch()? {
-                Some(b) => self.batch = Some((b.labels, b.entries.into_iter())),
-                None => return Ok(None),
-            }
-        }
-    }
-}
-
-/// A k-way merge of segments by (stream, time).
-struct Merge {
-    inputs: Vec<Entries>,
-    heads: Vec<Option<(Arc<Labels>, LogEntry)>>,
-    started: bool,
-}
-
-impl Iterator for Merge {
-    type Item = io::Result<(Arc<Labels>, LogEntry)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if !self.started {
-            self.started = true;
-            for i in 0..self.inputs.len() {
-                match self.inputs[i].next() {
-                    Ok(h) => self.heads.push(h),
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-        }
-        let mut best: Option<usize> = None;
-        for (i, h) in self.heads.iter().enumerate() {
-            let Some((l, e)) = h else { continue };
-            let better = match best.and_then(|b| self.heads[b].as_ref()) {
-                None => true,
-                Some((bl, be)) => (&**l, e.ts_ns) < (&**bl, be.ts_ns),
-            };
-            if better {
-                best = Some(i);
-            }
-        }
-        let i = best?;
-        let out = self.heads[i].take();
-        match self.inputs[i].next() {
-            Ok(h) => self.heads[i] = h,
-            Err(e) => return Some(Err(e)),
-        }
-        out.map(Ok)
+        MergeRows::new(&readers, json_keys)
     }
 }
 
@@ -417,8 +333,8 @@ impl SegmentSource for Segments {
             )
         };
         let json = self.json_columns(|_| keys);
-        let entries = self.merged_entries(inputs)?;
-        let w = write_segment(dir, entries, &self.opts.writer, json.as_ref())?.unwrap_or_default();
+        let mut rows = self.merged_rows(inputs, json.as_ref().map_or(&[], |j| &j.keys))?;
+        let w = write_rows(dir, &mut rows, &self.opts.writer, json.as_ref())?.unwrap_or_default();
         let meta = SegmentMeta {
             version: META_VERSION,
             id: target.id.clone(),

@@ -9,12 +9,14 @@
 //! - `meta.json`: what the lifecycle and start-up need, written last.
 
 mod index;
+mod merge;
 mod reader;
 mod writer;
 
 pub use index::{IndexError, RowGroupIndex, SegmentIndex, StreamIndex, INDEX_MAGIC};
+pub use merge::MergeRows;
 pub use reader::{ScanPlan, SegmentReader, SegmentScan};
-pub use writer::{json_column, write_segment, JsonColumns, WriterOptions, Written};
+pub use writer::{json_column, write_rows, write_segment, JsonColumns, WriterOptions, Written};
 
 use argus_segments::SegmentInfo;
 use serde::{Deserialize, Serialize};

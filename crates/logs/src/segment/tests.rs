@@ -208,3 +208,116 @@ fn damaged_split_rows_are_an_error() {
     let none = StringArray::from(vec![None::<&str>, None]);
     assert!(reader::join_lines(&none, &t, &[&v0, &v1]).is_err());
 }
+
+/// A stand-in for the engine's `| json` values: a JSON-looking line gives
+/// each key its name and the line's length.
+struct ToyJson(Vec<String>);
+
+impl argus_store::JsonExtractor for ToyJson {
+    fn values(&self, line: &str, out: &mut Vec<String>) -> bool {
+        out.clear();
+        out.extend(self.0.iter().map(|k| format!("{k}:{}", line.len())));
+        line.starts_with('{')
+    }
+}
+
+fn json_columns(keys: &[&str]) -> Option<JsonColumns> {
+    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    (!keys.is_empty()).then(|| JsonColumns {
+        extractor: Box::new(ToyJson(keys.clone())),
+        keys,
+    })
+}
+
+/// Every row of a data file, as read.
+fn rows_of(dir: &std::path::Path) -> Vec<arrow_array::RecordBatch> {
+    let file = std::fs::File::open(dir.join(DATA_FILE)).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+type Input = (bool, u8, Vec<(u8, i64, String, bool)>);
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// A merge of segments (lines split or whole, JSON columns carried or
+    /// extracted anew) writes the very segment that writing the merged
+    /// entries does.
+    #[test]
+    fn a_merge_writes_what_its_entries_write(
+        inputs in proptest::collection::vec(
+            (
+                proptest::bool::ANY,
+                0u8..3,
+                proptest::collection::vec(
+                    (0u8..4, 0i64..40, "(\\{|[a-z ]|[0-9./:_+-]|\u{11}){0,40}", proptest::bool::ANY),
+                    1..120,
+                ),
+            ),
+            2..4,
+        ),
+        split_out in proptest::bool::ANY,
+    ) {
+        let inputs: Vec<Input> = inputs;
+        let keysets: [&[&str]; 3] = [&[], &["a", "b"], &["a"]];
+        let streams: Vec<Arc<Labels>> = (0..4)
+            .map(|i| Arc::new(Labels::from_pairs([("job", format!("j{i}").as_str())])))
+            .collect();
+        let entry = |(s, t, l, md): &(u8, i64, String, bool)| {
+            let mut e = LogEntry::new(*t, l.clone());
+            if *md {
+                e.metadata.push(("trace_id".into(), format!("{t}{s}")));
+            }
+            (streams[*s as usize].clone(), e)
+        };
+        let dirs: Vec<tempfile::TempDir> = inputs.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+        let mut readers = Vec::new();
+        let mut all = Vec::new();
+        let mut out_keys: Vec<String> = Vec::new();
+        for ((split, keys, rows), dir) in inputs.iter().zip(&dirs) {
+            let mut es: Vec<_> = rows.iter().map(entry).collect();
+            es.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.ts_ns.cmp(&b.1.ts_ns)));
+            let json = json_columns(keysets[*keys as usize]);
+            let opts = WriterOptions { row_group_bytes: 1_500, split_lines: *split, ..WriterOptions::default() };
+            let w = write_segment(dir.path(), es.iter().map(|(l, e)| Ok((l.clone(), e))), &opts, json.as_ref())
+                .unwrap()
+                .unwrap();
+            let mut m = meta(&w);
+            m.json_keys = w.json_keys.clone();
+            m.json_streams = w.json_streams();
+            out_keys.extend(w.json_keys.iter().cloned());
+            readers.push(Arc::new(SegmentReader::open(m, w.index.clone(), dir.path().join(DATA_FILE)).unwrap()));
+            all.extend(es);
+        }
+        out_keys.sort();
+        out_keys.dedup();
+        let out_keys: Vec<&str> = out_keys.iter().map(String::as_str).collect();
+        // Stable: of equal keys, the earlier input's first, as the merge.
+        all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.ts_ns.cmp(&b.1.ts_ns)));
+        let opts = WriterOptions { row_group_bytes: 2_000, split_lines: split_out, ..WriterOptions::default() };
+
+        let direct = tempfile::tempdir().unwrap();
+        let want = write_segment(direct.path(), all.iter().map(|(l, e)| Ok((l.clone(), e))), &opts, json_columns(&out_keys).as_ref())
+            .unwrap()
+            .unwrap();
+        let merged = tempfile::tempdir().unwrap();
+        let keys: Vec<String> = out_keys.iter().map(|k| k.to_string()).collect();
+        let mut rows = MergeRows::new(&readers, &keys).unwrap();
+        let got = write_rows(merged.path(), &mut rows, &opts, json_columns(&out_keys).as_ref())
+            .unwrap()
+            .unwrap();
+        proptest::prop_assert_eq!(rows_of(merged.path()), rows_of(direct.path()));
+        proptest::prop_assert_eq!(got.json_complete, want.json_complete);
+        proptest::prop_assert_eq!(got.entries, want.entries);
+        proptest::prop_assert_eq!(got.raw_bytes, want.raw_bytes);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        got.index.encode(&mut a);
+        want.index.encode(&mut b);
+        proptest::prop_assert_eq!(a, b);
+    }
+}

@@ -10,7 +10,7 @@ use argus_model::{Labels, LogEntry};
 use argus_store::JsonExtractor;
 use arrow_array::builder::{MapBuilder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, RecordBatch, TimestampNanosecondArray};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampNanosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -98,6 +98,116 @@ pub fn json_column(key: &str) -> String {
     format!("json:{key}")
 }
 
+/// A row's structured metadata, as the writer is handed it.
+#[derive(Debug, Clone)]
+pub enum Metadata<'a> {
+    /// An entry's pairs.
+    Pairs(&'a [(String, String)]),
+    /// Entries `range` of a segment's metadata map (its keys and values).
+    Columns {
+        keys: &'a StringArray,
+        values: &'a StringArray,
+        range: Range<usize>,
+    },
+}
+
+impl<'a> Metadata<'a> {
+    /// The (name, value) pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+        let (pairs, columns) = match self {
+            Metadata::Pairs(p) => (*p, None),
+            Metadata::Columns {
+                keys,
+                values,
+                range,
+            } => (&[][..], Some((*keys, *values, range.clone()))),
+        };
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain(
+            columns
+                .into_iter()
+                .flat_map(|(k, v, r)| r.map(move |i| (k.value(i), v.value(i)))),
+        )
+    }
+}
+
+/// The values of a row's `json:` columns, as the writer is handed them.
+#[derive(Debug, Clone, Copy)]
+pub enum JsonValues<'a> {
+    /// Unknown: the writer extracts them from the line.
+    Extract,
+    /// The line gives none (all null).
+    Absent,
+    /// Row `.1` of columns of the segment's keys, in order (all valid).
+    Columns(&'a [StringArray], usize),
+}
+
+/// One row to write, borrowed from where it is read.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub labels: &'a Arc<Labels>,
+    pub ts: i64,
+    /// The whole line.
+    pub line: &'a str,
+    /// Its template and the byte ranges of its variables in `line`, when
+    /// known (a merge reads them); else the writer splits `line`.
+    pub split: Option<(&'a str, &'a [Range<usize>])>,
+    pub metadata: Metadata<'a>,
+    pub json: JsonValues<'a>,
+}
+
+impl Row<'_> {
+    /// Bytes of the line and metadata ([`LogEntry::size`]).
+    fn size(&self) -> usize {
+        self.line.len()
+            + self
+                .metadata
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
+/// Where a segment's rows come from, one at a time (each borrowed until
+/// the next), sorted by labels then time, each label set's rows
+/// contiguous.
+pub trait Rows {
+    fn next_row(&mut self) -> io::Result<Option<Row<'_>>>;
+}
+
+/// [`Rows`] of entries.
+struct EntryRows<I, E> {
+    entries: I,
+    current: Option<(Arc<Labels>, E)>,
+}
+
+impl<I, E> Rows for EntryRows<I, E>
+where
+    I: Iterator<Item = io::Result<(Arc<Labels>, E)>>,
+    E: Borrow<LogEntry>,
+{
+    fn next_row(&mut self) -> io::Result<Option<Row<'_>>> {
+        self.current = self.entries.next().transpose()?;
+        Ok(self.current.as_ref().map(|(labels, e)| {
+            let e = e.borrow();
+            Row {
+                labels,
+                ts: e.ts_ns,
+                line: &e.line,
+                split: None,
+                metadata: Metadata::Pairs(&e.metadata),
+                json: JsonValues::Extract,
+            }
+        }))
+    }
+}
+
+/// A row's values of the `json:` columns, resolved.
+enum JsonRow<'a> {
+    Null,
+    Strings(&'a [String]),
+    Columns(&'a [StringArray], usize),
+}
+
 /// Rows per Arrow batch handed to the Parquet writer.
 const BATCH_ROWS: usize = 8192;
 
@@ -180,64 +290,96 @@ impl Batch {
     }
 
     /// Adds a row, and its line's trigrams to `trigrams`; `json`: its JSON
-    /// members' values, or none.
+    /// members' values.
     fn push(
         &mut self,
         stream: &str,
-        e: &LogEntry,
-        json: Option<&[String]>,
+        row: &Row<'_>,
+        json: JsonRow<'_>,
         trigrams: &mut TrigramSet,
     ) -> io::Result<()> {
         match json {
-            Some(values) => {
+            JsonRow::Strings(values) => {
                 for (b, v) in self.json.iter_mut().zip(values) {
                     b.append_value(v);
                 }
             }
-            None => self.json.iter_mut().for_each(|b| b.append_null()),
+            JsonRow::Columns(cols, i) => {
+                for (b, c) in self.json.iter_mut().zip(cols) {
+                    b.append_value(c.value(i));
+                }
+            }
+            JsonRow::Null => self.json.iter_mut().for_each(|b| b.append_null()),
         }
-        self.ts.push(e.ts_ns);
+        self.ts.push(row.ts);
         self.stream.append_value(stream);
-        if self.split_lines && template::split(&e.line, &mut self.tpl, &mut self.spans) {
-            self.line.append_null();
-            let key = self.template.append(&self.tpl).map_err(io::Error::other)?;
-            // The line's trigrams: those within the template's pieces once
-            // per template in the batch, and per row those that overlap a
-            // variable; together, every window of the line.
-            let key = usize::try_from(key).map_err(io::Error::other)?;
-            if self.trigrams_added.len() <= key {
-                self.trigrams_added.resize(key + 1, false);
+        let (mut tpl, mut spans) = (
+            std::mem::take(&mut self.tpl),
+            std::mem::take(&mut self.spans),
+        );
+        let split = match row.split {
+            Some(known) => Some(known),
+            None if self.split_lines && template::split(row.line, &mut tpl, &mut spans) => {
+                Some((tpl.as_str(), &spans[..]))
             }
-            if !self.trigrams_added[key] {
-                self.trigrams_added[key] = true;
-                for piece in self.tpl.split(template::MARK) {
-                    trigrams.add_line(piece.as_bytes());
-                }
+            None => None,
+        };
+        let pushed = match split.filter(|_| self.split_lines) {
+            Some((tpl, spans)) => self.push_split(row.line, tpl, spans, trigrams),
+            None => {
+                self.line.append_value(row.line);
+                self.template.append_null();
+                self.var_nulls.iter_mut().for_each(|n| *n += 1);
+                Ok(())
             }
-            let line = e.line.as_bytes();
-            for r in &self.spans {
-                trigrams.add_line(&line[r.start.saturating_sub(2)..(r.end + 2).min(line.len())]);
-            }
-            for (k, (b, nulls)) in self.vars.iter_mut().zip(&mut self.var_nulls).enumerate() {
-                match self.spans.get(k) {
-                    Some(r) => {
-                        b.append_nulls(std::mem::take(nulls));
-                        b.append_value(&e.line[r.clone()]);
-                    }
-                    None => *nulls += 1,
-                }
-            }
-        } else {
-            self.line.append_value(&e.line);
-            self.template.append_null();
-            self.var_nulls.iter_mut().for_each(|n| *n += 1);
-        }
-        for (n, v) in &e.metadata {
+        };
+        (self.tpl, self.spans) = (tpl, spans);
+        pushed?;
+        for (n, v) in row.metadata.iter() {
             self.metadata.keys().append_value(n);
             self.metadata.values().append_value(v);
         }
         self.metadata.append(true).map_err(io::Error::other)?;
         self.rows += 1;
+        Ok(())
+    }
+
+    /// Adds `line` as its template `tpl` and the variables at `spans`.
+    fn push_split(
+        &mut self,
+        line: &str,
+        tpl: &str,
+        spans: &[Range<usize>],
+        trigrams: &mut TrigramSet,
+    ) -> io::Result<()> {
+        self.line.append_null();
+        let key = self.template.append(tpl).map_err(io::Error::other)?;
+        // The line's trigrams: those within the template's pieces once
+        // per template in the batch, and per row those that overlap a
+        // variable; together, every window of the line.
+        let key = usize::try_from(key).map_err(io::Error::other)?;
+        if self.trigrams_added.len() <= key {
+            self.trigrams_added.resize(key + 1, false);
+        }
+        if !self.trigrams_added[key] {
+            self.trigrams_added[key] = true;
+            for piece in tpl.split(template::MARK) {
+                trigrams.add_line(piece.as_bytes());
+            }
+        }
+        let bytes = line.as_bytes();
+        for r in spans {
+            trigrams.add_line(&bytes[r.start.saturating_sub(2)..(r.end + 2).min(bytes.len())]);
+        }
+        for (k, (b, nulls)) in self.vars.iter_mut().zip(&mut self.var_nulls).enumerate() {
+            match spans.get(k) {
+                Some(r) => {
+                    b.append_nulls(std::mem::take(nulls));
+                    b.append_value(&line[r.clone()]);
+                }
+                None => *nulls += 1,
+            }
+        }
         Ok(())
     }
 
@@ -308,6 +450,21 @@ pub fn write_segment<E: Borrow<LogEntry>>(
     opts: &WriterOptions,
     json: Option<&JsonColumns>,
 ) -> io::Result<Option<Written>> {
+    let mut rows = EntryRows {
+        entries,
+        current: None,
+    };
+    write_rows(dir, &mut rows, opts, json)
+}
+
+/// [`write_segment`] of [`Rows`]: a row's parts already known (a split
+/// line's template, its JSON values) are written as they are.
+pub fn write_rows(
+    dir: &Path,
+    rows: &mut impl Rows,
+    opts: &WriterOptions,
+    json: Option<&JsonColumns>,
+) -> io::Result<Option<Written>> {
     let json_keys: &[String] = json.map_or(&[], |j| &j.keys);
     let mut values: Vec<String> = Vec::new();
     std::fs::create_dir_all(dir)?;
@@ -341,17 +498,16 @@ pub fn write_segment<E: Borrow<LogEntry>>(
     let mut stream_text = String::new();
     let mut current: Option<Arc<Labels>> = None;
 
-    for item in entries {
-        let (labels, e) = item?;
-        let e = e.borrow();
+    while let Some(row) = rows.next_row()? {
+        let labels = row.labels;
         // The same `Arc` for a stream's entries, as a flush and a merge
         // hand them: one pointer comparison per entry, not the labels'.
         let same = current
             .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(c, &labels) || **c == *labels);
+            .is_some_and(|c| Arc::ptr_eq(c, labels) || **c == **labels);
         if !same {
             if let Some(prev) = &current {
-                if **prev > *labels {
+                if **prev > **labels {
                     return Err(io::Error::other("segment entries out of stream order"));
                 }
             }
@@ -366,39 +522,47 @@ pub fn write_segment<E: Borrow<LogEntry>>(
             });
             stream_text = labels.to_string();
             out.json_complete.push(json.is_some());
-            current = Some(labels);
+            current = Some(labels.clone());
             if rg.rows == 0 {
                 rg.first_stream = out.index.streams.len() as u32 - 1;
             }
         }
-        let size = e.size();
+        let (ts, size) = (row.ts, row.size());
         let ordinal = out.index.streams.len() as u32 - 1;
         let s = out.index.streams.last_mut().expect("a stream");
-        s.min_ts = s.min_ts.min(e.ts_ns);
-        s.max_ts = s.max_ts.max(e.ts_ns);
+        s.min_ts = s.min_ts.min(ts);
+        s.max_ts = s.max_ts.max(ts);
         s.entries += 1;
         s.bytes += size as u64;
         s.last_rg = out.index.row_groups.len() as u32;
-        rg.min_ts = rg.min_ts.min(e.ts_ns);
-        rg.max_ts = rg.max_ts.max(e.ts_ns);
+        rg.min_ts = rg.min_ts.min(ts);
+        rg.max_ts = rg.max_ts.max(ts);
         rg.rows += 1;
         rg.last_stream = ordinal;
         rg_bytes += size;
         out.entries += 1;
         out.raw_bytes += size as u64;
-        out.min_ts = out.min_ts.min(e.ts_ns);
-        out.max_ts = out.max_ts.max(e.ts_ns);
-        let fields = match json {
-            Some(j) if j.extractor.values(&e.line, &mut values) => Some(&values[..]),
-            Some(_) => {
+        out.min_ts = out.min_ts.min(ts);
+        out.max_ts = out.max_ts.max(ts);
+        let fields = match (json, row.json) {
+            (None, _) => JsonRow::Null,
+            (Some(j), JsonValues::Extract) if j.extractor.values(row.line, &mut values) => {
+                JsonRow::Strings(&values)
+            }
+            (Some(j), JsonValues::Columns(cols, i)) if cols.len() == j.keys.len() => {
+                JsonRow::Columns(cols, i)
+            }
+            (Some(_), JsonValues::Columns(..)) => {
+                return Err(io::Error::other("JSON columns of another set of keys"))
+            }
+            (Some(_), JsonValues::Extract | JsonValues::Absent) => {
                 if let Some(c) = out.json_complete.last_mut() {
                     *c = false;
                 }
-                None
+                JsonRow::Null
             }
-            None => None,
         };
-        batch.push(&stream_text, e, fields, &mut trigrams)?;
+        batch.push(&stream_text, &row, fields, &mut trigrams)?;
         if batch.rows >= BATCH_ROWS {
             let b = batch.finish(&schema)?;
             writer.write(&b).map_err(io::Error::other)?;
@@ -470,7 +634,16 @@ mod tests {
             let mut split = TrigramSet::default();
             let mut b = Batch::new(0, true);
             for l in &lines {
-                b.push("{}", &LogEntry::new(0, l.as_str()), None, &mut split).unwrap();
+                let labels = Arc::new(Labels::default());
+                let row = Row {
+                    labels: &labels,
+                    ts: 0,
+                    line: l,
+                    split: None,
+                    metadata: Metadata::Pairs(&[]),
+                    json: JsonValues::Extract,
+                };
+                b.push("{}", &row, JsonRow::Null, &mut split).unwrap();
             }
             prop_assert_eq!(split.len(), whole.len());
             prop_assert_eq!(split.take_filter(), whole.take_filter());

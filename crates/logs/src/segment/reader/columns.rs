@@ -7,7 +7,9 @@ use argus_store::{EntryRun, LineSource};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, RecordBatch};
+use std::borrow::Borrow;
 use std::io;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// `batch` with `line` joined from `template` and `var<k>` where
@@ -137,13 +139,10 @@ pub(in crate::segment) fn join_lines(
         .values()
         .as_string_opt::<i32>()
         .ok_or_else(|| bad(TEMPLATE_COLUMN))?;
-    // Each template's pieces, split when first used: a batch may use few
-    // of its column chunk's dictionary.
-    let mut parts: Vec<Option<Vec<&str>>> = vec![None; dict.len()];
     let rows = line.len();
     let keys = template.keys();
     let mut out = arrow_array::builder::StringBuilder::with_capacity(rows, rows * 64);
-    let mut text = String::new();
+    let (mut text, mut spans) = (String::new(), Vec::new());
     for row in 0..rows {
         if line.is_valid(row) {
             out.append_value(line.value(row));
@@ -153,18 +152,38 @@ pub(in crate::segment) fn join_lines(
             .ok()
             .filter(|&k| keys.is_valid(row) && k < dict.len())
             .ok_or_else(|| bad("line"))?;
-        let p = parts[k].get_or_insert_with(|| dict.value(k).split(MARK).collect());
         text.clear();
-        text.push_str(p[0]);
-        for (k, part) in p[1..].iter().enumerate() {
-            let v = vars
-                .get(k)
-                .filter(|v| v.is_valid(row))
-                .ok_or_else(|| bad(&var_column(k)))?;
-            text.push_str(v.value(row));
-            text.push_str(part);
-        }
+        join_row(dict.value(k), vars, row, &mut text, &mut spans)?;
         out.append_value(&text);
     }
     Ok(out.finish())
+}
+
+/// Appends to `out` the line of template `tpl` with row `row`'s variables
+/// in place of its marks, and sets `spans` to their byte ranges in `out`.
+/// Fewer variables than marks is damage: an error.
+pub(in crate::segment) fn join_row<V: Borrow<arrow_array::StringArray>>(
+    tpl: &str,
+    vars: &[V],
+    row: usize,
+    out: &mut String,
+    spans: &mut Vec<Range<usize>>,
+) -> io::Result<()> {
+    spans.clear();
+    let mut parts = tpl.split(MARK);
+    out.push_str(parts.next().unwrap_or_default());
+    for (k, part) in parts.enumerate() {
+        let v = vars
+            .get(k)
+            .map(Borrow::borrow)
+            .filter(|v| v.is_valid(row))
+            .ok_or_else(|| {
+                io::Error::other(format!("segment data: bad column {}", var_column(k)))
+            })?;
+        let start = out.len();
+        out.push_str(v.value(row));
+        spans.push(start..out.len());
+        out.push_str(part);
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ use arrow_array::types::{Int32Type, TimestampNanosecondType};
 use arrow_array::{Array, RecordBatch};
 #[cfg(test)]
 pub(super) use columns::join_lines;
+pub(super) use columns::join_row;
 use columns::{push_line, Columns};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
@@ -102,6 +103,22 @@ impl SegmentReader {
             json_complete,
             templated,
         })
+    }
+
+    /// The ordinal of the stream of label text `labels` (the `stream`
+    /// column's values).
+    pub(in crate::segment) fn ordinal(&self, labels: &str) -> Option<u32> {
+        self.ordinals.get(labels).copied()
+    }
+
+    /// The local path of `data.parquet`.
+    pub(in crate::segment) fn data_path(&self) -> &std::path::Path {
+        &self.data
+    }
+
+    /// Its Parquet metadata, read once.
+    pub(in crate::segment) fn parquet_metadata(&self) -> &ArrowReaderMetadata {
+        &self.parquet
     }
 
     /// True when the segment may hold entries in [start_ns, end_ns).
