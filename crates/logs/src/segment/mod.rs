@@ -16,7 +16,10 @@ mod writer;
 pub use index::{IndexError, RowGroupIndex, SegmentIndex, StreamIndex, INDEX_MAGIC};
 pub use merge::MergeRows;
 pub use reader::{ScanPlan, SegmentReader, SegmentScan};
-pub use writer::{json_column, write_rows, write_segment, JsonColumns, WriterOptions, Written};
+pub use writer::{
+    json_column, write_rows, write_segment, JsonColumns, JsonValues, Metadata, Row, Rows,
+    WriterOptions, Written,
+};
 
 use argus_segments::SegmentInfo;
 use serde::{Deserialize, Serialize};
