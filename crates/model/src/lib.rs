@@ -6,6 +6,7 @@
 //!   metadata, grouped by stream labels (Loki's model).
 //! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
+//! - [`traces`]: spans with typed attributes, their resource and scope (OpenTelemetry's model).
 //! - [`Signal`]: metrics, logs or traces; with the tenant it keys paths and limits.
 //! - [`paths`]: every local path and object key Argus writes.
 
@@ -19,6 +20,7 @@ pub mod paths;
 mod sample;
 mod signal;
 mod tenant;
+pub mod traces;
 
 /// `s` cut to at most `max` bytes on a char boundary, with "…" when cut:
 /// untrusted text (label values, content types) quoted in an error message.

@@ -18,6 +18,7 @@ use super::attrs::base64_decode;
 use super::OtlpError;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
 };
@@ -29,6 +30,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 use serde_json::{Map, Value};
 
 type Obj = Map<String, Value>;
@@ -567,5 +569,102 @@ fn log_record(v: &Value) -> R<LogRecord> {
         trace_id: get_hex(o, "traceId", "trace_id")?,
         span_id: get_hex(o, "spanId", "span_id")?,
         event_name: get_string(o, "eventName", "event_name")?,
+    })
+}
+
+// ---- traces ----
+
+pub(crate) fn decode_traces(body: &[u8]) -> Result<ExportTraceServiceRequest, OtlpError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| OtlpError::Json(e.to_string()))?;
+    traces_request(&v).map_err(OtlpError::Json)
+}
+
+fn traces_request(v: &Value) -> R<ExportTraceServiceRequest> {
+    let o = obj(v, "ExportTraceServiceRequest")?;
+    Ok(ExportTraceServiceRequest {
+        resource_spans: list(o, "resourceSpans", "resource_spans", resource_spans)?,
+    })
+}
+
+fn resource_spans(v: &Value) -> R<ResourceSpans> {
+    let o = obj(v, "ResourceSpans")?;
+    Ok(ResourceSpans {
+        resource: field(o, "resource", "resource").map(resource).transpose()?,
+        scope_spans: list(o, "scopeSpans", "scope_spans", scope_spans)?,
+        schema_url: get_string(o, "schemaUrl", "schema_url")?,
+    })
+}
+
+fn scope_spans(v: &Value) -> R<ScopeSpans> {
+    let o = obj(v, "ScopeSpans")?;
+    Ok(ScopeSpans {
+        scope: field(o, "scope", "scope").map(scope).transpose()?,
+        spans: list(o, "spans", "spans", span)?,
+        schema_url: get_string(o, "schemaUrl", "schema_url")?,
+    })
+}
+
+/// `Span.SpanKind` value names, by number.
+const SPAN_KIND: &[&str] = &[
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+
+/// `Status.StatusCode` value names, by number.
+const STATUS_CODE: &[&str] = &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+
+fn span(v: &Value) -> R<Span> {
+    let o = obj(v, "Span")?;
+    Ok(Span {
+        trace_id: get_hex(o, "traceId", "trace_id")?,
+        span_id: get_hex(o, "spanId", "span_id")?,
+        trace_state: get_string(o, "traceState", "trace_state")?,
+        parent_span_id: get_hex(o, "parentSpanId", "parent_span_id")?,
+        flags: get_u32(o, "flags", "flags")?,
+        name: get_string(o, "name", "name")?,
+        kind: get_enum(o, "kind", "kind", SPAN_KIND)?,
+        start_time_unix_nano: get_u64(o, "startTimeUnixNano", "start_time_unix_nano")?,
+        end_time_unix_nano: get_u64(o, "endTimeUnixNano", "end_time_unix_nano")?,
+        attributes: list(o, "attributes", "attributes", key_value)?,
+        dropped_attributes_count: get_u32(o, "droppedAttributesCount", "dropped_attributes_count")?,
+        events: list(o, "events", "events", span_event)?,
+        dropped_events_count: get_u32(o, "droppedEventsCount", "dropped_events_count")?,
+        links: list(o, "links", "links", span_link)?,
+        dropped_links_count: get_u32(o, "droppedLinksCount", "dropped_links_count")?,
+        status: field(o, "status", "status").map(status).transpose()?,
+    })
+}
+
+fn span_event(v: &Value) -> R<span::Event> {
+    let o = obj(v, "Event")?;
+    Ok(span::Event {
+        time_unix_nano: get_u64(o, "timeUnixNano", "time_unix_nano")?,
+        name: get_string(o, "name", "name")?,
+        attributes: list(o, "attributes", "attributes", key_value)?,
+        dropped_attributes_count: get_u32(o, "droppedAttributesCount", "dropped_attributes_count")?,
+    })
+}
+
+fn span_link(v: &Value) -> R<span::Link> {
+    let o = obj(v, "Link")?;
+    Ok(span::Link {
+        trace_id: get_hex(o, "traceId", "trace_id")?,
+        span_id: get_hex(o, "spanId", "span_id")?,
+        trace_state: get_string(o, "traceState", "trace_state")?,
+        attributes: list(o, "attributes", "attributes", key_value)?,
+        dropped_attributes_count: get_u32(o, "droppedAttributesCount", "dropped_attributes_count")?,
+        flags: get_u32(o, "flags", "flags")?,
+    })
+}
+
+fn status(v: &Value) -> R<Status> {
+    let o = obj(v, "Status")?;
+    Ok(Status {
+        message: get_string(o, "message", "message")?,
+        code: get_enum(o, "code", "code", STATUS_CODE)?,
     })
 }

@@ -1,5 +1,5 @@
 //! OTLP metrics (`ExportMetricsServiceRequest`, protobuf or JSON) to
-//! Prometheus series; OTLP logs are in [`logs`].
+//! Prometheus series; OTLP logs are in [`logs`], OTLP traces in [`traces`].
 //!
 //! The conversion follows Prometheus 3's OTLP receiver
 //! (`storage/remote/otlptranslator/prometheusremotewrite` with
@@ -33,6 +33,7 @@ mod exphist;
 mod json;
 pub mod logs;
 mod naming;
+pub mod traces;
 
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,8 @@ mod tests_logs;
 mod tests_prop;
 #[cfg(test)]
 mod tests_resource;
+#[cfg(test)]
+mod tests_traces;
 
 use argus_model::{Labels, LabelsBuilder, Sample, TimeSeries, METRIC_NAME, STALE_NAN};
 use attrs::{get, value_string};
