@@ -16,6 +16,7 @@
 //! the record.
 
 use argus_model::{Label, Labels, LogEntry, LogStream};
+use argus_wal::codec::{decompress, put_str, put_uvarint, put_varint, CodecError, Reader};
 
 /// zstd level of an entries record (a negative level is a fast one).
 const WAL_ZSTD_LEVEL: i32 = -3;
@@ -42,16 +43,8 @@ pub enum RecordError {
     Empty,
     #[error("unknown record kind {0}")]
     Kind(u8),
-    #[error("record truncated at byte {0}")]
-    Truncated(usize),
-    #[error("invalid UTF-8 at byte {0}")]
-    Utf8(usize),
-    #[error("record larger than {MAX_RECORD_BYTES} bytes decompressed")]
-    TooLarge,
-    #[error("decompressing: {0}")]
-    Zstd(String),
-    #[error("{0} trailing bytes")]
-    Trailing(usize),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
 }
 
 /// Appends an entries record for `streams` to `out`.
@@ -115,32 +108,21 @@ pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
     let (&kind, body) = rec.split_first().ok_or(RecordError::Empty)?;
     match kind {
         KIND_ENTRIES => {
-            let raw = decompress(body)?;
+            let raw = decompress(body, MAX_RECORD_BYTES)?;
             decode_entries(&raw).map(Record::Entries)
         }
         KIND_FREEZE => {
-            let b: [u8; 8] = body.try_into().map_err(|_| RecordError::Truncated(1))?;
-            Ok(Record::Freeze(u64::from_le_bytes(b)))
+            let mut r = Reader::new(body);
+            let segment = r.u64_le()?;
+            r.finish()?;
+            Ok(Record::Freeze(segment))
         }
         k => Err(RecordError::Kind(k)),
     }
 }
 
-fn decompress(body: &[u8]) -> Result<Vec<u8>, RecordError> {
-    use std::io::Read;
-    let dec = zstd::stream::Decoder::new(body).map_err(|e| RecordError::Zstd(e.to_string()))?;
-    let mut out = Vec::new();
-    dec.take(MAX_RECORD_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| RecordError::Zstd(e.to_string()))?;
-    if out.len() > MAX_RECORD_BYTES {
-        return Err(RecordError::TooLarge);
-    }
-    Ok(out)
-}
-
 fn decode_entries(raw: &[u8]) -> Result<Vec<LogStream>, RecordError> {
-    let mut r = Reader { buf: raw, pos: 0 };
+    let mut r = Reader::new(raw);
     let n = r.count(2)?;
     let mut streams = Vec::with_capacity(n);
     for _ in 0..n {
@@ -178,96 +160,8 @@ fn decode_entries(raw: &[u8]) -> Result<Vec<LogStream>, RecordError> {
             entries,
         });
     }
-    if r.pos != raw.len() {
-        return Err(RecordError::Trailing(raw.len() - r.pos));
-    }
+    r.finish()?;
     Ok(streams)
-}
-
-pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-pub(crate) fn put_varint(out: &mut Vec<u8>, v: i64) {
-    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_uvarint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// A bounds-checked reader over a byte slice.
-pub(crate) struct Reader<'a> {
-    pub(crate) buf: &'a [u8],
-    pub(crate) pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn uvarint(&mut self) -> Result<u64, RecordError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self
-                .buf
-                .get(self.pos)
-                .ok_or(RecordError::Truncated(self.pos))?;
-            self.pos += 1;
-            v |= ((b & 0x7f) as u64) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err(RecordError::Truncated(self.pos))
-    }
-
-    pub(crate) fn varint(&mut self) -> Result<i64, RecordError> {
-        let u = self.uvarint()?;
-        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
-    }
-
-    /// A count of items each taking at least `min_bytes`: larger than what
-    /// is left cannot be right (and must not size an allocation).
-    pub(crate) fn count(&mut self, min_bytes: usize) -> Result<usize, RecordError> {
-        let at = self.pos;
-        let n = self.uvarint()?;
-        let left = (self.buf.len() - self.pos) as u64;
-        if n.saturating_mul(min_bytes.max(1) as u64) > left {
-            return Err(RecordError::Truncated(at));
-        }
-        Ok(n as usize)
-    }
-
-    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or(RecordError::Truncated(self.pos))?;
-        let b = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(b)
-    }
-
-    pub(crate) fn str(&mut self) -> Result<&'a str, RecordError> {
-        let at = self.pos;
-        let n = self.uvarint()?;
-        let n = usize::try_from(n).map_err(|_| RecordError::Truncated(at))?;
-        let b = self.bytes(n)?;
-        std::str::from_utf8(b).map_err(|_| RecordError::Utf8(at))
-    }
-
-    pub(crate) fn u64_le(&mut self) -> Result<u64, RecordError> {
-        let b = self.bytes(8)?;
-        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
-    }
-
-    pub(crate) fn i64_le(&mut self) -> Result<i64, RecordError> {
-        Ok(self.u64_le()? as i64)
-    }
 }
 
 #[cfg(test)]
@@ -306,7 +200,10 @@ mod tests {
         let mut buf = Vec::new();
         encode_freeze(42, &mut buf);
         assert_eq!(decode(&buf).unwrap(), Record::Freeze(42));
-        assert_eq!(decode(&buf[..5]), Err(RecordError::Truncated(1)));
+        assert_eq!(
+            decode(&buf[..5]),
+            Err(RecordError::Codec(CodecError::Truncated(0)))
+        );
         assert_eq!(decode(&[]), Err(RecordError::Empty));
         assert_eq!(decode(&[9, 1]), Err(RecordError::Kind(9)));
         assert!(decode(&[1, 0x28, 0xb5, 0x2f]).is_err());
@@ -314,7 +211,10 @@ mod tests {
         let raw = [0xff, 0xff, 0xff, 0xff, 0x0f];
         let mut rec = vec![KIND_ENTRIES];
         rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
-        assert!(matches!(decode(&rec), Err(RecordError::Truncated(_))));
+        assert!(matches!(
+            decode(&rec),
+            Err(RecordError::Codec(CodecError::Truncated(_)))
+        ));
     }
 
     proptest! {

@@ -1,16 +1,7 @@
-//! LEB128 varints (zig-zag for signed), appended into a caller's buffer.
+//! LEB128 varints (zig-zag for signed): written with the shared record
+//! codec (`argus_wal::codec`), read here from a slice that advances.
 
-pub(crate) fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-pub(crate) fn put_varint(buf: &mut Vec<u8>, v: i64) {
-    put_uvarint(buf, ((v << 1) ^ (v >> 63)) as u64)
-}
+pub(crate) use argus_wal::codec::{put_uvarint, put_varint};
 
 /// Reads a uvarint and advances `buf`; `None` when truncated or over 64 bits.
 pub(crate) fn get_uvarint(buf: &mut &[u8]) -> Option<u64> {

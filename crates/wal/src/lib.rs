@@ -1,7 +1,8 @@
 //! A generic, segmented, checksummed write-ahead log with group commit.
 //!
 //! Records are opaque byte payloads; the metrics, logs and traces stores define what they
-//! contain. The on-disk format is specified in `docs/format/wal.md`.
+//! contain, encoded with [`codec`] (varints, strings, a bounds-checked reader, bounded zstd).
+//! The on-disk format is specified in `docs/format/wal.md`.
 //!
 //! Lifecycle:
 //! 1. [`Wal::open`] repairs the directory (truncating a torn or corrupt tail) and starts a fresh
@@ -32,6 +33,7 @@
 //! ```
 
 mod checkpoint;
+pub mod codec;
 mod error;
 mod layout;
 mod options;

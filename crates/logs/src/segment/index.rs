@@ -14,8 +14,8 @@
 //! of streams.
 
 use crate::ngram::Filter;
-use crate::walrec::{put_str, put_uvarint, Reader, RecordError};
 use argus_model::{Label, Labels};
+use argus_wal::codec::{decompress, put_str, put_uvarint, CodecError, Reader};
 use std::sync::Arc;
 
 pub const INDEX_MAGIC: &[u8; 8] = b"ARGLOGIX";
@@ -59,9 +59,7 @@ pub enum IndexError {
     #[error("index checksum mismatch")]
     Checksum,
     #[error("index: {0}")]
-    Record(#[from] RecordError),
-    #[error("index: decompressing: {0}")]
-    Zstd(String),
+    Record(#[from] CodecError),
     #[error("index: {0}")]
     Invalid(String),
 }
@@ -118,17 +116,8 @@ impl SegmentIndex {
         if crc32fast::hash(payload) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
             return Err(IndexError::Checksum);
         }
-        let body = {
-            use std::io::Read;
-            let dec = zstd::stream::Decoder::new(&payload[9..])
-                .map_err(|e| IndexError::Zstd(e.to_string()))?;
-            let mut out = Vec::new();
-            dec.take(MAX_INDEX_BYTES)
-                .read_to_end(&mut out)
-                .map_err(|e| IndexError::Zstd(e.to_string()))?;
-            out
-        };
-        let mut r = Reader { buf: &body, pos: 0 };
+        let body = decompress(&payload[9..], MAX_INDEX_BYTES as usize)?;
+        let mut r = Reader::new(&body);
         let n = r.count(22)?;
         let mut streams = Vec::with_capacity(n);
         for _ in 0..n {
@@ -187,9 +176,7 @@ impl SegmentIndex {
                 filter,
             });
         }
-        if r.pos != body.len() {
-            return Err(IndexError::Invalid("trailing bytes".into()));
-        }
+        r.finish()?;
         for s in &streams {
             if s.first_rg > s.last_rg || s.last_rg as usize >= row_groups.len() {
                 return Err(IndexError::Invalid(format!(
