@@ -452,7 +452,24 @@ fn logs() {
     write("logs_index", "one-stream", &body);
 }
 
+fn traces() {
+    use argus_ingest::otlp::traces::{convert_traces, decode_traces_request};
+    use argus_traces::walrec as tw;
+    let json = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeSpans":[{"scope":{"name":"lib","version":"1"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","parentSpanId":"eee19b7ec3c1b173","name":"GET /cart","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000","attributes":[{"key":"http.status_code","value":{"intValue":"200"}},{"key":"tags","value":{"arrayValue":{"values":[{"stringValue":"a"},{"doubleValue":1.5}]}}}],"events":[{"timeUnixNano":"1544712660500000000","name":"retry"}],"links":[{"traceId":"5b8efff798038103d269b633813fc60d","spanId":"eee19b7ec3c1b175"}],"status":{"code":2,"message":"boom"}}]}]}]}"#;
+    let req = decode_traces_request(json, true).unwrap();
+    write("otlp_traces", "protobuf", &prost::Message::encode_to_vec(&req));
+    let spans = convert_traces(&req).spans;
+    assert_eq!(spans.len(), 1);
+    let mut b = Vec::new();
+    tw::encode_spans(&spans, &mut b);
+    write("traces_walrec", "spans", &b);
+    let mut b = Vec::new();
+    tw::encode_freeze(7, &mut b);
+    write("traces_walrec", "freeze", &b);
+}
+
 fn main() {
+    traces();
     logs();
     remote_write();
     otlp();

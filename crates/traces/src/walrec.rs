@@ -1,0 +1,483 @@
+//! The traces store's WAL records (`docs/format/traces.md`): the WAL itself
+//! (`argus-wal`) carries opaque records; these are the traces store's.
+//!
+//! ```text
+//! record  := kind:u8 body
+//! kind 1  (spans) := zstd frame of: uvarint(origins) origin* uvarint(spans) span*
+//!   origin := attrs(resource) str(scope name) str(scope version) attrs(scope)
+//!   span   := uvarint(origin index) trace_id:16 span_id:8
+//!             u8(has parent) [parent_span_id:8] str(trace state) uvarint(flags)
+//!             str(name) u8(kind) varint(start_ns) varint(end_ns - start_ns)
+//!             attrs uvarint(dropped attrs)
+//!             uvarint(events) event* uvarint(dropped events)
+//!             uvarint(links) link* uvarint(dropped links)
+//!             u8(status) str(status message)
+//!   event  := varint(ts_ns - start_ns) str(name) attrs uvarint(dropped attrs)
+//!   link   := trace_id:16 span_id:8 str(trace state) attrs uvarint(dropped attrs)
+//!             uvarint(flags)
+//!   attrs  := uvarint(n) (str(key) value)*
+//!   value  := 0 str | 1 varint | 2 f64:8 LE | 3 u8(bool) | 4 bytes
+//!           | 5 uvarint(n) value* (array) | 6 attrs (map)
+//!   str    := uvarint(len) UTF-8 bytes
+//! kind 2  (freeze marker) := u64 LE: the WAL segment the flush closed
+//! ```
+//!
+//! Decoding checks every length against what is left and bounds the
+//! nesting of values, so a damaged or hostile record is an error, never a
+//! panic or an allocation larger than the record.
+
+use argus_model::traces::{
+    Attr, AttrValue, Span, SpanEvent, SpanKind, SpanLink, SpanOrigin, StatusCode,
+};
+use argus_wal::codec::{
+    decompress, put_bytes, put_str, put_uvarint, put_varint, CodecError, Reader,
+};
+use std::sync::Arc;
+
+/// zstd level of a spans record (a negative level is a fast one, as for
+/// the logs store's records).
+const WAL_ZSTD_LEVEL: i32 = -3;
+const KIND_SPANS: u8 = 1;
+const KIND_FREEZE: u8 = 2;
+
+/// The largest decompressed spans record accepted (a push is bounded by
+/// the ingest body limit well below this).
+pub const MAX_RECORD_BYTES: usize = 1 << 30;
+
+/// Array and map values nest at most this deep (OTLP's protobuf decoder
+/// allows about 50 levels of `AnyValue`).
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+/// A decoded record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Spans accepted by one push.
+    Spans(Vec<Span>),
+    /// Everything before this record was set aside by the flush that
+    /// closed WAL segment `.0`.
+    Freeze(u64),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecordError {
+    #[error("empty record")]
+    Empty,
+    #[error("unknown record kind {0}")]
+    Kind(u8),
+    #[error("attribute values nested deeper than {MAX_VALUE_DEPTH}")]
+    TooDeep,
+    #[error("span origin {0} out of range")]
+    Origin(u64),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+/// Appends a spans record for `spans` to `out`.
+pub fn encode_spans(spans: &[Span], out: &mut Vec<u8>) {
+    // Origins in order of first use, shared spans' by pointer.
+    let mut origins: Vec<&Arc<SpanOrigin>> = Vec::new();
+    let mut index = Vec::with_capacity(spans.len());
+    for s in spans {
+        let i = match origins.iter().rposition(|o| Arc::ptr_eq(o, &s.origin)) {
+            Some(i) => i,
+            None => {
+                origins.push(&s.origin);
+                origins.len() - 1
+            }
+        };
+        index.push(i);
+    }
+    let mut raw = Vec::with_capacity(spans.len() * 256);
+    put_uvarint(&mut raw, origins.len() as u64);
+    for o in &origins {
+        put_attrs(&mut raw, &o.resource);
+        put_str(&mut raw, &o.scope_name);
+        put_str(&mut raw, &o.scope_version);
+        put_attrs(&mut raw, &o.scope_attrs);
+    }
+    put_uvarint(&mut raw, spans.len() as u64);
+    for (s, &o) in spans.iter().zip(&index) {
+        put_uvarint(&mut raw, o as u64);
+        put_span(&mut raw, s);
+    }
+    out.push(KIND_SPANS);
+    out.extend(zstd::bulk::compress(&raw, WAL_ZSTD_LEVEL).expect("zstd compresses in memory"));
+}
+
+/// Appends a freeze marker: the flush closed WAL segment `segment`.
+pub fn encode_freeze(segment: u64, out: &mut Vec<u8>) {
+    out.push(KIND_FREEZE);
+    out.extend_from_slice(&segment.to_le_bytes());
+}
+
+fn put_span(out: &mut Vec<u8>, s: &Span) {
+    out.extend_from_slice(&s.trace_id);
+    out.extend_from_slice(&s.span_id);
+    match &s.parent_span_id {
+        Some(p) => {
+            out.push(1);
+            out.extend_from_slice(p);
+        }
+        None => out.push(0),
+    }
+    put_str(out, &s.trace_state);
+    put_uvarint(out, u64::from(s.flags));
+    put_str(out, &s.name);
+    out.push(s.kind as u8);
+    put_varint(out, s.start_ns);
+    put_varint(out, s.end_ns.wrapping_sub(s.start_ns));
+    put_attrs(out, &s.attrs);
+    put_uvarint(out, u64::from(s.dropped_attrs));
+    put_uvarint(out, s.events.len() as u64);
+    for e in &s.events {
+        put_varint(out, e.ts_ns.wrapping_sub(s.start_ns));
+        put_str(out, &e.name);
+        put_attrs(out, &e.attrs);
+        put_uvarint(out, u64::from(e.dropped_attrs));
+    }
+    put_uvarint(out, u64::from(s.dropped_events));
+    put_uvarint(out, s.links.len() as u64);
+    for l in &s.links {
+        out.extend_from_slice(&l.trace_id);
+        out.extend_from_slice(&l.span_id);
+        put_str(out, &l.trace_state);
+        put_attrs(out, &l.attrs);
+        put_uvarint(out, u64::from(l.dropped_attrs));
+        put_uvarint(out, u64::from(l.flags));
+    }
+    put_uvarint(out, u64::from(s.dropped_links));
+    out.push(s.status as u8);
+    put_str(out, &s.status_message);
+}
+
+fn put_attrs(out: &mut Vec<u8>, attrs: &[Attr]) {
+    put_uvarint(out, attrs.len() as u64);
+    for a in attrs {
+        put_str(out, &a.key);
+        put_value(out, &a.value);
+    }
+}
+
+fn put_value(out: &mut Vec<u8>, v: &AttrValue) {
+    match v {
+        AttrValue::Str(s) => {
+            out.push(0);
+            put_str(out, s);
+        }
+        AttrValue::Int(i) => {
+            out.push(1);
+            put_varint(out, *i);
+        }
+        AttrValue::Float(f) => {
+            out.push(2);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        AttrValue::Bool(b) => {
+            out.push(3);
+            out.push(u8::from(*b));
+        }
+        AttrValue::Bytes(b) => {
+            out.push(4);
+            put_bytes(out, b);
+        }
+        AttrValue::Array(items) => {
+            out.push(5);
+            put_uvarint(out, items.len() as u64);
+            for i in items {
+                put_value(out, i);
+            }
+        }
+        AttrValue::Map(attrs) => {
+            out.push(6);
+            put_attrs(out, attrs);
+        }
+    }
+}
+
+/// Decodes one record.
+pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
+    let (&kind, body) = rec.split_first().ok_or(RecordError::Empty)?;
+    match kind {
+        KIND_SPANS => {
+            let raw = decompress(body, MAX_RECORD_BYTES)?;
+            decode_spans(&raw).map(Record::Spans)
+        }
+        KIND_FREEZE => {
+            let mut r = Reader::new(body);
+            let segment = r.u64_le()?;
+            r.finish()?;
+            Ok(Record::Freeze(segment))
+        }
+        k => Err(RecordError::Kind(k)),
+    }
+}
+
+fn decode_spans(raw: &[u8]) -> Result<Vec<Span>, RecordError> {
+    let mut r = Reader::new(raw);
+    let n = r.count(4)?;
+    let mut origins = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut o = SpanOrigin::new(attrs(&mut r, 0)?);
+        o.scope_name = r.str()?.to_string();
+        o.scope_version = r.str()?.to_string();
+        o.scope_attrs = attrs(&mut r, 0)?;
+        origins.push(Arc::new(o));
+    }
+    let n = r.count(40)?;
+    let mut spans = Vec::with_capacity(n);
+    for _ in 0..n {
+        let o = r.uvarint()?;
+        let origin = usize::try_from(o)
+            .ok()
+            .and_then(|i| origins.get(i))
+            .ok_or(RecordError::Origin(o))?
+            .clone();
+        spans.push(span(&mut r, origin)?);
+    }
+    r.finish()?;
+    Ok(spans)
+}
+
+fn span(r: &mut Reader<'_>, origin: Arc<SpanOrigin>) -> Result<Span, RecordError> {
+    let trace_id = r.array()?;
+    let span_id = r.array()?;
+    let parent_span_id = match r.u8()? {
+        0 => None,
+        _ => Some(r.array()?),
+    };
+    let trace_state = r.str()?.to_string();
+    let flags = r.u32()?;
+    let name = r.str()?.to_string();
+    let kind = SpanKind::from_i32(i32::from(r.u8()?));
+    let start_ns = r.varint()?;
+    let end_ns = start_ns.wrapping_add(r.varint()?);
+    let attrs_ = attrs(r, 0)?;
+    let dropped_attrs = r.u32()?;
+    let n = r.count(4)?;
+    let mut events = Vec::with_capacity(n);
+    for _ in 0..n {
+        events.push(SpanEvent {
+            ts_ns: start_ns.wrapping_add(r.varint()?),
+            name: r.str()?.to_string(),
+            attrs: attrs(r, 0)?,
+            dropped_attrs: r.u32()?,
+        });
+    }
+    let dropped_events = r.u32()?;
+    let n = r.count(28)?;
+    let mut links = Vec::with_capacity(n);
+    for _ in 0..n {
+        links.push(SpanLink {
+            trace_id: r.array()?,
+            span_id: r.array()?,
+            trace_state: r.str()?.to_string(),
+            attrs: attrs(r, 0)?,
+            dropped_attrs: r.u32()?,
+            flags: r.u32()?,
+        });
+    }
+    let dropped_links = r.u32()?;
+    let status = StatusCode::from_i32(i32::from(r.u8()?));
+    let status_message = r.str()?.to_string();
+    Ok(Span {
+        origin,
+        trace_id,
+        span_id,
+        parent_span_id,
+        trace_state,
+        flags,
+        name,
+        kind,
+        start_ns,
+        end_ns,
+        attrs: attrs_,
+        dropped_attrs,
+        events,
+        dropped_events,
+        links,
+        dropped_links,
+        status,
+        status_message,
+    })
+}
+
+fn attrs(r: &mut Reader<'_>, depth: usize) -> Result<Vec<Attr>, RecordError> {
+    let n = r.count(2)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let key = r.str()?.to_string();
+        out.push(Attr::new(key, value(r, depth)?));
+    }
+    Ok(out)
+}
+
+fn value(r: &mut Reader<'_>, depth: usize) -> Result<AttrValue, RecordError> {
+    if depth >= MAX_VALUE_DEPTH {
+        return Err(RecordError::TooDeep);
+    }
+    let at = r.pos();
+    Ok(match r.u8()? {
+        0 => AttrValue::Str(r.str()?.to_string()),
+        1 => AttrValue::Int(r.varint()?),
+        2 => AttrValue::Float(f64::from_le_bytes(r.array()?)),
+        3 => AttrValue::Bool(r.u8()? != 0),
+        4 => AttrValue::Bytes(r.len_bytes()?.to_vec()),
+        5 => {
+            let n = r.count(1)?;
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                items.push(value(r, depth + 1)?);
+            }
+            AttrValue::Array(items)
+        }
+        6 => AttrValue::Map(attrs(r, depth + 1)?),
+        _ => return Err(CodecError::Invalid(at).into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value_strategy() -> impl Strategy<Value = AttrValue> {
+        let leaf = prop_oneof![
+            ".{0,8}".prop_map(AttrValue::Str),
+            any::<i64>().prop_map(AttrValue::Int),
+            // Any bits but NaN's: a NaN is not equal to itself.
+            any::<f64>()
+                .prop_filter("not NaN", |f| !f.is_nan())
+                .prop_map(AttrValue::Float),
+            any::<bool>().prop_map(AttrValue::Bool),
+            proptest::collection::vec(any::<u8>(), 0..6).prop_map(AttrValue::Bytes),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttrValue::Array),
+                proptest::collection::vec(("[a-z.]{1,6}", inner), 0..4).prop_map(|kv| {
+                    AttrValue::Map(kv.into_iter().map(|(k, v)| Attr::new(k, v)).collect())
+                }),
+            ]
+        })
+    }
+
+    fn attrs_strategy() -> impl Strategy<Value = Vec<Attr>> {
+        proptest::collection::vec(("[a-z.]{1,8}", value_strategy()), 0..4)
+            .prop_map(|kv| kv.into_iter().map(|(k, v)| Attr::new(k, v)).collect())
+    }
+
+    prop_compose! {
+        fn span_strategy(origins: Vec<Arc<SpanOrigin>>)(
+            o in 0..origins.len(),
+            trace_id in any::<[u8; 16]>(),
+            span_id in any::<[u8; 8]>(),
+            parent in proptest::option::of(any::<[u8; 8]>()),
+            name in ".{0,12}",
+            kind in 0i32..6,
+            start in any::<i64>(),
+            dur in any::<i64>(),
+            attrs in attrs_strategy(),
+            events in proptest::collection::vec((any::<i64>(), ".{0,6}", attrs_strategy(), any::<u32>()), 0..3),
+            links in proptest::collection::vec((any::<[u8; 16]>(), any::<[u8; 8]>(), ".{0,4}", attrs_strategy()), 0..2),
+            status in 0i32..3,
+            msg in ".{0,6}",
+            counts in any::<(u32, u32, u32, u32)>(),
+        ) -> Span {
+            Span {
+                origin: origins[o].clone(),
+                trace_id,
+                span_id,
+                parent_span_id: parent,
+                trace_state: "k=v".into(),
+                flags: counts.3,
+                name,
+                kind: SpanKind::from_i32(kind),
+                start_ns: start,
+                end_ns: start.wrapping_add(dur),
+                attrs,
+                dropped_attrs: counts.0,
+                events: events.into_iter().map(|(ts_ns, name, attrs, dropped_attrs)| SpanEvent { ts_ns, name, attrs, dropped_attrs }).collect(),
+                dropped_events: counts.1,
+                links: links.into_iter().map(|(trace_id, span_id, trace_state, attrs)| SpanLink { trace_id, span_id, trace_state, attrs, dropped_attrs: 1, flags: 2 }).collect(),
+                dropped_links: counts.2,
+                status: StatusCode::from_i32(status),
+                status_message: msg,
+            }
+        }
+    }
+
+    fn origins() -> Vec<Arc<SpanOrigin>> {
+        let mut a = SpanOrigin::new(vec![
+            Attr::str("service.name", "checkout"),
+            Attr::new("pid", AttrValue::Int(7)),
+        ]);
+        a.scope_name = "lib".into();
+        a.scope_version = "1.0".into();
+        a.scope_attrs = vec![Attr::new("x", AttrValue::Bool(true))];
+        vec![Arc::new(a), Arc::new(SpanOrigin::new(Vec::new()))]
+    }
+
+    proptest! {
+        #[test]
+        fn any_spans_round_trip(spans in proptest::collection::vec(span_strategy(origins()), 0..6)) {
+            let mut buf = Vec::new();
+            encode_spans(&spans, &mut buf);
+            let Record::Spans(got) = decode(&buf).unwrap() else { panic!("not spans") };
+            prop_assert_eq!(&got, &spans);
+            // Spans of one origin share it after decoding too.
+            for (a, b) in got.iter().zip(&spans) {
+                for (c, d) in got.iter().zip(&spans) {
+                    prop_assert_eq!(Arc::ptr_eq(&a.origin, &c.origin), Arc::ptr_eq(&b.origin, &d.origin));
+                }
+            }
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode(&bytes);
+            let mut rec = vec![KIND_SPANS];
+            rec.extend(zstd::bulk::compress(&bytes, 1).unwrap());
+            let _ = decode(&rec);
+        }
+    }
+
+    #[test]
+    fn freeze_round_trips_and_damage_is_an_error() {
+        let mut buf = Vec::new();
+        encode_freeze(42, &mut buf);
+        assert_eq!(decode(&buf), Ok(Record::Freeze(42)));
+        assert_eq!(
+            decode(&buf[..5]),
+            Err(RecordError::Codec(CodecError::Truncated(0)))
+        );
+        assert_eq!(decode(&[]), Err(RecordError::Empty));
+        assert_eq!(decode(&[9]), Err(RecordError::Kind(9)));
+        // An origin index beyond the origins.
+        let mut raw = Vec::new();
+        put_uvarint(&mut raw, 0);
+        put_uvarint(&mut raw, 1);
+        put_uvarint(&mut raw, 3);
+        raw.extend_from_slice(&[0; 40]);
+        let mut rec = vec![KIND_SPANS];
+        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
+        assert_eq!(decode(&rec), Err(RecordError::Origin(3)));
+    }
+
+    #[test]
+    fn deep_values_are_refused() {
+        // An origin whose one resource attribute nests arrays past the bound.
+        let mut raw = Vec::new();
+        put_uvarint(&mut raw, 1);
+        put_uvarint(&mut raw, 1);
+        put_str(&mut raw, "k");
+        for _ in 0..MAX_VALUE_DEPTH + 1 {
+            raw.push(5);
+            put_uvarint(&mut raw, 1);
+        }
+        raw.push(3);
+        raw.push(1);
+        let mut rec = vec![KIND_SPANS];
+        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
+        assert_eq!(decode(&rec), Err(RecordError::TooDeep));
+    }
+}
