@@ -3,7 +3,9 @@
 //! [`walrec`]) into memory, then into immutable columnar segments managed
 //! by the shared lifecycle (`argus-segments`).
 //!
-//! Built in steps (issue 12): the WAL records first; the in-memory head,
-//! segments, trace lookup and search follow.
+//! Built in steps (issue 12): the WAL records and the in-memory head
+//! ([`head`]: spans by trace id, retried spans stored once) first; segments,
+//! trace lookup and search follow.
 
+pub mod head;
 pub mod walrec;

@@ -1,0 +1,226 @@
+//! A tenant's spans not yet in a segment, indexed by trace id.
+//!
+//! Spans are kept in arrival order; each trace lists its spans' positions.
+//! A span that arrives again (a retried push: same trace id and span id)
+//! is stored once, so the head never holds a span twice. Memory is counted
+//! per span ([`span_bytes`]) for the flush and back-pressure thresholds.
+
+use argus_model::traces::{Attr, AttrValue, Span, SpanId, TraceId};
+use std::collections::{HashMap, HashSet};
+
+/// A trace's spans in the head.
+#[derive(Debug, Default)]
+struct Trace {
+    /// Positions in [`Head::spans`], in arrival order.
+    spans: Vec<u32>,
+    /// The spans' ids, once the trace has more than [`SCAN_IDS`] spans
+    /// (before that, a scan of `spans` is cheaper).
+    ids: Option<HashSet<SpanId>>,
+    min_start: i64,
+    max_end: i64,
+}
+
+/// Below this many spans a trace finds a duplicate by scanning.
+const SCAN_IDS: usize = 32;
+
+/// Spans in memory, by trace.
+#[derive(Debug, Default)]
+pub struct Head {
+    spans: Vec<Span>,
+    traces: HashMap<TraceId, Trace>,
+    bytes: usize,
+    min_start: Option<i64>,
+    max_end: Option<i64>,
+}
+
+/// What one [`Head::push`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pushed {
+    pub spans: usize,
+    /// Spans already held (retries), not stored again.
+    pub duplicates: usize,
+    pub bytes: usize,
+}
+
+impl Head {
+    /// Adds `spans`; those already held are skipped.
+    pub fn push(&mut self, spans: impl IntoIterator<Item = Span>) -> Pushed {
+        let mut out = Pushed::default();
+        for s in spans {
+            let pos = self.spans.len() as u32;
+            let t = self.traces.entry(s.trace_id).or_insert_with(|| Trace {
+                min_start: i64::MAX,
+                max_end: i64::MIN,
+                ..Trace::default()
+            });
+            let held = match &t.ids {
+                Some(ids) => ids.contains(&s.span_id),
+                None => t
+                    .spans
+                    .iter()
+                    .any(|&p| self.spans[p as usize].span_id == s.span_id),
+            };
+            if held {
+                out.duplicates += 1;
+                continue;
+            }
+            t.spans.push(pos);
+            match &mut t.ids {
+                Some(ids) => {
+                    ids.insert(s.span_id);
+                }
+                None if t.spans.len() > SCAN_IDS => {
+                    t.ids = Some(
+                        t.spans
+                            .iter()
+                            .map(|&p| self.spans.get(p as usize).map_or(s.span_id, |x| x.span_id))
+                            .collect(),
+                    );
+                }
+                None => {}
+            }
+            t.min_start = t.min_start.min(s.start_ns);
+            t.max_end = t.max_end.max(s.end_ns);
+            self.min_start = Some(self.min_start.map_or(s.start_ns, |m| m.min(s.start_ns)));
+            self.max_end = Some(self.max_end.map_or(s.end_ns, |m| m.max(s.end_ns)));
+            let b = span_bytes(&s);
+            out.bytes += b;
+            out.spans += 1;
+            self.bytes += b;
+            self.spans.push(s);
+        }
+        out
+    }
+
+    /// The spans of trace `id`, in arrival order.
+    pub fn trace(&self, id: &TraceId) -> impl Iterator<Item = &Span> + '_ {
+        self.traces
+            .get(id)
+            .into_iter()
+            .flat_map(|t| t.spans.iter().map(|&p| &self.spans[p as usize]))
+    }
+
+    /// Does the head hold spans of trace `id`?
+    pub fn has_trace(&self, id: &TraceId) -> bool {
+        self.traces.contains_key(id)
+    }
+
+    /// Every span, in arrival order.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// Trace ids with their spans' earliest start and latest end.
+    pub fn traces(&self) -> impl Iterator<Item = (&TraceId, i64, i64)> + '_ {
+        self.traces
+            .iter()
+            .map(|(id, t)| (id, t.min_start, t.max_end))
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Bytes of the spans held ([`span_bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The earliest start and the latest end of the spans held.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        Some((self.min_start?, self.max_end?))
+    }
+}
+
+/// A span's size for limits and memory accounting: its strings, ids,
+/// attributes, events and links (the origin is shared and not counted).
+pub fn span_bytes(s: &Span) -> usize {
+    48 + s.name.len()
+        + s.trace_state.len()
+        + s.status_message.len()
+        + attrs_bytes(&s.attrs)
+        + s.events
+            .iter()
+            .map(|e| 16 + e.name.len() + attrs_bytes(&e.attrs))
+            .sum::<usize>()
+        + s.links
+            .iter()
+            .map(|l| 32 + l.trace_state.len() + attrs_bytes(&l.attrs))
+            .sum::<usize>()
+}
+
+fn attrs_bytes(attrs: &[Attr]) -> usize {
+    attrs
+        .iter()
+        .map(|a| a.key.len() + value_bytes(&a.value))
+        .sum()
+}
+
+fn value_bytes(v: &AttrValue) -> usize {
+    match v {
+        AttrValue::Str(s) => s.len(),
+        AttrValue::Bytes(b) => b.len(),
+        AttrValue::Int(_) | AttrValue::Float(_) => 8,
+        AttrValue::Bool(_) => 1,
+        AttrValue::Array(items) => items.iter().map(value_bytes).sum(),
+        AttrValue::Map(attrs) => attrs_bytes(attrs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argus_model::traces::SpanOrigin;
+    use std::sync::Arc;
+
+    fn span(trace: u8, id: u16, start: i64) -> Span {
+        let mut span_id = [0; 8];
+        span_id[6..].copy_from_slice(&id.to_be_bytes());
+        Span {
+            origin: Arc::new(SpanOrigin::default()),
+            trace_id: [trace; 16],
+            span_id,
+            name: format!("op{id}"),
+            start_ns: start,
+            end_ns: start + 10,
+            attrs: vec![Attr::str("k", "vvv")],
+            ..Span::default()
+        }
+    }
+
+    #[test]
+    fn spans_are_found_by_trace_and_stored_once() {
+        let mut h = Head::default();
+        let p = h.push([span(1, 1, 100), span(2, 1, 50), span(1, 2, 120)]);
+        assert_eq!((p.spans, p.duplicates), (3, 0));
+        assert_eq!(p.bytes, h.bytes());
+        assert_eq!(p.bytes, 3 * (48 + 3 + 4));
+        // A retried push: nothing new.
+        let again = h.push([span(1, 2, 120), span(1, 3, 130)]);
+        assert_eq!((again.spans, again.duplicates), (1, 1));
+        let names: Vec<&str> = h.trace(&[1; 16]).map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["op1", "op2", "op3"]);
+        assert_eq!(h.trace(&[3; 16]).count(), 0);
+        assert!(h.has_trace(&[2; 16]) && !h.has_trace(&[3; 16]));
+        assert_eq!(h.time_range(), Some((50, 140)));
+        let mut traces: Vec<_> = h.traces().map(|(id, a, b)| (id[0], a, b)).collect();
+        traces.sort();
+        assert_eq!(traces, [(1, 100, 140), (2, 50, 60)]);
+        assert_eq!(h.len(), 4);
+    }
+
+    #[test]
+    fn a_large_trace_still_finds_its_duplicates() {
+        let mut h = Head::default();
+        let spans: Vec<Span> = (0..200).map(|i| span(9, i, i64::from(i))).collect();
+        assert_eq!(h.push(spans.clone()).spans, 200);
+        let p = h.push(spans.into_iter().rev());
+        assert_eq!((p.spans, p.duplicates), (0, 200));
+        assert_eq!(h.push([span(9, 500, 0)]).spans, 1);
+        assert_eq!(h.trace(&[9; 16]).count(), 201);
+    }
+}
