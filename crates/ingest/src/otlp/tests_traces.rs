@@ -246,3 +246,92 @@ proptest! {
         }
     }
 }
+
+fn model_span(
+    origin: &std::sync::Arc<argus_model::traces::SpanOrigin>,
+    (id, parent, start, dur, kind, status): (u8, Option<u8>, u32, u32, i32, i32),
+    attrs: Vec<(String, i64, bool)>,
+) -> argus_model::traces::Span {
+    use argus_model::traces::{SpanEvent, SpanLink};
+    argus_model::traces::Span {
+        origin: origin.clone(),
+        trace_id: [id | 1; 16],
+        span_id: [id | 1; 8],
+        parent_span_id: parent.map(|p| [p | 1; 8]),
+        name: format!("op-{id}"),
+        kind: SpanKind::from_i32(kind),
+        start_ns: i64::from(start),
+        end_ns: i64::from(start) + i64::from(dur),
+        attrs: attrs
+            .iter()
+            .flat_map(|(k, i, b)| {
+                [
+                    Attr::str(k.clone(), k.clone()),
+                    Attr::new(format!("{k}.n"), AttrValue::Int(*i)),
+                    Attr::new(
+                        format!("{k}.list"),
+                        AttrValue::Array(vec![AttrValue::Bool(*b), AttrValue::Float(0.25)]),
+                    ),
+                ]
+            })
+            .collect(),
+        events: vec![SpanEvent {
+            ts_ns: i64::from(start) + 1,
+            name: "e".into(),
+            attrs: vec![Attr::new("m", AttrValue::Map(vec![Attr::str("a", "b")]))],
+            dropped_attrs: 2,
+        }],
+        links: vec![SpanLink {
+            trace_id: [3; 16],
+            span_id: [4; 8],
+            trace_state: "t".into(),
+            attrs: vec![Attr::new("bytes", AttrValue::Bytes(vec![1, 2]))],
+            dropped_attrs: 1,
+            flags: 1,
+        }],
+        status: StatusCode::from_i32(status),
+        status_message: if status == 2 {
+            "bad".into()
+        } else {
+            String::new()
+        },
+        dropped_attrs: 3,
+        dropped_events: 4,
+        dropped_links: 5,
+        trace_state: "k=v".into(),
+        flags: 1,
+    }
+}
+
+proptest! {
+    /// Spans encoded as OTLP (what the Tempo API answers) convert back to
+    /// the same spans.
+    #[test]
+    fn spans_encode_to_otlp_and_back(
+        spans in proptest::collection::vec(
+            (
+                0usize..2,
+                (any::<u8>(), proptest::option::of(any::<u8>()), any::<u32>(), any::<u32>(), 0i32..6, 0i32..3),
+                proptest::collection::vec(("[a-z.]{1,8}", any::<i64>(), any::<bool>()), 0..3),
+            ),
+            0..8,
+        )
+    ) {
+        use argus_model::traces::SpanOrigin;
+        use std::sync::Arc;
+        let mut a = SpanOrigin::new(vec![Attr::str("service.name", "checkout"), Attr::new("pid", AttrValue::Int(9))]);
+        a.scope_name = "lib".into();
+        a.scope_version = "1".into();
+        a.scope_attrs = vec![Attr::new("x", AttrValue::Bool(true))];
+        let origins = [Arc::new(a), Arc::new(SpanOrigin::new(vec![Attr::str("service.name", "db")]))];
+        let spans: Vec<_> = spans
+            .into_iter()
+            .map(|(o, fields, attrs)| model_span(&origins[o], fields, attrs))
+            .collect();
+        let req = ExportTraceServiceRequest { resource_spans: encode_resource_spans(&spans) };
+        let body = prost::Message::encode_to_vec(&req);
+        let back = convert_traces(&decode_traces_request(&body, false).unwrap());
+        prop_assert!(back.rejected.is_empty(), "{:?}", back.rejected);
+        prop_assert_eq!(back.spans, spans);
+    }
+}

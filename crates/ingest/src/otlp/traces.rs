@@ -14,7 +14,10 @@ use argus_model::traces::{
     Attr, AttrValue, Span, SpanEvent, SpanId, SpanKind, SpanLink, SpanOrigin, StatusCode, TraceId,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::common::v1::{
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1 as otlp;
 use std::sync::Arc;
 
@@ -203,4 +206,113 @@ fn value(v: Option<&AnyValue>) -> AttrValue {
         }
         Some(V::KvlistValue(kv)) => AttrValue::Map(attrs(&kv.values)),
     }
+}
+
+/// `spans` as OTLP: one `ResourceSpans` (with one `ScopeSpans`) per run of
+/// spans sharing an origin, in order, so that [`convert_traces`] gives the
+/// spans back. What the Tempo API answers with, and what a client sends.
+pub fn encode_resource_spans(spans: &[Span]) -> Vec<otlp::ResourceSpans> {
+    let mut out: Vec<otlp::ResourceSpans> = Vec::new();
+    let mut last: Option<&Arc<SpanOrigin>> = None;
+    for s in spans {
+        if !last.is_some_and(|o| Arc::ptr_eq(o, &s.origin)) {
+            let o = &s.origin;
+            out.push(otlp::ResourceSpans {
+                resource: Some(Resource {
+                    attributes: key_values(&o.resource),
+                    ..Default::default()
+                }),
+                scope_spans: vec![otlp::ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: o.scope_name.clone(),
+                        version: o.scope_version.clone(),
+                        attributes: key_values(&o.scope_attrs),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            last = Some(o);
+        }
+        if let Some(ss) = out.last_mut().and_then(|r| r.scope_spans.last_mut()) {
+            ss.spans.push(otlp_span(s));
+        }
+    }
+    out
+}
+
+fn otlp_span(s: &Span) -> otlp::Span {
+    otlp::Span {
+        trace_id: s.trace_id.to_vec(),
+        span_id: s.span_id.to_vec(),
+        trace_state: s.trace_state.clone(),
+        parent_span_id: s.parent_span_id.map(|p| p.to_vec()).unwrap_or_default(),
+        flags: s.flags,
+        name: s.name.clone(),
+        kind: s.kind as i32,
+        start_time_unix_nano: u64::try_from(s.start_ns).unwrap_or(0),
+        end_time_unix_nano: u64::try_from(s.end_ns).unwrap_or(0),
+        attributes: key_values(&s.attrs),
+        dropped_attributes_count: s.dropped_attrs,
+        events: s
+            .events
+            .iter()
+            .map(|e| otlp::span::Event {
+                time_unix_nano: u64::try_from(e.ts_ns).unwrap_or(0),
+                name: e.name.clone(),
+                attributes: key_values(&e.attrs),
+                dropped_attributes_count: e.dropped_attrs,
+            })
+            .collect(),
+        dropped_events_count: s.dropped_events,
+        links: s
+            .links
+            .iter()
+            .map(|l| otlp::span::Link {
+                trace_id: l.trace_id.to_vec(),
+                span_id: l.span_id.to_vec(),
+                trace_state: l.trace_state.clone(),
+                attributes: key_values(&l.attrs),
+                dropped_attributes_count: l.dropped_attrs,
+                flags: l.flags,
+            })
+            .collect(),
+        dropped_links_count: s.dropped_links,
+        status: (s.status != StatusCode::Unset || !s.status_message.is_empty()).then(|| {
+            otlp::Status {
+                message: s.status_message.clone(),
+                code: s.status as i32,
+            }
+        }),
+    }
+}
+
+/// Attributes as OTLP key-values.
+pub fn key_values(attrs: &[Attr]) -> Vec<KeyValue> {
+    attrs
+        .iter()
+        .map(|a| KeyValue {
+            key: a.key.clone(),
+            value: Some(any_value_of(&a.value)),
+        })
+        .collect()
+}
+
+fn any_value_of(v: &AttrValue) -> AnyValue {
+    use any_value::Value as V;
+    let value = match v {
+        AttrValue::Str(s) => V::StringValue(s.clone()),
+        AttrValue::Int(i) => V::IntValue(*i),
+        AttrValue::Float(f) => V::DoubleValue(*f),
+        AttrValue::Bool(b) => V::BoolValue(*b),
+        AttrValue::Bytes(b) => V::BytesValue(b.clone()),
+        AttrValue::Array(items) => V::ArrayValue(ArrayValue {
+            values: items.iter().map(any_value_of).collect(),
+        }),
+        AttrValue::Map(attrs) => V::KvlistValue(KeyValueList {
+            values: key_values(attrs),
+        }),
+    };
+    AnyValue { value: Some(value) }
 }
