@@ -14,6 +14,8 @@ mod queries;
 mod report;
 mod rng;
 mod server;
+#[allow(dead_code)] // used by its tests until `bench/run traces` lands
+mod traces;
 mod wire;
 
 use std::path::PathBuf;
