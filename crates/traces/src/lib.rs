@@ -8,4 +8,5 @@
 //! trace lookup and search follow.
 
 pub mod head;
+pub mod segment;
 pub mod walrec;

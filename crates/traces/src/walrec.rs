@@ -150,7 +150,7 @@ fn put_span(out: &mut Vec<u8>, s: &Span) {
     put_str(out, &s.status_message);
 }
 
-fn put_attrs(out: &mut Vec<u8>, attrs: &[Attr]) {
+pub(crate) fn put_attrs(out: &mut Vec<u8>, attrs: &[Attr]) {
     put_uvarint(out, attrs.len() as u64);
     for a in attrs {
         put_str(out, &a.key);
@@ -301,7 +301,7 @@ fn span(r: &mut Reader<'_>, origin: Arc<SpanOrigin>) -> Result<Span, RecordError
     })
 }
 
-fn attrs(r: &mut Reader<'_>, depth: usize) -> Result<Vec<Attr>, RecordError> {
+pub(crate) fn attrs(r: &mut Reader<'_>, depth: usize) -> Result<Vec<Attr>, RecordError> {
     let n = r.count(2)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {

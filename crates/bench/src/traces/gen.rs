@@ -550,3 +550,57 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod segment_bytes {
+    use super::*;
+
+    /// Bytes per span of a traces segment of generated traces, per column
+    /// (run by hand: `cargo test --release -p argus-bench segment_bytes --
+    /// --ignored --nocapture`; `SEGMENT_TRACES` sets the trace count).
+    #[test]
+    #[ignore]
+    fn segment_bytes_per_span() {
+        let n: u64 = std::env::var("SEGMENT_TRACES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50_000);
+        let mut spans: Vec<Span> = TraceGen::new(1, n, 0, 3_600_000_000_000)
+            .flatten()
+            .collect();
+        spans.sort_by_key(|s| (s.trace_id, s.start_ns));
+        let refs: Vec<&Span> = spans.iter().collect();
+        let dir = tempfile::tempdir().unwrap();
+        let t = std::time::Instant::now();
+        let w = argus_traces::segment::write_segment(dir.path(), &refs, &Default::default())
+            .unwrap()
+            .unwrap();
+        let el = t.elapsed();
+        eprintln!(
+            "{} spans of {} traces: {} bytes = {:.1} bytes per span, written in {el:?} ({:.0} spans/s); {} attribute columns",
+            w.spans,
+            w.traces,
+            w.file_bytes,
+            w.file_bytes as f64 / w.spans as f64,
+            w.spans as f64 / el.as_secs_f64(),
+            w.attr_columns.len(),
+        );
+        let f = std::fs::File::open(dir.path().join("data.parquet")).unwrap();
+        let r = parquet::file::reader::SerializedFileReader::new(f).unwrap();
+        let md = parquet::file::reader::FileReader::metadata(&r);
+        let mut sizes: Vec<(String, i64)> = Vec::new();
+        for rg in md.row_groups() {
+            for c in rg.columns() {
+                let name = c.column_path().string();
+                match sizes.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, s)) => *s += c.compressed_size(),
+                    None => sizes.push((name, c.compressed_size())),
+                }
+            }
+        }
+        sizes.sort_by_key(|(_, s)| -s);
+        for (name, s) in sizes {
+            eprintln!("  {name:40} {:6.2} bytes/span", s as f64 / w.spans as f64);
+        }
+    }
+}
