@@ -122,7 +122,8 @@ fn trees() {
             FieldExpr::Static(Static::Bool(true))
         )
     );
-    let q = p("{ } | rate() by (resource.service.name, span:name) | topk(5) with (most_recent=true)");
+    let q =
+        p("{ } | rate() by (resource.service.name, span:name) | topk(5) with (most_recent=true)");
     assert_eq!(
         q.metrics,
         Some(MetricsStage {
@@ -189,24 +190,57 @@ const PRINTED: &[(&str, &str)] = &[
     ("{ .a = `raw\\n` }", "{ .a = \"raw\\\\n\" }"),
     ("{ span.\"a b\" = 1 }", "{ span.\"a b\" = 1 }"),
     ("{ parent.\"span.x\" = 1 }", "{ parent.\"span.x\" = 1 }"),
-    ("{ resource.service.name =~ \"api-.*\" }", "{ resource.service.name =~ \"api-.*\" }"),
-    ("{ event.name = \"x\" && link.a = 1 && instrumentation.b = 2 }", "{ event.name = \"x\" && link.a = 1 && instrumentation.b = 2 }"),
-    ("{ trace:id = \"1\" && span:parentID = \"2\" && event:timeSinceStart > 1s }", "{ trace:id = \"1\" && span:parentID = \"2\" && event:timeSinceStart > 1s }"),
-    ("{ nestedSetParent < 0 && rootServiceName = \"a\" }", "{ nestedSetParent < 0 && rootServiceName = \"a\" }"),
+    (
+        "{ resource.service.name =~ \"api-.*\" }",
+        "{ resource.service.name =~ \"api-.*\" }",
+    ),
+    (
+        "{ event.name = \"x\" && link.a = 1 && instrumentation.b = 2 }",
+        "{ event.name = \"x\" && link.a = 1 && instrumentation.b = 2 }",
+    ),
+    (
+        "{ trace:id = \"1\" && span:parentID = \"2\" && event:timeSinceStart > 1s }",
+        "{ trace:id = \"1\" && span:parentID = \"2\" && event:timeSinceStart > 1s }",
+    ),
+    (
+        "{ nestedSetParent < 0 && rootServiceName = \"a\" }",
+        "{ nestedSetParent < 0 && rootServiceName = \"a\" }",
+    ),
     ("{ .a }>>{ .b }", "{ .a } >> { .b }"),
     ("{ .a } !>> { .b } &~ { .c }", "{ .a } !>> { .b } &~ { .c }"),
     ("{ .a } && ({ .b } > { .c })", "{ .a } && { .b } > { .c }"),
     ("({ .a } && { .b }) > { .c }", "({ .a } && { .b }) > { .c }"),
     ("{ .a } > ({ .b } > { .c })", "{ .a } > ({ .b } > { .c })"),
-    ("({ .a } | count() > 1) && { .b }", "({ .a } | count() > 1) && { .b }"),
+    (
+        "({ .a } | count() > 1) && { .b }",
+        "({ .a } | count() > 1) && { .b }",
+    ),
     ("({ .a })", "{ .a }"),
-    ("{ } | count() > 1 | by(.x) | coalesce() | select(.a, span:id)", "{} | count() > 1 | by(.x) | coalesce() | select(.a, span:id)"),
-    ("{} | (max(duration) + 1s) * 2 > -3s", "{} | (max(duration) + 1s) * 2 > -3s"),
+    (
+        "{ } | count() > 1 | by(.x) | coalesce() | select(.a, span:id)",
+        "{} | count() > 1 | by(.x) | coalesce() | select(.a, span:id)",
+    ),
+    (
+        "{} | (max(duration) + 1s) * 2 > -3s",
+        "{} | (max(duration) + 1s) * 2 > -3s",
+    ),
     ("{} | avg(duration) > 1s", "{} | avg(duration) > 1s"),
-    ("{} | histogram_over_time(duration) | bottomk(3)", "{} | histogram_over_time(duration) | bottomk(3)"),
-    ("{} | compare({ status = error }, 5, 1, 2)", "{} | compare({ status = error }, 5, 1, 2)"),
-    ("{} with (most_recent = false, sample = 0.1)", "{} with (most_recent=false, sample=0.1)"),
-    ("{ .a } // a comment\n /* and another */ | rate()", "{ .a } | rate()"),
+    (
+        "{} | histogram_over_time(duration) | bottomk(3)",
+        "{} | histogram_over_time(duration) | bottomk(3)",
+    ),
+    (
+        "{} | compare({ status = error }, 5, 1, 2)",
+        "{} | compare({ status = error }, 5, 1, 2)",
+    ),
+    (
+        "{} with (most_recent = false, sample = 0.1)",
+        "{} with (most_recent=false, sample=0.1)",
+    ),
+    (
+        "{ .a } // a comment\n /* and another */ | rate()",
+        "{ .a } | rate()",
+    ),
 ];
 
 #[test]
@@ -225,7 +259,10 @@ const ERRORS: &[(&str, &[&str])] = &[
     ("{ .a = }", &["unexpected `}`", "a value"]),
     ("{ .a = 1", &["expecting `}`"]),
     ("{ foo = 1 }", &["unknown identifier `foo`", "`.foo`"]),
-    ("{ span. = 1 }", &["expected an attribute name after `span.`"]),
+    (
+        "{ span. = 1 }",
+        &["expected an attribute name after `span.`"],
+    ),
     ("{ .a = \"x }", &["unterminated string"]),
     ("{ .a = \"\\q\" }", &["unsupported escape"]),
     ("{ .a =~ \"(\" }", &["invalid regex"]),
@@ -240,12 +277,24 @@ const ERRORS: &[(&str, &[&str])] = &[
     ("rate()", &["must follow a spanset pipeline"]),
     ("{ } | topk(5)", &["must follow a metrics function"]),
     ("{ } | rate() | { .a }", &["topk or bottomk"]),
-    ("{ } | rate() | topk(5) | topk(2)", &["with`, or end of input"]),
+    (
+        "{ } | rate() | topk(5) | topk(2)",
+        &["with`, or end of input"],
+    ),
     ("({ } | rate())", &["only end the whole query"]),
     ("{ } | rate(duration)", &["rate takes no arguments"]),
-    ("{ } | quantile_over_time(duration)", &["at least one quantile"]),
-    ("{ } | compare({ .a }) by (.b)", &["compare() takes no `by`"]),
-    ("{ } | by(.a, .b)", &["by() in a pipeline takes one expression"]),
+    (
+        "{ } | quantile_over_time(duration)",
+        &["at least one quantile"],
+    ),
+    (
+        "{ } | compare({ .a }) by (.b)",
+        &["compare() takes no `by`"],
+    ),
+    (
+        "{ } | by(.a, .b)",
+        &["by() in a pipeline takes one expression"],
+    ),
     ("coalesce()", &["coalesce() must follow a `|`"]),
     ("{ } with ()", &["a hint name"]),
     ("{ } with (most_recent)", &["`=` after the hint name"]),

@@ -46,14 +46,24 @@ fn nesting_100k_deep_is_an_error() {
         format!("{{ .a{} }}", " + 1".repeat(n / 4)),
         format!("{{ .a{} }}", " ^ 1".repeat(n / 4)),
         format!("{{}}{}", " && {}".repeat(n / 6)),
-        format!("{{}} | {}count() > 1{}", "(".repeat(n / 2), ")".repeat(n / 2)),
+        format!(
+            "{{}} | {}count() > 1{}",
+            "(".repeat(n / 2),
+            ")".repeat(n / 2)
+        ),
         format!("{{}} | count(){} > 1", " + 1".repeat(n / 4)),
         "(".repeat(MAX_QUERY_LEN),
         "{".repeat(MAX_QUERY_LEN),
     ] {
         let e = check(&q).unwrap_err();
         assert!(
-            matches!(e, ParseError::TooDeep { limit: MAX_DEPTH, .. }) || matches!(e, ParseError::Syntax { .. }),
+            matches!(
+                e,
+                ParseError::TooDeep {
+                    limit: MAX_DEPTH,
+                    ..
+                }
+            ) || matches!(e, ParseError::Syntax { .. }),
             "{e}"
         );
     }
@@ -65,10 +75,16 @@ fn nesting_100k_deep_is_an_error() {
 fn nesting_up_to_the_limit() {
     let nest = |n: usize| format!("{{ {}.a{} }}", "(".repeat(n), ")".repeat(n));
     assert!(check(&nest(MAX_DEPTH - 2)).is_ok());
-    assert!(matches!(check(&nest(MAX_DEPTH + 1)), Err(ParseError::TooDeep { .. })));
+    assert!(matches!(
+        check(&nest(MAX_DEPTH + 1)),
+        Err(ParseError::TooDeep { .. })
+    ));
     let chain = |n: usize| format!("{{ .a{} }}", " + 1".repeat(n));
     assert!(check(&chain(MAX_DEPTH / 2)).is_ok());
-    assert!(matches!(check(&chain(MAX_DEPTH + 1)), Err(ParseError::TooDeep { .. })));
+    assert!(matches!(
+        check(&chain(MAX_DEPTH + 1)),
+        Err(ParseError::TooDeep { .. })
+    ));
 }
 
 proptest! {
