@@ -157,8 +157,8 @@ impl<'a> Lexer<'a> {
             self.pos += rest.len() - trimmed.len();
             if trimmed.starts_with("//") {
                 self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
-            } else if trimmed.starts_with("/*") {
-                match trimmed[2..].find("*/") {
+            } else if let Some(body) = trimmed.strip_prefix("/*") {
+                match body.find("*/") {
                     Some(i) => self.pos += i + 4,
                     None => return Err(self.err(self.pos, "unterminated comment: no `*/`")),
                 }

@@ -259,7 +259,7 @@ fn write_duration(f: &mut Formatter<'_>, ns: i64) -> fmt::Result {
         return f.write_str("0s");
     }
     for (u, s) in UNITS {
-        if ns % u == 0 {
+        if ns.is_multiple_of(*u) {
             return write!(f, "{}{s}", ns / u);
         }
     }
