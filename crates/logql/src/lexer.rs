@@ -9,8 +9,8 @@
 //! runs to the end of the line. Keywords are not tokens of their own: the
 //! parser recognises identifiers by context, case-insensitively as Loki does.
 
-use crate::error::ParseError;
 use crate::units;
+use crate::ParseError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {

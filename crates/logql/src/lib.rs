@@ -58,7 +58,6 @@
 
 mod ast;
 pub mod engine;
-mod error;
 pub mod json;
 mod lexer;
 mod parser;
@@ -66,8 +65,8 @@ mod pipeline;
 mod print;
 mod units;
 
+pub use argus_model::ParseError;
 pub use ast::*;
-pub use error::ParseError;
 
 /// Longest query accepted, in bytes.
 pub const MAX_QUERY_LEN: usize = 128 * 1024;

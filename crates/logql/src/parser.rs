@@ -9,8 +9,8 @@
 //! metric tree it builds and refuses one higher than [`crate::MAX_DEPTH`].
 
 use crate::ast::*;
-use crate::error::ParseError;
 use crate::lexer::{Tok, Token};
+use crate::ParseError;
 use crate::MAX_DEPTH;
 
 pub(crate) struct Parser<'a> {
@@ -181,7 +181,11 @@ impl<'a> Parser<'a> {
     /// the stack when it runs low.
     pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.depth >= MAX_DEPTH {
-            return Err(ParseError::too_deep(self.src, self.offset()));
+            return Err(ParseError::too_deep(
+                self.src,
+                self.offset(),
+                crate::MAX_DEPTH,
+            ));
         }
         self.depth += 1;
         let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || f(self));
@@ -247,7 +251,7 @@ impl<'a> Parser<'a> {
             let rhs = self.nested(|p| p.parse_expr(next))?;
             height = height.max(self.height) + 1;
             if height > MAX_DEPTH {
-                return Err(ParseError::too_deep(self.src, op_pos));
+                return Err(ParseError::too_deep(self.src, op_pos, crate::MAX_DEPTH));
             }
             let lhs_m = self.metric_operand(lhs, op_pos, "left")?;
             let rhs_m = self.metric_operand(rhs, rhs_pos, "right")?;
@@ -657,7 +661,7 @@ impl<'a> Parser<'a> {
     fn wrap_height(&self, pos: usize) -> Result<usize> {
         let h = self.height + 1;
         if h > MAX_DEPTH {
-            return Err(ParseError::too_deep(self.src, pos));
+            return Err(ParseError::too_deep(self.src, pos, crate::MAX_DEPTH));
         }
         Ok(h)
     }

@@ -2,9 +2,9 @@
 //! `unwrap`, and the log ranges of range aggregations.
 
 use crate::ast::*;
-use crate::error::ParseError;
 use crate::lexer::Tok;
 use crate::parser::{is_label_name, Parser};
+use crate::ParseError;
 
 type Result<T> = std::result::Result<T, ParseError>;
 

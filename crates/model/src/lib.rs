@@ -5,6 +5,7 @@
 //! - [`LogStream`], [`LogEntry`]: log lines with a nanosecond timestamp and structured
 //!   metadata, grouped by stream labels (Loki's model).
 //! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
+//! - [`ParseError`]: where and why a query (LogQL, TraceQL) was refused.
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
 //! - [`traces`]: spans with typed attributes, their resource and scope (OpenTelemetry's model).
 //! - [`Signal`]: metrics, logs or traces; with the tenant it keys paths and limits.
@@ -16,6 +17,7 @@ mod histogram;
 mod labels;
 mod logs;
 mod matcher;
+mod parse_error;
 pub mod paths;
 mod sample;
 mod signal;
@@ -45,6 +47,7 @@ pub use labels::{
 };
 pub use logs::{LogEntry, LogPush, LogStream};
 pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use parse_error::ParseError;
 pub use sample::{is_stale_nan, Sample, TimeSeries, STALE_NAN, STALE_NAN_BITS};
 pub use signal::{Signal, UnknownSignal};
 pub use tenant::{TenantError, TenantId};

@@ -2,9 +2,9 @@
 //! filters (`count() > 2`), by precedence climbing.
 
 use crate::ast::*;
-use crate::error::ParseError;
 use crate::lexer::Tok;
 use crate::parser::{Parser, AGGREGATES};
+use crate::ParseError;
 
 /// Precedence of prefix `!` and `-` in field expressions: between `+ -` and
 /// `* / %`, as in Tempo.

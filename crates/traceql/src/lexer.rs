@@ -3,7 +3,7 @@
 //! because their names may hold dots and other punctuation.
 
 use crate::ast::{Attribute, Scope};
-use crate::error::ParseError;
+use crate::ParseError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {

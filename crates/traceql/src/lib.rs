@@ -39,14 +39,13 @@
 //! its stack.
 
 mod ast;
-mod error;
 mod expr;
 mod lexer;
 mod parser;
 mod print;
 
+pub use argus_model::ParseError;
 pub use ast::*;
-pub use error::ParseError;
 
 /// Longest query accepted, in bytes.
 pub const MAX_QUERY_LEN: usize = 128 * 1024;

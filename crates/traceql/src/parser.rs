@@ -3,8 +3,8 @@
 //! `expr.rs`.
 
 use crate::ast::*;
-use crate::error::ParseError;
 use crate::lexer::{Tok, Token};
+use crate::ParseError;
 
 pub(crate) struct Parser<'a> {
     pub(crate) src: &'a str,
@@ -115,7 +115,7 @@ impl<'a> Parser<'a> {
     /// One more level (for operator chains: call [`Self::leave`] after).
     pub(crate) fn enter(&mut self) -> Result<(), ParseError> {
         if self.depth >= crate::MAX_DEPTH {
-            return Err(ParseError::too_deep(self.src, self.pos()));
+            return Err(ParseError::too_deep(self.src, self.pos(), crate::MAX_DEPTH));
         }
         self.depth += 1;
         Ok(())

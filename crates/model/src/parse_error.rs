@@ -1,5 +1,6 @@
-//! Parse errors: a byte offset into the query, its line and column (1-based,
-//! the column counted in characters), and what was expected.
+//! Parse errors of the query languages (LogQL, TraceQL): a byte offset into
+//! the query, its line and column (1-based, the column counted in
+//! characters), and what was expected.
 
 /// Why a query was refused. Every variant but [`ParseError::TooLong`] carries
 /// the byte offset (`pos`) of the offending token in the query text.
@@ -32,9 +33,9 @@ pub enum ParseError {
         /// What is wrong.
         message: String,
     },
-    /// More than [`crate::MAX_DEPTH`] levels of parentheses, function calls
-    /// operators or pipelines.
-    #[error("parse error at line {line}, col {col}: query nested too deeply: more than {limit} levels of parentheses, function calls operators or pipelines")]
+    /// More than the language's limit of nested parentheses, function
+    /// calls, operators or pipelines.
+    #[error("parse error at line {line}, col {col}: query nested too deeply: more than {limit} levels of parentheses, function calls, operators or pipelines")]
     TooDeep {
         /// Byte offset where the limit was passed.
         pos: usize,
@@ -42,15 +43,15 @@ pub enum ParseError {
         line: usize,
         /// 1-based column, in characters.
         col: usize,
-        /// The limit, [`crate::MAX_DEPTH`].
+        /// The language's limit.
         limit: usize,
     },
-    /// The query is longer than [`crate::MAX_QUERY_LEN`] bytes.
+    /// The query is longer than the language's limit.
     #[error("parse error: query too long: {len} bytes, the limit is {limit}")]
     TooLong {
         /// Length of the query in bytes.
         len: usize,
-        /// The limit, [`crate::MAX_QUERY_LEN`].
+        /// The limit, in bytes.
         limit: usize,
     },
 }
@@ -67,7 +68,7 @@ impl ParseError {
         }
     }
 
-    pub(crate) fn syntax(src: &str, pos: usize, found: String, expected: &str) -> Self {
+    pub fn syntax(src: &str, pos: usize, found: String, expected: &str) -> Self {
         let (line, col) = line_col(src, pos);
         ParseError::Syntax {
             pos,
@@ -78,7 +79,7 @@ impl ParseError {
         }
     }
 
-    pub(crate) fn invalid(src: &str, pos: usize, message: impl Into<String>) -> Self {
+    pub fn invalid(src: &str, pos: usize, message: impl Into<String>) -> Self {
         let (line, col) = line_col(src, pos);
         ParseError::Invalid {
             pos,
@@ -88,13 +89,14 @@ impl ParseError {
         }
     }
 
-    pub(crate) fn too_deep(src: &str, pos: usize) -> Self {
+    /// Nested deeper than `limit` at `pos`.
+    pub fn too_deep(src: &str, pos: usize, limit: usize) -> Self {
         let (line, col) = line_col(src, pos);
         ParseError::TooDeep {
             pos,
             line,
             col,
-            limit: crate::MAX_DEPTH,
+            limit,
         }
     }
 }
