@@ -16,12 +16,13 @@
 //! the record.
 
 use argus_model::{Label, Labels, LogEntry, LogStream};
-use argus_wal::codec::{decompress, put_str, put_uvarint, put_varint, CodecError, Reader};
+pub use argus_wal::codec::encode_freeze;
+use argus_wal::codec::{
+    decode_framed, encode_payload, put_str, put_uvarint, put_varint, CodecError, Framed, Reader,
+};
 
 /// zstd level of an entries record (a negative level is a fast one).
 const WAL_ZSTD_LEVEL: i32 = -3;
-const KIND_ENTRIES: u8 = 1;
-const KIND_FREEZE: u8 = 2;
 
 /// The largest decompressed entries record accepted (a push is bounded by
 /// the ingest body limit well below this).
@@ -37,15 +38,8 @@ pub enum Record {
     Freeze(u64),
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum RecordError {
-    #[error("empty record")]
-    Empty,
-    #[error("unknown record kind {0}")]
-    Kind(u8),
-    #[error(transparent)]
-    Codec(#[from] CodecError),
-}
+/// Why a record could not be decoded.
+pub type RecordError = CodecError;
 
 /// Appends an entries record for `streams` to `out`.
 pub fn encode_entries<'a>(
@@ -87,37 +81,20 @@ pub fn encode_entries<'a>(
             }
         }
     }
-    out.push(KIND_ENTRIES);
     // A fast level: the record is compressed on the request path and lives
     // only until the flush that follows (Prometheus's WAL uses snappy for
     // the same reason). On 1 MiB of the benchmark's lines, level -3 ran at
     // 379 MB/s for 3.4× and level 1 at 287 MB/s for 5.3×: WAL
     // compression was 12% of ingest CPU at level 1. Compressing in memory
     // fails only if allocation does.
-    out.extend(zstd::bulk::compress(&raw, WAL_ZSTD_LEVEL).expect("zstd compresses in memory"));
-}
-
-/// Appends a freeze marker for the flush that closed WAL segment `segment`.
-pub fn encode_freeze(segment: u64, out: &mut Vec<u8>) {
-    out.push(KIND_FREEZE);
-    out.extend_from_slice(&segment.to_le_bytes());
+    encode_payload(&raw, WAL_ZSTD_LEVEL, out);
 }
 
 /// Decodes one record.
 pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
-    let (&kind, body) = rec.split_first().ok_or(RecordError::Empty)?;
-    match kind {
-        KIND_ENTRIES => {
-            let raw = decompress(body, MAX_RECORD_BYTES)?;
-            decode_entries(&raw).map(Record::Entries)
-        }
-        KIND_FREEZE => {
-            let mut r = Reader::new(body);
-            let segment = r.u64_le()?;
-            r.finish()?;
-            Ok(Record::Freeze(segment))
-        }
-        k => Err(RecordError::Kind(k)),
+    match decode_framed(rec, MAX_RECORD_BYTES)? {
+        Framed::Payload(raw) => decode_entries(&raw).map(Record::Entries),
+        Framed::Freeze(segment) => Ok(Record::Freeze(segment)),
     }
 }
 
@@ -200,21 +177,15 @@ mod tests {
         let mut buf = Vec::new();
         encode_freeze(42, &mut buf);
         assert_eq!(decode(&buf).unwrap(), Record::Freeze(42));
-        assert_eq!(
-            decode(&buf[..5]),
-            Err(RecordError::Codec(CodecError::Truncated(0)))
-        );
-        assert_eq!(decode(&[]), Err(RecordError::Empty));
-        assert_eq!(decode(&[9, 1]), Err(RecordError::Kind(9)));
+        assert_eq!(decode(&buf[..5]), Err(CodecError::Truncated(0)));
+        assert_eq!(decode(&[]), Err(CodecError::Empty));
+        assert_eq!(decode(&[9, 1]), Err(CodecError::Kind(9)));
         assert!(decode(&[1, 0x28, 0xb5, 0x2f]).is_err());
         // A valid zstd frame of a hostile body: a huge count, no panic.
         let raw = [0xff, 0xff, 0xff, 0xff, 0x0f];
-        let mut rec = vec![KIND_ENTRIES];
-        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
-        assert!(matches!(
-            decode(&rec),
-            Err(RecordError::Codec(CodecError::Truncated(_)))
-        ));
+        let mut rec = Vec::new();
+        encode_payload(&raw, 1, &mut rec);
+        assert!(matches!(decode(&rec), Err(CodecError::Truncated(_))));
     }
 
     proptest! {

@@ -29,16 +29,16 @@
 use argus_model::traces::{
     Attr, AttrValue, Span, SpanEvent, SpanKind, SpanLink, SpanOrigin, StatusCode,
 };
+pub use argus_wal::codec::encode_freeze;
 use argus_wal::codec::{
-    decompress, put_bytes, put_str, put_uvarint, put_varint, CodecError, Reader,
+    decode_framed, encode_payload, put_bytes, put_str, put_uvarint, put_varint, CodecError, Framed,
+    Reader,
 };
 use std::sync::Arc;
 
 /// zstd level of a spans record (a negative level is a fast one, as for
 /// the logs store's records).
 const WAL_ZSTD_LEVEL: i32 = -3;
-const KIND_SPANS: u8 = 1;
-const KIND_FREEZE: u8 = 2;
 
 /// The largest decompressed spans record accepted (a push is bounded by
 /// the ingest body limit well below this).
@@ -60,10 +60,6 @@ pub enum Record {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RecordError {
-    #[error("empty record")]
-    Empty,
-    #[error("unknown record kind {0}")]
-    Kind(u8),
     #[error("attribute values nested deeper than {MAX_VALUE_DEPTH}")]
     TooDeep,
     #[error("span origin {0} out of range")]
@@ -100,14 +96,7 @@ pub fn encode_spans(spans: &[Span], out: &mut Vec<u8>) {
         put_uvarint(&mut raw, o as u64);
         put_span(&mut raw, s);
     }
-    out.push(KIND_SPANS);
-    out.extend(zstd::bulk::compress(&raw, WAL_ZSTD_LEVEL).expect("zstd compresses in memory"));
-}
-
-/// Appends a freeze marker: the flush closed WAL segment `segment`.
-pub fn encode_freeze(segment: u64, out: &mut Vec<u8>) {
-    out.push(KIND_FREEZE);
-    out.extend_from_slice(&segment.to_le_bytes());
+    encode_payload(&raw, WAL_ZSTD_LEVEL, out);
 }
 
 fn put_span(out: &mut Vec<u8>, s: &Span) {
@@ -196,19 +185,9 @@ fn put_value(out: &mut Vec<u8>, v: &AttrValue) {
 
 /// Decodes one record.
 pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
-    let (&kind, body) = rec.split_first().ok_or(RecordError::Empty)?;
-    match kind {
-        KIND_SPANS => {
-            let raw = decompress(body, MAX_RECORD_BYTES)?;
-            decode_spans(&raw).map(Record::Spans)
-        }
-        KIND_FREEZE => {
-            let mut r = Reader::new(body);
-            let segment = r.u64_le()?;
-            r.finish()?;
-            Ok(Record::Freeze(segment))
-        }
-        k => Err(RecordError::Kind(k)),
+    match decode_framed(rec, MAX_RECORD_BYTES)? {
+        Framed::Payload(raw) => decode_spans(&raw).map(Record::Spans),
+        Framed::Freeze(segment) => Ok(Record::Freeze(segment)),
     }
 }
 
@@ -435,8 +414,8 @@ mod tests {
         #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = decode(&bytes);
-            let mut rec = vec![KIND_SPANS];
-            rec.extend(zstd::bulk::compress(&bytes, 1).unwrap());
+            let mut rec = Vec::new();
+            encode_payload(&bytes, 1, &mut rec);
             let _ = decode(&rec);
         }
     }
@@ -450,16 +429,16 @@ mod tests {
             decode(&buf[..5]),
             Err(RecordError::Codec(CodecError::Truncated(0)))
         );
-        assert_eq!(decode(&[]), Err(RecordError::Empty));
-        assert_eq!(decode(&[9]), Err(RecordError::Kind(9)));
+        assert_eq!(decode(&[]), Err(RecordError::Codec(CodecError::Empty)));
+        assert_eq!(decode(&[9]), Err(RecordError::Codec(CodecError::Kind(9))));
         // An origin index beyond the origins.
         let mut raw = Vec::new();
         put_uvarint(&mut raw, 0);
         put_uvarint(&mut raw, 1);
         put_uvarint(&mut raw, 3);
         raw.extend_from_slice(&[0; 40]);
-        let mut rec = vec![KIND_SPANS];
-        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
+        let mut rec = Vec::new();
+        encode_payload(&raw, 1, &mut rec);
         assert_eq!(decode(&rec), Err(RecordError::Origin(3)));
     }
 
@@ -476,8 +455,8 @@ mod tests {
         }
         raw.push(3);
         raw.push(1);
-        let mut rec = vec![KIND_SPANS];
-        rec.extend(zstd::bulk::compress(&raw, 1).unwrap());
+        let mut rec = Vec::new();
+        encode_payload(&raw, 1, &mut rec);
         assert_eq!(decode(&rec), Err(RecordError::TooDeep));
     }
 }

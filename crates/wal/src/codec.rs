@@ -1,15 +1,21 @@
 //! What every store's WAL records are encoded with (the WAL carries them
 //! as opaque bytes): LEB128 varints (zig-zag for signed) and
 //! length-prefixed strings appended into a caller's buffer, a
-//! bounds-checked [`Reader`] that decodes them, and bounded zstd
-//! decompression. A damaged or hostile record is an error from these,
-//! never a panic or an allocation larger than the record allows.
+//! bounds-checked [`Reader`] that decodes them, bounded zstd
+//! decompression, and the framing the flushing stores share ([`Framed`]:
+//! a zstd payload or a freeze marker). A damaged or hostile record is an
+//! error from these, never a panic or an allocation larger than the record
+//! allows.
 
 use std::io::Read;
 
 /// Why a record could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
+    #[error("empty record")]
+    Empty,
+    #[error("unknown record kind {0}")]
+    Kind(u8),
     #[error("record truncated at byte {0}")]
     Truncated(usize),
     #[error("invalid UTF-8 at byte {0}")]
@@ -57,6 +63,48 @@ pub fn decompress(body: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
         return Err(CodecError::TooLarge(max));
     }
     Ok(out)
+}
+
+const KIND_PAYLOAD: u8 = 1;
+const KIND_FREEZE: u8 = 2;
+
+/// A record of a store that flushes its head into segments (logs,
+/// traces): `kind:u8 body`, kind 1 a zstd frame of the store's own
+/// payload, kind 2 a freeze marker (`u64` LE: the WAL segment the flush
+/// closed; every earlier record's data is in that flush).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framed {
+    /// The payload, decompressed.
+    Payload(Vec<u8>),
+    Freeze(u64),
+}
+
+/// Appends a kind 1 record of `raw`, compressed at zstd `level`.
+pub fn encode_payload(raw: &[u8], level: i32, out: &mut Vec<u8>) {
+    out.push(KIND_PAYLOAD);
+    out.extend(zstd::bulk::compress(raw, level).expect("zstd compresses in memory"));
+}
+
+/// Appends a freeze marker: the flush closed WAL segment `segment`.
+pub fn encode_freeze(segment: u64, out: &mut Vec<u8>) {
+    out.push(KIND_FREEZE);
+    out.extend_from_slice(&segment.to_le_bytes());
+}
+
+/// Decodes a record's framing; a payload is decompressed to at most `max`
+/// bytes.
+pub fn decode_framed(rec: &[u8], max: usize) -> Result<Framed, CodecError> {
+    let (&kind, body) = rec.split_first().ok_or(CodecError::Empty)?;
+    match kind {
+        KIND_PAYLOAD => decompress(body, max).map(Framed::Payload),
+        KIND_FREEZE => {
+            let mut r = Reader::new(body);
+            let segment = r.u64_le()?;
+            r.finish()?;
+            Ok(Framed::Freeze(segment))
+        }
+        k => Err(CodecError::Kind(k)),
+    }
 }
 
 /// A bounds-checked reader over a byte slice.
@@ -208,6 +256,21 @@ mod tests {
             let _ = Reader::new(&b).u32();
             let _ = decompress(&b, 1 << 10);
         }
+    }
+
+    #[test]
+    fn framed_records_round_trip_and_damage_is_an_error() {
+        let mut b = Vec::new();
+        encode_payload(b"abc", -3, &mut b);
+        assert_eq!(decode_framed(&b, 10), Ok(Framed::Payload(b"abc".to_vec())));
+        assert_eq!(decode_framed(&b, 2), Err(CodecError::TooLarge(2)));
+        let mut b = Vec::new();
+        encode_freeze(42, &mut b);
+        assert_eq!(decode_framed(&b, 10), Ok(Framed::Freeze(42)));
+        assert_eq!(decode_framed(&b[..5], 10), Err(CodecError::Truncated(0)));
+        assert_eq!(decode_framed(&[], 10), Err(CodecError::Empty));
+        assert_eq!(decode_framed(&[9], 10), Err(CodecError::Kind(9)));
+        assert!(decode_framed(&[1, 0x28, 0xb5, 0x2f], 10).is_err());
     }
 
     #[test]
