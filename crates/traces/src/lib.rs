@@ -9,4 +9,6 @@
 
 pub mod head;
 pub mod segment;
+#[cfg(test)]
+mod testutil;
 pub mod walrec;

@@ -117,16 +117,29 @@ fn put_span(out: &mut Vec<u8>, s: &Span) {
     put_varint(out, s.end_ns.wrapping_sub(s.start_ns));
     put_attrs(out, &s.attrs);
     put_uvarint(out, u64::from(s.dropped_attrs));
-    put_uvarint(out, s.events.len() as u64);
-    for e in &s.events {
-        put_varint(out, e.ts_ns.wrapping_sub(s.start_ns));
+    put_events(out, &s.events, s.start_ns);
+    put_uvarint(out, u64::from(s.dropped_events));
+    put_links(out, &s.links);
+    put_uvarint(out, u64::from(s.dropped_links));
+    out.push(s.status as u8);
+    put_str(out, &s.status_message);
+}
+
+/// `uvarint(n) event*`, times relative to the span's start.
+pub(crate) fn put_events(out: &mut Vec<u8>, events: &[SpanEvent], start_ns: i64) {
+    put_uvarint(out, events.len() as u64);
+    for e in events {
+        put_varint(out, e.ts_ns.wrapping_sub(start_ns));
         put_str(out, &e.name);
         put_attrs(out, &e.attrs);
         put_uvarint(out, u64::from(e.dropped_attrs));
     }
-    put_uvarint(out, u64::from(s.dropped_events));
-    put_uvarint(out, s.links.len() as u64);
-    for l in &s.links {
+}
+
+/// `uvarint(n) link*`.
+pub(crate) fn put_links(out: &mut Vec<u8>, links: &[SpanLink]) {
+    put_uvarint(out, links.len() as u64);
+    for l in links {
         out.extend_from_slice(&l.trace_id);
         out.extend_from_slice(&l.span_id);
         put_str(out, &l.trace_state);
@@ -134,9 +147,39 @@ fn put_span(out: &mut Vec<u8>, s: &Span) {
         put_uvarint(out, u64::from(l.dropped_attrs));
         put_uvarint(out, u64::from(l.flags));
     }
-    put_uvarint(out, u64::from(s.dropped_links));
-    out.push(s.status as u8);
-    put_str(out, &s.status_message);
+}
+
+pub(crate) fn read_events(
+    r: &mut Reader<'_>,
+    start_ns: i64,
+) -> Result<Vec<SpanEvent>, RecordError> {
+    let n = r.count(4)?;
+    let mut events = Vec::with_capacity(n);
+    for _ in 0..n {
+        events.push(SpanEvent {
+            ts_ns: start_ns.wrapping_add(r.varint()?),
+            name: r.str()?.to_string(),
+            attrs: attrs(r, 0)?,
+            dropped_attrs: r.u32()?,
+        });
+    }
+    Ok(events)
+}
+
+pub(crate) fn read_links(r: &mut Reader<'_>) -> Result<Vec<SpanLink>, RecordError> {
+    let n = r.count(28)?;
+    let mut links = Vec::with_capacity(n);
+    for _ in 0..n {
+        links.push(SpanLink {
+            trace_id: r.array()?,
+            span_id: r.array()?,
+            trace_state: r.str()?.to_string(),
+            attrs: attrs(r, 0)?,
+            dropped_attrs: r.u32()?,
+            flags: r.u32()?,
+        });
+    }
+    Ok(links)
 }
 
 pub(crate) fn put_attrs(out: &mut Vec<u8>, attrs: &[Attr]) {
@@ -232,29 +275,9 @@ fn span(r: &mut Reader<'_>, origin: Arc<SpanOrigin>) -> Result<Span, RecordError
     let end_ns = start_ns.wrapping_add(r.varint()?);
     let attrs_ = attrs(r, 0)?;
     let dropped_attrs = r.u32()?;
-    let n = r.count(4)?;
-    let mut events = Vec::with_capacity(n);
-    for _ in 0..n {
-        events.push(SpanEvent {
-            ts_ns: start_ns.wrapping_add(r.varint()?),
-            name: r.str()?.to_string(),
-            attrs: attrs(r, 0)?,
-            dropped_attrs: r.u32()?,
-        });
-    }
+    let events = read_events(r, start_ns)?;
     let dropped_events = r.u32()?;
-    let n = r.count(28)?;
-    let mut links = Vec::with_capacity(n);
-    for _ in 0..n {
-        links.push(SpanLink {
-            trace_id: r.array()?,
-            span_id: r.array()?,
-            trace_state: r.str()?.to_string(),
-            attrs: attrs(r, 0)?,
-            dropped_attrs: r.u32()?,
-            flags: r.u32()?,
-        });
-    }
+    let links = read_links(r)?;
     let dropped_links = r.u32()?;
     let status = StatusCode::from_i32(i32::from(r.u8()?));
     let status_message = r.str()?.to_string();
@@ -317,84 +340,8 @@ fn value(r: &mut Reader<'_>, depth: usize) -> Result<AttrValue, RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{origins, span_strategy};
     use proptest::prelude::*;
-
-    fn value_strategy() -> impl Strategy<Value = AttrValue> {
-        let leaf = prop_oneof![
-            ".{0,8}".prop_map(AttrValue::Str),
-            any::<i64>().prop_map(AttrValue::Int),
-            // Any bits but NaN's: a NaN is not equal to itself.
-            any::<f64>()
-                .prop_filter("not NaN", |f| !f.is_nan())
-                .prop_map(AttrValue::Float),
-            any::<bool>().prop_map(AttrValue::Bool),
-            proptest::collection::vec(any::<u8>(), 0..6).prop_map(AttrValue::Bytes),
-        ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttrValue::Array),
-                proptest::collection::vec(("[a-z.]{1,6}", inner), 0..4).prop_map(|kv| {
-                    AttrValue::Map(kv.into_iter().map(|(k, v)| Attr::new(k, v)).collect())
-                }),
-            ]
-        })
-    }
-
-    fn attrs_strategy() -> impl Strategy<Value = Vec<Attr>> {
-        proptest::collection::vec(("[a-z.]{1,8}", value_strategy()), 0..4)
-            .prop_map(|kv| kv.into_iter().map(|(k, v)| Attr::new(k, v)).collect())
-    }
-
-    prop_compose! {
-        fn span_strategy(origins: Vec<Arc<SpanOrigin>>)(
-            o in 0..origins.len(),
-            trace_id in any::<[u8; 16]>(),
-            span_id in any::<[u8; 8]>(),
-            parent in proptest::option::of(any::<[u8; 8]>()),
-            name in ".{0,12}",
-            kind in 0i32..6,
-            start in any::<i64>(),
-            dur in any::<i64>(),
-            attrs in attrs_strategy(),
-            events in proptest::collection::vec((any::<i64>(), ".{0,6}", attrs_strategy(), any::<u32>()), 0..3),
-            links in proptest::collection::vec((any::<[u8; 16]>(), any::<[u8; 8]>(), ".{0,4}", attrs_strategy()), 0..2),
-            status in 0i32..3,
-            msg in ".{0,6}",
-            counts in any::<(u32, u32, u32, u32)>(),
-        ) -> Span {
-            Span {
-                origin: origins[o].clone(),
-                trace_id,
-                span_id,
-                parent_span_id: parent,
-                trace_state: "k=v".into(),
-                flags: counts.3,
-                name,
-                kind: SpanKind::from_i32(kind),
-                start_ns: start,
-                end_ns: start.wrapping_add(dur),
-                attrs,
-                dropped_attrs: counts.0,
-                events: events.into_iter().map(|(ts_ns, name, attrs, dropped_attrs)| SpanEvent { ts_ns, name, attrs, dropped_attrs }).collect(),
-                dropped_events: counts.1,
-                links: links.into_iter().map(|(trace_id, span_id, trace_state, attrs)| SpanLink { trace_id, span_id, trace_state, attrs, dropped_attrs: 1, flags: 2 }).collect(),
-                dropped_links: counts.2,
-                status: StatusCode::from_i32(status),
-                status_message: msg,
-            }
-        }
-    }
-
-    fn origins() -> Vec<Arc<SpanOrigin>> {
-        let mut a = SpanOrigin::new(vec![
-            Attr::str("service.name", "checkout"),
-            Attr::new("pid", AttrValue::Int(7)),
-        ]);
-        a.scope_name = "lib".into();
-        a.scope_version = "1.0".into();
-        a.scope_attrs = vec![Attr::new("x", AttrValue::Bool(true))];
-        vec![Arc::new(a), Arc::new(SpanOrigin::new(Vec::new()))]
-    }
 
     proptest! {
         #[test]

@@ -1,9 +1,11 @@
 //! A traces segment (`docs/format/traces.md`): one tenant's spans of one
 //! time range, immutable, sorted by trace id. Being built in steps: the
-//! data file's writer first.
+//! data file's writer and reader first.
 
+mod reader;
 mod writer;
 
+pub use reader::read_spans;
 pub use writer::{attr_column, write_segment, AttrType, WriterOptions, Written};
 
 pub const DATA_FILE: &str = "data.parquet";

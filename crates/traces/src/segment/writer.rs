@@ -12,9 +12,9 @@
 
 use super::DATA_FILE;
 use crate::head::span_bytes;
-use crate::walrec::put_attrs;
+use crate::walrec::{put_attrs, put_events, put_links};
 use argus_model::traces::{AttrValue, Span, SpanOrigin};
-use argus_wal::codec::{put_str, put_uvarint, put_varint};
+use argus_wal::codec::put_uvarint;
 use arrow_array::builder::{
     BinaryBuilder, BooleanBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder,
     Int64Builder, StringDictionaryBuilder, UInt32Builder,
@@ -276,7 +276,7 @@ impl Batch {
         }
         self.start.push(s.start_ns);
         self.duration
-            .append_value(s.end_ns.saturating_sub(s.start_ns));
+            .append_value(s.end_ns.wrapping_sub(s.start_ns));
         self.name.append_value(&s.name);
         self.service.append_value(&s.origin.service);
         self.kind.append_value(s.kind as i32);
@@ -332,28 +332,14 @@ impl Batch {
             self.events.append_null();
         } else {
             scratch.clear();
-            put_uvarint(scratch, s.events.len() as u64);
-            for e in &s.events {
-                put_varint(scratch, e.ts_ns.wrapping_sub(s.start_ns));
-                put_str(scratch, &e.name);
-                put_attrs(scratch, &e.attrs);
-                put_uvarint(scratch, u64::from(e.dropped_attrs));
-            }
+            put_events(scratch, &s.events, s.start_ns);
             self.events.append_value(&scratch[..]);
         }
         if s.links.is_empty() {
             self.links.append_null();
         } else {
             scratch.clear();
-            put_uvarint(scratch, s.links.len() as u64);
-            for l in &s.links {
-                scratch.extend_from_slice(&l.trace_id);
-                scratch.extend_from_slice(&l.span_id);
-                put_str(scratch, &l.trace_state);
-                put_attrs(scratch, &l.attrs);
-                put_uvarint(scratch, u64::from(l.dropped_attrs));
-                put_uvarint(scratch, u64::from(l.flags));
-            }
+            put_links(scratch, &s.links);
             self.links.append_value(&scratch[..]);
         }
         self.rows += 1;

@@ -1,0 +1,286 @@
+//! Reads a segment's `data.parquet` back into spans.
+//!
+//! A span's attributes come back as its `span.<key>` columns' values (in
+//! column order, which is by key) followed by the rest from `attrs` (in
+//! the order they were pushed): OTLP attribute keys are unique, so this
+//! is the same set.
+
+use crate::walrec::{attrs, read_events, read_links, RecordError};
+use argus_model::traces::{Attr, AttrValue, Span, SpanKind, SpanOrigin, StatusCode};
+use argus_wal::codec::Reader;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt32Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+fn bad(what: &str) -> io::Error {
+    io::Error::other(format!("traces segment data: bad column {what}"))
+}
+
+fn record(e: RecordError) -> io::Error {
+    io::Error::other(format!("traces segment data: {e}"))
+}
+
+/// Every span of the data file at `path`, in file order; `origins` are
+/// the segment's (what its `origin` column indexes).
+pub fn read_spans(path: &Path, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
+    let file = std::fs::File::open(path)?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(io::Error::other)?
+        .build()
+        .map_err(io::Error::other)?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(io::Error::other)?;
+        decode_batch(&batch, origins, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A string column, plain or dictionary-encoded: row → value.
+fn strings(c: &ArrayRef, name: &str) -> io::Result<Vec<Option<String>>> {
+    let cast = arrow_cast_utf8(c).ok_or_else(|| bad(name))?;
+    Ok((0..cast.len())
+        .map(|i| cast.is_valid(i).then(|| cast.value(i).to_string()))
+        .collect())
+}
+
+/// A dictionary or plain `Utf8` array as plain `Utf8`.
+fn arrow_cast_utf8(c: &ArrayRef) -> Option<arrow_array::StringArray> {
+    match c.data_type() {
+        DataType::Utf8 => c.as_string_opt::<i32>().cloned(),
+        DataType::Dictionary(_, _) => {
+            let d = c.as_dictionary_opt::<Int32Type>()?;
+            let values = d.values().as_string_opt::<i32>()?;
+            Some(
+                d.keys()
+                    .iter()
+                    .map(|k| {
+                        k.and_then(|k| usize::try_from(k).ok())
+                            .map(|k| values.value(k))
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+fn decode_batch(
+    b: &RecordBatch,
+    origins: &[Arc<SpanOrigin>],
+    out: &mut Vec<Span>,
+) -> io::Result<()> {
+    let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
+    let fixed = |name: &str| {
+        col(name)?
+            .as_fixed_size_binary_opt()
+            .cloned()
+            .ok_or_else(|| bad(name))
+    };
+    let (trace_id, span_id, parent) = (
+        fixed("trace_id")?,
+        fixed("span_id")?,
+        fixed("parent_span_id")?,
+    );
+    let start = col("start")?
+        .as_primitive_opt::<TimestampNanosecondType>()
+        .cloned()
+        .ok_or_else(|| bad("start"))?;
+    let int64 = |name: &str| {
+        col(name)?
+            .as_primitive_opt::<Int64Type>()
+            .cloned()
+            .ok_or_else(|| bad(name))
+    };
+    let int32 = |name: &str| {
+        col(name)?
+            .as_primitive_opt::<Int32Type>()
+            .cloned()
+            .ok_or_else(|| bad(name))
+    };
+    let duration = int64("duration")?;
+    let (kind, status, origin) = (int32("kind")?, int32("status")?, int32("origin")?);
+    let flags = col("flags")?
+        .as_primitive_opt::<UInt32Type>()
+        .cloned()
+        .ok_or_else(|| bad("flags"))?;
+    let name = strings(col("name")?, "name")?;
+    let status_message = strings(col("status_message")?, "status_message")?;
+    let trace_state = strings(col("trace_state")?, "trace_state")?;
+    let binary = |name: &str| {
+        col(name)?
+            .as_binary_opt::<i32>()
+            .cloned()
+            .ok_or_else(|| bad(name))
+    };
+    let (dropped, rest, events, links) = (
+        binary("dropped")?,
+        binary("attrs")?,
+        binary("events")?,
+        binary("links")?,
+    );
+    // The `span.<key>` columns.
+    let attr_cols: Vec<(String, ArrayRef)> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(b.columns())
+        .filter_map(|(f, c)| Some((f.name().strip_prefix("span.")?.to_string(), c.clone())))
+        .collect();
+    let attr_strings: Vec<Option<Vec<Option<String>>>> = attr_cols
+        .iter()
+        .map(|(_, c)| arrow_cast_utf8(c).map(|_| strings(c, "span.*")).transpose())
+        .collect::<io::Result<_>>()?;
+    for row in 0..b.num_rows() {
+        let o = usize::try_from(origin.value(row))
+            .ok()
+            .and_then(|o| origins.get(o))
+            .ok_or_else(|| bad("origin"))?;
+        let mut span_attrs = Vec::new();
+        for ((key, c), s) in attr_cols.iter().zip(&attr_strings) {
+            if c.is_null(row) {
+                continue;
+            }
+            let v = match s {
+                Some(s) => AttrValue::Str(s[row].clone().unwrap_or_default()),
+                None => match c.data_type() {
+                    DataType::Int64 => AttrValue::Int(c.as_primitive::<Int64Type>().value(row)),
+                    DataType::Float64 => {
+                        AttrValue::Float(c.as_primitive::<Float64Type>().value(row))
+                    }
+                    DataType::Boolean => AttrValue::Bool(c.as_boolean().value(row)),
+                    _ => return Err(bad(&format!("span.{key}"))),
+                },
+            };
+            span_attrs.push(Attr::new(key.clone(), v));
+        }
+        if rest.is_valid(row) {
+            let mut r = Reader::new(rest.value(row));
+            span_attrs.extend(attrs(&mut r, 0).map_err(record)?);
+        }
+        let start_ns = start.value(row);
+        let mut span = Span {
+            origin: o.clone(),
+            trace_id: trace_id
+                .value(row)
+                .try_into()
+                .map_err(|_| bad("trace_id"))?,
+            span_id: span_id.value(row).try_into().map_err(|_| bad("span_id"))?,
+            parent_span_id: if parent.is_valid(row) {
+                Some(
+                    parent
+                        .value(row)
+                        .try_into()
+                        .map_err(|_| bad("parent_span_id"))?,
+                )
+            } else {
+                None
+            },
+            trace_state: trace_state[row].clone().unwrap_or_default(),
+            flags: flags.value(row),
+            name: name[row].clone().unwrap_or_default(),
+            kind: SpanKind::from_i32(kind.value(row)),
+            start_ns,
+            end_ns: start_ns.wrapping_add(duration.value(row)),
+            attrs: span_attrs,
+            status: StatusCode::from_i32(status.value(row)),
+            status_message: status_message[row].clone().unwrap_or_default(),
+            ..Span::default()
+        };
+        if dropped.is_valid(row) {
+            let mut r = Reader::new(dropped.value(row));
+            span.dropped_attrs = r.u32().map_err(|e| record(e.into()))?;
+            span.dropped_events = r.u32().map_err(|e| record(e.into()))?;
+            span.dropped_links = r.u32().map_err(|e| record(e.into()))?;
+        }
+        if events.is_valid(row) {
+            let mut r = Reader::new(events.value(row));
+            span.events = read_events(&mut r, start_ns).map_err(record)?;
+            r.finish().map_err(|e| record(e.into()))?;
+        }
+        if links.is_valid(row) {
+            let mut r = Reader::new(links.value(row));
+            span.links = read_links(&mut r).map_err(record)?;
+            r.finish().map_err(|e| record(e.into()))?;
+        }
+        out.push(span);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::{write_segment, WriterOptions, DATA_FILE};
+    use crate::testutil::{origins, span_strategy};
+    use proptest::prelude::*;
+
+    /// Attributes by key (their order is not kept, OTLP keys are unique).
+    fn normalized(mut s: Span) -> Span {
+        s.attrs.sort_by(|a, b| a.key.cmp(&b.key));
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Spans written to a segment read back the same (attributes by key),
+        /// whether their attributes got columns or stayed in `attrs`.
+        #[test]
+        fn spans_round_trip_through_a_segment(
+            spans in proptest::collection::vec(span_strategy(origins()), 1..40),
+            attr_columns in 0usize..6,
+        ) {
+            // Few distinct keys, so that spans share them (and their
+            // columns), sometimes with another type; keys unique per span.
+            let mut spans: Vec<Span> = spans
+                .into_iter()
+                .map(|mut s| {
+                    for a in &mut s.attrs {
+                        a.key.truncate(1);
+                    }
+                    let mut seen = std::collections::HashSet::new();
+                    s.attrs.retain(|a| seen.insert(a.key.clone()));
+                    s
+                })
+                .collect();
+            spans.sort_by_key(|s| (s.trace_id, s.start_ns));
+            let refs: Vec<&Span> = spans.iter().collect();
+            let dir = tempfile::tempdir().unwrap();
+            let opts = WriterOptions {
+                attr_columns,
+                attr_column_share: 0.0,
+                row_group_bytes: 2_000,
+                ..WriterOptions::default()
+            };
+            let w = write_segment(dir.path(), &refs, &opts).unwrap().unwrap();
+            prop_assert!(w.attr_columns.len() <= attr_columns);
+            let back = read_spans(&dir.path().join(DATA_FILE), &w.origins).unwrap();
+            let want: Vec<Span> = spans.into_iter().map(normalized).collect();
+            let got: Vec<Span> = back.into_iter().map(normalized).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn an_origin_out_of_range_is_an_error() {
+        let s = Span {
+            origin: origins()[0].clone(),
+            trace_id: [1; 16],
+            span_id: [2; 8],
+            ..Span::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let w = write_segment(dir.path(), &[&s], &WriterOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.origins.len(), 1);
+        let e = read_spans(&dir.path().join(DATA_FILE), &[]).unwrap_err();
+        assert!(e.to_string().contains("bad column origin"), "{e}");
+    }
+}
