@@ -28,6 +28,12 @@ pub enum CodecError {
     Trailing(usize),
     #[error("invalid value at byte {0}")]
     Invalid(usize),
+    #[error("not a {0} file (bad magic)")]
+    Magic(String),
+    #[error("unsupported version {0}")]
+    Version(u8),
+    #[error("checksum mismatch")]
+    Checksum,
 }
 
 pub fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
@@ -105,6 +111,35 @@ pub fn decode_framed(rec: &[u8], max: usize) -> Result<Framed, CodecError> {
         }
         k => Err(CodecError::Kind(k)),
     }
+}
+
+/// Appends a sealed file: `magic version:u8 zstd(body) crc32(all before):u32
+/// LE`, the envelope of a segment's index files.
+pub fn seal(magic: &[u8; 8], version: u8, body: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(magic);
+    out.push(version);
+    out.extend(zstd::bulk::compress(body, 3).expect("zstd compresses in memory"));
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
+
+/// The body of a file [`seal`]ed with `magic` and `version`, decompressed
+/// to at most `max` bytes.
+pub fn unseal(b: &[u8], magic: &[u8; 8], version: u8, max: usize) -> Result<Vec<u8>, CodecError> {
+    if b.len() < 13 || &b[..8] != magic {
+        return Err(CodecError::Magic(
+            String::from_utf8_lossy(magic).into_owned(),
+        ));
+    }
+    if b[8] != version {
+        return Err(CodecError::Version(b[8]));
+    }
+    let (payload, crc) = b.split_at(b.len() - 4);
+    if crc32fast::hash(payload) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+        return Err(CodecError::Checksum);
+    }
+    decompress(&payload[9..], max)
 }
 
 /// A bounds-checked reader over a byte slice.
@@ -271,6 +306,26 @@ mod tests {
         assert_eq!(decode_framed(&[], 10), Err(CodecError::Empty));
         assert_eq!(decode_framed(&[9], 10), Err(CodecError::Kind(9)));
         assert!(decode_framed(&[1, 0x28, 0xb5, 0x2f], 10).is_err());
+    }
+
+    #[test]
+    fn sealed_files_open_and_damage_is_an_error() {
+        let mut f = Vec::new();
+        seal(b"ARGTEST1", 2, b"body", &mut f);
+        assert_eq!(unseal(&f, b"ARGTEST1", 2, 100).unwrap(), b"body");
+        assert_eq!(unseal(&f, b"ARGTEST1", 2, 3), Err(CodecError::TooLarge(3)));
+        assert_eq!(unseal(&f, b"ARGTEST1", 3, 100), Err(CodecError::Version(2)));
+        assert!(matches!(
+            unseal(&f, b"ARGOTHER", 2, 100),
+            Err(CodecError::Magic(_))
+        ));
+        let mut bad = f.clone();
+        bad[10] ^= 1;
+        assert_eq!(unseal(&bad, b"ARGTEST1", 2, 100), Err(CodecError::Checksum));
+        assert!(matches!(
+            unseal(&f[..12], b"ARGTEST1", 2, 100),
+            Err(CodecError::Magic(_))
+        ));
     }
 
     #[test]

@@ -15,13 +15,13 @@
 
 use crate::ngram::Filter;
 use argus_model::{Label, Labels};
-use argus_wal::codec::{decompress, put_str, put_uvarint, CodecError, Reader};
+use argus_wal::codec::{put_str, put_uvarint, seal, unseal, CodecError, Reader};
 use std::sync::Arc;
 
 pub const INDEX_MAGIC: &[u8; 8] = b"ARGLOGIX";
 const VERSION: u8 = 1;
 /// Largest decompressed index accepted.
-const MAX_INDEX_BYTES: u64 = 1 << 30;
+const MAX_INDEX_BYTES: usize = 1 << 30;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamIndex {
@@ -52,13 +52,8 @@ pub struct SegmentIndex {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("not a logs segment index (bad magic)")]
-    Magic,
-    #[error("unsupported index version {0}")]
-    Version(u8),
-    #[error("index checksum mismatch")]
-    Checksum,
-    #[error("index: {0}")]
+    /// A bad magic, version or checksum, or a damaged body.
+    #[error("logs segment index: {0}")]
     Record(#[from] CodecError),
     #[error("index: {0}")]
     Invalid(String),
@@ -97,26 +92,11 @@ impl SegmentIndex {
                 None => put_uvarint(&mut body, 0),
             }
         }
-        let start = out.len();
-        out.extend_from_slice(INDEX_MAGIC);
-        out.push(VERSION);
-        out.extend(zstd::bulk::compress(&body, 3).expect("zstd compresses in memory"));
-        let crc = crc32fast::hash(&out[start..]);
-        out.extend_from_slice(&crc.to_le_bytes());
+        seal(INDEX_MAGIC, VERSION, &body, out);
     }
 
     pub fn decode(b: &[u8]) -> Result<SegmentIndex, IndexError> {
-        if b.len() < 13 || &b[..8] != INDEX_MAGIC {
-            return Err(IndexError::Magic);
-        }
-        if b[8] != VERSION {
-            return Err(IndexError::Version(b[8]));
-        }
-        let (payload, crc) = b.split_at(b.len() - 4);
-        if crc32fast::hash(payload) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
-            return Err(IndexError::Checksum);
-        }
-        let body = decompress(&payload[9..], MAX_INDEX_BYTES as usize)?;
+        let body = unseal(b, INDEX_MAGIC, VERSION, MAX_INDEX_BYTES)?;
         let mut r = Reader::new(&body);
         let n = r.count(22)?;
         let mut streams = Vec::with_capacity(n);
