@@ -466,6 +466,14 @@ fn traces() {
     let mut b = Vec::new();
     tw::encode_freeze(7, &mut b);
     write("traces_walrec", "freeze", &b);
+    let dir = tempfile::tempdir().unwrap();
+    let refs: Vec<&argus_model::traces::Span> = spans.iter().collect();
+    let w = argus_traces::segment::write_segment(dir.path(), &refs, &Default::default())
+        .unwrap()
+        .unwrap();
+    let mut b = Vec::new();
+    w.index.encode(&mut b);
+    write("traces_index", "one-trace", &b);
 }
 
 fn main() {

@@ -86,10 +86,7 @@ pub fn encode_spans(spans: &[Span], out: &mut Vec<u8>) {
     let mut raw = Vec::with_capacity(spans.len() * 256);
     put_uvarint(&mut raw, origins.len() as u64);
     for o in &origins {
-        put_attrs(&mut raw, &o.resource);
-        put_str(&mut raw, &o.scope_name);
-        put_str(&mut raw, &o.scope_version);
-        put_attrs(&mut raw, &o.scope_attrs);
+        put_origin(&mut raw, o);
     }
     put_uvarint(&mut raw, spans.len() as u64);
     for (s, &o) in spans.iter().zip(&index) {
@@ -123,6 +120,22 @@ fn put_span(out: &mut Vec<u8>, s: &Span) {
     put_uvarint(out, u64::from(s.dropped_links));
     out.push(s.status as u8);
     put_str(out, &s.status_message);
+}
+
+/// `attrs(resource) str(scope name) str(scope version) attrs(scope)`.
+pub(crate) fn put_origin(out: &mut Vec<u8>, o: &SpanOrigin) {
+    put_attrs(out, &o.resource);
+    put_str(out, &o.scope_name);
+    put_str(out, &o.scope_version);
+    put_attrs(out, &o.scope_attrs);
+}
+
+pub(crate) fn read_origin(r: &mut Reader<'_>) -> Result<SpanOrigin, RecordError> {
+    let mut o = SpanOrigin::new(attrs(r, 0)?);
+    o.scope_name = r.str()?.to_string();
+    o.scope_version = r.str()?.to_string();
+    o.scope_attrs = attrs(r, 0)?;
+    Ok(o)
 }
 
 /// `uvarint(n) event*`, times relative to the span's start.
@@ -239,11 +252,7 @@ fn decode_spans(raw: &[u8]) -> Result<Vec<Span>, RecordError> {
     let n = r.count(4)?;
     let mut origins = Vec::with_capacity(n);
     for _ in 0..n {
-        let mut o = SpanOrigin::new(attrs(&mut r, 0)?);
-        o.scope_name = r.str()?.to_string();
-        o.scope_version = r.str()?.to_string();
-        o.scope_attrs = attrs(&mut r, 0)?;
-        origins.push(Arc::new(o));
+        origins.push(Arc::new(read_origin(&mut r)?));
     }
     let n = r.count(40)?;
     let mut spans = Vec::with_capacity(n);

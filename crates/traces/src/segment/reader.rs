@@ -5,8 +5,9 @@
 //! the order they were pushed): OTLP attribute keys are unique, so this
 //! is the same set.
 
+use super::SegmentIndex;
 use crate::walrec::{attrs, read_events, read_links, RecordError};
-use argus_model::traces::{Attr, AttrValue, Span, SpanKind, SpanOrigin, StatusCode};
+use argus_model::traces::{Attr, AttrValue, Span, SpanKind, SpanOrigin, StatusCode, TraceId};
 use argus_wal::codec::Reader;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt32Type};
@@ -28,15 +29,42 @@ fn record(e: RecordError) -> io::Error {
 /// Every span of the data file at `path`, in file order; `origins` are
 /// the segment's (what its `origin` column indexes).
 pub fn read_spans(path: &Path, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
+    read(path, origins, None, None)
+}
+
+/// The spans of trace `id` in the segment whose data file is at `path`:
+/// only the row groups `index` says may hold it are read.
+pub fn read_trace(path: &Path, index: &SegmentIndex, id: &TraceId) -> io::Result<Vec<Span>> {
+    let row_groups = index.row_groups_of(id);
+    if row_groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    read(path, &index.origins, Some(row_groups), Some(id))
+}
+
+fn read(
+    path: &Path,
+    origins: &[Arc<SpanOrigin>],
+    row_groups: Option<Vec<usize>>,
+    only: Option<&TraceId>,
+) -> io::Result<Vec<Span>> {
     let file = std::fs::File::open(path)?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(io::Error::other)?
-        .build()
-        .map_err(io::Error::other)?;
+    let mut b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(io::Error::other)?;
+    if let Some(rgs) = row_groups {
+        if rgs.iter().any(|&rg| rg >= b.metadata().num_row_groups()) {
+            return Err(io::Error::other(format!(
+                "{}: the index names row groups beyond the file's {}",
+                path.display(),
+                b.metadata().num_row_groups()
+            )));
+        }
+        b = b.with_row_groups(rgs);
+    }
+    let reader = b.build().map_err(io::Error::other)?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(io::Error::other)?;
-        decode_batch(&batch, origins, &mut out)?;
+        decode_batch(&batch, origins, only, &mut out)?;
     }
     Ok(out)
 }
@@ -70,9 +98,11 @@ fn arrow_cast_utf8(c: &ArrayRef) -> Option<arrow_array::StringArray> {
     }
 }
 
+/// The spans of `b` (of trace `only`, when given) appended to `out`.
 fn decode_batch(
     b: &RecordBatch,
     origins: &[Arc<SpanOrigin>],
+    only: Option<&TraceId>,
     out: &mut Vec<Span>,
 ) -> io::Result<()> {
     let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
@@ -137,6 +167,9 @@ fn decode_batch(
         .map(|(_, c)| arrow_cast_utf8(c).map(|_| strings(c, "span.*")).transpose())
         .collect::<io::Result<_>>()?;
     for row in 0..b.num_rows() {
+        if only.is_some_and(|id| trace_id.value(row) != id) {
+            continue;
+        }
         let o = usize::try_from(origin.value(row))
             .ok()
             .and_then(|o| origins.get(o))
@@ -216,7 +249,7 @@ fn decode_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::segment::{write_segment, WriterOptions, DATA_FILE};
+    use crate::segment::{write_segment, WriterOptions, DATA_FILE, INDEX_FILE};
     use crate::testutil::{origins, span_strategy};
     use proptest::prelude::*;
 
@@ -260,10 +293,29 @@ mod tests {
             };
             let w = write_segment(dir.path(), &refs, &opts).unwrap().unwrap();
             prop_assert!(w.attr_columns.len() <= attr_columns);
-            let back = read_spans(&dir.path().join(DATA_FILE), &w.origins).unwrap();
+            let back = read_spans(&dir.path().join(DATA_FILE), &w.index.origins).unwrap();
             let want: Vec<Span> = spans.into_iter().map(normalized).collect();
             let got: Vec<Span> = back.into_iter().map(normalized).collect();
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(&got, &want);
+            // Each trace by id: its spans, from its row groups only; the
+            // index read back from its file.
+            let index = SegmentIndex::decode(&std::fs::read(dir.path().join(INDEX_FILE)).unwrap()).unwrap();
+            prop_assert_eq!(&index, &w.index);
+            let mut ids: Vec<TraceId> = want.iter().map(|s| s.trace_id).collect();
+            ids.dedup();
+            for id in ids {
+                let trace: Vec<Span> = read_trace(&dir.path().join(DATA_FILE), &index, &id)
+                    .unwrap()
+                    .into_iter()
+                    .map(normalized)
+                    .collect();
+                let expect: Vec<&Span> = want.iter().filter(|s| s.trace_id == id).collect();
+                prop_assert_eq!(trace.iter().collect::<Vec<_>>(), expect);
+            }
+            let absent = [0xee; 16];
+            if !want.iter().any(|s| s.trace_id == absent) {
+                prop_assert!(read_trace(&dir.path().join(DATA_FILE), &index, &absent).unwrap().is_empty());
+            }
         }
     }
 
@@ -279,7 +331,7 @@ mod tests {
         let w = write_segment(dir.path(), &[&s], &WriterOptions::default())
             .unwrap()
             .unwrap();
-        assert_eq!(w.origins.len(), 1);
+        assert_eq!(w.index.origins.len(), 1);
         let e = read_spans(&dir.path().join(DATA_FILE), &[]).unwrap_err();
         assert!(e.to_string().contains("bad column origin"), "{e}");
     }

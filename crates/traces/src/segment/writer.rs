@@ -5,12 +5,12 @@
 //! `span_id`, `parent_span_id` (8 bytes; null for a root), `start` and
 //! `duration` (delta-packed), `name`, `service`, `kind`, `status`,
 //! `status_message` (dictionaries), `origin` (the span's resource and
-//! scope: an index into [`Written::origins`]), the most common span
+//! scope: an index into the segment index's origins), the most common span
 //! attributes each in a typed column of its own (`span.<key>`), the rest
 //! in `attrs`, and `events` and `links` (the WAL record's encoding,
 //! `docs/format/traces.md`).
 
-use super::DATA_FILE;
+use super::{RowGroupIndex, SegmentIndex, TraceIdFilter, DATA_FILE, INDEX_FILE};
 use crate::head::span_bytes;
 use crate::walrec::{put_attrs, put_events, put_links};
 use argus_model::traces::{AttrValue, Span, SpanOrigin};
@@ -77,7 +77,7 @@ impl AttrType {
 }
 
 /// What a written segment holds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Written {
     pub spans: u64,
     pub traces: u64,
@@ -87,8 +87,9 @@ pub struct Written {
     pub max_end: i64,
     /// The `span.<key>` columns, in order.
     pub attr_columns: Vec<(String, AttrType)>,
-    /// The `origin` column's values index these.
-    pub origins: Vec<Arc<SpanOrigin>>,
+    /// The segment's `index` (its origins: what the `origin` column
+    /// indexes).
+    pub index: SegmentIndex,
 }
 
 /// The column of span attribute `key`.
@@ -427,11 +428,24 @@ pub fn write_segment(
         Some(properties(opts)?),
     )
     .map_err(io::Error::other)?;
+    let traces = 1 + spans
+        .windows(2)
+        .filter(|w| w[0].trace_id != w[1].trace_id)
+        .count();
     let mut out = Written {
         min_start: i64::MAX,
         max_end: i64::MIN,
-        ..Written::default()
+        index: SegmentIndex {
+            origins: Vec::new(),
+            row_groups: Vec::new(),
+            filter: TraceIdFilter::with_capacity(traces),
+        },
+        spans: 0,
+        traces: 0,
+        file_bytes: 0,
+        attr_columns: Vec::new(),
     };
+    let mut rg: Option<RowGroupIndex> = None;
     let mut origin_index: HashMap<*const SpanOrigin, i32> = HashMap::new();
     let mut batch = Batch::new(&attr_columns);
     let mut scratch = Vec::new();
@@ -441,20 +455,33 @@ pub fn write_segment(
         let o = *origin_index
             .entry(Arc::as_ptr(&s.origin))
             .or_insert_with(|| {
-                out.origins.push(s.origin.clone());
-                (out.origins.len() - 1) as i32
+                out.index.origins.push(s.origin.clone());
+                (out.index.origins.len() - 1) as i32
             });
         if last_trace != Some(s.trace_id) {
             out.traces += 1;
             last_trace = Some(s.trace_id);
+            out.index.filter.insert(&s.trace_id);
             // A row group ends between traces.
             if rg_bytes >= opts.row_group_bytes {
                 let b = batch.finish(&schema)?;
                 writer.write(&b).map_err(io::Error::other)?;
                 writer.flush().map_err(io::Error::other)?;
+                out.index.row_groups.extend(rg.take());
                 rg_bytes = 0;
             }
         }
+        let r = rg.get_or_insert(RowGroupIndex {
+            min_trace: s.trace_id,
+            max_trace: s.trace_id,
+            spans: 0,
+            min_start: i64::MAX,
+            max_end: i64::MIN,
+        });
+        r.max_trace = s.trace_id;
+        r.spans += 1;
+        r.min_start = r.min_start.min(s.start_ns);
+        r.max_end = r.max_end.max(s.end_ns);
         batch.push(s, o, &attr_columns, &mut scratch)?;
         rg_bytes += span_bytes(s);
         out.spans += 1;
@@ -465,10 +492,16 @@ pub fn write_segment(
         let b = batch.finish(&schema)?;
         writer.write(&b).map_err(io::Error::other)?;
     }
+    out.index.row_groups.extend(rg.take());
     let file = writer.into_inner().map_err(io::Error::other)?;
     let file = file.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    out.file_bytes = file.metadata()?.len();
+    let mut index = Vec::new();
+    out.index.encode(&mut index);
+    let index_path = dir.join(INDEX_FILE);
+    std::fs::write(&index_path, &index)?;
+    std::fs::File::open(&index_path)?.sync_all()?;
+    out.file_bytes = file.metadata()?.len() + index.len() as u64;
     out.attr_columns = attr_columns;
     Ok(Some(out))
 }
@@ -537,7 +570,7 @@ mod tests {
             w.attr_columns,
             [("http.status_code".to_string(), AttrType::Int)]
         );
-        assert_eq!(w.origins.len(), 10, "each span its own origin here");
+        assert_eq!(w.index.origins.len(), 10, "each span its own origin here");
         let file = std::fs::File::open(dir.path().join(DATA_FILE)).unwrap();
         let batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
             .unwrap()
