@@ -471,9 +471,11 @@ fn traces() {
     let w = argus_traces::segment::write_segment(dir.path(), &refs, &Default::default())
         .unwrap()
         .unwrap();
+    // The body: the target seals its input itself.
     let mut b = Vec::new();
     w.index.encode(&mut b);
-    write("traces_index", "one-trace", &b);
+    let body = argus_wal::codec::unseal(&b, argus_traces::segment::INDEX_MAGIC, 1, 1 << 30).unwrap();
+    write("traces_index", "one-trace", &body);
 }
 
 fn main() {

@@ -5,14 +5,12 @@
 #![no_main]
 
 use argus_logs::segment::{SegmentIndex, INDEX_MAGIC};
+use argus_wal::codec::seal;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut file = INDEX_MAGIC.to_vec();
-    file.push(1);
-    file.extend(zstd::bulk::compress(data, 1).expect("compresses"));
-    let crc = crc32fast::hash(&file);
-    file.extend_from_slice(&crc.to_le_bytes());
+    let mut file = Vec::new();
+    seal(INDEX_MAGIC, 1, data, &mut file);
     let Ok(index) = SegmentIndex::decode(&file) else {
         return;
     };
