@@ -124,6 +124,8 @@ fn micros_ns(n: &serde_json::Number) -> Option<i64> {
     }
 }
 
+const BAD_PARENT: &str = "invalid parentId: want 16 hex digits";
+
 fn span(
     z: ZSpan,
     origins: &mut HashMap<(String, String, String), Arc<SpanOrigin>>,
@@ -141,16 +143,13 @@ fn span(
             .and_then(parse_span_id)
             .filter(|t| *t != [0; 8])
             .ok_or("invalid id: want 16 hex digits, not all zero")?;
+    // An all-zero parent is no parent.
     let parent_span_id = match z.parent_id.as_deref() {
         None | Some("") => None,
-        Some(p) => Some(
-            Some(p)
-                .filter(|p| p.len() == 16)
-                .and_then(parse_span_id)
-                .ok_or("invalid parentId: want 16 hex digits")?,
-        )
-        .filter(|p| *p != [0; 8]),
-    };
+        Some(p) if p.len() == 16 => Some(parse_span_id(p).ok_or(BAD_PARENT)?),
+        Some(_) => return Err(BAD_PARENT),
+    }
+    .filter(|p| *p != [0; 8]);
     let start_ns = z
         .timestamp
         .as_ref()

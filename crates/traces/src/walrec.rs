@@ -198,9 +198,14 @@ pub(crate) fn read_links(r: &mut Reader<'_>) -> Result<Vec<SpanLink>, RecordErro
 pub(crate) fn put_attrs(out: &mut Vec<u8>, attrs: &[Attr]) {
     put_uvarint(out, attrs.len() as u64);
     for a in attrs {
-        put_str(out, &a.key);
-        put_value(out, &a.value);
+        put_attr(out, a);
     }
+}
+
+/// One attribute of `attrs`: its key, then its value.
+pub(crate) fn put_attr(out: &mut Vec<u8>, a: &Attr) {
+    put_str(out, &a.key);
+    put_value(out, &a.value);
 }
 
 fn put_value(out: &mut Vec<u8>, v: &AttrValue) {

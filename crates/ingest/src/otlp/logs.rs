@@ -33,6 +33,7 @@
 use super::attrs::value_string;
 use super::json;
 use super::OtlpError;
+use argus_model::traces::hex_id;
 use argus_model::{Labels, LabelsBuilder, LogEntry, LogStream};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
@@ -205,10 +206,10 @@ fn entry(rec: &LogRecord, now_ns: i64) -> LogEntry {
         meta.push(("flags".to_string(), rec.flags.to_string()));
     }
     if rec.trace_id.iter().any(|&b| b != 0) {
-        meta.push(("trace_id".to_string(), hex(&rec.trace_id)));
+        meta.push(("trace_id".to_string(), hex_id(&rec.trace_id)));
     }
     if rec.span_id.iter().any(|&b| b != 0) {
-        meta.push(("span_id".to_string(), hex(&rec.span_id)));
+        meta.push(("span_id".to_string(), hex_id(&rec.span_id)));
     }
     let ts = match (rec.time_unix_nano, rec.observed_time_unix_nano) {
         (0, 0) => now_ns,
@@ -262,14 +263,4 @@ pub fn normalize_label(key: &str) -> String {
     } else {
         s
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        s.push(HEX[usize::from(x >> 4)] as char);
-        s.push(HEX[usize::from(x & 15)] as char);
-    }
-    s
 }

@@ -92,12 +92,12 @@ pub fn convert_traces(req: &ExportTraceServiceRequest) -> ConvertedSpans {
 }
 
 fn span(s: &otlp::Span, origin: &Arc<SpanOrigin>) -> Result<Span, String> {
-    let tid = trace_id(&s.trace_id).ok_or_else(|| bad_id("trace id", &s.trace_id))?;
-    let sid = span_id(&s.span_id).ok_or_else(|| bad_id("span id", &s.span_id))?;
+    let tid = trace_id(&s.trace_id).ok_or_else(|| bad_id("trace id", &s.trace_id, 16))?;
+    let sid = span_id(&s.span_id).ok_or_else(|| bad_id("span id", &s.span_id, 8))?;
     let parent_span_id = match s.parent_span_id.len() {
         0 => None,
         8 => span_id_or_zero(&s.parent_span_id).filter(|p| *p != [0; 8]),
-        _ => return Err(bad_id("parent span id", &s.parent_span_id)),
+        _ => return Err(bad_id("parent span id", &s.parent_span_id, 8)),
     };
     let links = s
         .links
@@ -105,8 +105,9 @@ fn span(s: &otlp::Span, origin: &Arc<SpanOrigin>) -> Result<Span, String> {
         .map(|l| {
             Ok(SpanLink {
                 trace_id: trace_id_of(&l.trace_id)
-                    .ok_or_else(|| bad_id("link trace id", &l.trace_id))?,
-                span_id: span_id(&l.span_id).ok_or_else(|| bad_id("link span id", &l.span_id))?,
+                    .ok_or_else(|| bad_id("link trace id", &l.trace_id, 16))?,
+                span_id: span_id(&l.span_id)
+                    .ok_or_else(|| bad_id("link span id", &l.span_id, 8))?,
                 trace_state: l.trace_state.clone(),
                 attrs: attrs(&l.attributes),
                 dropped_attrs: l.dropped_attributes_count,
@@ -153,10 +154,9 @@ fn ns(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
-/// Why `id` is not a valid `what`: reasons do not quote the id, so that
-/// the spans of one problem are counted together.
-fn bad_id(what: &str, id: &[u8]) -> String {
-    let want = if what.ends_with("trace id") { 16 } else { 8 };
+/// Why `id` is not a valid `what` of `want` bytes: reasons do not quote
+/// the id, so that the spans of one problem are counted together.
+fn bad_id(what: &str, id: &[u8], want: usize) -> String {
     if id.len() == want {
         format!("invalid {what}: all zero")
     } else {

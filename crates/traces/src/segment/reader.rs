@@ -69,32 +69,44 @@ fn read(
     Ok(out)
 }
 
-/// A string column, plain or dictionary-encoded: row → value.
-fn strings(c: &ArrayRef, name: &str) -> io::Result<Vec<Option<String>>> {
-    let cast = arrow_cast_utf8(c).ok_or_else(|| bad(name))?;
-    Ok((0..cast.len())
-        .map(|i| cast.is_valid(i).then(|| cast.value(i).to_string()))
-        .collect())
+/// A string column, plain or dictionary-encoded, read row by row without
+/// copying it (a lookup by trace id reads a few rows of a row group).
+enum Strs<'a> {
+    Plain(&'a arrow_array::StringArray),
+    Dict(&'a arrow_array::Int32Array, &'a arrow_array::StringArray),
 }
 
-/// A dictionary or plain `Utf8` array as plain `Utf8`.
-fn arrow_cast_utf8(c: &ArrayRef) -> Option<arrow_array::StringArray> {
-    match c.data_type() {
-        DataType::Utf8 => c.as_string_opt::<i32>().cloned(),
-        DataType::Dictionary(_, _) => {
-            let d = c.as_dictionary_opt::<Int32Type>()?;
-            let values = d.values().as_string_opt::<i32>()?;
-            Some(
-                d.keys()
-                    .iter()
-                    .map(|k| {
-                        k.and_then(|k| usize::try_from(k).ok())
-                            .map(|k| values.value(k))
-                    })
-                    .collect(),
-            )
+impl<'a> Strs<'a> {
+    fn of(c: &'a ArrayRef) -> Option<Self> {
+        match c.data_type() {
+            DataType::Utf8 => c.as_string_opt::<i32>().map(Strs::Plain),
+            DataType::Dictionary(_, _) => {
+                let d = c.as_dictionary_opt::<Int32Type>()?;
+                Some(Strs::Dict(d.keys(), d.values().as_string_opt::<i32>()?))
+            }
+            _ => None,
         }
-        _ => None,
+    }
+
+    fn column(c: &'a ArrayRef, name: &str) -> io::Result<Self> {
+        Strs::of(c).ok_or_else(|| bad(name))
+    }
+
+    /// Row `row`'s value; `None` when null (or a key out of the
+    /// dictionary: damage read as absent).
+    fn get(&self, row: usize) -> Option<&'a str> {
+        match self {
+            Strs::Plain(a) => a.is_valid(row).then(|| a.value(row)),
+            Strs::Dict(keys, values) => {
+                let k = usize::try_from(keys.is_valid(row).then(|| keys.value(row))?).ok()?;
+                (k < values.len()).then(|| values.value(k))
+            }
+        }
+    }
+
+    /// Row `row`'s value, empty when null.
+    fn string(&self, row: usize) -> String {
+        self.get(row).unwrap_or_default().to_string()
     }
 }
 
@@ -139,9 +151,9 @@ fn decode_batch(
         .as_primitive_opt::<UInt32Type>()
         .cloned()
         .ok_or_else(|| bad("flags"))?;
-    let name = strings(col("name")?, "name")?;
-    let status_message = strings(col("status_message")?, "status_message")?;
-    let trace_state = strings(col("trace_state")?, "trace_state")?;
+    let name = Strs::column(col("name")?, "name")?;
+    let status_message = Strs::column(col("status_message")?, "status_message")?;
+    let trace_state = Strs::column(col("trace_state")?, "trace_state")?;
     let binary = |name: &str| {
         col(name)?
             .as_binary_opt::<i32>()
@@ -162,10 +174,7 @@ fn decode_batch(
         .zip(b.columns())
         .filter_map(|(f, c)| Some((f.name().strip_prefix("span.")?.to_string(), c.clone())))
         .collect();
-    let attr_strings: Vec<Option<Vec<Option<String>>>> = attr_cols
-        .iter()
-        .map(|(_, c)| arrow_cast_utf8(c).map(|_| strings(c, "span.*")).transpose())
-        .collect::<io::Result<_>>()?;
+    let attr_strings: Vec<Option<Strs<'_>>> = attr_cols.iter().map(|(_, c)| Strs::of(c)).collect();
     for row in 0..b.num_rows() {
         if only.is_some_and(|id| trace_id.value(row) != id) {
             continue;
@@ -180,7 +189,7 @@ fn decode_batch(
                 continue;
             }
             let v = match s {
-                Some(s) => AttrValue::Str(s[row].clone().unwrap_or_default()),
+                Some(s) => AttrValue::Str(s.string(row)),
                 None => match c.data_type() {
                     DataType::Int64 => AttrValue::Int(c.as_primitive::<Int64Type>().value(row)),
                     DataType::Float64 => {
@@ -214,15 +223,15 @@ fn decode_batch(
             } else {
                 None
             },
-            trace_state: trace_state[row].clone().unwrap_or_default(),
+            trace_state: trace_state.string(row),
             flags: flags.value(row),
-            name: name[row].clone().unwrap_or_default(),
+            name: name.string(row),
             kind: SpanKind::from_i32(kind.value(row)),
             start_ns,
             end_ns: start_ns.wrapping_add(duration.value(row)),
             attrs: span_attrs,
             status: StatusCode::from_i32(status.value(row)),
-            status_message: status_message[row].clone().unwrap_or_default(),
+            status_message: status_message.string(row),
             ..Span::default()
         };
         if dropped.is_valid(row) {

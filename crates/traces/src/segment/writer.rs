@@ -12,7 +12,7 @@
 
 use super::{RowGroupIndex, SegmentIndex, TraceIdFilter, DATA_FILE, INDEX_FILE};
 use crate::head::span_bytes;
-use crate::walrec::{put_attrs, put_events, put_links};
+use crate::walrec::{put_attr, put_events, put_links};
 use argus_model::traces::{AttrValue, Span, SpanOrigin};
 use argus_wal::codec::put_uvarint;
 use arrow_array::builder::{
@@ -231,6 +231,10 @@ struct Batch {
     links: BinaryBuilder,
     columns: Vec<AttrBuilder>,
     rows: usize,
+    /// Per row, reused: which columns it filled, and which of its
+    /// attributes are left for `attrs`.
+    filled: Vec<bool>,
+    rest: Vec<usize>,
 }
 
 impl Batch {
@@ -258,6 +262,8 @@ impl Batch {
                 .map(|(_, t)| AttrBuilder::new(*t))
                 .collect(),
             rows: 0,
+            filled: Vec::new(),
+            rest: Vec::new(),
         }
     }
 
@@ -305,19 +311,21 @@ impl Batch {
         }
         // Each column takes its key's first value of its type; everything
         // else goes to `attrs`, in order.
-        let mut filled = vec![false; attr_columns.len()];
-        let mut rest = Vec::new();
-        for a in &s.attrs {
+        let (filled, rest) = (&mut self.filled, &mut self.rest);
+        filled.clear();
+        filled.resize(attr_columns.len(), false);
+        rest.clear();
+        for (j, a) in s.attrs.iter().enumerate() {
             let col = attr_columns
                 .binary_search_by(|(k, _)| k.as_str().cmp(&a.key))
                 .ok()
                 .filter(|&i| !filled[i]);
             match col {
                 Some(i) if self.columns[i].append(&a.value) => filled[i] = true,
-                _ => rest.push(a.clone()),
+                _ => rest.push(j),
             }
         }
-        for (b, f) in self.columns.iter_mut().zip(&filled) {
+        for (b, f) in self.columns.iter_mut().zip(filled.iter()) {
             if !f {
                 b.append_null();
             }
@@ -325,8 +333,12 @@ impl Batch {
         if rest.is_empty() {
             self.attrs.append_null();
         } else {
+            // As `put_attrs` of the attributes left.
             scratch.clear();
-            put_attrs(scratch, &rest);
+            put_uvarint(scratch, rest.len() as u64);
+            for &j in rest.iter() {
+                put_attr(scratch, &s.attrs[j]);
+            }
             self.attrs.append_value(&scratch[..]);
         }
         if s.events.is_empty() {
