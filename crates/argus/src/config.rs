@@ -148,15 +148,15 @@ impl LogsConfig {
     ) -> argus_logs::LogsOptions {
         let mut o = argus_logs::LogsOptions::new(data_dir);
         let r = self.segment_range_ms;
-        o.segment_range_ms = r;
-        o.compaction_ranges = vec![r, r * 4, r * 24];
-        o.retention_ms = self.retention_ms;
-        o.retention_bytes = self.retention_bytes;
-        o.flush_bytes = self.flush_bytes;
-        o.max_head_age = self.max_head_age;
-        o.max_head_bytes = self.max_head_bytes;
-        o.flush_tail_bytes = self.flush_tail_bytes;
-        o.wal = wal;
+        o.store.segment_range_ms = r;
+        o.store.compaction_ranges = vec![r, r * 4, r * 24];
+        o.store.retention_ms = self.retention_ms;
+        o.store.retention_bytes = self.retention_bytes;
+        o.store.flush_bytes = self.flush_bytes;
+        o.store.max_head_age = self.max_head_age;
+        o.store.max_head_bytes = self.max_head_bytes;
+        o.store.flush_tail_bytes = self.flush_tail_bytes;
+        o.store.wal = wal;
         o
     }
 }

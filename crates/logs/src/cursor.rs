@@ -6,7 +6,7 @@
 
 use crate::head::Head;
 use crate::segment::{ScanPlan, SegmentReader, SegmentScan};
-use crate::tenant::Frozen;
+type Frozen = argus_segments::tenants::Frozen<crate::head::Head>;
 use argus_store::{Direction, LogBatch, LogCursor, LogSelect, RunBatch, ScanStats, StorageError};
 use parking_lot::Mutex;
 use std::collections::VecDeque;

@@ -20,10 +20,10 @@
 
 mod cursor;
 mod head;
-mod lifecycle;
 mod metrics;
 pub mod ngram;
 pub mod segment;
+mod signal;
 pub mod template;
 mod tenant;
 pub mod walrec;
@@ -31,101 +31,52 @@ pub mod walrec;
 use argus_model::paths::{self, DataDir};
 use argus_model::{Labels, LogPush, Matcher, Signal, TenantId};
 use argus_objstore::ObjectStorage;
-use argus_segments::{SegmentLayout, SegmentStore};
+use argus_segments::tenants::Tenants;
 use argus_store::{
     LogCursor, LogSelect, LogsReader, LogsWriter, PushReport, StorageError, StorageErrorKind,
     StreamLimits, StreamStats,
 };
-use argus_wal::WalOptions;
 use cursor::{Cursor, Source};
-pub use metrics::LogsMetrics;
-use parking_lot::RwLock;
 use segment::{SegmentIndex, SegmentMeta, SegmentReader, WriterOptions};
+use signal::Logs;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tenant::TenantLogs;
-use tracing::warn;
 
-/// Milliseconds since the epoch; injectable for tests.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+pub use argus_segments::tenants::{Clock, StoreOptions};
 
 /// How the logs store runs.
 #[derive(Clone)]
 pub struct LogsOptions {
-    pub data_dir: PathBuf,
-    /// Segments hold one aligned range of this length at most (ms). Default 1h.
-    pub segment_range_ms: i64,
-    /// Ranges compaction builds, the first being `segment_range_ms`. Default 1h, 4h, 24h.
-    pub compaction_ranges: Vec<i64>,
-    /// Delete segments whose newest entry is older than this (ms). 0 = keep. Default 31d.
-    pub retention_ms: i64,
-    /// Delete the oldest segments while a tenant's exceed this. 0 = no limit.
-    pub retention_bytes: u64,
-    /// Flush a tenant's head once it holds this many bytes of lines and metadata. Default 128 MiB.
-    pub flush_bytes: u64,
-    /// Flush a tenant's head once its first entry is this old. Default 15 min.
-    pub max_head_age: Duration,
-    /// A flush writes the newest this many bytes of lines and metadata into
-    /// a segment of their own (when the head holds at least twice as
-    /// much): a newest-first query, Grafana's default, reads them without
-    /// decompressing the whole flush. 0 = off. Default 4 MiB.
-    pub flush_tail_bytes: u64,
-    /// A tenant's unflushed bytes (the active head and one being flushed)
-    /// may reach this; a push waits for a flush to free memory, up to
-    /// `push_wait`, then is refused (429). Default twice `flush_bytes`.
-    pub max_head_bytes: u64,
-    /// How long a push waits for memory before it is refused. Default 10 s.
-    pub push_wait: Duration,
-    pub wal: WalOptions,
+    /// What every signal's store has: flush, segment range, compaction,
+    /// retention, back-pressure, WAL.
+    pub store: StoreOptions,
     pub writer: WriterOptions,
     /// Keeps top-level JSON members of lines as columns beside them (the
     /// query engine's reading of `| json`); `None`: lines only.
     pub json_fields: Option<Arc<dyn argus_store::JsonFields>>,
-    pub clock: Clock,
 }
 
 impl std::fmt::Debug for LogsOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogsOptions")
-            .field("data_dir", &self.data_dir)
-            .field("segment_range_ms", &self.segment_range_ms)
-            .field("retention_ms", &self.retention_ms)
-            .field("flush_bytes", &self.flush_bytes)
-            .field("max_head_age", &self.max_head_age)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
 
 impl LogsOptions {
     pub fn new(data_dir: PathBuf) -> Self {
-        let h = 3_600_000;
         LogsOptions {
-            data_dir,
-            segment_range_ms: h,
-            compaction_ranges: vec![h, 4 * h, 24 * h],
-            retention_ms: 31 * 24 * h,
-            retention_bytes: 0,
-            flush_bytes: 128 << 20,
-            max_head_age: Duration::from_secs(15 * 60),
-            flush_tail_bytes: 4 << 20,
-            max_head_bytes: 256 << 20,
-            push_wait: Duration::from_secs(10),
-            wal: WalOptions::default(),
+            store: StoreOptions::new(data_dir),
             writer: WriterOptions::default(),
             json_fields: None,
-            clock: Arc::new(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as i64)
-                    .unwrap_or(0)
-            }),
         }
     }
 
     pub fn data(&self) -> DataDir {
-        DataDir::new(&self.data_dir)
+        self.store.data()
     }
 }
 
@@ -142,6 +93,9 @@ pub enum LogsError {
     },
     #[error("segment index: {0}")]
     Index(#[from] segment::IndexError),
+    /// A push waited for memory longer than allowed (429).
+    #[error("{0}")]
+    Overloaded(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -173,6 +127,8 @@ impl From<argus_segments::Error> for LogsError {
             argus_segments::Error::Storage(e) => LogsError::Storage(e),
             argus_segments::Error::Io { path, source } => LogsError::io(&path, source),
             argus_segments::Error::Task(e) => LogsError::Internal(e),
+            argus_segments::Error::Wal(e) => LogsError::Wal(e),
+            argus_segments::Error::Overloaded(e) => LogsError::Overloaded(e),
         }
     }
 }
@@ -181,6 +137,8 @@ impl From<LogsError> for StorageError {
     fn from(e: LogsError) -> Self {
         let kind = if e.is_disk_full() {
             StorageErrorKind::Full
+        } else if matches!(e, LogsError::Overloaded(_)) {
+            StorageErrorKind::Overloaded
         } else {
             StorageErrorKind::Internal
         };
@@ -191,124 +149,50 @@ impl From<LogsError> for StorageError {
 /// The logs store: every tenant's logs.
 #[derive(Debug)]
 pub struct LogsDb {
-    pub(crate) opts: LogsOptions,
-    pub(crate) storage: ObjectStorage,
-    tenants: RwLock<HashMap<TenantId, Arc<TenantLogs>>>,
-    pub(crate) metrics: Arc<LogsMetrics>,
+    pub(crate) tenants: Tenants<Logs>,
 }
 
 impl LogsDb {
     /// Opens every tenant with logs locally (a WAL) or in the object store
     /// (segments), replaying WALs. Ready after this.
     pub async fn open(opts: LogsOptions, storage: ObjectStorage) -> Result<LogsDb, LogsError> {
-        let db = LogsDb {
-            opts,
-            storage,
-            tenants: RwLock::default(),
-            metrics: Arc::default(),
+        let signal = Logs {
+            writer: opts.writer,
+            json_fields: opts.json_fields.clone(),
         };
-        let data = db.opts.data();
-        let mut tenants: BTreeSet<TenantId> = db
-            .storage
-            .tenants(Signal::Logs)
-            .await?
-            .into_iter()
-            .collect();
-        tenants.extend(local_tenants(&data));
-        for tenant in tenants {
-            let segments = db.load_segments(&tenant).await?;
-            let opts = db.opts.clone();
-            let t = tenant.clone();
-            let tl = tokio::task::spawn_blocking(move || TenantLogs::open(t, &opts, segments))
-                .await
-                .map_err(|e| LogsError::Internal(e.to_string()))??;
-            db.tenants.write().insert(tenant, Arc::new(tl));
-        }
-        Ok(db)
-    }
-
-    /// Where a tenant's segments live: `tenants/<t>/logs/blocks/<id>/`,
-    /// staged in `<data_dir>/tenants/<t>/logs/staging/<id>/`.
-    pub(crate) fn layout(&self, tenant: &TenantId) -> SegmentLayout {
-        SegmentLayout {
-            tenant: tenant.clone(),
-            prefix: paths::key::blocks(tenant, Signal::Logs),
-            files: segment::FILES,
-            staging: self.opts.data().staging(tenant, Signal::Logs),
-        }
-    }
-
-    async fn load_segments(&self, tenant: &TenantId) -> Result<Vec<Arc<SegmentReader>>, LogsError> {
-        let store = SegmentStore::new(self.storage.clone(), self.layout(tenant));
-        let mut metas = Vec::new();
-        for (id, b) in store.load_complete().await? {
-            match serde_json::from_slice::<SegmentMeta>(&b) {
-                Ok(m) => metas.push(m),
-                Err(e) => {
-                    warn!(tenant = %tenant, segment = %id, error = %e, "ignoring logs segment with unreadable meta.json")
-                }
-            }
-        }
-        let infos: Vec<_> = metas.iter().map(SegmentMeta::segment_info).collect();
-        let superseded = store.delete_superseded(&infos).await?;
-        let mut out = Vec::new();
-        for m in metas {
-            if !superseded.contains(&m.id) {
-                out.push(Arc::new(open_segment(&self.storage, tenant, m).await?));
-            }
-        }
-        out.sort_by_key(|s| (s.meta.min_time, s.meta.max_time));
-        Ok(out)
+        let tenants = Tenants::open(signal, opts.store.clone(), storage).await?;
+        Ok(LogsDb { tenants })
     }
 
     pub(crate) fn tenant(&self, t: &TenantId) -> Option<Arc<TenantLogs>> {
-        self.tenants.read().get(t).cloned()
+        self.tenants.tenant(t)
     }
 
     pub(crate) fn all_tenants(&self) -> Vec<Arc<TenantLogs>> {
-        self.tenants.read().values().cloned().collect()
+        self.tenants.all()
     }
 
-    fn tenant_or_create(&self, t: &TenantId) -> Result<Arc<TenantLogs>, LogsError> {
-        if let Some(x) = self.tenant(t) {
-            return Ok(x);
-        }
-        let mut map = self.tenants.write();
-        if let Some(x) = map.get(t) {
-            return Ok(x.clone());
-        }
-        let tl = Arc::new(TenantLogs::open(t.clone(), &self.opts, Vec::new())?);
-        map.insert(t.clone(), tl.clone());
-        Ok(tl)
+    /// Flushes every tenant whose head is due (size or age), or whose last
+    /// flush failed. Cheap when nothing is due: call it often (every
+    /// second).
+    pub async fn flush_due(&self) {
+        self.tenants.flush_due().await
     }
 
-    /// Backpressure: while the tenant's unflushed bytes are at
-    /// `max_head_bytes` (ingest outruns flushing), a push waits for a flush
-    /// to release memory; after `push_wait` it is refused as overloaded
-    /// (429), so memory stays bounded instead of growing until an OOM kill.
-    fn wait_for_memory(&self, t: &TenantLogs) -> Result<(), StorageError> {
-        let max = self.opts.max_head_bytes;
-        if max == 0 {
-            return Ok(());
-        }
-        let deadline = std::time::Instant::now() + self.opts.push_wait;
-        loop {
-            let held = t.unflushed_bytes();
-            if held < max {
-                return Ok(());
-            }
-            if std::time::Instant::now() >= deadline {
-                self.metrics.pushes_refused_memory.inc();
-                return Err(StorageError::new(
-                    StorageErrorKind::Overloaded,
-                    format!(
-                        "the logs store holds {held} unflushed bytes for tenant {} (logs.max_head_bytes = {max}) and flushing has not caught up within {:?}; retry later",
-                        t.tenant, self.opts.push_wait
-                    ),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    /// One full pass: flush what is due, compact, apply retention
+    /// ([`Tenants::maintain`]).
+    pub async fn maintain(&self) {
+        self.tenants.maintain().await
+    }
+
+    /// Flushes every tenant's head now (tests, tools).
+    pub async fn flush_all(&self) -> Result<(), LogsError> {
+        self.tenants.flush_all().await
+    }
+
+    /// Compacts every tenant now (tests, tools).
+    pub async fn compact_all(&self) -> Result<(), LogsError> {
+        self.tenants.compact_all().await
     }
 
     /// The sources a read of `tenant` goes through, in `direction`'s order.
@@ -423,24 +307,6 @@ pub(crate) async fn open_segment(
     .map_err(|e| LogsError::Internal(e.to_string()))?
 }
 
-/// Tenants with a local `tenants/<t>/logs/` directory.
-fn local_tenants(data: &DataDir) -> Vec<TenantId> {
-    let Ok(rd) = std::fs::read_dir(data.tenants()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Ok(t) = TenantId::new(&name) {
-            if data.signal(&t, Signal::Logs).is_dir() {
-                out.push(t);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 impl LogsWriter for LogsDb {
     fn push(
         &self,
@@ -448,15 +314,15 @@ impl LogsWriter for LogsDb {
         streams: LogPush,
         limits: StreamLimits,
     ) -> Result<PushReport, StorageError> {
-        let t = self.tenant_or_create(tenant)?;
-        self.wait_for_memory(&t)?;
-        let report = t.push(streams, limits)?;
-        self.metrics
-            .entries_appended
-            .inc_by(report.accepted_entries as u64);
-        self.metrics
-            .bytes_appended
-            .inc_by(report.accepted_bytes as u64);
+        let t = self
+            .tenants
+            .tenant_or_create(tenant)
+            .map_err(LogsError::from)?;
+        self.tenants.wait_for_memory(&t).map_err(LogsError::from)?;
+        let report = tenant::push(&t, streams, limits)?;
+        let c = &self.tenants.counters;
+        c.items_appended.inc_by(report.accepted_entries as u64);
+        c.bytes_appended.inc_by(report.accepted_bytes as u64);
         Ok(report)
     }
 }

@@ -1,79 +1,16 @@
 //! The logs store's self-metrics, registered in the process's one
-//! registry ([`LogsDb::register_metrics`]): counters kept as the store works
-//! ([`LogsMetrics`]) and per-tenant gauges read when `/metrics` is encoded.
+//! registry ([`LogsDb::register_metrics`]): the shared store's counters
+//! (`argus_segments::tenants::StoreCounters`) and per-tenant gauges read
+//! when `/metrics` is encoded.
 
 use crate::LogsDb;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-
-/// The store's counters.
-#[derive(Debug, Default)]
-pub struct LogsMetrics {
-    pub entries_appended: Counter,
-    pub bytes_appended: Counter,
-    pub segments_flushed: Counter,
-    pub compactions: Counter,
-    pub segments_expired: Counter,
-    pub uploads_failed: Counter,
-    pub pushes_refused_memory: Counter,
-    pub flush_seconds: Counter<f64, AtomicU64>,
-}
-
-impl LogsMetrics {
-    /// Registers the counters as `argus_logs_*_total`.
-    pub fn register(&self, registry: &mut Registry) {
-        for (name, help, c) in [
-            (
-                "argus_logs_entries_appended",
-                "Log entries stored",
-                &self.entries_appended,
-            ),
-            (
-                "argus_logs_bytes_appended",
-                "Bytes of log lines and structured metadata stored",
-                &self.bytes_appended,
-            ),
-            (
-                "argus_logs_segments_flushed",
-                "Logs segments written by flushes",
-                &self.segments_flushed,
-            ),
-            (
-                "argus_logs_compactions",
-                "Logs segment compactions done",
-                &self.compactions,
-            ),
-            (
-                "argus_logs_segments_expired",
-                "Logs segments deleted by retention",
-                &self.segments_expired,
-            ),
-            (
-                "argus_logs_pushes_refused_memory",
-                "Pushes refused because unflushed logs reached logs.max_head_bytes",
-                &self.pushes_refused_memory,
-            ),
-            (
-                "argus_logs_segment_uploads_failed",
-                "Failed logs segment upload attempts (retried)",
-                &self.uploads_failed,
-            ),
-        ] {
-            registry.register(name, help, c.clone());
-        }
-        registry.register(
-            "argus_logs_flush_seconds",
-            "Time spent writing, uploading and installing logs segments",
-            self.flush_seconds.clone(),
-        );
-    }
-}
 
 /// Per-tenant gauges of a [`LogsDb`], read when the registry is encoded.
 #[derive(Debug)]
@@ -158,7 +95,9 @@ impl Collector for TenantGauges {
 impl LogsDb {
     /// Registers the store's counters and per-tenant gauges.
     pub fn register_metrics(self: &Arc<Self>, registry: &mut Registry) {
-        self.metrics.register(registry);
+        self.tenants
+            .counters
+            .register(registry, "logs", ("entries", "Log entries"));
         registry.register_collector(Box::new(TenantGauges(Arc::downgrade(self))));
     }
 }

@@ -24,7 +24,7 @@ fn tenant() -> TenantId {
 
 async fn open(dir: &std::path::Path, tune: impl Fn(&mut LogsOptions)) -> LogsDb {
     let mut opts = LogsOptions::new(dir.to_path_buf());
-    opts.wal.fsync = argus_wal::FsyncPolicy::Never;
+    opts.store.wal.fsync = argus_wal::FsyncPolicy::Never;
     tune(&mut opts);
     let storage =
         ObjectStorage::new(Backend::Local(dir.join("objects")), dir.join("cache")).unwrap();
@@ -114,7 +114,7 @@ fn corpus() -> Vec<LogStream> {
 async fn push_read_flush_read_restart() {
     let dir = tempfile::tempdir().unwrap();
     // No compaction ranges: a flush cuts one segment per hour.
-    let tune = |o: &mut LogsOptions| o.compaction_ranges = vec![o.segment_range_ms];
+    let tune = |o: &mut LogsOptions| o.store.compaction_ranges = vec![o.store.segment_range_ms];
     let db = open(dir.path(), tune).await;
     let r = db.push(&tenant(), corpus(), limits()).unwrap();
     assert_eq!(
@@ -213,7 +213,7 @@ async fn a_flush_writes_one_segment_per_window_of_the_largest_compaction_range()
 async fn a_flush_cuts_the_newest_part_apart() {
     let dir = tempfile::tempdir().unwrap();
     let tail = 10_000u64;
-    let db = open(dir.path(), |o| o.flush_tail_bytes = tail).await;
+    let db = open(dir.path(), |o| o.store.flush_tail_bytes = tail).await;
     let ms = 1_000_000;
     let streams: Vec<LogStream> = ["a", "b", "c"]
         .iter()
@@ -248,7 +248,7 @@ async fn a_flush_cuts_the_newest_part_apart() {
     }
     assert_eq!(all(&db), before);
     drop(db);
-    let db = open(dir.path(), |o| o.flush_tail_bytes = tail).await;
+    let db = open(dir.path(), |o| o.store.flush_tail_bytes = tail).await;
     assert_eq!(all(&db), before);
 }
 
@@ -287,7 +287,7 @@ async fn crash_between_install_and_release_neither_loses_nor_repeats() {
     let db = open(dir.path(), |_| {}).await;
     db.push(&tenant(), corpus(), limits()).unwrap();
     let t = db.tenant(&tenant()).unwrap();
-    let lc = db.lifecycle(&t);
+    let lc = db.tenants.lifecycle(&t);
     assert!(lc.source.freeze().is_some());
     // Late entries arrive during the flush: they go to the new head.
     db.push(
@@ -296,7 +296,7 @@ async fn crash_between_install_and_release_neither_loses_nor_repeats() {
         limits(),
     )
     .unwrap();
-    let wal_dir = db.opts.data().wal(&tenant(), Signal::Logs);
+    let wal_dir = db.tenants.opts.data().wal(&tenant(), Signal::Logs);
     let saved = dir.path().join("wal-copy");
     copy_dir(&wal_dir, &saved);
     lc.flush().await.unwrap();
@@ -383,7 +383,7 @@ async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path(), |o| {
         o.writer.row_group_bytes = 2000;
-        o.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
+        o.store.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
     })
     .await;
     // Three flushes over three hours, many row groups each; one needle.
@@ -470,10 +470,10 @@ async fn needles_skip_row_groups_and_compaction_keeps_every_entry() {
 async fn maintain_flushes_what_is_due_and_compacts_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path(), |o| {
-        o.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
-        o.flush_bytes = 1000;
+        o.store.compaction_ranges = vec![3_600_000, 2 * 3_600_000];
+        o.store.flush_bytes = 1000;
         // The corpus is from 2023: no retention by time.
-        o.retention_ms = 0;
+        o.store.retention_ms = 0;
     })
     .await;
     let line = "y".repeat(300);
@@ -493,7 +493,7 @@ async fn maintain_flushes_what_is_due_and_compacts_the_rest() {
     let before = all(&db);
     db.maintain().await;
     let t = db.tenant(&tenant()).unwrap();
-    assert!(!db.is_due(&t), "the head was flushed");
+    assert!(!db.tenants.is_due(&t), "the head was flushed");
     assert_eq!(segments(), 2, "hours 0 and 1 merged, hour 2 flushed");
     assert_eq!(all(&db), before);
 }
@@ -502,8 +502,8 @@ async fn maintain_flushes_what_is_due_and_compacts_the_rest() {
 async fn a_push_beyond_unflushed_memory_waits_then_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path(), |o| {
-        o.max_head_bytes = 1000;
-        o.push_wait = std::time::Duration::from_millis(50);
+        o.store.max_head_bytes = 1000;
+        o.store.push_wait = std::time::Duration::from_millis(50);
     })
     .await;
     let line = "x".repeat(600);
@@ -724,7 +724,7 @@ async fn retried_entries_are_stored_once_in_any_order() {
     assert_eq!(lines(&db), once);
     // Retried while that head is frozen, with new entries among them.
     let t = db.tenant(&tenant()).unwrap();
-    assert!(db.lifecycle(&t).source.freeze().is_some());
+    assert!(db.tenants.lifecycle(&t).source.freeze().is_some());
     let retry = [(1, "a"), (2, "b"), (5, "f"), (6, "g"), (3, "c"), (2, "b")];
     let r = db.push(&tenant(), a(&retry), limits()).unwrap();
     assert_eq!(r.accepted_entries, 6);
@@ -734,7 +734,7 @@ async fn retried_entries_are_stored_once_in_any_order() {
     expect.extend([(2, "b".to_string()), (6, "g".to_string())]);
     expect.sort();
     assert_eq!(lines(&db), expect);
-    db.lifecycle(&t).flush().await.unwrap();
+    db.tenants.lifecycle(&t).flush().await.unwrap();
     assert_eq!(lines(&db), expect);
 }
 

@@ -13,10 +13,15 @@
 //! - [`Lifecycle`]: the driver that runs cut → upload → install → release,
 //!   compaction and retention over a store's [`SegmentSource`], which only
 //!   says how to cut its in-memory data into files and how to merge segments.
+//! - [`tenants`]: the rest of a store whose segments are cut from a frozen
+//!   head (logs, traces): per tenant a WAL, heads and segments, WAL replay,
+//!   back-pressure, the maintenance passes; a signal plugs in its records,
+//!   heads and segment files ([`tenants::Signal`]).
 
 mod lifecycle;
 pub mod policy;
 mod store;
+pub mod tenants;
 
 pub use lifecycle::{Event, Lifecycle, Policy, SegmentSource};
 pub use store::{Retry, SegmentLayout, SegmentStore};
@@ -57,6 +62,11 @@ pub enum Error {
     /// A blocking task panicked or was cancelled.
     #[error("{0}")]
     Task(String),
+    #[error("wal: {0}")]
+    Wal(#[from] argus_wal::WalError),
+    /// A push waited for memory longer than allowed: retry later (429).
+    #[error("{0}")]
+    Overloaded(String),
 }
 
 /// A new segment id: sortable by creation time (12 hex digits of ms) plus 14

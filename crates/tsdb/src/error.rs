@@ -47,6 +47,8 @@ impl From<argus_segments::Error> for DbError {
             argus_segments::Error::Storage(e) => DbError::Storage(e),
             argus_segments::Error::Io { path, source } => DbError::io(&path, source),
             argus_segments::Error::Task(e) => DbError::Internal(e),
+            argus_segments::Error::Wal(e) => DbError::Wal(e),
+            argus_segments::Error::Overloaded(e) => DbError::Internal(e),
         }
     }
 }

@@ -47,17 +47,7 @@ pub(crate) fn is_line_column(name: &str) -> bool {
 /// Upload order: `meta.json` last.
 pub const FILES: &[&str] = &[DATA_FILE, INDEX_FILE, META_FILE];
 
-/// The aligned range of one flush a segment holds entries of: on restart,
-/// WAL entries of that flush in that range are already in the segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlushWindow {
-    /// The WAL segment the flush closed (its id).
-    pub wal: u64,
-    /// ms, inclusive.
-    pub start: i64,
-    /// ms, exclusive.
-    pub end: i64,
-}
+pub use argus_segments::tenants::FlushWindow;
 
 /// `meta.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +82,7 @@ pub struct SegmentMeta {
 pub const META_VERSION: u32 = 2;
 
 impl SegmentMeta {
-    pub fn segment_info(&self) -> SegmentInfo {
+    pub(crate) fn segment_info(&self) -> SegmentInfo {
         SegmentInfo {
             id: self.id.clone(),
             min_time: self.min_time,
@@ -105,13 +95,35 @@ impl SegmentMeta {
     }
 }
 
-/// ns → ms, rounding down.
-pub fn ms(ns: i64) -> i64 {
-    ns.div_euclid(1_000_000)
-}
+pub use argus_segments::tenants::ms;
 
 #[cfg(test)]
 mod tests;
+
+impl argus_segments::tenants::SegmentMeta for SegmentMeta {
+    fn info(&self) -> SegmentInfo {
+        self.segment_info()
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn time_range(&self) -> (i64, i64) {
+        (self.min_time, self.max_time)
+    }
+    fn flushes(&self) -> &[FlushWindow] {
+        &self.flushes
+    }
+    fn items(&self) -> u64 {
+        self.entries
+    }
+}
+
+impl argus_segments::tenants::Installed for SegmentReader {
+    type Meta = SegmentMeta;
+    fn meta(&self) -> &SegmentMeta {
+        &self.meta
+    }
+}
 
 #[cfg(test)]
 mod doc_tests {
