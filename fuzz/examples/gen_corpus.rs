@@ -461,7 +461,7 @@ fn traces() {
     let spans = convert_traces(&req).spans;
     assert_eq!(spans.len(), 1);
     let mut b = Vec::new();
-    tw::encode_spans(&spans, &mut b);
+    tw::encode_spans(&spans, 1_544_712_660_000, &mut b);
     write("traces_walrec", "spans", &b);
     let mut b = Vec::new();
     tw::encode_freeze(7, &mut b);

@@ -12,12 +12,15 @@
 //!   (`argus-promql` re-exports it);
 //! - [`LogsWriter`] and [`LogsReader`]: the logs store's push and its
 //!   streaming reads ([`LogCursor`]), with [`MemLogs`] in memory for tests;
+//! - [`traces::TracesWriter`] and [`traces::TracesReader`]: the traces
+//!   store's push, trace lookup and search scans;
 //! - [`StorageError`]: every failure crossing the seam, with a
 //!   protocol-neutral [`StorageErrorKind`] the API maps to a status.
 
 mod error;
 pub mod logs;
 mod report;
+pub mod traces;
 
 pub use error::{StorageError, StorageErrorKind};
 pub use logs::{

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! record  := kind:u8 body
-//! kind 1  (spans) := zstd frame of: uvarint(origins) origin* uvarint(spans) span*
+//! kind 1  (spans) := zstd frame of: varint(arrival ms) uvarint(origins) origin*
+//!                    uvarint(spans) span*
 //!   origin := attrs(resource) str(scope name) str(scope version) attrs(scope)
 //!   span   := uvarint(origin index) trace_id:16 span_id:8
 //!             u8(has parent) [parent_span_id:8] str(trace state) uvarint(flags)
@@ -51,8 +52,9 @@ pub const MAX_VALUE_DEPTH: usize = 64;
 /// A decoded record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    /// Spans accepted by one push.
-    Spans(Vec<Span>),
+    /// Spans accepted by one push, and when it arrived (ms; what a flush
+    /// cuts segments by).
+    Spans { arrival_ms: i64, spans: Vec<Span> },
     /// Everything before this record was set aside by the flush that
     /// closed WAL segment `.0`.
     Freeze(u64),
@@ -68,8 +70,8 @@ pub enum RecordError {
     Codec(#[from] CodecError),
 }
 
-/// Appends a spans record for `spans` to `out`.
-pub fn encode_spans(spans: &[Span], out: &mut Vec<u8>) {
+/// Appends a spans record for `spans`, arrived at `arrival_ms`, to `out`.
+pub fn encode_spans(spans: &[Span], arrival_ms: i64, out: &mut Vec<u8>) {
     // Origins in order of first use, shared spans' by pointer.
     let mut origins: Vec<&Arc<SpanOrigin>> = Vec::new();
     let mut index = Vec::with_capacity(spans.len());
@@ -84,6 +86,7 @@ pub fn encode_spans(spans: &[Span], out: &mut Vec<u8>) {
         index.push(i);
     }
     let mut raw = Vec::with_capacity(spans.len() * 256);
+    put_varint(&mut raw, arrival_ms);
     put_uvarint(&mut raw, origins.len() as u64);
     for o in &origins {
         put_origin(&mut raw, o);
@@ -247,13 +250,14 @@ fn put_value(out: &mut Vec<u8>, v: &AttrValue) {
 /// Decodes one record.
 pub fn decode(rec: &[u8]) -> Result<Record, RecordError> {
     match decode_framed(rec, MAX_RECORD_BYTES)? {
-        Framed::Payload(raw) => decode_spans(&raw).map(Record::Spans),
+        Framed::Payload(raw) => decode_spans(&raw),
         Framed::Freeze(segment) => Ok(Record::Freeze(segment)),
     }
 }
 
-fn decode_spans(raw: &[u8]) -> Result<Vec<Span>, RecordError> {
+fn decode_spans(raw: &[u8]) -> Result<Record, RecordError> {
     let mut r = Reader::new(raw);
+    let arrival_ms = r.varint()?;
     let n = r.count(4)?;
     let mut origins = Vec::with_capacity(n);
     for _ in 0..n {
@@ -271,7 +275,7 @@ fn decode_spans(raw: &[u8]) -> Result<Vec<Span>, RecordError> {
         spans.push(span(&mut r, origin)?);
     }
     r.finish()?;
-    Ok(spans)
+    Ok(Record::Spans { arrival_ms, spans })
 }
 
 fn span(r: &mut Reader<'_>, origin: Arc<SpanOrigin>) -> Result<Span, RecordError> {
@@ -361,8 +365,8 @@ mod tests {
         #[test]
         fn any_spans_round_trip(spans in proptest::collection::vec(span_strategy(origins()), 0..6)) {
             let mut buf = Vec::new();
-            encode_spans(&spans, &mut buf);
-            let Record::Spans(got) = decode(&buf).unwrap() else { panic!("not spans") };
+            encode_spans(&spans, -5, &mut buf);
+            let Record::Spans { arrival_ms: -5, spans: got } = decode(&buf).unwrap() else { panic!("not spans") };
             prop_assert_eq!(&got, &spans);
             // Spans of one origin share it after decoding too.
             for (a, b) in got.iter().zip(&spans) {
@@ -394,6 +398,7 @@ mod tests {
         assert_eq!(decode(&[9]), Err(RecordError::Codec(CodecError::Kind(9))));
         // An origin index beyond the origins.
         let mut raw = Vec::new();
+        put_varint(&mut raw, 0); // arrival
         put_uvarint(&mut raw, 0);
         put_uvarint(&mut raw, 1);
         put_uvarint(&mut raw, 3);
@@ -407,6 +412,7 @@ mod tests {
     fn deep_values_are_refused() {
         // An origin whose one resource attribute nests arrays past the bound.
         let mut raw = Vec::new();
+        put_varint(&mut raw, 0); // arrival
         put_uvarint(&mut raw, 1);
         put_uvarint(&mut raw, 1);
         put_str(&mut raw, "k");

@@ -3,12 +3,16 @@
 //! data file's writer and reader first.
 
 mod index;
+mod meta;
 mod reader;
 mod writer;
 
 pub use index::{RowGroupIndex, SegmentIndex, TraceIdFilter, INDEX_MAGIC};
-pub use reader::{read_spans, read_trace};
+pub use meta::{Segment, SegmentMeta, SpanStats, MAX_STAT_NAMES, META_FILE, META_VERSION};
+pub use reader::{read_row_group, read_spans, read_trace};
 pub use writer::{attr_column, write_segment, AttrType, WriterOptions, Written};
 
 pub const DATA_FILE: &str = "data.parquet";
 pub const INDEX_FILE: &str = "index";
+/// A segment's files, the meta file last.
+pub const FILES: &[&str] = &[DATA_FILE, INDEX_FILE, META_FILE];

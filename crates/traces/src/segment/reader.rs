@@ -32,6 +32,15 @@ pub fn read_spans(path: &Path, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Sp
     read(path, origins, None, None)
 }
 
+/// The spans of row group `rg` of the data file at `path`.
+pub fn read_row_group(
+    path: &Path,
+    origins: &[Arc<SpanOrigin>],
+    rg: usize,
+) -> io::Result<Vec<Span>> {
+    read(path, origins, Some(vec![rg]), None)
+}
+
 /// The spans of trace `id` in the segment whose data file is at `path`:
 /// only the row groups `index` says may hold it are read.
 pub fn read_trace(path: &Path, index: &SegmentIndex, id: &TraceId) -> io::Result<Vec<Span>> {
