@@ -13,6 +13,7 @@ mod metrics;
 pub mod params;
 mod promql;
 mod query;
+pub mod tempo;
 pub mod tenant;
 mod write;
 
