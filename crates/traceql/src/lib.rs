@@ -86,7 +86,8 @@
 //! `lhs ^ rhs` (Tempo swaps its integer operands), a non-boolean operand of
 //! `&&`/`||` counts as false, an integer division by zero is nil rather than
 //! an error, a span whose parent is missing is the root of its subtree for
-//! the structural operators, and `status` compares with `ok`/`error`/`unset`
+//! the structural operators (spans without a parent have no siblings), and
+//! `status` compares with `ok`/`error`/`unset`
 //! only. Query hints (`with (…)`) are ignored. Metrics functions are not
 //! evaluated here ([`eval_spansets`] refuses them with
 //! [`EvalError::Unsupported`]; [`eval_pipeline`] selects their spans), nor is
