@@ -150,6 +150,16 @@ impl From<argus_write::LogsWriteError> for ApiError {
     }
 }
 
+impl From<argus_write::TracesWriteError> for ApiError {
+    fn from(e: argus_write::TracesWriteError) -> Self {
+        use argus_write::TracesWriteError as W;
+        match e {
+            W::RateLimited { .. } => ApiError::Limited(e.to_string()),
+            W::Store(e) => e.into(),
+        }
+    }
+}
+
 /// 413 for a body that decompresses over the limit, else 400.
 impl From<argus_ingest::loki::LokiError> for ApiError {
     fn from(e: argus_ingest::loki::LokiError) -> Self {

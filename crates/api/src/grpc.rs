@@ -1,10 +1,10 @@
 //! The gRPC surface: one tonic server (OTLP/gRPC, default port 4317) that
-//! every gRPC service registers on. Today it serves
-//! `opentelemetry.proto.collector.metrics.v1.MetricsService/Export` and
-//! `opentelemetry.proto.collector.logs.v1.LogsService/Export`; the traces
-//! service will be added in [`GrpcServer::new`] the same way.
+//! every gRPC service registers on. It serves `Export` of
+//! `opentelemetry.proto.collector.{metrics,logs,trace}.v1.{Metrics,Logs,Trace}Service`,
+//! one generic service each ([`Export`]).
 //!
-//! Semantics are those of OTLP/HTTP at `/v1/metrics` (and `/v1/logs`): the body is decoded by
+//! Semantics are those of OTLP/HTTP at `/v1/metrics`, `/v1/logs` and
+//! `/v1/traces`: the body is decoded by
 //! `argus_ingest::otlp` (so the service takes the raw message, see
 //! [`RawCodec`]), the tenant is the `x-scope-orgid` metadata, the same
 //! limits apply and what was not stored is a partial success. Errors map to
@@ -12,6 +12,7 @@
 
 use crate::logs_write::{decode_otlp_logs_grpc, ingest_otlp_logs};
 use crate::tenant::tenant_of;
+use crate::traces_write::ingest_otlp_traces;
 use crate::write::ingest_otlp;
 use crate::{ApiError, AppState};
 use argus_ingest::otlp;
@@ -20,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -50,20 +52,20 @@ impl std::fmt::Debug for GrpcServer {
 }
 
 impl GrpcServer {
-    /// The server with all of Argus's gRPC services (OTLP metrics today).
+    /// The server with all of Argus's gRPC services (OTLP metrics, logs,
+    /// traces).
     pub fn new(state: Arc<AppState>) -> Self {
         let mut server = GrpcServer {
             state: state.clone(),
             routes: RoutesBuilder::default(),
         };
-        server.add_service(MetricsService {
-            state: state.clone(),
-        });
-        server.add_service(LogsService { state });
+        server.add_service(OtlpService::<Metrics>::new(state.clone()));
+        server.add_service(OtlpService::<Logs>::new(state.clone()));
+        server.add_service(OtlpService::<Traces>::new(state));
         server
     }
 
-    /// Registers a service (the logs and traces receivers, later); its
+    /// Registers a service; its
     /// requests are counted in `argus_grpc_request_duration_seconds`.
     pub fn add_service<S>(&mut self, svc: S) -> &mut Self
     where
@@ -280,19 +282,49 @@ impl<M> Decoder for RawCodec<M> {
     }
 }
 
-/// `opentelemetry.proto.collector.metrics.v1.MetricsService`.
-#[derive(Clone)]
-struct MetricsService {
-    state: Arc<AppState>,
-}
-
-impl NamedService for MetricsService {
-    const NAME: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
-}
-
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-impl tonic::codegen::Service<http::Request<tonic::body::Body>> for MetricsService {
+/// One OTLP collector service: its name, its reply, and what `Export` does
+/// with the raw request ([`OtlpService`] is the rest).
+trait Export: Send + Sync + 'static {
+    /// The gRPC service name (`opentelemetry.proto.collector.….v1.…Service`).
+    const NAME: &'static str;
+    type Response: prost::Message + Default + Send + 'static;
+    fn export(
+        s: Arc<AppState>,
+        req: tonic::Request<Bytes>,
+    ) -> BoxFuture<Result<Self::Response, ApiError>>;
+}
+
+/// An OTLP collector service whose only method is `Export` ([`Export`]).
+struct OtlpService<E> {
+    state: Arc<AppState>,
+    export: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for OtlpService<E> {
+    fn clone(&self) -> Self {
+        OtlpService {
+            state: self.state.clone(),
+            export: PhantomData,
+        }
+    }
+}
+
+impl<E> OtlpService<E> {
+    fn new(state: Arc<AppState>) -> Self {
+        OtlpService {
+            state,
+            export: PhantomData,
+        }
+    }
+}
+
+impl<E: Export> NamedService for OtlpService<E> {
+    const NAME: &'static str = E::NAME;
+}
+
+impl<E: Export> tonic::codegen::Service<http::Request<tonic::body::Body>> for OtlpService<E> {
     type Response = http::Response<tonic::body::Body>;
     type Error = Infallible;
     type Future = BoxFuture<Result<Self::Response, Infallible>>;
@@ -304,33 +336,50 @@ impl tonic::codegen::Service<http::Request<tonic::body::Body>> for MetricsServic
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
         let state = self.state.clone();
         Box::pin(async move {
-            if req.uri().path() != "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+            let path = req.uri().path();
+            if path
+                .strip_prefix('/')
+                .and_then(|p| p.strip_suffix("/Export"))
+                != Some(E::NAME)
             {
                 return Ok(Status::unimplemented("no such method").into_http());
             }
             let limit = state.config.max_decompressed_bytes;
-            let mut grpc = Grpc::new(RawCodec::<ExportMetricsServiceResponse>::default())
+            let mut grpc = Grpc::new(RawCodec::<E::Response>::default())
                 .accept_compressed(CompressionEncoding::Gzip)
                 .max_decoding_message_size(limit);
-            Ok(grpc.unary(ExportMetrics(state), req).await)
+            Ok(grpc.unary(ExportCall::<E>(state, PhantomData), req).await)
         })
     }
 }
 
-struct ExportMetrics(Arc<AppState>);
+struct ExportCall<E>(Arc<AppState>, PhantomData<fn() -> E>);
 
-impl UnaryService<Bytes> for ExportMetrics {
-    type Response = ExportMetricsServiceResponse;
-    type Future = BoxFuture<Result<tonic::Response<ExportMetricsServiceResponse>, Status>>;
+impl<E: Export> UnaryService<Bytes> for ExportCall<E> {
+    type Response = E::Response;
+    type Future = BoxFuture<Result<tonic::Response<E::Response>, Status>>;
 
     fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
-        let state = self.0.clone();
+        let fut = E::export(self.0.clone(), req);
         Box::pin(async move {
-            export_metrics(&state, req)
-                .await
+            fut.await
                 .map(tonic::Response::new)
                 .map_err(|e| status_of(&e))
         })
+    }
+}
+
+/// `opentelemetry.proto.collector.metrics.v1.MetricsService`.
+struct Metrics;
+
+impl Export for Metrics {
+    const NAME: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
+    type Response = ExportMetricsServiceResponse;
+    fn export(
+        s: Arc<AppState>,
+        req: tonic::Request<Bytes>,
+    ) -> BoxFuture<Result<Self::Response, ApiError>> {
+        Box::pin(async move { export_metrics(&s, req).await })
     }
 }
 
@@ -354,53 +403,16 @@ async fn export_metrics(
 }
 
 /// `opentelemetry.proto.collector.logs.v1.LogsService`.
-#[derive(Clone)]
-struct LogsService {
-    state: Arc<AppState>,
-}
+struct Logs;
 
-impl NamedService for LogsService {
+impl Export for Logs {
     const NAME: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
-}
-
-impl tonic::codegen::Service<http::Request<tonic::body::Body>> for LogsService {
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
-        let state = self.state.clone();
-        Box::pin(async move {
-            if req.uri().path() != "/opentelemetry.proto.collector.logs.v1.LogsService/Export" {
-                return Ok(Status::unimplemented("no such method").into_http());
-            }
-            let limit = state.config.max_decompressed_bytes;
-            let mut grpc = Grpc::new(RawCodec::<ExportLogsServiceResponse>::default())
-                .accept_compressed(CompressionEncoding::Gzip)
-                .max_decoding_message_size(limit);
-            Ok(grpc.unary(ExportLogs(state), req).await)
-        })
-    }
-}
-
-struct ExportLogs(Arc<AppState>);
-
-impl UnaryService<Bytes> for ExportLogs {
     type Response = ExportLogsServiceResponse;
-    type Future = BoxFuture<Result<tonic::Response<ExportLogsServiceResponse>, Status>>;
-
-    fn call(&mut self, req: tonic::Request<Bytes>) -> Self::Future {
-        let state = self.0.clone();
-        Box::pin(async move {
-            export_logs(&state, req)
-                .await
-                .map(tonic::Response::new)
-                .map_err(|e| status_of(&e))
-        })
+    fn export(
+        s: Arc<AppState>,
+        req: tonic::Request<Bytes>,
+    ) -> BoxFuture<Result<Self::Response, ApiError>> {
+        Box::pin(async move { export_logs(&s, req).await })
     }
 }
 
@@ -416,6 +428,26 @@ async fn export_logs(
     pipeline.check_rate(&tenant)?;
     let streams = decode_otlp_logs_grpc(body).await?;
     ingest_otlp_logs(s, &tenant, streams).await
+}
+
+/// `opentelemetry.proto.collector.trace.v1.TraceService`.
+struct Traces;
+
+impl Export for Traces {
+    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    type Response = ExportTraceServiceResponse;
+    fn export(
+        s: Arc<AppState>,
+        req: tonic::Request<Bytes>,
+    ) -> BoxFuture<Result<Self::Response, ApiError>> {
+        Box::pin(async move {
+            let pipeline = s.traces_pipeline()?;
+            let (metadata, _, body) = req.into_parts();
+            let tenant = tenant_of(&s, &metadata.into_headers())?;
+            pipeline.check_rate(&tenant)?;
+            ingest_otlp_traces(&s, &tenant, body, false).await
+        })
+    }
 }
 
 #[cfg(test)]

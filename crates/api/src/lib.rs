@@ -14,7 +14,9 @@ pub mod params;
 mod promql;
 mod query;
 pub mod tempo;
+mod tempo_api;
 pub mod tenant;
+mod traces_write;
 mod write;
 
 pub use error::{otlp_code, ApiError, JsonError};
@@ -22,7 +24,7 @@ pub use metrics::{GrpcMetrics, HttpMetrics};
 
 use argus_model::TenantId;
 use argus_store::MetricsReader;
-use argus_write::{LogsPipeline, WritePipeline};
+use argus_write::{LogsPipeline, TracesPipeline, WritePipeline};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -59,6 +61,8 @@ pub struct AppState {
     logs_reader: OnceLock<Arc<dyn argus_store::LogsReader>>,
     flush: OnceLock<Arc<dyn argus_store::Flush>>,
     logs: OnceLock<Arc<LogsPipeline>>,
+    traces: OnceLock<Arc<TracesPipeline>>,
+    traces_reader: OnceLock<Arc<dyn argus_store::traces::TracesReader>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
     pub grpc_metrics: GrpcMetrics,
@@ -98,6 +102,8 @@ impl AppState {
             logs_reader: OnceLock::new(),
             flush: OnceLock::new(),
             logs: OnceLock::new(),
+            traces: OnceLock::new(),
+            traces_reader: OnceLock::new(),
             http_metrics,
             grpc_metrics,
             registry: parking_lot::Mutex::new(registry),
@@ -142,6 +148,36 @@ impl AppState {
                     .into(),
             )
         })
+    }
+
+    /// Marks the traces store ready: pushes go through `pipeline` (whose
+    /// counters are registered here), reads through `reader`. Until then
+    /// the traces endpoints answer 503. A second call is ignored.
+    pub fn set_traces_ready(
+        &self,
+        pipeline: Arc<TracesPipeline>,
+        reader: Arc<dyn argus_store::traces::TracesReader>,
+    ) {
+        if self.traces.get().is_none() {
+            pipeline
+                .metrics()
+                .register_traces(&mut self.registry.lock());
+        }
+        let _ = self.traces.set(pipeline);
+        let _ = self.traces_reader.set(reader);
+    }
+
+    /// The traces write pipeline, or 503 while the traces store is not open.
+    pub fn traces_pipeline(&self) -> Result<Arc<TracesPipeline>, ApiError> {
+        self.traces.get().cloned().ok_or_else(traces_not_ready)
+    }
+
+    /// The traces store's reads, or 503 while it is not open.
+    pub fn traces_reader(&self) -> Result<Arc<dyn argus_store::traces::TracesReader>, ApiError> {
+        self.traces_reader
+            .get()
+            .cloned()
+            .ok_or_else(traces_not_ready)
     }
 
     /// Registers self-metrics of another part of the process (the write
@@ -189,6 +225,13 @@ impl AppState {
     pub fn logs_reader(&self) -> Result<Arc<dyn argus_store::LogsReader>, ApiError> {
         self.logs_reader.get().cloned().ok_or_else(not_ready)
     }
+}
+
+fn traces_not_ready() -> ApiError {
+    ApiError::NotReady(
+        "the traces store is not ready (starting up, or traces are not enabled); try again shortly"
+            .into(),
+    )
 }
 
 fn not_ready() -> ApiError {
@@ -260,6 +303,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/logs", post(logs_write::otlp_logs))
         .route("/otlp/v1/logs", post(logs_write::otlp_logs))
         .route("/api/v1/logs/jsonl", post(logs_write::jsonl))
+        .route("/v1/traces", post(traces_write::otlp_traces))
+        .route("/otlp/v1/traces", post(traces_write::otlp_traces))
+        .route("/api/v2/spans", post(traces_write::zipkin_spans))
         .route("/api/v1/series", get(query::series).post(query::series))
         .route("/api/v1/labels", get(query::labels).post(query::labels))
         .route("/api/v1/label/{name}/values", get(query::label_values))
@@ -287,6 +333,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/alerts", get(query::alerts))
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
         .merge(loki::routes())
+        .merge(tempo_api::routes())
         .merge(elastic_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -25,7 +25,10 @@ pub(crate) struct RawConfig {
     pub tsdb: RawTsdb,
     /// The logs store (`logs:`).
     #[serde(default)]
-    pub logs: RawLogs,
+    pub logs: RawStore,
+    /// The traces store (`traces:`), the same keys as `logs:`.
+    #[serde(default)]
+    pub traces: RawStore,
     #[serde(default)]
     pub ingest: RawIngest,
     #[serde(default)]
@@ -75,9 +78,9 @@ pub(crate) struct RawTsdb {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawLogs {
+pub(crate) struct RawStore {
     /// Compaction builds segments of 1×, 4× and 24× this (default `1h`); a flush writes one
-    /// segment per aligned 24× window its lines span.
+    /// segment per aligned 24× window its data spans (traces: by arrival, no compaction yet).
     pub segment_range: Option<String>,
     /// Delete segments whose newest line is older than this (default `31d`; `0s` keeps them).
     pub retention: Option<String>,
@@ -95,9 +98,9 @@ pub(crate) struct RawLogs {
     pub max_head_size: Option<u64>,
 }
 
-/// The logs store's settings (`logs:`).
+/// A store's settings (`logs:`, `traces:`).
 #[derive(Debug, Clone)]
-pub(crate) struct LogsConfig {
+pub(crate) struct StoreConfig {
     pub segment_range_ms: i64,
     pub retention_ms: i64,
     pub retention_bytes: u64,
@@ -107,26 +110,27 @@ pub(crate) struct LogsConfig {
     pub flush_tail_bytes: u64,
 }
 
-impl LogsConfig {
-    fn resolve(r: &RawLogs) -> Result<LogsConfig> {
+impl StoreConfig {
+    /// The settings of section `section` (`logs`, `traces`).
+    fn resolve(r: &RawStore, section: &str) -> Result<StoreConfig> {
         let segment_range_ms = dur_ms(
             &r.segment_range,
             Duration::from_secs(3600),
-            "logs.segment_range",
+            &format!("{section}.segment_range"),
         )?;
         if segment_range_ms < 1000 {
-            bail!("logs.segment_range must be at least 1s");
+            bail!("{section}.segment_range must be at least 1s");
         }
         let flush_bytes = r.flush_size.unwrap_or(128 << 20);
         if flush_bytes == 0 {
-            bail!("logs.flush_size must be more than 0");
+            bail!("{section}.flush_size must be more than 0");
         }
-        Ok(LogsConfig {
+        Ok(StoreConfig {
             segment_range_ms,
             retention_ms: dur_ms(
                 &r.retention,
                 Duration::from_secs(31 * 86400),
-                "logs.retention",
+                &format!("{section}.retention"),
             )?,
             retention_bytes: r.retention_size.unwrap_or(0),
             flush_bytes,
@@ -135,28 +139,47 @@ impl LogsConfig {
             max_head_age: Duration::from_millis(dur_ms(
                 &r.max_head_age,
                 Duration::from_secs(900),
-                "logs.max_head_age",
+                &format!("{section}.max_head_age"),
             )? as u64),
         })
     }
 
-    /// The store's options under `data_dir` with the WAL's fsync policy.
-    pub(crate) fn options(
+    /// Sets these settings and the WAL's in a store's options.
+    fn apply(&self, o: &mut argus_segments::tenants::StoreOptions, wal: argus_wal::WalOptions) {
+        let r = self.segment_range_ms;
+        o.segment_range_ms = r;
+        o.retention_ms = self.retention_ms;
+        o.retention_bytes = self.retention_bytes;
+        o.flush_bytes = self.flush_bytes;
+        o.max_head_age = self.max_head_age;
+        o.max_head_bytes = self.max_head_bytes;
+        o.flush_tail_bytes = self.flush_tail_bytes;
+        o.wal = wal;
+    }
+
+    /// The logs store's options under `data_dir` with the WAL's fsync policy.
+    pub(crate) fn logs_options(
         &self,
         data_dir: PathBuf,
         wal: argus_wal::WalOptions,
     ) -> argus_logs::LogsOptions {
         let mut o = argus_logs::LogsOptions::new(data_dir);
+        self.apply(&mut o.store, wal);
         let r = self.segment_range_ms;
-        o.store.segment_range_ms = r;
         o.store.compaction_ranges = vec![r, r * 4, r * 24];
-        o.store.retention_ms = self.retention_ms;
-        o.store.retention_bytes = self.retention_bytes;
-        o.store.flush_bytes = self.flush_bytes;
-        o.store.max_head_age = self.max_head_age;
-        o.store.max_head_bytes = self.max_head_bytes;
-        o.store.flush_tail_bytes = self.flush_tail_bytes;
-        o.store.wal = wal;
+        o
+    }
+
+    /// The traces store's options (no compaction yet: a merge reads its
+    /// inputs whole).
+    pub(crate) fn traces_options(
+        &self,
+        data_dir: PathBuf,
+        wal: argus_wal::WalOptions,
+    ) -> argus_traces::TracesOptions {
+        let mut o = argus_traces::TracesOptions::new(data_dir);
+        self.apply(&mut o.store, wal);
+        o.store.compaction_ranges = vec![self.segment_range_ms];
         o
     }
 }
@@ -212,7 +235,8 @@ pub(crate) struct Config {
     pub retention_ms: i64,
     pub retention_bytes: u64,
     pub wal: argus_wal::WalOptions,
-    pub logs: LogsConfig,
+    pub logs: StoreConfig,
+    pub traces: StoreConfig,
     pub maintenance_interval: Duration,
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
@@ -411,7 +435,8 @@ impl Config {
             )?,
             retention_bytes: t.retention_size.unwrap_or(0),
             wal,
-            logs: LogsConfig::resolve(&raw.logs)?,
+            logs: StoreConfig::resolve(&raw.logs, "logs")?,
+            traces: StoreConfig::resolve(&raw.traces, "traces")?,
             maintenance_interval: Duration::from_millis(dur_ms(
                 &t.maintenance_interval,
                 Duration::from_secs(60),

@@ -37,6 +37,25 @@ impl argus_scrape::ScrapeSink for PipelineSink {
     }
 }
 
+/// `POST /flush`: every store with heads to flush, one after another.
+#[derive(Debug)]
+struct FlushAll(Vec<Arc<dyn argus_store::Flush>>);
+
+impl argus_store::Flush for FlushAll {
+    fn flush(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), argus_store::StorageError>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            for f in &self.0 {
+                f.flush().await?;
+            }
+            Ok(())
+        })
+    }
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
@@ -144,6 +163,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     opts.wal = cfg.wal.clone();
     let started = std::time::Instant::now();
     let logs_storage = storage.clone();
+    let traces_storage = storage.clone();
     let open = tokio::select! {
         r = open_with_retry(opts, storage) => Some(r),
         _ = shutdown_signal() => None,
@@ -169,7 +189,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let logs = Arc::new(
         argus_logs::LogsDb::open(
             {
-                let mut o = cfg.logs.options(cfg.data_dir.clone(), cfg.wal.clone());
+                let mut o = cfg.logs.logs_options(cfg.data_dir.clone(), cfg.wal.clone());
                 // Top-level JSON members as columns, read as `| json` reads them.
                 o.json_fields = Some(Arc::new(argus_logql::engine::JsonColumns));
                 o
@@ -181,10 +201,24 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     );
     state.register_metrics(|r| logs.register_metrics(r));
     state.set_logs_reader(logs.clone());
-    state.set_flush(logs.clone());
     let logs_pipeline =
         argus_write::LogsPipeline::new(logs.clone(), cfg.limits.clone()).context("logs limits")?;
     state.set_logs_ready(Arc::new(logs_pipeline));
+    // The traces store, the same way.
+    let traces = Arc::new(
+        argus_traces::TracesDb::open(
+            cfg.traces
+                .traces_options(cfg.data_dir.clone(), cfg.wal.clone()),
+            traces_storage,
+        )
+        .await
+        .context("opening traces storage")?,
+    );
+    state.register_metrics(|r| traces.register_metrics(r));
+    let traces_pipeline = argus_write::TracesPipeline::new(traces.clone(), cfg.limits.clone());
+    state.set_traces_ready(Arc::new(traces_pipeline), traces.clone());
+    // `POST /flush` flushes logs and traces.
+    state.set_flush(Arc::new(FlushAll(vec![logs.clone(), traces.clone()])));
     state.set_ready(db.clone(), pipeline.clone());
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -202,6 +236,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let interval = cfg.maintenance_interval;
     let mut maint_stop = stop_rx.clone();
     let maint_logs = logs.clone();
+    let maint_traces = traces.clone();
     let maintenance = tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.tick().await;
@@ -210,6 +245,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 _ = tick.tick() => {
                     maint_db.maintain().await;
                     maint_logs.maintain().await;
+                    maint_traces.maintain().await;
                 }
                 _ = maint_stop.changed() => return,
             }
@@ -220,12 +256,16 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     // them back (and with them the memory the heads hold).
     let mut flush_stop = stop_rx.clone();
     let flush_logs = logs.clone();
+    let flush_traces = traces.clone();
     let flushing = tokio::spawn(async move {
         let mut flush = tokio::time::interval(std::time::Duration::from_secs(1));
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = flush.tick() => flush_logs.flush_due().await,
+                _ = flush.tick() => {
+                    flush_logs.flush_due().await;
+                    flush_traces.flush_due().await;
+                }
                 _ = flush_stop.changed() => return,
             }
         }

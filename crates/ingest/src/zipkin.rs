@@ -35,36 +35,9 @@ use std::sync::Arc;
 #[error("invalid Zipkin v2 JSON body: {0}")]
 pub struct ZipkinError(String);
 
-/// Spans refused for one reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZipkinRejection {
-    pub reason: String,
-    pub spans: usize,
-}
-
-/// The result of [`decode_zipkin`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ZipkinSpans {
-    /// In body order.
-    pub spans: Vec<Span>,
-    pub rejected: Vec<ZipkinRejection>,
-}
-
-impl ZipkinSpans {
-    pub fn rejected_spans(&self) -> usize {
-        self.rejected.iter().map(|r| r.spans).sum()
-    }
-
-    fn reject(&mut self, reason: &str) {
-        match self.rejected.iter_mut().find(|r| r.reason == reason) {
-            Some(r) => r.spans += 1,
-            None => self.rejected.push(ZipkinRejection {
-                reason: reason.to_string(),
-                spans: 1,
-            }),
-        }
-    }
-}
+/// The result of [`decode_zipkin`]: spans in body order and those refused
+/// by reason, as OTLP's conversion gives them.
+pub type ZipkinSpans = crate::otlp::traces::ConvertedSpans;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,7 +80,7 @@ pub fn decode_zipkin(body: &[u8]) -> Result<ZipkinSpans, ZipkinError> {
     for z in spans {
         match span(z, &mut origins) {
             Ok(s) => out.spans.push(s),
-            Err(reason) => out.reject(reason),
+            Err(reason) => out.reject(reason.to_string()),
         }
     }
     Ok(out)

@@ -137,15 +137,25 @@ section! {
 }
 
 section! {
-    /// Traces limits (`limits.traces`), for the traces store (next); nothing
-    /// reads them yet. Zero means unlimited.
+    /// Traces limits (`limits.traces`): what the traces write path and
+    /// store apply to every push. Zero means unlimited.
     TracesLimits, TracesPatch {
         /// Sustained ingest rate in bytes of spans per second.
         ingestion_rate_bytes: f64 = 0.0,
         /// Bucket size in bytes (default: 2 seconds of `ingestion_rate_bytes`).
         ingestion_burst_bytes: f64 = 0.0,
+        /// Sustained ingest rate in spans per second.
+        ingestion_rate_spans: f64 = 0.0,
+        /// Bucket size in spans (default: 2 seconds of `ingestion_rate_spans`).
+        ingestion_burst_spans: f64 = 0.0,
         /// Largest span accepted, in bytes.
         max_span_bytes: usize = 1024 * 1024,
+        /// Most attributes of one span (OpenTelemetry's default attribute
+        /// count limit).
+        max_attributes_per_span: usize = 128,
+        /// Most bytes of spans one trace may hold in memory (Tempo's
+        /// `max_bytes_per_trace` default); spans beyond are refused.
+        max_trace_bytes: usize = 5_000_000,
     }
 }
 

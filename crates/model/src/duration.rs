@@ -179,6 +179,111 @@ pub fn parse_size(s: &str) -> Result<u64, DurationError> {
     Ok(total)
 }
 
+/// Parses a Go duration (`time.ParseDuration`: `1.5h`, `-2m30s`, `300ms`,
+/// `1µs`) to nanoseconds.
+pub fn parse_go_duration(s: &str) -> Option<i64> {
+    let mut s = s;
+    let mut neg = false;
+    if let Some(c) = s.chars().next() {
+        if c == '-' || c == '+' {
+            neg = c == '-';
+            s = &s[1..];
+        }
+    }
+    if s == "0" {
+        return Some(0);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    const LIMIT: u64 = 1 << 63;
+    let mut d: u64 = 0;
+    while !s.is_empty() {
+        let b = s.as_bytes();
+        if !(b[0] == b'.' || b[0].is_ascii_digit()) {
+            return None;
+        }
+        // The integer part.
+        let mut i = 0;
+        let mut v: u64 = 0;
+        while i < b.len() && b[i].is_ascii_digit() {
+            v = v.checked_mul(10)?.checked_add(u64::from(b[i] - b'0'))?;
+            if v > LIMIT {
+                return None;
+            }
+            i += 1;
+        }
+        let pre = i > 0;
+        // The fraction.
+        let mut f: u64 = 0;
+        let mut scale: f64 = 1.0;
+        let mut post = false;
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            let start = i;
+            let mut overflow = false;
+            while i < b.len() && b[i].is_ascii_digit() {
+                if !overflow {
+                    match f
+                        .checked_mul(10)
+                        .and_then(|y| y.checked_add(u64::from(b[i] - b'0')))
+                    {
+                        Some(y) if y <= LIMIT => {
+                            f = y;
+                            scale *= 10.0;
+                        }
+                        _ => overflow = true,
+                    }
+                }
+                i += 1;
+            }
+            post = i > start;
+        }
+        if !pre && !post {
+            return None;
+        }
+        let rest = &s[i..];
+        let ulen = rest
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if ulen == 0 {
+            return None;
+        }
+        let unit: u64 = match &rest[..ulen] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        s = &rest[ulen..];
+        if v > LIMIT / unit {
+            return None;
+        }
+        v *= unit;
+        if f > 0 {
+            v = v.checked_add((f as f64 * (unit as f64 / scale)) as u64)?;
+            if v > LIMIT {
+                return None;
+            }
+        }
+        d = d.checked_add(v)?;
+        if d > LIMIT {
+            return None;
+        }
+    }
+    if neg {
+        // -(1 << 63) is i64::MIN.
+        Some((d as i64).wrapping_neg())
+    } else if d > LIMIT - 1 {
+        None
+    } else {
+        Some(d as i64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,9 @@ pub fn clip(s: &str, max: usize) -> String {
     format!("{}…", &s[..cut])
 }
 
-pub use duration::{format_duration, format_seconds, parse_duration, parse_size, DurationError};
+pub use duration::{
+    format_duration, format_seconds, parse_duration, parse_go_duration, parse_size, DurationError,
+};
 pub use histogram::{
     CounterResetHint, FloatHistogram, HistogramSample, Span, StoredSeries, CUSTOM_BUCKETS_SCHEMA,
 };

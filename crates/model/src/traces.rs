@@ -197,6 +197,12 @@ pub struct Span {
 
 impl Span {
     /// `end - start` in nanoseconds (0 when the end is before the start).
+    /// Its size for limits and memory accounting: its strings, ids,
+    /// attributes, events and links (the origin is shared and not counted).
+    pub fn size(&self) -> usize {
+        span_size(self)
+    }
+
     pub fn duration_ns(&self) -> u64 {
         u64::try_from(self.end_ns.saturating_sub(self.start_ns)).unwrap_or(0)
     }
@@ -238,6 +244,41 @@ fn parse_hex_id<const N: usize>(s: &str) -> Option<[u8; N]> {
         out[byte] |= if i % 2 == 0 { d } else { d << 4 };
     }
     Some(out)
+}
+
+/// A span's size for limits and memory accounting: its strings, ids,
+/// attributes, events and links (the origin is shared and not counted).
+fn span_size(s: &Span) -> usize {
+    48 + s.name.len()
+        + s.trace_state.len()
+        + s.status_message.len()
+        + attrs_bytes(&s.attrs)
+        + s.events
+            .iter()
+            .map(|e| 16 + e.name.len() + attrs_bytes(&e.attrs))
+            .sum::<usize>()
+        + s.links
+            .iter()
+            .map(|l| 32 + l.trace_state.len() + attrs_bytes(&l.attrs))
+            .sum::<usize>()
+}
+
+fn attrs_bytes(attrs: &[Attr]) -> usize {
+    attrs
+        .iter()
+        .map(|a| a.key.len() + value_bytes(&a.value))
+        .sum()
+}
+
+fn value_bytes(v: &AttrValue) -> usize {
+    match v {
+        AttrValue::Str(s) => s.len(),
+        AttrValue::Bytes(b) => b.len(),
+        AttrValue::Int(_) | AttrValue::Float(_) => 8,
+        AttrValue::Bool(_) => 1,
+        AttrValue::Array(items) => items.iter().map(value_bytes).sum(),
+        AttrValue::Map(attrs) => attrs_bytes(attrs),
+    }
 }
 
 #[cfg(test)]

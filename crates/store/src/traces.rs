@@ -105,7 +105,7 @@ pub enum Visit {
 }
 
 /// A tenant's spans: pushed by ingest.
-pub trait TracesWriter: Send + Sync {
+pub trait TracesWriter: Send + Sync + std::fmt::Debug {
     /// Stores spans durably (a returned report means the WAL has them).
     fn push(
         &self,
@@ -116,7 +116,7 @@ pub trait TracesWriter: Send + Sync {
 }
 
 /// A tenant's traces: lookup by id and the scans of search.
-pub trait TracesReader: Send + Sync {
+pub trait TracesReader: Send + Sync + std::fmt::Debug {
     /// Every stored span of trace `id` (a time range, ns, narrows the
     /// segments read), up to `max_bytes` of spans (0 = no limit).
     fn trace(

@@ -109,6 +109,7 @@ mod expr;
 mod lexer;
 mod parser;
 mod print;
+pub mod search;
 
 pub use argus_model::ParseError;
 pub use ast::*;

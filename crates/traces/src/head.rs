@@ -10,7 +10,7 @@
 //! spans far in the past or future never spread a flush over many
 //! windows, and a trace whose spans arrive together lands in one segment.
 
-use argus_model::traces::{Attr, AttrValue, Span, SpanId, TraceId};
+use argus_model::traces::{Span, SpanId, TraceId};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -223,45 +223,15 @@ impl argus_segments::tenants::HeadData for SharedHead {
     }
 }
 
-/// A span's size for limits and memory accounting: its strings, ids,
-/// attributes, events and links (the origin is shared and not counted).
+/// A span's size for limits and memory accounting ([`Span::size`]).
 pub fn span_bytes(s: &Span) -> usize {
-    48 + s.name.len()
-        + s.trace_state.len()
-        + s.status_message.len()
-        + attrs_bytes(&s.attrs)
-        + s.events
-            .iter()
-            .map(|e| 16 + e.name.len() + attrs_bytes(&e.attrs))
-            .sum::<usize>()
-        + s.links
-            .iter()
-            .map(|l| 32 + l.trace_state.len() + attrs_bytes(&l.attrs))
-            .sum::<usize>()
-}
-
-fn attrs_bytes(attrs: &[Attr]) -> usize {
-    attrs
-        .iter()
-        .map(|a| a.key.len() + value_bytes(&a.value))
-        .sum()
-}
-
-fn value_bytes(v: &AttrValue) -> usize {
-    match v {
-        AttrValue::Str(s) => s.len(),
-        AttrValue::Bytes(b) => b.len(),
-        AttrValue::Int(_) | AttrValue::Float(_) => 8,
-        AttrValue::Bool(_) => 1,
-        AttrValue::Array(items) => items.iter().map(value_bytes).sum(),
-        AttrValue::Map(attrs) => attrs_bytes(attrs),
-    }
+    s.size()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argus_model::traces::SpanOrigin;
+    use argus_model::traces::{Attr, SpanOrigin};
     use std::sync::Arc;
 
     fn span(trace: u8, id: u16, start: i64) -> Span {

@@ -19,17 +19,21 @@
 //!
 //! Logs have their own pipeline, [`LogsPipeline`] (`logs.rs`), with the
 //! same shape: the tenant's logs byte rate, Loki's stream and entry checks,
-//! then [`argus_store::LogsWriter::push`].
+//! then [`argus_store::LogsWriter::push`]. Traces too: [`TracesPipeline`]
+//! (`traces.rs`): the tenant's byte and span rates, span size and
+//! attribute count, then [`argus_store::traces::TracesWriter::push`].
 
 mod level;
 mod logs;
 mod metrics;
+mod traces;
 
 pub use logs::{
     out_of_order_windows, LogsLimitsError, LogsOutcome, LogsPipeline, LogsRejectReason,
     LogsRejection, LogsWriteError,
 };
-pub use metrics::{IngestMetrics, LogsIngestMetrics};
+pub use metrics::{IngestMetrics, ItemIngestMetrics, LogsIngestMetrics, TracesIngestMetrics};
+pub use traces::{TracesOutcome, TracesPipeline, TracesRejectReason, TracesWriteError};
 
 use argus_limits::{LimitsConfig, MetricsLimits, RateLimiter};
 use argus_model::{clip, Signal, TenantId, TimeSeries};

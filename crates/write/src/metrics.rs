@@ -60,50 +60,82 @@ impl IngestMetrics {
     }
 }
 
-/// Log lines and bytes received, and lines refused before or by the store
-/// by Loki's reason names, per tenant, whatever the entry point.
+/// Items (log lines, spans) and their bytes received, and items refused
+/// before or by the store by reason, per tenant, whatever the entry point:
+/// [`LogsIngestMetrics`] and [`TracesIngestMetrics`].
 #[derive(Debug, Clone, Default)]
-pub struct LogsIngestMetrics {
-    lines: Family<TenantLabels, Counter>,
+pub struct ItemIngestMetrics {
+    items: Family<TenantLabels, Counter>,
     bytes: Family<TenantLabels, Counter>,
     rejected: Family<RejectedLabels, Counter>,
 }
 
-impl LogsIngestMetrics {
-    pub fn received(&self, t: &TenantId, lines: usize, bytes: usize) {
+/// Log lines: `argus_ingest_log_lines_received_total`,
+/// `argus_ingest_log_bytes_received_total`,
+/// `argus_ingest_log_lines_rejected_total{reason}` (Loki's reason names).
+pub type LogsIngestMetrics = ItemIngestMetrics;
+
+/// Spans: `argus_ingest_spans_received_total`,
+/// `argus_ingest_span_bytes_received_total`,
+/// `argus_ingest_spans_rejected_total{reason}`.
+pub type TracesIngestMetrics = ItemIngestMetrics;
+
+impl ItemIngestMetrics {
+    pub fn received(&self, t: &TenantId, items: usize, bytes: usize) {
         let l = TenantLabels {
             tenant: t.to_string(),
         };
-        self.lines.get_or_create(&l).inc_by(lines as u64);
+        self.items.get_or_create(&l).inc_by(items as u64);
         self.bytes.get_or_create(&l).inc_by(bytes as u64);
     }
 
-    pub fn rejected(&self, t: &TenantId, reason: &str, lines: usize) {
+    pub fn rejected(&self, t: &TenantId, reason: &str, items: usize) {
         self.rejected
             .get_or_create(&RejectedLabels {
                 reason: reason.to_string(),
                 tenant: t.to_string(),
             })
-            .inc_by(lines as u64);
+            .inc_by(items as u64);
     }
 
-    /// Registers `argus_ingest_log_lines_received_total`,
-    /// `argus_ingest_log_bytes_received_total` and
-    /// `argus_ingest_log_lines_rejected_total` (the encoder adds `_total`).
+    /// Registers the counters as logs counters (the encoder adds `_total`).
     pub fn register(&self, registry: &mut Registry) {
+        self.register_as(
+            registry,
+            ("log_lines", "log_bytes"),
+            "Log lines",
+            "Loki's reason names",
+        );
+    }
+
+    /// Registers the counters as traces counters.
+    pub fn register_traces(&self, registry: &mut Registry) {
+        self.register_as(
+            registry,
+            ("spans", "span_bytes"),
+            "Spans",
+            "Tempo's reason names",
+        );
+    }
+
+    fn register_as(&self, registry: &mut Registry, names: (&str, &str), what: &str, reasons: &str) {
+        let (items, bytes) = names;
         registry.register(
-            "argus_ingest_log_lines_received",
-            "Log lines received by the logs write endpoints",
-            self.lines.clone(),
+            format!("argus_ingest_{items}_received"),
+            format!("{what} received by the write endpoints"),
+            self.items.clone(),
         );
         registry.register(
-            "argus_ingest_log_bytes_received",
-            "Bytes of log lines and structured metadata received by the logs write endpoints",
+            format!("argus_ingest_{bytes}_received"),
+            format!(
+                "Bytes of {} received by the write endpoints",
+                what.to_lowercase()
+            ),
             self.bytes.clone(),
         );
         registry.register(
-            "argus_ingest_log_lines_rejected",
-            "Log lines refused, by reason (Loki's reason names)",
+            format!("argus_ingest_{items}_rejected"),
+            format!("{what} refused, by reason ({reasons})"),
             self.rejected.clone(),
         );
     }

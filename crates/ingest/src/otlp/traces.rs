@@ -56,7 +56,7 @@ impl ConvertedSpans {
         self.rejected.iter().map(|r| r.spans).sum()
     }
 
-    fn reject(&mut self, reason: String) {
+    pub(crate) fn reject(&mut self, reason: String) {
         match self.rejected.iter_mut().find(|r| r.reason == reason) {
             Some(r) => r.spans += 1,
             None => self.rejected.push(SpanRejection { reason, spans: 1 }),

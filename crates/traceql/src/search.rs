@@ -1,0 +1,195 @@
+//! Search: a TraceQL query over a tenant's traces ([`search`]), as Tempo's
+//! `/api/search` runs it.
+//!
+//! The store scans traces newest data first ([`TracesReader::scan`]),
+//! skipping segments whose stats rule out the query's required values
+//! ([`required_values`]); each trace (or the part of it one segment or
+//! head holds) is evaluated, and a trace that matches is read whole by id
+//! and evaluated again, so its root, duration and spansets are those of
+//! the whole trace. The scan stops once `limit` traces matched or
+//! `max_traces` were inspected. Results are sorted newest first.
+
+use crate::ast::Query;
+use crate::eval::{eval_spansets, required_values, EvalError, Requirement, TraceView, Value};
+use argus_model::traces::{Span, StatusCode, TraceId};
+use argus_model::TenantId;
+use argus_store::traces::{ScanStats, SpanHint, TraceScan, TracesReader, Visit};
+use argus_store::StorageError;
+use std::collections::HashSet;
+
+/// What a search asks.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: Query,
+    /// Spans overlapping this range (ns); `None`: any time.
+    pub range_ns: Option<(i64, i64)>,
+    /// Most traces returned (Tempo's default 20).
+    pub limit: usize,
+    /// Most spans returned per spanset (Tempo's `spss`, default 3).
+    pub spans_per_spanset: usize,
+    /// Trace duration bounds (ns), Tempo's `minDuration`/`maxDuration`.
+    pub min_trace_duration_ns: Option<i64>,
+    pub max_trace_duration_ns: Option<i64>,
+    /// Stop after inspecting this many traces (0 = no limit).
+    pub max_traces: usize,
+    /// Bytes of one trace read at most (a larger one is partial).
+    pub max_trace_bytes: usize,
+}
+
+/// One matching trace.
+#[derive(Debug, Clone)]
+pub struct TraceHit {
+    pub trace_id: TraceId,
+    pub root_service: String,
+    pub root_name: String,
+    pub start_ns: i64,
+    pub duration_ns: i64,
+    pub spansets: Vec<HitSpanSet>,
+}
+
+/// A spanset of a hit: up to `spans_per_spanset` spans with their
+/// reported attributes, and how many spans matched.
+#[derive(Debug, Clone)]
+pub struct HitSpanSet {
+    pub spans: Vec<(Span, Vec<(String, Value)>)>,
+    pub matched: usize,
+    pub attrs: Vec<(String, Value)>,
+}
+
+/// Why a search failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The hints a store can check for a query's required values.
+pub fn hints(query: &Query) -> Vec<SpanHint> {
+    required_values(query)
+        .into_iter()
+        .filter_map(|r| match r {
+            Requirement::ServiceName(s) => Some(SpanHint::Service(s)),
+            Requirement::Name(n) => Some(SpanHint::Name(n)),
+            Requirement::Status(StatusCode::Error) => Some(SpanHint::Error),
+            Requirement::MinDuration(d) => Some(SpanHint::MinDuration(d.max(0) as u64)),
+            Requirement::MaxDuration(d) => Some(SpanHint::MaxDuration(d.max(0) as u64)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs a search (blocking: segment reads).
+pub fn search(
+    reader: &dyn TracesReader,
+    tenant: &TenantId,
+    req: &SearchRequest,
+) -> Result<(Vec<TraceHit>, ScanStats), SearchError> {
+    // Refuse what cannot be evaluated before reading anything.
+    eval_spansets(&req.query, &[])?;
+    let scan = TraceScan {
+        range_ns: req.range_ns,
+        hints: hints(&req.query),
+        max_traces: req.max_traces,
+        max_trace_bytes: req.max_trace_bytes,
+    };
+    let mut candidates: Vec<TraceId> = Vec::new();
+    let mut seen: HashSet<TraceId> = HashSet::new();
+    let mut failure: Option<EvalError> = None;
+    let limit = req.limit.max(1);
+    let stats = reader.scan(tenant, &scan, &mut |spans| {
+        let id = spans[0].trace_id;
+        if seen.contains(&id) {
+            return Visit::Continue;
+        }
+        match eval_spansets(&req.query, spans) {
+            Ok(sets) if !sets.is_empty() => {
+                seen.insert(id);
+                candidates.push(id);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                failure = Some(e);
+                return Visit::Stop;
+            }
+        }
+        // Extra candidates make up for those the whole trace rules out
+        // (a trace duration bound).
+        if candidates.len() >= limit * 2 {
+            Visit::Stop
+        } else {
+            Visit::Continue
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let mut hits = Vec::new();
+    for id in candidates {
+        let read = reader.trace(tenant, &id, None, req.max_trace_bytes)?;
+        if let Some(hit) = evaluate(req, &read.spans)? {
+            hits.push(hit);
+        }
+    }
+    hits.sort_by(|a, b| {
+        b.start_ns
+            .cmp(&a.start_ns)
+            .then(a.trace_id.cmp(&b.trace_id))
+    });
+    hits.truncate(limit);
+    Ok((hits, stats))
+}
+
+/// The hit of a whole trace, if it matches.
+fn evaluate(req: &SearchRequest, spans: &[Span]) -> Result<Option<TraceHit>, EvalError> {
+    if spans.is_empty() {
+        return Ok(None);
+    }
+    let view = TraceView::new(spans);
+    let duration = view.duration_ns();
+    if req.min_trace_duration_ns.is_some_and(|d| duration < d)
+        || req.max_trace_duration_ns.is_some_and(|d| duration > d)
+    {
+        return Ok(None);
+    }
+    let sets = eval_spansets(&req.query, spans)?;
+    if sets.is_empty() {
+        return Ok(None);
+    }
+    let root = view.root().map(|i| &spans[i]);
+    let spss = req.spans_per_spanset.max(1);
+    let spansets = sets
+        .into_iter()
+        .map(|set| {
+            let matched = set.spans.len();
+            let mut picked: Vec<(Span, Vec<(String, Value)>)> = set
+                .spans
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    (
+                        spans[i].clone(),
+                        set.selected.get(k).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            // Tempo keeps the earliest spans of a spanset.
+            picked.sort_by_key(|(s, _)| s.start_ns);
+            picked.truncate(spss);
+            HitSpanSet {
+                spans: picked,
+                matched,
+                attrs: set.attrs,
+            }
+        })
+        .collect();
+    Ok(Some(TraceHit {
+        trace_id: spans[0].trace_id,
+        root_service: root.map(|r| r.origin.service.clone()).unwrap_or_default(),
+        root_name: root.map(|r| r.name.clone()).unwrap_or_default(),
+        start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
+        duration_ns: duration,
+        spansets,
+    }))
+}
