@@ -113,8 +113,9 @@ mod print;
 pub use argus_model::ParseError;
 pub use ast::*;
 pub use eval::{
-    eval_pipeline, eval_spansets, required_values, EvalError, Requirement, SpanSet, TraceView,
-    Value,
+    eval_pipeline, eval_spansets, required_values, EvalError, MetricsEvaluator, MetricsRequest,
+    MetricsSeries, Requirement, SpanSet, TraceView, Value, DEFAULT_MAX_METRICS_SERIES,
+    MAX_METRICS_STEPS,
 };
 
 /// Longest query accepted, in bytes.
