@@ -2,6 +2,7 @@
 //! selects, trace by trace, counted or measured per time step and per
 //! `by (…)` group, with Tempo's semantics (see the crate documentation).
 
+mod func;
 mod intervals;
 mod log2;
 mod topk;
@@ -14,7 +15,8 @@ use argus_model::traces::Span;
 
 use super::field::Regexes;
 use super::{eval_on, validate, EvalError, TraceView, Value};
-use crate::ast::{Field, MetricsFunction, Pipeline, Query, SecondStage};
+use crate::ast::{Field, Pipeline, Query, SecondStage};
+use func::{number, Acc, Func, Measure};
 use intervals::Intervals;
 use log2::Histogram;
 
@@ -45,7 +47,8 @@ pub struct MetricsRequest {
     /// One step covering `[start, end]`, stamped `end`.
     pub instant: bool,
     /// The most series the query may make ([`EvalError::TooManySeries`]
-    /// beyond).
+    /// beyond); lowered when needed so that series × steps stays under 20
+    /// million.
     pub max_series: usize,
 }
 
@@ -129,156 +132,6 @@ pub struct MetricsSeries {
     /// `(time in Unix milliseconds, value)`, one per step with a value, in
     /// time order.
     pub samples: Vec<(i64, f64)>,
-}
-
-/// A metrics function, its field resolved.
-#[derive(Debug, Clone, PartialEq)]
-enum Func {
-    Rate,
-    Count,
-    Min(Field),
-    Max(Field),
-    Sum(Field),
-    Avg(Field),
-    Quantile(Field, Vec<f64>),
-    Histogram(Field),
-}
-
-impl Func {
-    fn new(f: &MetricsFunction) -> Result<Func, EvalError> {
-        Ok(match f {
-            MetricsFunction::Rate => Func::Rate,
-            MetricsFunction::CountOverTime => Func::Count,
-            MetricsFunction::MinOverTime(x) => Func::Min(x.clone()),
-            MetricsFunction::MaxOverTime(x) => Func::Max(x.clone()),
-            MetricsFunction::SumOverTime(x) => Func::Sum(x.clone()),
-            MetricsFunction::AvgOverTime(x) => Func::Avg(x.clone()),
-            MetricsFunction::HistogramOverTime(x) => Func::Histogram(x.clone()),
-            MetricsFunction::QuantileOverTime { field, quantiles } => {
-                if let Some(q) = quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-                    return Err(EvalError::Invalid(format!(
-                        "quantile must be between 0 and 1: {q}"
-                    )));
-                }
-                Func::Quantile(field.clone(), quantiles.clone())
-            }
-            MetricsFunction::Compare { .. } => {
-                return Err(EvalError::Unsupported(
-                    "the metrics function compare()".to_string(),
-                ))
-            }
-        })
-    }
-
-    /// Tempo's name of the function (the `__name__` of ungrouped series).
-    fn name(&self) -> &'static str {
-        match self {
-            Func::Rate => "rate",
-            Func::Count => "count_over_time",
-            Func::Min(_) => "min_over_time",
-            Func::Max(_) => "max_over_time",
-            Func::Sum(_) => "sum_over_time",
-            Func::Avg(_) => "avg_over_time",
-            Func::Quantile(..) => "quantile_over_time",
-            Func::Histogram(_) => "histogram_over_time",
-        }
-    }
-
-    fn field(&self) -> Option<&Field> {
-        match self {
-            Func::Rate | Func::Count => None,
-            Func::Min(f)
-            | Func::Max(f)
-            | Func::Sum(f)
-            | Func::Avg(f)
-            | Func::Quantile(f, _)
-            | Func::Histogram(f) => Some(f),
-        }
-    }
-
-    /// Output series per internal series.
-    fn fan_out(&self) -> usize {
-        match self {
-            Func::Quantile(_, qs) => qs.len().max(1),
-            _ => 1,
-        }
-    }
-}
-
-/// What a span contributes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Measure {
-    One,
-    Num(f64),
-    Bucket(f64),
-}
-
-/// Values of one series per step.
-#[derive(Debug, Clone, PartialEq)]
-enum Acc {
-    /// Spans (rate, count, histogram buckets).
-    Count(Vec<u64>),
-    /// Min, max or sum; NaN for none.
-    Min(Vec<f64>),
-    Max(Vec<f64>),
-    Sum(Vec<f64>),
-    /// Sum and count.
-    Avg(Vec<(f64, u64)>),
-    /// Buckets, for quantiles.
-    Hist(Vec<Histogram>),
-}
-
-impl Acc {
-    fn new(f: &Func, steps: usize) -> Acc {
-        match f {
-            Func::Rate | Func::Count | Func::Histogram(_) => Acc::Count(vec![0; steps]),
-            Func::Min(_) => Acc::Min(vec![f64::NAN; steps]),
-            Func::Max(_) => Acc::Max(vec![f64::NAN; steps]),
-            Func::Sum(_) => Acc::Sum(vec![f64::NAN; steps]),
-            Func::Avg(_) => Acc::Avg(vec![(0.0, 0); steps]),
-            Func::Quantile(..) => Acc::Hist(vec![Histogram::default(); steps]),
-        }
-    }
-
-    fn add(&mut self, step: usize, m: Measure) {
-        let x = match m {
-            Measure::One => 1.0,
-            Measure::Num(x) | Measure::Bucket(x) => x,
-        };
-        match self {
-            Acc::Count(v) => {
-                if let Some(c) = v.get_mut(step) {
-                    *c += 1;
-                }
-            }
-            Acc::Min(v) => {
-                if let Some(c) = v.get_mut(step) {
-                    *c = if c.is_nan() { x } else { c.min(x) };
-                }
-            }
-            Acc::Max(v) => {
-                if let Some(c) = v.get_mut(step) {
-                    *c = if c.is_nan() { x } else { c.max(x) };
-                }
-            }
-            Acc::Sum(v) => {
-                if let Some(c) = v.get_mut(step) {
-                    *c = if c.is_nan() { x } else { *c + x };
-                }
-            }
-            Acc::Avg(v) => {
-                if let Some((s, n)) = v.get_mut(step) {
-                    *s += x;
-                    *n += 1;
-                }
-            }
-            Acc::Hist(v) => {
-                if let Some(h) = v.get_mut(step) {
-                    h.record(x);
-                }
-            }
-        }
-    }
 }
 
 /// A series while accumulating: its `by` values, its bucket
@@ -566,17 +419,6 @@ impl topk::Ranked for Dense {
 
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// A measured value as a number: durations in seconds (as Tempo gives
-/// `duration`), integers and floats as they are; `None` for anything else.
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Duration(ns) => Some(*ns as f64 / 1e9),
-        Value::Int(n) => Some(*n as f64),
-        Value::Float(x) if !x.is_nan() => Some(*x),
-        _ => None,
-    }
 }
 
 /// Orders label lists: by name, then value (numbers by value, strings
