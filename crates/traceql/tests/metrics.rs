@@ -23,7 +23,7 @@ fn span(service: &str, id: u8, start: i64, dur: i64, attrs: Vec<Attr>) -> Span {
         span_id: [id; 8],
         name: format!("op{id}"),
         start_ns: start,
-        end_ns: start + dur,
+        end_ns: start.saturating_add(dur),
         attrs,
         ..Span::default()
     }
@@ -508,4 +508,62 @@ fn bad_queries_and_requests_are_refused() {
         new("{ name = 1 } | rate()", req),
         Err(EvalError::Invalid(_))
     ));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn times() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            -100 * S..100 * S,
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(0),
+            -(1i64 << 62)..(1i64 << 62),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the request and spans, no panic; a count over a range
+        /// counts each span starting in the widened range once.
+        #[test]
+        fn counts_add_up(
+            start in times(),
+            len in prop_oneof![1i64..1000 * S, Just(i64::MAX)],
+            step in prop_oneof![1i64..100 * S, Just(i64::MAX), Just(0), Just(-1)],
+            instant in any::<bool>(),
+            starts in proptest::collection::vec(times(), 0..20),
+        ) {
+            let end = start.saturating_add(len);
+            let req = if instant {
+                MetricsRequest::instant(start, end)
+            } else {
+                MetricsRequest::range(start, end, step)
+            };
+            let q = parse("{ } | count_over_time()").expect("parses");
+            let Ok(mut m) = MetricsEvaluator::new(&q, req) else { return Ok(()) };
+            let spans: Vec<Span> = starts
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| span("api", i as u8, t, 10, Vec::new()))
+                .collect();
+            m.observe(&spans).expect("evaluates");
+            let got = m.finish();
+            let total: f64 = got.iter().flat_map(|s| &s.samples).map(|s| s.1).sum();
+            let inside = |t: i64| {
+                if instant {
+                    start <= t && t <= end
+                } else {
+                    let (s, e) = (i128::from(start), i128::from(end));
+                    let st = i128::from(step);
+                    let lo = s - s.rem_euclid(st);
+                    let hi = if e.rem_euclid(st) == 0 { e } else { e + st - e.rem_euclid(st) };
+                    lo < i128::from(t) && i128::from(t) <= hi
+                }
+            };
+            let expected = starts.iter().filter(|&&t| inside(t)).count();
+            prop_assert_eq!(total, expected as f64);
+        }
+    }
 }

@@ -48,7 +48,12 @@ impl Intervals {
                 "the metrics step must be positive, not {step}ns"
             )));
         }
-        let start = align_down(req.start_ns, step);
+        let start = align_down(req.start_ns, step).ok_or_else(|| {
+            EvalError::Invalid(format!(
+                "the metrics request start {} overflows",
+                req.start_ns
+            ))
+        })?;
         let end = align_up(req.end_ns, step).ok_or_else(|| {
             EvalError::Invalid(format!("the metrics request end {} overflows", req.end_ns))
         })?;
@@ -88,9 +93,10 @@ impl Intervals {
         if ts_ns <= self.start || ts_ns > self.end {
             return None;
         }
-        // A time on a boundary belongs to the step that it ends.
-        let offset = ts_ns - self.start - 1;
-        usize::try_from(offset / self.step).ok()
+        // A time on a boundary belongs to the step that it ends. In i128:
+        // the range may span more than i64.
+        let offset = i128::from(ts_ns) - i128::from(self.start) - 1;
+        usize::try_from(offset / i128::from(self.step)).ok()
     }
 
     /// The time stamp of step `i`, in Unix milliseconds: its right end.
@@ -106,9 +112,9 @@ impl Intervals {
     }
 }
 
-/// `t` rounded down to a multiple of `step` (> 0).
-pub(super) fn align_down(t: i64, step: i64) -> i64 {
-    t - t.rem_euclid(step)
+/// `t` rounded down to a multiple of `step` (> 0); `None` on overflow.
+pub(super) fn align_down(t: i64, step: i64) -> Option<i64> {
+    t.checked_sub(t.rem_euclid(step))
 }
 
 /// `t` rounded up to a multiple of `step` (> 0); `None` on overflow.
@@ -153,10 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn ranges_wider_than_i64_do_not_overflow() {
+        let step = 1 << 62;
+        let iv = Intervals::new(&MetricsRequest::range(-step, step, step)).unwrap();
+        assert_eq!(iv.count(), 2);
+        assert_eq!(iv.index(step), Some(1));
+        assert_eq!(iv.index(i64::MIN), None);
+        assert_eq!(iv.timestamp_ms(1), step / 1_000_000);
+    }
+
+    #[test]
     fn bad_requests_are_refused() {
         assert!(Intervals::new(&MetricsRequest::range(5, 5, 1)).is_err());
         assert!(Intervals::new(&MetricsRequest::range(0, 5, 0)).is_err());
         assert!(Intervals::new(&MetricsRequest::range(0, i64::MAX, 7)).is_err());
+        assert!(Intervals::new(&MetricsRequest::range(i64::MIN, 0, 3)).is_err());
         assert!(matches!(
             Intervals::new(&MetricsRequest::range(0, 1_000_000, 1)),
             Err(EvalError::TooManySteps { .. })

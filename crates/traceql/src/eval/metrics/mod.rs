@@ -89,7 +89,8 @@ impl MetricsRequest {
         if self.instant || self.step_ns <= 0 {
             return self;
         }
-        let start = intervals::align_down(self.start_ns, self.step_ns).checked_sub(self.step_ns);
+        let start = intervals::align_down(self.start_ns, self.step_ns)
+            .and_then(|s| s.checked_sub(self.step_ns));
         let end = intervals::align_up(self.end_ns, self.step_ns);
         match (start, end) {
             (Some(start_ns), Some(end_ns)) => MetricsRequest {
