@@ -89,10 +89,54 @@
 //! the structural operators (spans without a parent have no siblings), and
 //! `status` compares with `ok`/`error`/`unset`
 //! only. Query hints (`with (…)`) are ignored. Metrics functions are not
-//! evaluated here ([`eval_spansets`] refuses them with
-//! [`EvalError::Unsupported`]; [`eval_pipeline`] selects their spans), nor is
-//! the `parent` intrinsic; statically ill-typed queries (`{ name = 1 }`) are
-//! [`EvalError::Invalid`].
+//! evaluated by [`eval_spansets`] (it refuses them with
+//! [`EvalError::Unsupported`]) but by [`MetricsEvaluator`] (below); the
+//! `parent` intrinsic is not supported; statically ill-typed queries
+//! (`{ name = 1 }`) are [`EvalError::Invalid`].
+//!
+//! # Metrics
+//!
+//! [`MetricsEvaluator`] computes a metrics query (`{ … } | rate() by (…)`)
+//! over traces fed one at a time, for a [`MetricsRequest`] (a time range
+//! and a step, or an instant), into [`MetricsSeries`]. As Tempo does:
+//!
+//! * The query's pipeline selects spans in each trace (a span selected by
+//!   several spansets counts once); each counts in the step holding its
+//!   **start** time. A range request is widened to whole steps (start
+//!   rounded down, end up); steps are closed on the right,
+//!   `(t - step, t]`, and stamped with their end `t` (Unix milliseconds).
+//!   An instant request has one step, `[start, end]`, stamped `end`.
+//!   [`MetricsRequest::aligned_like_tempo`] adds the step before the start
+//!   as Tempo's query frontend does; [`MetricsRequest::default_step_ns`] is
+//!   Tempo's default step.
+//! * `rate()` is the count over the step in seconds; `count_over_time()` the
+//!   count; `min_over_time`, `max_over_time`, `avg_over_time`,
+//!   `sum_over_time` measure a field, durations in seconds, integers and
+//!   floats as they are; spans without a numeric value are skipped.
+//! * `histogram_over_time(f)` counts spans by the power of two bounding
+//!   their value (the smallest `2^k >= v`; values below 2 and floats are
+//!   not counted), labelled `__bucket` with the bound (in seconds for
+//!   durations). `quantile_over_time(f, q…)` reads each quantile from those
+//!   buckets per step — rank `ceil(q · n)`, exponential interpolation within
+//!   the bucket where it falls — one series per quantile, labelled `p`.
+//! * Labels are the `by (…)` fields as written, with their values; a
+//!   missing value leaves its label out (a span without any of them gets the
+//!   first label with the value nil, except with a `__bucket` or `p` label);
+//!   without `by`, the series is labelled `__name__` with the function's
+//!   name.
+//! * Counts (and quantiles) are 0 in the steps where their series has no
+//!   span; the other functions have no sample there. Series without samples
+//!   are left out. `topk(n)`/`bottomk(n)` keep, at each step, the `n`
+//!   largest (smallest) values, ties going to the series whose labels sort
+//!   last (first).
+//!
+//! Differences: `compare()` is [`EvalError::Unsupported`]; no exemplars;
+//! all durations are measured in seconds (Tempo gives nanoseconds for
+//! duration attributes other than `duration`, such as `traceDuration`);
+//! spans without the measured value are skipped (in Tempo such a span makes
+//! `sum_over_time` lose the step's running sum); spans starting outside the request make
+//! no series; going past the series limit is [`EvalError::TooManySeries`]
+//! (Tempo truncates). Results are sorted by labels.
 //!
 //! # Limits
 //!
@@ -101,7 +145,11 @@
 //! is refused with an error, and no input makes the parser panic or overflow
 //! its stack. Evaluation is bounded likewise: structural operators are
 //! linear in the trace's spans, deep expressions evaluate on a grown stack,
-//! regexes are compiled once per query (Rust's `regex`: linear time).
+//! regexes are compiled once per query (Rust's `regex`: linear time). A
+//! metrics query keeps at most [`MetricsRequest::max_series`] series
+//! ([`DEFAULT_MAX_METRICS_SERIES`] by default, fewer when the request has
+//! many steps, so that series × steps stays under 20 million) and
+//! [`MAX_METRICS_STEPS`] steps.
 
 mod ast;
 mod eval;
@@ -114,8 +162,9 @@ pub mod search;
 pub use argus_model::ParseError;
 pub use ast::*;
 pub use eval::{
-    eval_pipeline, eval_spansets, required_values, EvalError, Requirement, SpanSet, TraceView,
-    Value,
+    eval_pipeline, eval_spansets, required_values, EvalError, MetricsEvaluator, MetricsRequest,
+    MetricsSeries, Requirement, SpanSet, TraceView, Value, DEFAULT_MAX_METRICS_SERIES,
+    MAX_METRICS_STEPS,
 };
 
 /// Longest query accepted, in bytes.

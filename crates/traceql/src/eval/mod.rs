@@ -2,6 +2,7 @@
 //! semantics (see the crate documentation).
 
 mod field;
+mod metrics;
 mod pipeline;
 mod requirements;
 mod structural;
@@ -9,6 +10,9 @@ mod trace;
 mod validate;
 mod value;
 
+pub use metrics::{
+    MetricsEvaluator, MetricsRequest, MetricsSeries, DEFAULT_MAX_METRICS_SERIES, MAX_METRICS_STEPS,
+};
 pub use requirements::{required_values, Requirement};
 pub use trace::TraceView;
 pub use value::Value;
@@ -44,6 +48,21 @@ pub enum EvalError {
         "spanset operators are not supported for multiple spansets per trace; consider using coalesce()"
     )]
     MultipleSpansets,
+    /// A metrics query would make more series than its limit
+    /// ([`MetricsRequest::max_series`]).
+    #[error("the metrics query makes more than {limit} series")]
+    TooManySeries {
+        /// The limit.
+        limit: usize,
+    },
+    /// A metrics request with more steps than [`MAX_METRICS_STEPS`].
+    #[error("the metrics request has {steps} steps, more than {limit}")]
+    TooManySteps {
+        /// The steps of the request.
+        steps: u64,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 /// One spanset of a trace's result.

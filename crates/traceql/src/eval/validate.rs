@@ -33,6 +33,16 @@ pub(crate) fn pipeline(p: &Pipeline, regexes: &Regexes) -> Result<Vec<Field>, Ev
     Ok(selects)
 }
 
+/// Validates a field named whole outside span filters (`what`: where, for
+/// the message), such as a metrics function's argument or a `by (…)` field.
+pub(crate) fn field(f: &Field, what: &'static str) -> Result<(), EvalError> {
+    let e = match f {
+        Field::Intrinsic(i) => FieldExpr::Intrinsic(*i),
+        Field::Attribute(a) => FieldExpr::Attribute(a.clone()),
+    };
+    expr(&e, Place::Elsewhere(what), &Regexes::default()).map(|_| ())
+}
+
 fn check_pipeline(p: &Pipeline, re: &Regexes, selects: &mut Vec<Field>) -> Result<(), EvalError> {
     for stage in &p.stages {
         match stage {
