@@ -24,6 +24,7 @@
 mod level;
 mod logs;
 mod metrics;
+pub mod spanmetrics;
 
 pub use logs::{
     out_of_order_windows, LogsLimitsError, LogsOutcome, LogsPipeline, LogsRejectReason,
