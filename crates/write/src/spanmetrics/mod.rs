@@ -34,7 +34,14 @@
 //! ([`TenantMetrics::exemplars`]) since [`TimeSeries`] has no exemplars.
 //!
 //! Tempo's own counters about the processing (edges, expired edges,
-//! dropped spans, series over the cap) are [`SpanMetricsStats`].
+//! dropped spans, series over the cap) are [`SpanMetricsStats`]. Tempo's
+//! documentation also lists `traces_service_graph_unpaired_spans_total`
+//! and `traces_service_graph_dropped_spans_total`, but its code emits
+//! neither: unpaired and dropped spans are only these counters.
+//!
+//! A tenant whose series all went stale and with no edge waiting is
+//! forgotten at a collection: its counters (series and stats) start again
+//! from 0, a counter reset as Prometheus sees one.
 
 mod attrs;
 mod graph;
