@@ -261,11 +261,7 @@ async fn scans_visit_traces_and_skip_segments_by_their_stats() {
     };
     let (all, st) = run(Vec::new());
     assert_eq!(all, [1, 2, 3]);
-    assert_eq!(
-        (st.total_blocks, st.skipped_blocks),
-        (3, 0),
-        "the active head and two segments"
-    );
+    assert_eq!((st.total_blocks, st.skipped_blocks), (3, 0), "the active head and two segments");
     let (errors, st) = run(vec![SpanHint::Error]);
     assert_eq!(errors, [2]);
     assert_eq!(
