@@ -26,6 +26,7 @@
 mod level;
 mod logs;
 mod metrics;
+pub mod spanmetrics;
 mod traces;
 
 pub use logs::{
