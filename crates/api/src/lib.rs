@@ -7,6 +7,7 @@ mod elastic;
 mod error;
 pub mod gate;
 pub mod grpc;
+mod jaeger_api;
 mod logs_write;
 mod loki;
 mod metrics;
@@ -15,6 +16,7 @@ mod promql;
 mod query;
 pub mod tempo;
 mod tempo_api;
+mod tempo_metrics;
 pub mod tenant;
 mod traces_write;
 mod write;
@@ -334,6 +336,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/status/runtimeinfo", get(promql::runtimeinfo))
         .merge(loki::routes())
         .merge(tempo_api::routes())
+        .merge(jaeger_api::routes())
+        .merge(tempo_metrics::routes())
         .merge(elastic_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

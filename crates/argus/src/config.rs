@@ -29,6 +29,10 @@ pub(crate) struct RawConfig {
     /// The traces store (`traces:`), the same keys as `logs:`.
     #[serde(default)]
     pub traces: RawStore,
+    /// Span metrics and service graphs derived from spans
+    /// (`metrics_generator:`), written into the tenant's metrics.
+    #[serde(default)]
+    pub metrics_generator: RawGenerator,
     #[serde(default)]
     pub ingest: RawIngest,
     #[serde(default)]
@@ -96,6 +100,70 @@ pub(crate) struct RawStore {
     /// Unflushed bytes a tenant may hold (default twice `flush_size`); pushes
     /// beyond wait for a flush, then get 429.
     pub max_head_size: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGenerator {
+    /// Derive `traces_spanmetrics_*` and `traces_service_graph_*` from
+    /// ingested spans (default true).
+    pub enabled: Option<bool>,
+    /// Span or resource attributes added as labels to the span metrics.
+    pub dimensions: Option<Vec<String>>,
+    /// ... and to the service graph metrics.
+    pub service_graph_dimensions: Option<Vec<String>>,
+    /// How long the client or server half of a call waits for the other
+    /// (default `10s`).
+    pub service_graph_wait: Option<String>,
+    /// How often the series are written into the metrics store (default `15s`).
+    pub collection_interval: Option<String>,
+    /// Series per tenant at most (default 10000; 0 = no limit).
+    pub max_series: Option<usize>,
+}
+
+/// The metrics generator's settings (`metrics_generator:`); `None` when off.
+#[derive(Debug, Clone)]
+pub(crate) struct GeneratorConfig {
+    pub processor: argus_write::spanmetrics::SpanMetricsConfig,
+    pub interval: Duration,
+}
+
+impl GeneratorConfig {
+    fn resolve(r: &RawGenerator) -> Result<Option<GeneratorConfig>> {
+        if r.enabled == Some(false) {
+            return Ok(None);
+        }
+        let mut p = argus_write::spanmetrics::SpanMetricsConfig::default();
+        if let Some(d) = &r.dimensions {
+            p.dimensions = d.clone();
+        }
+        if let Some(d) = &r.service_graph_dimensions {
+            p.service_graph_dimensions = d.clone();
+        }
+        p.service_graph_wait = Duration::from_millis(dur_ms(
+            &r.service_graph_wait,
+            p.service_graph_wait,
+            "metrics_generator.service_graph_wait",
+        )? as u64);
+        if let Some(n) = r.max_series {
+            p.max_series = n;
+        }
+        let interval = dur_ms(
+            &r.collection_interval,
+            Duration::from_secs(15),
+            "metrics_generator.collection_interval",
+        )?;
+        if interval < 1000 {
+            bail!("metrics_generator.collection_interval must be at least 1s");
+        }
+        // Refuse a bad setting (an empty dimension) at start-up.
+        argus_write::spanmetrics::SpanMetricsProcessor::new(p.clone())
+            .context("metrics_generator")?;
+        Ok(Some(GeneratorConfig {
+            processor: p,
+            interval: Duration::from_millis(interval as u64),
+        }))
+    }
 }
 
 /// A store's settings (`logs:`, `traces:`).
@@ -237,6 +305,7 @@ pub(crate) struct Config {
     pub wal: argus_wal::WalOptions,
     pub logs: StoreConfig,
     pub traces: StoreConfig,
+    pub generator: Option<GeneratorConfig>,
     pub maintenance_interval: Duration,
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
@@ -437,6 +506,7 @@ impl Config {
             wal,
             logs: StoreConfig::resolve(&raw.logs, "logs")?,
             traces: StoreConfig::resolve(&raw.traces, "traces")?,
+            generator: GeneratorConfig::resolve(&raw.metrics_generator)?,
             maintenance_interval: Duration::from_millis(dur_ms(
                 &t.maintenance_interval,
                 Duration::from_secs(60),

@@ -56,6 +56,32 @@ impl argus_store::Flush for FlushAll {
     }
 }
 
+/// Writes the generator's current series into each tenant's metrics.
+async fn write_generated(
+    p: &Arc<argus_write::spanmetrics::SpanMetricsProcessor>,
+    sink: &Arc<WritePipeline>,
+) {
+    let (p, sink) = (p.clone(), sink.clone());
+    let res = tokio::task::spawn_blocking(move || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        for (tenant, series) in p.collect(now) {
+            if series.is_empty() {
+                continue;
+            }
+            if let Err(e) = sink.write(&tenant, series) {
+                tracing::warn!(tenant = %tenant, error = %e, "writing span metrics failed");
+            }
+        }
+    })
+    .await;
+    if let Err(e) = res {
+        tracing::warn!(error = %e, "span metrics task failed");
+    }
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
@@ -215,7 +241,18 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .context("opening traces storage")?,
     );
     state.register_metrics(|r| traces.register_metrics(r));
-    let traces_pipeline = argus_write::TracesPipeline::new(traces.clone(), cfg.limits.clone());
+    let mut traces_pipeline = argus_write::TracesPipeline::new(traces.clone(), cfg.limits.clone());
+    let generator = match &cfg.generator {
+        Some(g) => {
+            let p = Arc::new(
+                argus_write::spanmetrics::SpanMetricsProcessor::new(g.processor.clone())
+                    .context("metrics_generator")?,
+            );
+            traces_pipeline = traces_pipeline.with_generator(p.clone());
+            Some((p, g.interval))
+        }
+        None => None,
+    };
     state.set_traces_ready(Arc::new(traces_pipeline), traces.clone());
     // `POST /flush` flushes logs and traces.
     state.set_flush(Arc::new(FlushAll(vec![logs.clone(), traces.clone()])));
@@ -229,7 +266,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.scrape_configs.clone(),
         cfg.global.clone(),
         cfg.default_tenant.clone(),
-        Arc::new(PipelineSink(pipeline)),
+        Arc::new(PipelineSink(pipeline.clone())),
     ));
     state.register_metrics(|r| scrape.register_metrics(r));
     let maint_db = db.clone();
@@ -250,6 +287,23 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
                 _ = maint_stop.changed() => return,
             }
         }
+    });
+    // The span metrics and service graphs, written into each tenant's
+    // metrics as Tempo's generator remote-writes them.
+    let generating = generator.map(|(p, interval)| {
+        let mut stop = stop_rx.clone();
+        let sink = pipeline.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => write_generated(&p, &sink).await,
+                    _ = stop.changed() => return,
+                }
+            }
+        })
     });
     // Logs flush by size as well as age, checked every second, in a task of
     // their own: a long compaction or metrics maintenance does not hold
@@ -278,6 +332,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     let _ = maintenance.await;
     let _ = flushing.await;
+    if let Some(g) = generating {
+        let _ = g.await;
+    }
     match server.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => error!(error = %e, "http server failed"),

@@ -127,6 +127,14 @@ pub trait TracesReader: Send + Sync + std::fmt::Debug {
         max_bytes: usize,
     ) -> Result<TraceRead, StorageError>;
 
+    /// Every service (`service.name`) with spans overlapping `range_ns`
+    /// (`None`: any time), sorted: from segment stats and the heads.
+    fn services(
+        &self,
+        tenant: &TenantId,
+        range_ns: Option<(i64, i64)>,
+    ) -> Result<Vec<String>, StorageError>;
+
     /// Visits traces that may match `scan`, one at a time (a trace whose
     /// spans are in several segments may be visited once per segment),
     /// newest data first.

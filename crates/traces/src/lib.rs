@@ -426,6 +426,34 @@ impl TracesWriter for TracesDb {
 }
 
 impl TracesReader for TracesDb {
+    fn services(
+        &self,
+        tenant: &TenantId,
+        range_ns: Option<(i64, i64)>,
+    ) -> Result<Vec<String>, StorageError> {
+        let Some(t) = self.tenants.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let st = t.state.read();
+        let mut out: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for s in st
+            .segments
+            .iter()
+            .filter(|s| overlaps(&s.meta.stats, range_ns))
+        {
+            out.extend(s.meta.stats.services.iter().cloned());
+        }
+        for h in st.heads() {
+            for sp in h.head.read().spans() {
+                let inside = range_ns.is_none_or(|(a, b)| sp.start_ns <= b && sp.end_ns >= a);
+                if inside && !out.contains(&sp.origin.service) {
+                    out.insert(sp.origin.service.clone());
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     fn trace(
         &self,
         tenant: &TenantId,

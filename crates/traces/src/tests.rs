@@ -281,6 +281,11 @@ async fn scans_visit_traces_and_skip_segments_by_their_stats() {
     );
     let (slow, _) = run(vec![SpanHint::MinDuration(500_000_000)]);
     assert_eq!(slow, [2]);
+    assert_eq!(
+        db.services(&tenant(), None).unwrap(),
+        ["backend", "frontend"]
+    );
+    assert!(db.services(&tenant(), Some((0, 1))).unwrap().is_empty());
     let (both, _) = run(vec![
         SpanHint::Service("backend".into()),
         SpanHint::Name("GET /".into()),

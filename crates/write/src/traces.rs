@@ -12,7 +12,9 @@
 //! 3. pushes the rest to the [`TracesWriter`] with the tenant's
 //!    `max_trace_bytes`, merging the store's refusals (trace too large);
 //! 4. counts spans and bytes received, spans refused by reason
-//!    ([`TracesIngestMetrics`]).
+//!    ([`TracesIngestMetrics`]);
+//! 5. feeds the spans to the span metrics and service graph generator, if
+//!    any ([`TracesPipeline::with_generator`]).
 //!
 //! A limit of 0 is unlimited.
 
@@ -128,6 +130,8 @@ pub struct TracesPipeline {
     bytes_rate: RateLimiter,
     spans_rate: RateLimiter,
     metrics: TracesIngestMetrics,
+    /// Span metrics and service graphs, fed the spans about to be stored.
+    generator: Option<Arc<crate::spanmetrics::SpanMetricsProcessor>>,
 }
 
 impl TracesPipeline {
@@ -138,7 +142,18 @@ impl TracesPipeline {
             bytes_rate: RateLimiter::default(),
             spans_rate: RateLimiter::default(),
             metrics: TracesIngestMetrics::default(),
+            generator: None,
         }
+    }
+
+    /// Feeds the spans of every write (those passing validation, before
+    /// the store) to `generator`.
+    pub fn with_generator(
+        mut self,
+        generator: Arc<crate::spanmetrics::SpanMetricsProcessor>,
+    ) -> Self {
+        self.generator = Some(generator);
+        self
     }
 
     /// The tenant's traces limits (`limits.traces`, with its overrides).
@@ -213,6 +228,13 @@ impl TracesPipeline {
         }
         if kept.is_empty() {
             return Ok(outcome);
+        }
+        if let Some(g) = &self.generator {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            g.observe(tenant, &kept, now_ms);
         }
         let limits = TraceLimits {
             max_trace_bytes: l.max_trace_bytes,
