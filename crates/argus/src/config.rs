@@ -84,7 +84,7 @@ pub(crate) struct RawTsdb {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStore {
     /// Compaction builds segments of 1×, 4× and 24× this (default `1h`); a flush writes one
-    /// segment per aligned 24× window its data spans (traces: by arrival, no compaction yet).
+    /// segment per aligned 24× window its data spans (traces: by arrival).
     pub segment_range: Option<String>,
     /// Delete segments whose newest line is older than this (default `31d`; `0s` keeps them).
     pub retention: Option<String>,
@@ -238,8 +238,7 @@ impl StoreConfig {
         o
     }
 
-    /// The traces store's options (no compaction yet: a merge reads its
-    /// inputs whole).
+    /// The traces store's options.
     pub(crate) fn traces_options(
         &self,
         data_dir: PathBuf,
@@ -247,7 +246,8 @@ impl StoreConfig {
     ) -> argus_traces::TracesOptions {
         let mut o = argus_traces::TracesOptions::new(data_dir);
         self.apply(&mut o.store, wal);
-        o.store.compaction_ranges = vec![self.segment_range_ms];
+        let r = self.segment_range_ms;
+        o.store.compaction_ranges = vec![r, r * 4, r * 24];
         o
     }
 }

@@ -12,6 +12,8 @@
 //!         trace id, an index (row groups' trace id ranges, a Bloom filter
 //!         of trace ids), stats in meta.json (times, durations, services,
 //!         names) ─► upload, install
+//! compaction ─► segments of a window streamed into one (segment::merge_segments),
+//!         a row group of each input in memory at a time, each span once
 //! trace by id ─► heads, then the segments whose filter may hold the id
 //!         (few row groups read)
 //! search scan ─► heads, then segments newest first, skipping those whose
@@ -55,14 +57,11 @@ pub struct TracesOptions {
 }
 
 impl TracesOptions {
-    /// The shared defaults, with no compaction: a merge reads its inputs
-    /// whole (a streaming merge is to come), so it is opted into by
-    /// setting `store.compaction_ranges`.
+    /// The shared defaults (segments of 1 h arrival windows compacted into
+    /// 4 h and 24 h ones, kept 31 days).
     pub fn new(data_dir: std::path::PathBuf) -> Self {
-        let mut store = StoreOptions::new(data_dir);
-        store.compaction_ranges = vec![store.segment_range_ms];
         TracesOptions {
-            store,
+            store: StoreOptions::new(data_dir),
             writer: WriterOptions::default(),
         }
     }

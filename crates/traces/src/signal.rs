@@ -4,8 +4,8 @@
 
 use crate::head::{span_bytes, SharedHead};
 use crate::segment::{
-    read_spans, write_segment, Segment, SegmentIndex, SegmentMeta, SpanStats, WriterOptions,
-    INDEX_FILE, META_FILE, META_VERSION,
+    merge_segments, write_segment, MergeInput, Segment, SegmentIndex, SegmentMeta, SpanStats,
+    WriterOptions, INDEX_FILE, META_FILE, META_VERSION,
 };
 use crate::walrec::{self, Record, RecordError};
 use crate::TracesError;
@@ -185,37 +185,47 @@ impl Signal for Traces {
         dir: &Path,
         target: &SegmentInfo,
     ) -> io::Result<SegmentMeta> {
-        let mut all = Vec::new();
-        for s in inputs {
-            all.extend(read_spans(&s.data, &s.index.origins)?);
-        }
-        let mut spans: Vec<&Span> = all.iter().collect();
-        sort_dedup(&mut spans);
-        let arrival = (
-            inputs
+        let merge: Vec<MergeInput> = inputs
+            .iter()
+            .map(|s| MergeInput {
+                data: s.data.clone(),
+                origins: s.index.origins.clone(),
+                row_groups: s.index.row_groups.len(),
+                spans: s.meta.spans,
+                traces: s.meta.traces,
+            })
+            .collect();
+        let w = merge_segments(&merge, dir, &self.writer)?
+            .ok_or_else(|| io::Error::other("merging segments without spans"))?;
+        let meta = SegmentMeta {
+            version: META_VERSION,
+            id: target.id.clone(),
+            min_time: inputs
                 .iter()
                 .map(|s| s.meta.min_time)
                 .min()
                 .unwrap_or(target.min_time),
-            inputs
+            max_time: inputs
                 .iter()
                 .map(|s| s.meta.max_time)
                 .max()
                 .unwrap_or(target.max_time),
-        );
-        let flushes = inputs
-            .iter()
-            .flat_map(|s| s.meta.flushes.iter().copied())
-            .collect();
-        self.write(
-            dir,
-            &target.id,
-            &spans,
-            arrival,
-            target.level,
-            (target.sources.clone(), target.parents.clone()),
-            flushes,
-        )?
-        .ok_or_else(|| io::Error::other("merging segments without spans"))
+            bytes: w.file_bytes,
+            level: target.level,
+            sources: target.sources.clone(),
+            parents: target.parents.clone(),
+            spans: w.spans,
+            traces: w.traces,
+            // The inputs' sizes less the repeats dropped, roughly.
+            raw_bytes: inputs.iter().map(|s| s.meta.raw_bytes).sum::<u64>() * w.spans
+                / inputs.iter().map(|s| s.meta.spans).sum::<u64>().max(1),
+            flushes: inputs
+                .iter()
+                .flat_map(|s| s.meta.flushes.iter().copied())
+                .collect(),
+            stats: SpanStats::merge(inputs.iter().map(|s| &s.meta.stats)),
+        };
+        write_meta(dir, &meta)?;
+        Ok(meta)
     }
 }

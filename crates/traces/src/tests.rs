@@ -292,3 +292,78 @@ async fn scans_visit_traces_and_skip_segments_by_their_stats() {
     ]);
     assert_eq!(both, [1]);
 }
+
+#[tokio::test]
+async fn compaction_streams_segments_into_one_keeping_each_span_once() {
+    let env = Env::new();
+    let db = env
+        .open(|o| {
+            o.store.compaction_ranges = vec![3_600_000, 4 * 3_600_000];
+            // Tiny row groups: the merge reads its inputs a row group at a time.
+            o.writer.row_group_bytes = 200;
+        })
+        .await;
+    let (fe, be) = (origin("frontend"), origin("backend"));
+    let mut all = Vec::new();
+    for round in 0..4u8 {
+        let mut spans = Vec::new();
+        for t in 0..5u8 {
+            let trace = t * 10 + round % 2;
+            spans.push(span(
+                trace,
+                round * 10 + 1,
+                None,
+                &fe,
+                &format!("r{round}"),
+                3,
+            ));
+            spans.push(span(
+                trace,
+                round * 10 + 2,
+                Some(round * 10 + 1),
+                &be,
+                "q",
+                1,
+            ));
+        }
+        all.extend(spans.clone());
+        push(&db, spans.clone());
+        if round == 1 {
+            // A retry after a flush: its spans are in two segments.
+            db.flush_all().await.unwrap();
+            push(&db, spans);
+        }
+        db.flush_all().await.unwrap();
+        env.advance(MIN);
+    }
+    assert_eq!(segments(&db), 5);
+    // The 4 h window is complete once a segment ends after it.
+    env.advance(4 * 3_600_000);
+    push(&db, vec![span(99, 1, None, &fe, "late", 1)]);
+    db.flush_all().await.unwrap();
+    db.compact_all().await.unwrap();
+    assert_eq!(
+        segments(&db),
+        2,
+        "the first window's five segments merged into one"
+    );
+    let t = db.tenants.tenant(&tenant()).unwrap();
+    let merged = t.state.read().segments[0].clone();
+    assert_eq!(merged.meta.level, 2);
+    assert_eq!(merged.meta.spans, all.len() as u64, "each span once");
+    assert!(merged.index.row_groups.len() > 1);
+    assert_eq!(merged.meta.stats.services, ["backend", "frontend"]);
+    for t in [0u8, 1, 10, 11, 40, 41] {
+        let want: Vec<&Span> = all.iter().filter(|s| s.trace_id[0] == t).collect();
+        let got = trace(&db, t);
+        assert_eq!(got.spans.len(), want.len(), "trace {t}");
+        for s in want {
+            assert!(got.spans.iter().any(|g| g == s), "trace {t}: {s:?}");
+        }
+    }
+    // A restart loads the merged segment alone (its inputs were deleted).
+    drop((t, merged, db));
+    let db = env.open(|_| {}).await;
+    assert_eq!(segments(&db), 2);
+    assert_eq!(trace(&db, 10).spans.len(), 4);
+}

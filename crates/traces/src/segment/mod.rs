@@ -3,14 +3,18 @@
 //! data file's writer and reader first.
 
 mod index;
+mod merge;
 mod meta;
 mod reader;
 mod writer;
 
 pub use index::{RowGroupIndex, SegmentIndex, TraceIdFilter, INDEX_MAGIC};
+pub use merge::{merge_segments, MergeInput};
 pub use meta::{Segment, SegmentMeta, SpanStats, MAX_STAT_NAMES, META_FILE, META_VERSION};
 pub use reader::{read_row_group, read_spans, read_trace};
-pub use writer::{attr_column, write_segment, AttrType, WriterOptions, Written};
+pub use writer::{
+    attr_column, attr_columns_of, write_segment, AttrType, SegmentWriter, WriterOptions, Written,
+};
 
 pub const DATA_FILE: &str = "data.parquet";
 pub const INDEX_FILE: &str = "index";

@@ -412,7 +412,8 @@ fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
     Ok(b.build())
 }
 
-/// Writes `spans` (sorted by trace id, then start) as `dir/data.parquet`.
+/// Writes `spans` (sorted by trace id, then start) as `dir/data.parquet`
+/// and `dir/index`, with the attribute columns their spans call for.
 /// `None` when there are none.
 pub fn write_segment(
     dir: &Path,
@@ -422,68 +423,121 @@ pub fn write_segment(
     if spans.is_empty() {
         return Ok(None);
     }
-    if spans
-        .windows(2)
-        .any(|w| (w[0].trace_id, w[0].start_ns) > (w[1].trace_id, w[1].start_ns))
-    {
-        return Err(io::Error::other(
-            "segment spans out of (trace id, start) order",
-        ));
-    }
-    let attr_columns = choose_attr_columns(spans, opts);
-    let schema = schema(&attr_columns);
-    std::fs::create_dir_all(dir)?;
-    let file = std::fs::File::create(dir.join(DATA_FILE))?;
-    let mut writer = ArrowWriter::try_new(
-        io::BufWriter::with_capacity(1 << 20, file),
-        schema.clone(),
-        Some(properties(opts)?),
-    )
-    .map_err(io::Error::other)?;
     let traces = 1 + spans
         .windows(2)
         .filter(|w| w[0].trace_id != w[1].trace_id)
         .count();
-    let mut out = Written {
-        min_start: i64::MAX,
-        max_end: i64::MIN,
-        index: SegmentIndex {
-            origins: Vec::new(),
-            row_groups: Vec::new(),
-            filter: TraceIdFilter::with_capacity(traces),
-        },
-        spans: 0,
-        traces: 0,
-        file_bytes: 0,
-        attr_columns: Vec::new(),
-    };
-    let mut rg: Option<RowGroupIndex> = None;
-    let mut origin_index: HashMap<*const SpanOrigin, i32> = HashMap::new();
-    let mut batch = Batch::new(&attr_columns);
-    let mut scratch = Vec::new();
-    let mut rg_bytes = 0usize;
-    let mut last_trace = None;
+    let mut w = SegmentWriter::new(dir, choose_attr_columns(spans, opts), traces, opts)?;
     for s in spans {
-        let o = *origin_index
+        w.push(s)?;
+    }
+    w.finish()
+}
+
+/// A segment being written span by span (sorted by trace id, then start),
+/// a row group at a time: what a merge streams its inputs into.
+pub struct SegmentWriter {
+    dir: std::path::PathBuf,
+    opts: WriterOptions,
+    attr_columns: Vec<(String, AttrType)>,
+    schema: SchemaRef,
+    writer: ArrowWriter<io::BufWriter<std::fs::File>>,
+    out: Written,
+    rg: Option<RowGroupIndex>,
+    origin_index: HashMap<*const SpanOrigin, i32>,
+    batch: Batch,
+    scratch: Vec<u8>,
+    rg_bytes: usize,
+    last: Option<(argus_model::traces::TraceId, i64)>,
+}
+
+impl std::fmt::Debug for SegmentWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentWriter")
+            .field("dir", &self.dir)
+            .field("spans", &self.out.spans)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SegmentWriter {
+    /// A writer with these `span.<key>` columns, sized for about
+    /// `traces` traces (the Bloom filter's capacity).
+    pub fn new(
+        dir: &Path,
+        attr_columns: Vec<(String, AttrType)>,
+        traces: usize,
+        opts: &WriterOptions,
+    ) -> io::Result<Self> {
+        let mut attr_columns = attr_columns;
+        attr_columns.sort();
+        attr_columns.dedup_by(|a, b| a.0 == b.0);
+        let schema = schema(&attr_columns);
+        std::fs::create_dir_all(dir)?;
+        let file = std::fs::File::create(dir.join(DATA_FILE))?;
+        let writer = ArrowWriter::try_new(
+            io::BufWriter::with_capacity(1 << 20, file),
+            schema.clone(),
+            Some(properties(opts)?),
+        )
+        .map_err(io::Error::other)?;
+        Ok(SegmentWriter {
+            dir: dir.to_path_buf(),
+            opts: *opts,
+            batch: Batch::new(&attr_columns),
+            attr_columns,
+            schema,
+            writer,
+            out: Written {
+                min_start: i64::MAX,
+                max_end: i64::MIN,
+                index: SegmentIndex {
+                    origins: Vec::new(),
+                    row_groups: Vec::new(),
+                    filter: TraceIdFilter::with_capacity(traces.max(1)),
+                },
+                spans: 0,
+                traces: 0,
+                file_bytes: 0,
+                attr_columns: Vec::new(),
+            },
+            rg: None,
+            origin_index: HashMap::new(),
+            scratch: Vec::new(),
+            rg_bytes: 0,
+            last: None,
+        })
+    }
+
+    /// Appends a span: not before the previous in (trace id, start) order.
+    pub fn push(&mut self, s: &Span) -> io::Result<()> {
+        if self.last.is_some_and(|l| l > (s.trace_id, s.start_ns)) {
+            return Err(io::Error::other(
+                "segment spans out of (trace id, start) order",
+            ));
+        }
+        let out = &mut self.out;
+        let o = *self
+            .origin_index
             .entry(Arc::as_ptr(&s.origin))
             .or_insert_with(|| {
                 out.index.origins.push(s.origin.clone());
                 (out.index.origins.len() - 1) as i32
             });
-        if last_trace != Some(s.trace_id) {
-            out.traces += 1;
-            last_trace = Some(s.trace_id);
-            out.index.filter.insert(&s.trace_id);
+        if self.last.map(|l| l.0) != Some(s.trace_id) {
+            self.out.traces += 1;
+            self.out.index.filter.insert(&s.trace_id);
             // A row group ends between traces.
-            if rg_bytes >= opts.row_group_bytes {
-                let b = batch.finish(&schema)?;
-                writer.write(&b).map_err(io::Error::other)?;
-                writer.flush().map_err(io::Error::other)?;
-                out.index.row_groups.extend(rg.take());
-                rg_bytes = 0;
+            if self.rg_bytes >= self.opts.row_group_bytes {
+                let b = self.batch.finish(&self.schema)?;
+                self.writer.write(&b).map_err(io::Error::other)?;
+                self.writer.flush().map_err(io::Error::other)?;
+                self.out.index.row_groups.extend(self.rg.take());
+                self.rg_bytes = 0;
             }
         }
-        let r = rg.get_or_insert(RowGroupIndex {
+        self.last = Some((s.trace_id, s.start_ns));
+        let r = self.rg.get_or_insert(RowGroupIndex {
             min_trace: s.trace_id,
             max_trace: s.trace_id,
             spans: 0,
@@ -494,28 +548,62 @@ pub fn write_segment(
         r.spans += 1;
         r.min_start = r.min_start.min(s.start_ns);
         r.max_end = r.max_end.max(s.end_ns);
-        batch.push(s, o, &attr_columns, &mut scratch)?;
-        rg_bytes += span_bytes(s);
-        out.spans += 1;
-        out.min_start = out.min_start.min(s.start_ns);
-        out.max_end = out.max_end.max(s.end_ns);
+        self.batch
+            .push(s, o, &self.attr_columns, &mut self.scratch)?;
+        self.rg_bytes += span_bytes(s);
+        self.out.spans += 1;
+        self.out.min_start = self.out.min_start.min(s.start_ns);
+        self.out.max_end = self.out.max_end.max(s.end_ns);
+        Ok(())
     }
-    if batch.rows > 0 {
-        let b = batch.finish(&schema)?;
-        writer.write(&b).map_err(io::Error::other)?;
+
+    /// Closes the data file and writes the index; `None` when no span was
+    /// pushed (the files written are left for the caller's staging
+    /// directory to drop).
+    pub fn finish(mut self) -> io::Result<Option<Written>> {
+        if self.out.spans == 0 {
+            return Ok(None);
+        }
+        if self.batch.rows > 0 {
+            let b = self.batch.finish(&self.schema)?;
+            self.writer.write(&b).map_err(io::Error::other)?;
+        }
+        self.out.index.row_groups.extend(self.rg.take());
+        let file = self.writer.into_inner().map_err(io::Error::other)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let mut index = Vec::new();
+        self.out.index.encode(&mut index);
+        let index_path = self.dir.join(INDEX_FILE);
+        std::fs::write(&index_path, &index)?;
+        std::fs::File::open(&index_path)?.sync_all()?;
+        self.out.file_bytes = file.metadata()?.len() + index.len() as u64;
+        self.out.attr_columns = self.attr_columns;
+        Ok(Some(self.out))
     }
-    out.index.row_groups.extend(rg.take());
-    let file = writer.into_inner().map_err(io::Error::other)?;
-    let file = file.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    let mut index = Vec::new();
-    out.index.encode(&mut index);
-    let index_path = dir.join(INDEX_FILE);
-    std::fs::write(&index_path, &index)?;
-    std::fs::File::open(&index_path)?.sync_all()?;
-    out.file_bytes = file.metadata()?.len() + index.len() as u64;
-    out.attr_columns = attr_columns;
-    Ok(Some(out))
+}
+
+/// The `span.<key>` columns of the data file at `path`.
+pub fn attr_columns_of(path: &Path) -> io::Result<Vec<(String, AttrType)>> {
+    let file = std::fs::File::open(path)?;
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(io::Error::other)?;
+    let mut out = Vec::new();
+    for f in b.schema().fields() {
+        let Some(key) = f.name().strip_prefix("span.") else {
+            continue;
+        };
+        let t = match f.data_type() {
+            DataType::Dictionary(_, v) if **v == DataType::Utf8 => AttrType::Str,
+            DataType::Utf8 => AttrType::Str,
+            DataType::Int64 => AttrType::Int,
+            DataType::Float64 => AttrType::Float,
+            DataType::Boolean => AttrType::Bool,
+            _ => continue,
+        };
+        out.push((key.to_string(), t));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
