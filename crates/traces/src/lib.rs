@@ -43,7 +43,7 @@ use argus_store::traces::{
 };
 use argus_store::{StorageError, StorageErrorKind};
 use head::{span_bytes, SharedHead};
-use segment::{read_row_group, read_trace, Segment, SpanStats, WriterOptions};
+use segment::{read_row_group_where, read_trace, Segment, SpanStats, WriterOptions};
 use signal::Traces;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -289,7 +289,14 @@ impl TracesDb {
                 continue;
             }
             for rg in 0..s.index.row_groups.len() {
-                let spans = read_row_group(&s.data, &s.index.origins, rg)
+                let r = &s.index.row_groups[rg];
+                if scan
+                    .range_ns
+                    .is_some_and(|(a, b)| r.min_start > b || r.max_end < a)
+                {
+                    continue;
+                }
+                let spans = read_row_group_where(&s.data, &s.index.origins, rg, &scan.hints)
                     .map_err(|e| TracesError::io(&s.data, e))?;
                 for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
                     if scanner.trace(trace) == Visit::Stop {

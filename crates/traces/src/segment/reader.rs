@@ -8,12 +8,14 @@
 use super::SegmentIndex;
 use crate::walrec::{attrs, read_events, read_links, RecordError};
 use argus_model::traces::{Attr, AttrValue, Span, SpanKind, SpanOrigin, StatusCode, TraceId};
+use argus_store::traces::SpanHint;
 use argus_wal::codec::Reader;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt32Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::HashSet;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,7 +31,7 @@ fn record(e: RecordError) -> io::Error {
 /// Every span of the data file at `path`, in file order; `origins` are
 /// the segment's (what its `origin` column indexes).
 pub fn read_spans(path: &Path, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
-    read(path, origins, None, None)
+    read(path, origins, None, Rows::All)
 }
 
 /// The spans of row group `rg` of the data file at `path`.
@@ -38,7 +40,7 @@ pub fn read_row_group(
     origins: &[Arc<SpanOrigin>],
     rg: usize,
 ) -> io::Result<Vec<Span>> {
-    read(path, origins, Some(vec![rg]), None)
+    read(path, origins, Some(vec![rg]), Rows::All)
 }
 
 /// The spans of trace `id` in the segment whose data file is at `path`:
@@ -48,14 +50,129 @@ pub fn read_trace(path: &Path, index: &SegmentIndex, id: &TraceId) -> io::Result
     if row_groups.is_empty() {
         return Ok(Vec::new());
     }
-    read(path, &index.origins, Some(row_groups), Some(id))
+    read(path, &index.origins, Some(row_groups), Rows::Trace(id))
+}
+
+/// Which rows a read keeps.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All,
+    Trace(&'a TraceId),
+    Traces(&'a HashSet<TraceId>),
+}
+
+impl Rows<'_> {
+    fn keeps(&self, id: &[u8]) -> bool {
+        match self {
+            Rows::All => true,
+            Rows::Trace(t) => id == &t[..],
+            Rows::Traces(set) => <[u8; 16]>::try_from(id).is_ok_and(|t| set.contains(&t)),
+        }
+    }
+}
+
+/// The spans of row group `rg` whose traces have, for each of `hints`, a
+/// span meeting it. The row group's trace id, service, name, status and
+/// duration columns are read first; the rest only when some trace may
+/// match, and only its rows are decoded.
+pub fn read_row_group_where(
+    path: &Path,
+    origins: &[Arc<SpanOrigin>],
+    rg: usize,
+    hints: &[SpanHint],
+) -> io::Result<Vec<Span>> {
+    if hints.is_empty() {
+        return read_row_group(path, origins, rg);
+    }
+    let traces = matching_traces(path, rg, hints)?;
+    if traces.is_empty() {
+        return Ok(Vec::new());
+    }
+    read(path, origins, Some(vec![rg]), Rows::Traces(&traces))
+}
+
+/// The traces of row group `rg` that meet every hint with some span.
+fn matching_traces(path: &Path, rg: usize, hints: &[SpanHint]) -> io::Result<HashSet<TraceId>> {
+    let file = std::fs::File::open(path)?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(io::Error::other)?;
+    if rg >= b.metadata().num_row_groups() {
+        return Err(io::Error::other(format!(
+            "{}: the index names row groups beyond the file's {}",
+            path.display(),
+            b.metadata().num_row_groups()
+        )));
+    }
+    let wanted = ["trace_id", "service", "name", "status", "duration"];
+    let schema = b.parquet_schema();
+    let leaves: Vec<usize> = (0..schema.num_columns())
+        .filter(|&i| wanted.contains(&schema.column(i).name()))
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::leaves(schema, leaves);
+    let reader = b
+        .with_row_groups(vec![rg])
+        .with_projection(mask)
+        .build()
+        .map_err(io::Error::other)?;
+    let mut out = HashSet::new();
+    // Per trace (rows are sorted by trace): which hints some span met.
+    let mut current: Option<(TraceId, Vec<bool>)> = None;
+    let close = |cur: Option<(TraceId, Vec<bool>)>, out: &mut HashSet<TraceId>| {
+        if let Some((id, met)) = cur {
+            if met.iter().all(|m| *m) {
+                out.insert(id);
+            }
+        }
+    };
+    for batch in reader {
+        let batch = batch.map_err(io::Error::other)?;
+        let col = |name: &str| batch.column_by_name(name).ok_or_else(|| bad(name));
+        let trace_id = col("trace_id")?
+            .as_fixed_size_binary_opt()
+            .ok_or_else(|| bad("trace_id"))?
+            .clone();
+        let service = Strs::column(col("service")?, "service")?;
+        let name = Strs::column(col("name")?, "name")?;
+        let status = col("status")?
+            .as_primitive_opt::<Int32Type>()
+            .ok_or_else(|| bad("status"))?
+            .clone();
+        let duration = col("duration")?
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| bad("duration"))?
+            .clone();
+        for row in 0..batch.num_rows() {
+            let Ok(id) = <TraceId>::try_from(trace_id.value(row)) else {
+                return Err(bad("trace_id"));
+            };
+            if current.as_ref().is_none_or(|(c, _)| *c != id) {
+                close(current.take(), &mut out);
+                current = Some((id, vec![false; hints.len()]));
+            }
+            let Some((_, met)) = current.as_mut() else {
+                continue;
+            };
+            let d = duration.value(row) as u64;
+            for (m, h) in met.iter_mut().zip(hints) {
+                *m = *m
+                    || match h {
+                        SpanHint::Service(x) => service.get(row) == Some(x.as_str()),
+                        SpanHint::Name(x) => name.get(row) == Some(x.as_str()),
+                        SpanHint::MinDuration(x) => d >= *x,
+                        SpanHint::MaxDuration(x) => d <= *x,
+                        SpanHint::Error => status.value(row) == StatusCode::Error as i32,
+                    };
+            }
+        }
+    }
+    close(current.take(), &mut out);
+    Ok(out)
 }
 
 fn read(
     path: &Path,
     origins: &[Arc<SpanOrigin>],
     row_groups: Option<Vec<usize>>,
-    only: Option<&TraceId>,
+    only: Rows<'_>,
 ) -> io::Result<Vec<Span>> {
     let file = std::fs::File::open(path)?;
     let mut b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(io::Error::other)?;
@@ -119,11 +236,11 @@ impl<'a> Strs<'a> {
     }
 }
 
-/// The spans of `b` (of trace `only`, when given) appended to `out`.
+/// The spans of `b` that `only` keeps appended to `out`.
 fn decode_batch(
     b: &RecordBatch,
     origins: &[Arc<SpanOrigin>],
-    only: Option<&TraceId>,
+    only: Rows<'_>,
     out: &mut Vec<Span>,
 ) -> io::Result<()> {
     let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
@@ -185,7 +302,7 @@ fn decode_batch(
         .collect();
     let attr_strings: Vec<Option<Strs<'_>>> = attr_cols.iter().map(|(_, c)| Strs::of(c)).collect();
     for row in 0..b.num_rows() {
-        if only.is_some_and(|id| trace_id.value(row) != id) {
+        if !only.keeps(trace_id.value(row)) {
             continue;
         }
         let o = usize::try_from(origin.value(row))
@@ -277,8 +394,69 @@ mod tests {
         s
     }
 
+    fn hint_strategy() -> impl Strategy<Value = SpanHint> {
+        prop_oneof![
+            prop_oneof![Just(""), Just("api"), Just("db")]
+                .prop_map(|s| SpanHint::Service(s.into())),
+            "[a-c]{0,2}".prop_map(SpanHint::Name),
+            (0u64..2_000).prop_map(SpanHint::MinDuration),
+            (0u64..2_000).prop_map(SpanHint::MaxDuration),
+            Just(SpanHint::Error),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// A filtered read keeps exactly the spans of the traces that have,
+        /// for each hint, a span meeting it.
+        #[test]
+        fn filtered_reads_keep_the_traces_that_meet_every_hint(
+            spans in proptest::collection::vec(span_strategy(origins()), 1..60),
+            hints in proptest::collection::vec(hint_strategy(), 0..3),
+            traces in 1u8..6,
+        ) {
+            let mut spans: Vec<Span> = spans
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut s)| {
+                    s.trace_id = [(i as u8) % traces; 16];
+                    s.name = s.name.chars().take(2).collect();
+                    // OTLP attribute keys are unique per span.
+                    let mut seen = std::collections::HashSet::new();
+                    s.attrs.retain(|a| seen.insert(a.key.clone()));
+                    s.end_ns = s.start_ns.wrapping_add((i as i64 * 97) % 2_000);
+                    s
+                })
+                .collect();
+            spans.sort_by_key(|s| (s.trace_id, s.start_ns));
+            let refs: Vec<&Span> = spans.iter().collect();
+            let dir = tempfile::tempdir().unwrap();
+            let opts = WriterOptions { row_group_bytes: 300, ..WriterOptions::default() };
+            let w = write_segment(dir.path(), &refs, &opts).unwrap().unwrap();
+            let holds = |h: &SpanHint, s: &Span| match h {
+                SpanHint::Service(x) => s.origin.service == *x,
+                SpanHint::Name(x) => s.name == *x,
+                SpanHint::MinDuration(d) => s.end_ns.wrapping_sub(s.start_ns) as u64 >= *d,
+                SpanHint::MaxDuration(d) => s.end_ns.wrapping_sub(s.start_ns) as u64 <= *d,
+                SpanHint::Error => s.status == StatusCode::Error,
+            };
+            let want: Vec<&Span> = spans
+                .iter()
+                .filter(|s| {
+                    let t: Vec<&Span> = spans.iter().filter(|x| x.trace_id == s.trace_id).collect();
+                    hints.iter().all(|h| t.iter().any(|x| holds(h, x)))
+                })
+                .collect();
+            let mut got = Vec::new();
+            for rg in 0..w.index.row_groups.len() {
+                got.extend(read_row_group_where(&dir.path().join(DATA_FILE), &w.index.origins, rg, &hints).unwrap());
+            }
+            prop_assert_eq!(got.len(), want.len());
+            for (g, s) in got.into_iter().zip(want) {
+                prop_assert_eq!(normalized(g), normalized(s.clone()));
+            }
+        }
 
         /// Spans written to a segment read back the same (attributes by key),
         /// whether their attributes got columns or stayed in `attrs`.
