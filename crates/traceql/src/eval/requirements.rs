@@ -43,11 +43,13 @@ pub enum Requirement {
     MaxDuration(i64),
 }
 
-/// The requirements implied by a query whose first stage is one spanset
-/// filter: the conditions listed in [`Requirement`] joined to the rest of
-/// the filter by `&&` only (a condition under `||` or `!` implies nothing).
-/// Every later stage only keeps or regroups spans of the first, so the
-/// conditions hold for the query. Empty when nothing simple is implied.
+/// The requirements implied by a query's first stage: the conditions
+/// listed in [`Requirement`] joined to the rest of a filter by `&&` only (a
+/// condition under `||` or `!` implies nothing), of every filter a
+/// matching trace must have a span for (both sides of `&&` and of the
+/// structural operators). Each holds for some span of every matching
+/// trace; every later stage only keeps or regroups spans of the first.
+/// Empty when nothing simple is implied.
 ///
 /// ```
 /// use argus_traceql::{parse, required_values, Requirement};
@@ -59,14 +61,48 @@ pub enum Requirement {
 /// # Ok::<(), argus_traceql::ParseError>(())
 /// ```
 pub fn required_values(query: &Query) -> Vec<Requirement> {
-    let Some(Stage::Spanset(SpansetExpr::Filter(SpansetFilter { expr: Some(e) }))) =
-        query.pipeline.stages.first()
-    else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    collect(e, &mut out);
+    if let Some(Stage::Spanset(e)) = query.pipeline.stages.first() {
+        spanset(e, &mut out);
+    }
     out
+}
+
+/// What a matching trace needs some span for, of a spanset expression:
+/// both sides of `&&` and of the structural operators (each side matches
+/// a span of the trace), the right side of a negated one (its result),
+/// nothing of `||`.
+fn spanset(e: &SpansetExpr, out: &mut Vec<Requirement>) {
+    use crate::ast::SpansetOp as O;
+    match e {
+        SpansetExpr::Filter(SpansetFilter { expr: Some(e) }) => collect(e, out),
+        SpansetExpr::Filter(SpansetFilter { expr: None }) => {}
+        SpansetExpr::Op { op, lhs, rhs } => grow(|| match op {
+            O::Or => {}
+            O::NotChild | O::NotParent | O::NotDescendant | O::NotAncestor | O::NotSibling => {
+                spanset(rhs, out)
+            }
+            O::And
+            | O::Child
+            | O::Parent
+            | O::Descendant
+            | O::Ancestor
+            | O::Sibling
+            | O::UnionChild
+            | O::UnionParent
+            | O::UnionDescendant
+            | O::UnionAncestor
+            | O::UnionSibling => {
+                spanset(lhs, out);
+                spanset(rhs, out);
+            }
+        }),
+        SpansetExpr::Pipeline(p) => {
+            if let Some(Stage::Spanset(e)) = p.stages.first() {
+                spanset(e, out);
+            }
+        }
+    }
 }
 
 fn collect(e: &FieldExpr, out: &mut Vec<Requirement>) {
