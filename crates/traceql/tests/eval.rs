@@ -772,7 +772,10 @@ fn requirements_for_storage() {
     ] {
         assert_eq!(req(q), ab, "{q}");
     }
-    assert_eq!(req(r#"{ name = "a" } !>> { name = "b" }"#), [R::Name("b".into())]);
+    assert_eq!(
+        req(r#"{ name = "a" } !>> { name = "b" }"#),
+        [R::Name("b".into())]
+    );
     // Each requirement holds for some span of every trace a query matches
     // (what a store may skip traces and segments by).
     for (_, spans, _) in traces() {

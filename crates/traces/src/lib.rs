@@ -230,7 +230,9 @@ impl TracesDb {
             all.extend(h.head.read().trace(id).cloned());
         }
         for s in segments.iter().rev() {
-            all.extend(read_trace(&s.data, &s.index, id).map_err(|e| TracesError::io(&s.data, e))?);
+            all.extend(
+                read_trace(&s.data, &s.index, id).map_err(|e| TracesError::io(&s.data.path, e))?,
+            );
         }
         let mut refs: Vec<&Span> = all.iter().collect();
         signal::sort_dedup(&mut refs);
@@ -297,7 +299,7 @@ impl TracesDb {
                     continue;
                 }
                 let spans = read_row_group_where(&s.data, &s.index.origins, rg, &scan.hints)
-                    .map_err(|e| TracesError::io(&s.data, e))?;
+                    .map_err(|e| TracesError::io(&s.data.path, e))?;
                 for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
                     if scanner.trace(trace) == Visit::Stop {
                         return Ok(stats);

@@ -4,8 +4,8 @@
 
 use crate::head::{span_bytes, SharedHead};
 use crate::segment::{
-    merge_segments, write_segment, MergeInput, Segment, SegmentIndex, SegmentMeta, SpanStats,
-    WriterOptions, INDEX_FILE, META_FILE, META_VERSION,
+    merge_segments, write_segment, DataFile, MergeInput, Segment, SegmentIndex, SegmentMeta,
+    SpanStats, WriterOptions, INDEX_FILE, META_FILE, META_VERSION,
 };
 use crate::walrec::{self, Record, RecordError};
 use crate::TracesError;
@@ -143,7 +143,22 @@ impl Signal for Traces {
         tokio::task::spawn_blocking(move || {
             let b = std::fs::read(&index_path).map_err(|e| TracesError::io(&index_path, e))?;
             let index = SegmentIndex::decode(&b)?;
-            Ok(Segment { meta, index, data })
+            let file = DataFile::open(&data).map_err(|e| TracesError::io(&data, e))?;
+            if file.num_row_groups() != index.row_groups.len() {
+                return Err(TracesError::io(
+                    &data,
+                    std::io::Error::other(format!(
+                        "{} row groups, the index lists {}",
+                        file.num_row_groups(),
+                        index.row_groups.len()
+                    )),
+                ));
+            }
+            Ok(Segment {
+                meta,
+                index,
+                data: file,
+            })
         })
         .await
         .map_err(|e| TracesError::Internal(e.to_string()))?

@@ -3,18 +3,20 @@
 //! span once (a span pushed again after its first copy was flushed is in
 //! two inputs).
 
-use super::{attr_columns_of, read_row_group, AttrType, SegmentWriter, WriterOptions, Written};
+use super::{
+    attr_columns_of, read_row_group, AttrType, DataFile, SegmentWriter, WriterOptions, Written,
+};
 use argus_model::traces::{Span, SpanId, SpanOrigin, TraceId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// One input segment: its data file, origins, row groups and span count.
 #[derive(Debug, Clone)]
 pub struct MergeInput {
-    pub data: PathBuf,
+    pub data: DataFile,
     pub origins: Vec<Arc<SpanOrigin>>,
     pub row_groups: usize,
     pub spans: u64,
@@ -41,10 +43,10 @@ impl Cursor<'_> {
 /// The attribute columns of the merged segment: the inputs' columns, by
 /// how many spans the inputs having them hold, at most `opts.attr_columns`;
 /// a key with several types takes that of the most spans.
-fn columns(inputs: &[MergeInput], opts: &WriterOptions) -> io::Result<Vec<(String, AttrType)>> {
+fn columns(inputs: &[MergeInput], opts: &WriterOptions) -> Vec<(String, AttrType)> {
     let mut weight: HashMap<(String, AttrType), u64> = HashMap::new();
     for i in inputs {
-        for c in attr_columns_of(&i.data)? {
+        for c in attr_columns_of(&i.data) {
             *weight.entry(c).or_default() += i.spans;
         }
     }
@@ -56,7 +58,7 @@ fn columns(inputs: &[MergeInput], opts: &WriterOptions) -> io::Result<Vec<(Strin
             out.push((k, t));
         }
     }
-    Ok(out)
+    out
 }
 
 /// Merges `inputs` into `dir`'s files; `None` when they hold no span.
@@ -66,7 +68,7 @@ pub fn merge_segments(
     opts: &WriterOptions,
 ) -> io::Result<Option<Written>> {
     let traces = inputs.iter().map(|i| i.traces as usize).sum();
-    let mut w = SegmentWriter::new(dir, columns(inputs, opts)?, traces, opts)?;
+    let mut w = SegmentWriter::new(dir, columns(inputs, opts), traces, opts)?;
     let mut cursors: Vec<Cursor<'_>> = inputs
         .iter()
         .map(|input| Cursor {

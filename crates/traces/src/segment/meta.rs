@@ -6,7 +6,6 @@ use argus_segments::tenants::FlushWindow;
 use argus_segments::SegmentInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 pub const META_FILE: &str = "meta.json";
 pub const META_VERSION: u32 = 1;
@@ -147,7 +146,7 @@ impl argus_segments::tenants::SegmentMeta for SegmentMeta {
 pub struct Segment {
     pub meta: SegmentMeta,
     pub index: SegmentIndex,
-    pub data: PathBuf,
+    pub data: super::DataFile,
 }
 
 impl argus_segments::tenants::Installed for Segment {

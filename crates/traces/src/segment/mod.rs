@@ -11,7 +11,7 @@ mod writer;
 pub use index::{RowGroupIndex, SegmentIndex, TraceIdFilter, INDEX_MAGIC};
 pub use merge::{merge_segments, MergeInput};
 pub use meta::{Segment, SegmentMeta, SpanStats, MAX_STAT_NAMES, META_FILE, META_VERSION};
-pub use reader::{read_row_group, read_row_group_where, read_spans, read_trace};
+pub use reader::{read_row_group, read_row_group_where, read_spans, read_trace, DataFile};
 pub use writer::{
     attr_column, attr_columns_of, write_segment, AttrType, SegmentWriter, WriterOptions, Written,
 };

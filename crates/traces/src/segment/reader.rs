@@ -14,10 +14,14 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt32Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::DataType;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
+use parquet::arrow::ProjectionMask;
 use std::collections::HashSet;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn bad(what: &str) -> io::Error {
@@ -28,29 +32,119 @@ fn record(e: RecordError) -> io::Error {
     io::Error::other(format!("traces segment data: {e}"))
 }
 
-/// Every span of the data file at `path`, in file order; `origins` are
-/// the segment's (what its `origin` column indexes).
-pub fn read_spans(path: &Path, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
-    read(path, origins, None, Rows::All)
+/// A segment's data file with its Parquet metadata (footer and page
+/// index), read once when the segment is opened.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub path: PathBuf,
+    parquet: ArrowReaderMetadata,
 }
 
-/// The spans of row group `rg` of the data file at `path`.
+impl DataFile {
+    /// Opens `path` and reads its metadata.
+    pub fn open(path: &Path) -> io::Result<DataFile> {
+        let file = std::fs::File::open(path)?;
+        let parquet =
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::new().with_page_index(true))
+                .map_err(io::Error::other)?;
+        Ok(DataFile {
+            path: path.to_path_buf(),
+            parquet,
+        })
+    }
+
+    pub fn num_row_groups(&self) -> usize {
+        self.parquet.metadata().num_row_groups()
+    }
+
+    /// The Arrow schema of the data.
+    pub fn schema(&self) -> &arrow_schema::SchemaRef {
+        self.parquet.schema()
+    }
+
+    fn builder(&self) -> io::Result<ParquetRecordBatchReaderBuilder<std::fs::File>> {
+        let file = std::fs::File::open(&self.path)?;
+        Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file,
+            self.parquet.clone(),
+        ))
+    }
+
+    fn check(&self, rgs: &[usize]) -> io::Result<()> {
+        if let Some(rg) = rgs.iter().find(|&&rg| rg >= self.num_row_groups()) {
+            return Err(io::Error::other(format!(
+                "{}: row group {rg} is beyond the file's {}",
+                self.path.display(),
+                self.num_row_groups()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Every span of the data file, in file order; `origins` are the
+/// segment's (what its `origin` column indexes).
+pub fn read_spans(data: &DataFile, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
+    read(data, origins, None, None, Rows::All)
+}
+
+/// The spans of row group `rg` of the data file.
 pub fn read_row_group(
-    path: &Path,
+    data: &DataFile,
     origins: &[Arc<SpanOrigin>],
     rg: usize,
 ) -> io::Result<Vec<Span>> {
-    read(path, origins, Some(vec![rg]), Rows::All)
+    read(data, origins, Some(vec![rg]), None, Rows::All)
 }
 
-/// The spans of trace `id` in the segment whose data file is at `path`:
-/// only the row groups `index` says may hold it are read.
-pub fn read_trace(path: &Path, index: &SegmentIndex, id: &TraceId) -> io::Result<Vec<Span>> {
+/// The spans of trace `id` in the segment: only the row groups `index`
+/// says may hold it are read, and of them only the pages holding the
+/// trace's rows (found by its `trace_id` column first).
+pub fn read_trace(data: &DataFile, index: &SegmentIndex, id: &TraceId) -> io::Result<Vec<Span>> {
     let row_groups = index.row_groups_of(id);
     if row_groups.is_empty() {
         return Ok(Vec::new());
     }
-    read(path, &index.origins, Some(row_groups), Rows::Trace(id))
+    data.check(&row_groups)?;
+    // The trace's rows: one run per row group (rows are sorted by trace).
+    let b = data.builder()?;
+    let mask = ProjectionMask::columns(b.parquet_schema(), ["trace_id"]);
+    let reader = b
+        .with_row_groups(row_groups.clone())
+        .with_projection(mask)
+        .build()
+        .map_err(io::Error::other)?;
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    let mut found = false;
+    for batch in reader {
+        let batch = batch.map_err(io::Error::other)?;
+        let ids = batch
+            .column(0)
+            .as_fixed_size_binary_opt()
+            .ok_or_else(|| bad("trace_id"))?;
+        for row in 0..batch.num_rows() {
+            let hit = ids.value(row) == &id[..];
+            found |= hit;
+            match selectors.last_mut() {
+                Some(last) if last.skip != hit => last.row_count += 1,
+                _ => selectors.push(if hit {
+                    RowSelector::select(1)
+                } else {
+                    RowSelector::skip(1)
+                }),
+            }
+        }
+    }
+    if !found {
+        return Ok(Vec::new());
+    }
+    read(
+        data,
+        &index.origins,
+        Some(row_groups),
+        Some(RowSelection::from(selectors)),
+        Rows::Trace(id),
+    )
 }
 
 /// Which rows a read keeps.
@@ -76,38 +170,31 @@ impl Rows<'_> {
 /// duration columns are read first; the rest only when some trace may
 /// match, and only its rows are decoded.
 pub fn read_row_group_where(
-    path: &Path,
+    data: &DataFile,
     origins: &[Arc<SpanOrigin>],
     rg: usize,
     hints: &[SpanHint],
 ) -> io::Result<Vec<Span>> {
     if hints.is_empty() {
-        return read_row_group(path, origins, rg);
+        return read_row_group(data, origins, rg);
     }
-    let traces = matching_traces(path, rg, hints)?;
+    let traces = matching_traces(data, rg, hints)?;
     if traces.is_empty() {
         return Ok(Vec::new());
     }
-    read(path, origins, Some(vec![rg]), Rows::Traces(&traces))
+    read(data, origins, Some(vec![rg]), None, Rows::Traces(&traces))
 }
 
 /// The traces of row group `rg` that meet every hint with some span.
-fn matching_traces(path: &Path, rg: usize, hints: &[SpanHint]) -> io::Result<HashSet<TraceId>> {
-    let file = std::fs::File::open(path)?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(io::Error::other)?;
-    if rg >= b.metadata().num_row_groups() {
-        return Err(io::Error::other(format!(
-            "{}: the index names row groups beyond the file's {}",
-            path.display(),
-            b.metadata().num_row_groups()
-        )));
-    }
+fn matching_traces(data: &DataFile, rg: usize, hints: &[SpanHint]) -> io::Result<HashSet<TraceId>> {
+    data.check(&[rg])?;
+    let b = data.builder()?;
     let wanted = ["trace_id", "service", "name", "status", "duration"];
     let schema = b.parquet_schema();
     let leaves: Vec<usize> = (0..schema.num_columns())
         .filter(|&i| wanted.contains(&schema.column(i).name()))
         .collect();
-    let mask = parquet::arrow::ProjectionMask::leaves(schema, leaves);
+    let mask = ProjectionMask::leaves(schema, leaves);
     let reader = b
         .with_row_groups(vec![rg])
         .with_projection(mask)
@@ -169,22 +256,19 @@ fn matching_traces(path: &Path, rg: usize, hints: &[SpanHint]) -> io::Result<Has
 }
 
 fn read(
-    path: &Path,
+    data: &DataFile,
     origins: &[Arc<SpanOrigin>],
     row_groups: Option<Vec<usize>>,
+    selection: Option<RowSelection>,
     only: Rows<'_>,
 ) -> io::Result<Vec<Span>> {
-    let file = std::fs::File::open(path)?;
-    let mut b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(io::Error::other)?;
+    let mut b = data.builder()?;
     if let Some(rgs) = row_groups {
-        if rgs.iter().any(|&rg| rg >= b.metadata().num_row_groups()) {
-            return Err(io::Error::other(format!(
-                "{}: the index names row groups beyond the file's {}",
-                path.display(),
-                b.metadata().num_row_groups()
-            )));
-        }
+        data.check(&rgs)?;
         b = b.with_row_groups(rgs);
+    }
+    if let Some(sel) = selection {
+        b = b.with_row_selection(sel);
     }
     let reader = b.build().map_err(io::Error::other)?;
     let mut out = Vec::new();
@@ -450,7 +534,7 @@ mod tests {
                 .collect();
             let mut got = Vec::new();
             for rg in 0..w.index.row_groups.len() {
-                got.extend(read_row_group_where(&dir.path().join(DATA_FILE), &w.index.origins, rg, &hints).unwrap());
+                got.extend(read_row_group_where(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &w.index.origins, rg, &hints).unwrap());
             }
             prop_assert_eq!(got.len(), want.len());
             for (g, s) in got.into_iter().zip(want) {
@@ -489,7 +573,7 @@ mod tests {
             };
             let w = write_segment(dir.path(), &refs, &opts).unwrap().unwrap();
             prop_assert!(w.attr_columns.len() <= attr_columns);
-            let back = read_spans(&dir.path().join(DATA_FILE), &w.index.origins).unwrap();
+            let back = read_spans(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &w.index.origins).unwrap();
             let want: Vec<Span> = spans.into_iter().map(normalized).collect();
             let got: Vec<Span> = back.into_iter().map(normalized).collect();
             prop_assert_eq!(&got, &want);
@@ -500,7 +584,7 @@ mod tests {
             let mut ids: Vec<TraceId> = want.iter().map(|s| s.trace_id).collect();
             ids.dedup();
             for id in ids {
-                let trace: Vec<Span> = read_trace(&dir.path().join(DATA_FILE), &index, &id)
+                let trace: Vec<Span> = read_trace(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &index, &id)
                     .unwrap()
                     .into_iter()
                     .map(normalized)
@@ -510,7 +594,7 @@ mod tests {
             }
             let absent = [0xee; 16];
             if !want.iter().any(|s| s.trace_id == absent) {
-                prop_assert!(read_trace(&dir.path().join(DATA_FILE), &index, &absent).unwrap().is_empty());
+                prop_assert!(read_trace(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &index, &absent).unwrap().is_empty());
             }
         }
     }
@@ -528,7 +612,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(w.index.origins.len(), 1);
-        let e = read_spans(&dir.path().join(DATA_FILE), &[]).unwrap_err();
+        let e = read_spans(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &[]).unwrap_err();
         assert!(e.to_string().contains("bad column origin"), "{e}");
     }
 }

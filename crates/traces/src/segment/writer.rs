@@ -583,13 +583,10 @@ impl SegmentWriter {
     }
 }
 
-/// The `span.<key>` columns of the data file at `path`.
-pub fn attr_columns_of(path: &Path) -> io::Result<Vec<(String, AttrType)>> {
-    let file = std::fs::File::open(path)?;
-    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(io::Error::other)?;
+/// The `span.<key>` columns of a data file.
+pub fn attr_columns_of(data: &super::DataFile) -> Vec<(String, AttrType)> {
     let mut out = Vec::new();
-    for f in b.schema().fields() {
+    for f in data.schema().fields() {
         let Some(key) = f.name().strip_prefix("span.") else {
             continue;
         };
@@ -603,7 +600,7 @@ pub fn attr_columns_of(path: &Path) -> io::Result<Vec<(String, AttrType)>> {
         };
         out.push((key.to_string(), t));
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
