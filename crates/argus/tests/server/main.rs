@@ -19,3 +19,4 @@ mod query;
 mod query_limits;
 mod s3_faults;
 mod scrape;
+mod traces_links;
