@@ -19,3 +19,5 @@ mod query;
 mod query_limits;
 mod s3_faults;
 mod scrape;
+mod traces_clients;
+mod traces_crash;
