@@ -3,9 +3,10 @@ OpenTelemetry Python SDK sends three traces across three services, one
 TracerProvider per service (Resource service.name), the context carried
 from service to service by W3C traceparent headers as over a network:
 
-    A (OTLP/HTTP): frontend SERVER > CLIENT > checkout SERVER (slow, 250 ms)
+    A (OTLP/HTTP, gzip): frontend SERVER > CLIENT > checkout SERVER (slow, 250 ms)
        > CLIENT > payments SERVER (error, payment.amount 42, an event)
-    B (OTLP/gRPC): the same calls, fast, payments OK with payment.amount 5
+    B (OTLP/gRPC): the same calls, fast, payments OK with payment.amount 5;
+       its root span links to A's root span
     C (OTLP/gRPC): frontend SERVER > CLIENT > checkout SERVER only
 
 Every span gets explicit start and end times (A's checkout SERVER span is
@@ -25,6 +26,7 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcExporter,
 )
+from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpExporter,
 )
@@ -35,7 +37,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 SERVICES = ("frontend", "checkout", "payments")
@@ -101,6 +103,14 @@ def described(span, service):
             {"name": e.name, "ts": str(e.timestamp), "attributes": dict(e.attributes)}
             for e in span.events
         ],
+        "links": [
+            {
+                "trace_id": hexid(l.context.trace_id, 32),
+                "span_id": hexid(l.context.span_id, 16),
+                "attributes": dict(l.attributes),
+            }
+            for l in span.links
+        ],
     }
 
 
@@ -112,8 +122,9 @@ def carried(span):
     return prop.extract(headers)
 
 
-def send_trace(provs, t0, slow, payments_amount, error, with_payments):
-    """One trace across the services; returns its spans as sent."""
+def send_trace(provs, t0, slow, payments_amount, error, with_payments, link_to=None):
+    """One trace across the services (its root linked to `link_to`, a span
+    context, if given); returns its spans and its root's context."""
     tracers = {s: provs[s][0].get_tracer("argus.traces.test", "1.0.0") for s in SERVICES}
     done = []
 
@@ -127,6 +138,7 @@ def send_trace(provs, t0, slow, payments_amount, error, with_payments):
         kind=SpanKind.SERVER,
         start_time=t,
         attributes={"http.method": "GET", "http.status_code": 500 if error else 200},
+        links=[Link(link_to, {"link.reason": "retry"})] if link_to else (),
     )
     call = tracers["frontend"].start_span(
         "POST checkout",
@@ -175,13 +187,18 @@ def send_trace(provs, t0, slow, payments_amount, error, with_payments):
     end(call, "frontend", t + 30_000 + ck_len)
     end(root, "frontend", t + 40_000 + ck_len)
     spans = [described(s, svc) for s, svc in done]
-    return {"trace_id": spans[0]["trace_id"], "spans": spans}
+    return {"trace_id": spans[0]["trace_id"], "spans": spans}, root.get_span_context()
 
 
 def main() -> int:
     http_url, grpc, tenant = sys.argv[1], sys.argv[2], sys.argv[3]
     via_http = providers(
-        lambda: HttpExporter(endpoint=http_url, headers={"X-Scope-OrgID": tenant}, timeout=10)
+        lambda: HttpExporter(
+            endpoint=http_url,
+            headers={"X-Scope-OrgID": tenant},
+            compression=Compression.Gzip,
+            timeout=10,
+        )
     )
     via_grpc = providers(
         lambda: GrpcExporter(
@@ -193,11 +210,28 @@ def main() -> int:
     )
     # Ten seconds ago, a second apart: well inside any default time range.
     t0 = time.time_ns() - 10_000 * MS
-    out = {
-        "a": send_trace(via_http, t0, slow=True, payments_amount=42, error=True, with_payments=True),
-        "b": send_trace(via_grpc, t0 + 1000 * MS, slow=False, payments_amount=5, error=False, with_payments=True),
-        "c": send_trace(via_grpc, t0 + 2000 * MS, slow=False, payments_amount=0, error=False, with_payments=False),
-    }
+    a, a_root = send_trace(
+        via_http, t0, slow=True, payments_amount=42, error=True, with_payments=True
+    )
+    # B retries A: its root links to A's root.
+    b, _ = send_trace(
+        via_grpc,
+        t0 + 1000 * MS,
+        slow=False,
+        payments_amount=5,
+        error=False,
+        with_payments=True,
+        link_to=a_root,
+    )
+    c, _ = send_trace(
+        via_grpc,
+        t0 + 2000 * MS,
+        slow=False,
+        payments_amount=0,
+        error=False,
+        with_payments=False,
+    )
+    out = {"a": a, "b": b, "c": c}
     ok = True
     for name, provs in (("http", via_http), ("grpc", via_grpc)):
         for svc, (p, exporter) in provs.items():

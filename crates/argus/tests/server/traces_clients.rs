@@ -18,7 +18,9 @@ use prost::Message as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use std::time::{Duration, Instant};
+
+mod jaeger;
+mod metrics;
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -47,6 +49,8 @@ struct SpanView {
     status_message: String,
     attrs: BTreeMap<String, String>,
     events: Vec<(String, u64, BTreeMap<String, String>)>,
+    /// (trace id, span id, attributes).
+    links: Vec<(String, String, BTreeMap<String, String>)>,
 }
 
 /// A trace as sent: its id (hex) and spans.
@@ -104,6 +108,15 @@ fn sent_span(v: &Value) -> SpanView {
                     num(&e["ts"]),
                     py_attrs(&e["attributes"]),
                 )
+            })
+            .collect(),
+        links: v["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let s = |k: &str| l[k].as_str().unwrap().to_string();
+                (s("trace_id"), s("span_id"), py_attrs(&l["attributes"]))
             })
             .collect(),
     }
@@ -186,6 +199,20 @@ fn views_from_json(resource_spans: &Value) -> Vec<SpanView> {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    links: sp["links"]
+                        .as_array()
+                        .map(|ls| {
+                            ls.iter()
+                                .map(|l| {
+                                    (
+                                        b64_hex(&l["traceId"]),
+                                        b64_hex(&l["spanId"]),
+                                        json_attrs(&l["attributes"]),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -241,6 +268,17 @@ fn views_from_proto(resource_spans: &[ResourceSpans]) -> Vec<SpanView> {
                         .events
                         .iter()
                         .map(|e| (e.name.clone(), e.time_unix_nano, proto_attrs(&e.attributes)))
+                        .collect(),
+                    links: sp
+                        .links
+                        .iter()
+                        .map(|l| {
+                            (
+                                hex(&l.trace_id),
+                                hex(&l.span_id),
+                                proto_attrs(&l.attributes),
+                            )
+                        })
                         .collect(),
                 });
             }
@@ -386,6 +424,40 @@ fn check_search(a: &Argus, sent: &[SentTrace], phase: &str) {
                 s.kind == "CLIENT" && s.attrs.get("http.method").is_some_and(|m| m == "\"POST\"")
             }),
         ),
+        (
+            r#"{ event:name = "charge declined" }"#,
+            any_span(&|s| s.events.iter().any(|e| e.0 == "charge declined")),
+        ),
+        (
+            "{ kind = server && span.http.status_code >= 400 }",
+            any_span(&|s| {
+                s.kind == "SERVER"
+                    && s.attrs
+                        .get("http.status_code")
+                        .and_then(|v| v.parse::<i64>().ok())
+                        .is_some_and(|c| c >= 400)
+            }),
+        ),
+        (
+            r#"{ resource.service.name = "checkout" } > { resource.service.name = "payments" }"#,
+            ids(&|t| {
+                t.spans.iter().any(|s| {
+                    s.service == "payments"
+                        && s.parent
+                            .as_deref()
+                            .and_then(|p| span(t, p))
+                            .is_some_and(|p| p.service == "checkout")
+                })
+            }),
+        ),
+        (
+            r#"{ trace:rootService = "legacy" }"#,
+            ids(&|t| {
+                t.spans
+                    .iter()
+                    .any(|s| s.parent.is_none() && s.service == "legacy")
+            }),
+        ),
     ];
     for (q, want) in cases {
         // Each query tells the traces apart: it finds some, not all.
@@ -393,6 +465,55 @@ fn check_search(a: &Argus, sent: &[SentTrace], phase: &str) {
         assert_eq!(search(a, q, &[]), want, "{phase}: {q}");
     }
     assert_eq!(search(a, "{}", &[]), all, "{phase}: {{}}");
+    // Each hit: its root span's service and name, the trace's first start
+    // and its duration (first start to last end) in ms.
+    let j = get_ok_json(a, "/api/search", &[("q", "{}")]);
+    for hit in j["traces"].as_array().unwrap() {
+        let id = format!("{:0>32}", hit["traceID"].as_str().unwrap());
+        let t = sent.iter().find(|t| t.id == id).unwrap();
+        let root = t.spans.iter().find(|s| s.parent.is_none()).unwrap();
+        let start = t.spans.iter().map(|s| s.start).min().unwrap();
+        let end = t.spans.iter().map(|s| s.end).max().unwrap();
+        assert_eq!(
+            hit["rootServiceName"],
+            json!(root.service),
+            "{phase}: {hit}"
+        );
+        assert_eq!(hit["rootTraceName"], json!(root.name), "{phase}: {hit}");
+        assert_eq!(num(&hit["startTimeUnixNano"]), start, "{phase}: {hit}");
+        let ms = hit.get("durationMs").map_or(0, num);
+        assert_eq!(ms, (end - start) / 1_000_000, "{phase}: {hit}");
+    }
+    // start/end (unix seconds): a range around every trace finds them
+    // all, one ending before the first span starts finds none.
+    let first = sent
+        .iter()
+        .flat_map(|t| &t.spans)
+        .map(|s| s.start)
+        .min()
+        .unwrap();
+    let last = sent
+        .iter()
+        .flat_map(|t| &t.spans)
+        .map(|s| s.end)
+        .max()
+        .unwrap();
+    let secs = |ns: u64| (ns / 1_000_000_000).to_string();
+    let (s0, s1) = (secs(first - 2_000_000_000), secs(last + 2_000_000_000));
+    assert_eq!(
+        search(a, "{}", &[("start", &s0), ("end", &s1)]),
+        all,
+        "{phase}"
+    );
+    let (s0, s1) = (secs(first - 100_000_000_000), secs(first - 2_000_000_000));
+    let none = search(a, "{}", &[("start", &s0), ("end", &s1)]);
+    assert!(none.is_empty(), "{phase}: {none:?}");
+    let j = get_ok_json(a, "/api/search", &[("q", "{}"), ("limit", "1")]);
+    assert_eq!(
+        j["traces"].as_array().unwrap().len(),
+        1,
+        "{phase}: limit=1: {j}"
+    );
     // A trace's duration: from its first start to its last end.
     let long = ids(&|t| {
         let start = t.spans.iter().map(|s| s.start).min().unwrap();
@@ -429,180 +550,49 @@ fn check_search(a: &Argus, sent: &[SentTrace], phase: &str) {
     assert_eq!(st, 400, "{phase}: {}", String::from_utf8_lossy(&body));
 }
 
-/// Jaeger's API: the services, each trace with its spans, parents as
-/// `CHILD_OF` references, and search by service.
-fn check_jaeger(a: &Argus, sent: &[SentTrace], phase: &str) {
-    let services: BTreeSet<String> = sent
-        .iter()
-        .flat_map(|t| t.spans.iter().map(|s| s.service.clone()))
-        .collect();
-    let j = get_ok_json(a, "/jaeger/api/services", &[]);
-    let got: BTreeSet<String> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(got, services, "{phase}: {j}");
-    assert_eq!(j["total"], json!(services.len()), "{phase}: {j}");
-    for t in sent {
-        let path = format!("/jaeger/api/traces/{}", t.id);
-        let j = get_ok_json(a, &path, &[]);
-        let data = j["data"].as_array().unwrap();
-        assert_eq!(data.len(), 1, "{phase}: {path}: {j}");
-        let tr = &data[0];
-        assert_eq!(format!("{:0>32}", tr["traceID"].as_str().unwrap()), t.id);
-        type Row = (String, Option<String>, String, String, u64, u64, bool);
-        let mut got: Vec<Row> = tr["spans"]
+/// Tag names and values: the span attribute keys sent, exactly; the
+/// values of a resource and of a span attribute, with their types.
+fn check_tags(a: &Argus, sent: &[SentTrace], phase: &str) {
+    let spans = || sent.iter().flat_map(|t| &t.spans);
+    let span_keys: BTreeSet<String> = spans().flat_map(|s| s.attrs.keys().cloned()).collect();
+    let strings = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("{phase}: {v}"))
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let j = get_ok_json(a, "/api/search/tags", &[("scope", "span")]);
+    assert_eq!(strings(&j["tagNames"]), span_keys, "{phase}: {j}");
+    let j = get_ok_json(a, "/api/search/tags", &[]);
+    let all = strings(&j["tagNames"]);
+    assert!(all.is_superset(&span_keys), "{phase}: {j}");
+    assert!(all.contains("service.name"), "{phase}: {j}");
+    let j = get_ok_json(a, "/api/v2/search/tags", &[("scope", "span")]);
+    assert_eq!(j["scopes"][0]["name"], "span", "{phase}: {j}");
+    assert_eq!(strings(&j["scopes"][0]["tags"]), span_keys, "{phase}: {j}");
+    let typed = |tag: &str| -> BTreeSet<(String, String)> {
+        let j = get_ok_json(a, &format!("/api/v2/search/tag/{tag}/values"), &[]);
+        j["tagValues"]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("{phase}: {tag}: {j}"))
             .iter()
-            .map(|s| {
-                let refs = s["references"].as_array().unwrap();
-                assert!(refs.len() <= 1, "{phase}: {s}");
-                let parent = refs.first().map(|r| {
-                    assert_eq!(r["refType"], "CHILD_OF", "{phase}: {s}");
-                    assert_eq!(r["traceID"], tr["traceID"], "{phase}: {s}");
-                    r["spanID"].as_str().unwrap().to_string()
-                });
-                let process = &tr["processes"][s["processID"].as_str().unwrap()];
-                let error = s["tags"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|kv| kv["key"] == "error" && kv["value"] == json!(true));
-                (
-                    s["spanID"].as_str().unwrap().to_string(),
-                    parent,
-                    process["serviceName"].as_str().unwrap().to_string(),
-                    s["operationName"].as_str().unwrap().to_string(),
-                    num(&s["startTime"]),
-                    num(&s["duration"]),
-                    error,
-                )
+            .map(|v| {
+                let s = |k: &str| v[k].as_str().unwrap().to_string();
+                (s("type"), s("value"))
             })
-            .collect();
-        got.sort();
-        let mut want: Vec<Row> = t
-            .spans
-            .iter()
-            .map(|s| {
-                (
-                    s.span_id.clone(),
-                    s.parent.clone(),
-                    s.service.clone(),
-                    s.name.clone(),
-                    s.start / 1000,
-                    (s.end - s.start) / 1000,
-                    s.status == "ERROR",
-                )
-            })
-            .collect();
-        want.sort();
-        assert_eq!(got, want, "{phase}: {path}");
-    }
-    for svc in &services {
-        let want: BTreeSet<String> = sent
-            .iter()
-            .filter(|t| t.spans.iter().any(|s| &s.service == svc))
-            .map(|t| t.id.clone())
-            .collect();
-        let j = get_ok_json(
-            a,
-            "/jaeger/api/traces",
-            &[("service", svc), ("limit", "100")],
-        );
-        let got: BTreeSet<String> = j["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| format!("{:0>32}", t["traceID"].as_str().unwrap()))
-            .collect();
-        assert_eq!(got, want, "{phase}: jaeger traces?service={svc}");
-    }
-}
-
-/// `sum by (labels) (metric)` as {label values: value}.
-fn promql_sum(a: &Argus, metric: &str, by: &[&str]) -> BTreeMap<Vec<String>, f64> {
-    let q = format!("sum by ({}) ({metric})", by.join(", "));
-    let j = get_ok_json(a, "/api/v1/query", &[("query", &q)]);
-    j["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let key = by
-                .iter()
-                .map(|l| r["metric"][*l].as_str().unwrap_or("").to_string())
-                .collect();
-            (key, r["value"][1].as_str().unwrap().parse().unwrap())
-        })
-        .collect()
-}
-
-/// The service graph's edges as Tempo pairs them: a server span and its
-/// parent client span of another service, or `user` for a root server
-/// span; with the count of failed ones (either side an error).
-type Counts = BTreeMap<Vec<String>, f64>;
-fn graph_of(sent: &[SentTrace]) -> (Counts, Counts) {
-    let (mut total, mut failed) = (Counts::new(), Counts::new());
-    for t in sent {
-        for s in t.spans.iter().filter(|s| s.kind == "SERVER") {
-            let client = match s.parent.as_deref().map(|p| span(t, p)) {
-                None => None,
-                Some(Some(c)) if c.kind == "CLIENT" => Some(c),
-                Some(_) => continue,
-            };
-            let name = client.map_or("user", |c| c.service.as_str());
-            let key = vec![name.to_string(), s.service.clone()];
-            *total.entry(key.clone()).or_default() += 1.0;
-            if s.status == "ERROR" || client.is_some_and(|c| c.status == "ERROR") {
-                *failed.entry(key).or_default() += 1.0;
-            }
-        }
-    }
-    (total, failed)
-}
-
-/// Service graph and span metrics in the tenant's metrics (the generator
-/// writes them every second; waits until they are all there).
-fn check_generated_metrics(a: &Argus, sent: &[SentTrace], phase: &str) {
-    let (total, failed) = graph_of(sent);
-    assert!(total.contains_key(&vec!["checkout".to_string(), "payments".to_string()]));
-    assert!(!failed.is_empty());
-    let mut calls = Counts::new();
-    for s in sent.iter().flat_map(|t| &t.spans) {
-        let key = vec![s.service.clone(), format!("STATUS_CODE_{}", s.status)];
-        *calls.entry(key).or_default() += 1.0;
-    }
-    let want = (total, failed, calls);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = (
-            promql_sum(
-                a,
-                "traces_service_graph_request_total",
-                &["client", "server"],
-            ),
-            promql_sum(
-                a,
-                "traces_service_graph_request_failed_total",
-                &["client", "server"],
-            ),
-            promql_sum(
-                a,
-                "traces_spanmetrics_calls_total",
-                &["service", "status_code"],
-            ),
-        );
-        if got == want {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!("{phase}: generated metrics\n got {got:?}\nwant {want:?}");
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+            .collect()
+    };
+    let services = spans()
+        .map(|s| ("string".to_string(), s.service.clone()))
+        .collect();
+    assert_eq!(typed("resource.service.name"), services, "{phase}");
+    let amounts: BTreeSet<(String, String)> = spans()
+        .filter_map(|s| s.attrs.get("payment.amount"))
+        .map(|v| ("int".to_string(), v.clone()))
+        .collect();
+    assert!(amounts.len() >= 2);
+    assert_eq!(typed("span.payment.amount"), amounts, "{phase}");
 }
 
 /// A two-span Zipkin v2 trace of service `legacy`; 202, and as sent.
@@ -653,6 +643,7 @@ fn post_zipkin(a: &Argus) -> SentTrace {
             .map(|(k, v)| (k.clone(), v.to_string()))
             .collect(),
         events: Vec::new(),
+        links: Vec::new(),
     };
     SentTrace {
         spans: vec![view(&body[0], "SERVER"), view(&body[1], "UNSPECIFIED")],
@@ -694,8 +685,11 @@ fn check_all(a: &Argus, sent: &[SentTrace], phase: &str) {
         }
     }
     check_search(a, sent, phase);
-    check_jaeger(a, sent, phase);
-    check_generated_metrics(a, sent, phase);
+    check_tags(a, sent, phase);
+    jaeger::check_jaeger(a, sent, phase);
+    jaeger::check_operations_and_dependencies(a, sent, phase);
+    metrics::check_traceql_metrics(a, sent, phase);
+    metrics::check_generated_metrics(a, sent, phase);
 }
 
 #[test]
@@ -734,9 +728,14 @@ fn otel_sdk_and_zipkin_traces_are_served_by_tempo_and_jaeger_apis() {
     let services: BTreeSet<&str> = all_spans().map(|s| s.service.as_str()).collect();
     assert_eq!(services.len(), 3, "{services:?}");
     assert!(all_spans().any(|s| s.status == "ERROR" && !s.events.is_empty()));
+    assert!(all_spans().any(|s| !s.links.is_empty()));
     sent.push(post_zipkin(&a));
 
     check_all(&a, &sent, "heads");
+    // Restarted, the heads come back from the WAL.
+    assert_eq!(a.stop(), Some(0));
+    a.spawn();
+    check_all(&a, &sent, "heads replayed");
     let r = client().post(a.url("/flush")).send().unwrap();
     assert_eq!(r.status(), 204);
     let segments = dir
@@ -746,6 +745,6 @@ fn otel_sdk_and_zipkin_traces_are_served_by_tempo_and_jaeger_apis() {
     check_all(&a, &sent, "segments");
     assert_eq!(a.stop(), Some(0));
     a.spawn();
-    check_all(&a, &sent, "restarted");
+    check_all(&a, &sent, "segments after a restart");
     a.stop();
 }
