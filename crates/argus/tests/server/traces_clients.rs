@@ -465,6 +465,28 @@ fn check_search(a: &Argus, sent: &[SentTrace], phase: &str) {
         assert_eq!(search(a, q, &[]), want, "{phase}: {q}");
     }
     assert_eq!(search(a, "{}", &[]), all, "{phase}: {{}}");
+    // A hit's spanset: the spans that matched, ids in 16 hex digits.
+    let q = "{ status = error }";
+    let j = get_ok_json(a, "/api/search", &[("q", q)]);
+    for hit in j["traces"].as_array().unwrap() {
+        let id = format!("{:0>32}", hit["traceID"].as_str().unwrap());
+        let t = sent.iter().find(|t| t.id == id).unwrap();
+        let want: BTreeSet<String> = t
+            .spans
+            .iter()
+            .filter(|s| s.status == "ERROR")
+            .map(|s| s.span_id.clone())
+            .collect();
+        let set = &hit["spanSets"][0];
+        let got: BTreeSet<String> = set["spans"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{phase}: {q}: {hit}"))
+            .iter()
+            .map(|s| s["spanID"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "{phase}: {q}: {hit}");
+        assert_eq!(set["matched"], json!(want.len()), "{phase}: {q}: {hit}");
+    }
     // Each hit: its root span's service and name, the trace's first start
     // and its duration (first start to last end) in ms.
     let j = get_ok_json(a, "/api/search", &[("q", "{}")]);
@@ -598,6 +620,8 @@ fn check_tags(a: &Argus, sent: &[SentTrace], phase: &str) {
 /// A two-span Zipkin v2 trace of service `legacy`; 202, and as sent.
 fn post_zipkin(a: &Argus) -> SentTrace {
     let now_us = (now_ms() as u64 - 5_000) * 1000;
+    // A 64-bit trace id (the high half zero, as B3 propagation makes
+    // them): Jaeger writes it with 16 digits, Tempo's search trims zeros.
     let id = format!(
         "{:032x}",
         now_us.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 << 60
