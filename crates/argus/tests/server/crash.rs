@@ -62,12 +62,7 @@ fn kill_9_during_ingest_loses_no_acknowledged_sample() {
     let mut t = 1_700_000_000_000i64;
     // timestamps of batches in flight at a kill: they may or may not be stored
     let mut in_flight = std::collections::HashSet::new();
-    // CI runs the short form; `ARGUS_FAULT_CYCLES=20` (or more) is the long form.
-    let cycles: usize = std::env::var("ARGUS_FAULT_CYCLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    for cycle in 0..cycles {
+    for cycle in 0..fault_cycles() {
         let stop = Arc::new(AtomicBool::new(false));
         let (url, ac, st) = (a.url("/api/v1/write"), acked.clone(), stop.clone());
         let h = std::thread::spawn(move || writer(url, t, ac, st));

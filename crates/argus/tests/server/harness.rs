@@ -5,6 +5,8 @@ use argus_model::{Labels, Sample, TimeSeries};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(crate) fn free_port() -> u16 {
@@ -29,6 +31,40 @@ pub(crate) fn pseudo_random(bound: u64) -> u64 {
         .unwrap()
         .subsec_nanos() as u64;
     (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) % bound
+}
+
+/// How many kill -9 cycles a crash test runs: `ARGUS_FAULT_CYCLES`, else
+/// 10 (CI runs the short form; 20 or more is the long form).
+pub(crate) fn fault_cycles() -> usize {
+    std::env::var("ARGUS_FAULT_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
+
+/// One kill -9 cycle under load: `writers` threads run `writer` (each
+/// until its stop flag is set or a request fails), the server is killed
+/// after `run`, the writers are stopped and joined, and the server is
+/// started again on the same data directory and port.
+pub(crate) fn kill9_under_load<W>(a: &mut Argus, writers: usize, run: Duration, writer: W)
+where
+    W: Fn(Arc<AtomicBool>) + Send + Sync + 'static,
+{
+    let writer = Arc::new(writer);
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..writers)
+        .map(|_| {
+            let (w, st) = (writer.clone(), stop.clone());
+            std::thread::spawn(move || w(st))
+        })
+        .collect();
+    std::thread::sleep(run);
+    a.kill9();
+    stop.store(true, Ordering::SeqCst);
+    for t in threads {
+        t.join().unwrap();
+    }
+    a.spawn();
 }
 
 pub(crate) fn client() -> reqwest::blocking::Client {
@@ -323,6 +359,27 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// `tempopb.Trace` (`resourceSpans = 1`), Tempo's `GET /api/traces/<id>`
+/// in protobuf; declared here rather than taken from Argus's encoder.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct TempoTrace {
+    #[prost(message, repeated, tag = "1")]
+    pub resource_spans: Vec<opentelemetry_proto::tonic::trace::v1::ResourceSpans>,
+}
+
+/// `tempopb.TraceByIDResponse { trace = 1; metrics = 2; status = 3;
+/// message = 4 }`, `GET /api/v2/traces/<id>` in protobuf (metrics
+/// skipped).
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct TraceByIdResponse {
+    #[prost(message, optional, tag = "1")]
+    pub trace: Option<TempoTrace>,
+    #[prost(int32, tag = "3")]
+    pub status: i32,
+    #[prost(string, tag = "4")]
+    pub message: String,
 }
 
 /// moto's S3 server on a free loopback port with one bucket; stopped on drop.

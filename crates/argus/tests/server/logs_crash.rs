@@ -116,30 +116,12 @@ fn kill_9_during_log_ingest_loses_and_repeats_no_acknowledged_line() {
     let start = now_ms() * 1_000_000;
     let next_ts = Arc::new(AtomicI64::new(start));
     let sent = Arc::new(Mutex::new(Sent::default()));
-    let cycles: usize = std::env::var("ARGUS_FAULT_CYCLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    for cycle in 0..cycles {
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..2)
-            .map(|_| {
-                let (url, n, s, st) = (
-                    a.url("/loki/api/v1/push"),
-                    next_ts.clone(),
-                    sent.clone(),
-                    stop.clone(),
-                );
-                std::thread::spawn(move || writer(url, n, s, st))
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(300 + pseudo_random(1200)));
-        a.kill9();
-        stop.store(true, Ordering::SeqCst);
-        for w in writers {
-            w.join().unwrap();
-        }
-        a.spawn();
+    for cycle in 0..fault_cycles() {
+        let (url, n, s) = (a.url("/loki/api/v1/push"), next_ts.clone(), sent.clone());
+        let run = Duration::from_millis(300 + pseudo_random(1200));
+        kill9_under_load(&mut a, 2, run, move |stop| {
+            writer(url.clone(), n.clone(), s.clone(), stop)
+        });
         let end = next_ts.load(Ordering::SeqCst) + 1;
         let got = stored(&a, start, end);
         let s = sent.lock();

@@ -19,4 +19,6 @@ mod query;
 mod query_limits;
 mod s3_faults;
 mod scrape;
+mod traces_clients;
+mod traces_crash;
 mod traces_links;
