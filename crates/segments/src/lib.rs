@@ -1,6 +1,6 @@
 //! The lifecycle of immutable segments, shared by every signal's store.
 //!
-//! A store (metrics blocks today; logs and traces next) keeps recent data in
+//! A store (metrics blocks, logs and traces segments) keeps recent data in
 //! memory and turns it into immutable segments in object storage. What is the
 //! same for every signal lives here:
 //!
