@@ -140,7 +140,7 @@ impl Head {
     }
 
     /// The spans of trace `id`, in arrival order.
-    pub fn trace(&self, id: &TraceId) -> impl Iterator<Item = &Span> + '_ {
+    pub fn trace(&self, id: &TraceId) -> impl Iterator<Item = &Span> + Clone + '_ {
         self.traces
             .get(id)
             .into_iter()

@@ -271,15 +271,8 @@ impl TracesDb {
             visit,
         };
         for h in heads {
-            let head = h.head.read();
-            scanner.stats.total_blocks += 1;
-            let mut ids: Vec<&TraceId> = head.traces().map(|(id, _, _)| id).collect();
-            ids.sort();
-            for id in ids {
-                let spans: Vec<Span> = head.trace(id).cloned().collect();
-                if scanner.trace(&spans) == Visit::Stop {
-                    return Ok(stats);
-                }
+            if scanner.head(&h) == Visit::Stop {
+                return Ok(stats);
             }
         }
         for s in segments {
@@ -318,38 +311,98 @@ struct Scanner<'a> {
     visit: &'a mut dyn FnMut(&[Span]) -> Visit,
 }
 
+/// Whether a scan goes on, and whether a trace is to be visited.
+enum Check {
+    Stop,
+    Skip,
+    /// Visit the trace, its first this many spans (a byte budget).
+    Visit(usize),
+}
+
 impl Scanner<'_> {
-    fn trace(&mut self, spans: &[Span]) -> Visit {
+    /// Counts a trace as inspected and checks it against the scan's range
+    /// and hints.
+    fn check<'s>(&mut self, spans: impl Iterator<Item = &'s Span> + Clone) -> Check {
         let scan = self.scan;
         if scan.max_traces > 0 && self.stats.inspected_traces >= scan.max_traces as u64 {
-            return Visit::Stop;
+            return Check::Stop;
         }
         self.stats.inspected_traces += 1;
-        self.stats.inspected_spans += spans.len() as u64;
-        let bytes: usize = spans.iter().map(span_bytes).sum();
-        self.stats.inspected_bytes += bytes as u64;
-        if let Some((a, b)) = scan.range_ns {
-            if !spans.iter().any(|s| s.start_ns <= b && s.end_ns >= a) {
-                return Visit::Continue;
+        let (mut n, mut bytes, mut within) = (0, 0usize, 0);
+        for s in spans.clone() {
+            n += 1;
+            bytes += span_bytes(s);
+            if scan.max_trace_bytes == 0 || bytes <= scan.max_trace_bytes {
+                within = n;
             }
+        }
+        self.stats.inspected_spans += n as u64;
+        self.stats.inspected_bytes += bytes as u64;
+        let in_range = |s: &Span| {
+            scan.range_ns
+                .is_none_or(|(a, b)| s.start_ns <= b && s.end_ns >= a)
+        };
+        if !spans.clone().any(in_range) {
+            return Check::Skip;
         }
         if !scan
             .hints
             .iter()
-            .all(|h| spans.iter().any(|s| hint_holds(h, s)))
+            .all(|h| spans.clone().any(|s| hint_holds(h, s)))
         {
-            return Visit::Continue;
+            return Check::Skip;
         }
-        if scan.max_trace_bytes > 0 && bytes > scan.max_trace_bytes {
-            let mut n = 0;
-            let mut sum = 0;
-            while n < spans.len() && sum + span_bytes(&spans[n]) <= scan.max_trace_bytes {
-                sum += span_bytes(&spans[n]);
-                n += 1;
+        Check::Visit(within)
+    }
+
+    /// A trace whose spans are at hand.
+    fn trace(&mut self, spans: &[Span]) -> Visit {
+        match self.check(spans.iter()) {
+            Check::Stop => Visit::Stop,
+            Check::Skip => Visit::Continue,
+            Check::Visit(n) => (self.visit)(&spans[..n]),
+        }
+    }
+
+    /// The traces of a head: checked under its lock, those to visit
+    /// cloned a few at a time and visited without it (pushes wait for a
+    /// chunk, not for the whole scan).
+    fn head(&mut self, h: &SharedHead) -> Visit {
+        self.stats.total_blocks += 1;
+        let mut ids: Vec<TraceId> = {
+            let head = h.head.read();
+            head.traces().map(|(id, _, _)| *id).collect()
+        };
+        ids.sort();
+        for chunk in ids.chunks(256) {
+            let mut batch: Vec<Vec<Span>> = Vec::new();
+            {
+                let head = h.head.read();
+                for id in chunk {
+                    match self.check(head.trace(id)) {
+                        Check::Stop => {
+                            drop(head);
+                            return self.visit_all(batch, Visit::Stop);
+                        }
+                        Check::Skip => {}
+                        Check::Visit(n) => batch.push(head.trace(id).take(n).cloned().collect()),
+                    }
+                }
             }
-            return (self.visit)(&spans[..n]);
+            if self.visit_all(batch, Visit::Continue) == Visit::Stop {
+                return Visit::Stop;
+            }
         }
-        (self.visit)(spans)
+        Visit::Continue
+    }
+
+    fn visit_all(&mut self, batch: Vec<Vec<Span>>, then: Visit) -> Visit {
+        for spans in batch {
+            if (self.visit)(&spans) == Visit::Stop {
+                return Visit::Stop;
+            }
+        }
+        then
     }
 }
 
