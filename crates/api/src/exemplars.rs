@@ -145,7 +145,7 @@ fn write_timestamp(ms: i64, out: &mut String) {
         out.push('-');
     }
     let _ = write!(out, "{}", abs / 1000);
-    if abs % 1000 != 0 {
+    if !abs.is_multiple_of(1000) {
         let _ = write!(out, ".{:03}", abs % 1000);
     }
 }

@@ -107,7 +107,7 @@ fn select_filters_by_time_and_matchers_and_sorts_series() {
         ex("o", 1.0, 20),
     );
     let req = vec![Matcher::equal("__name__", "req")];
-    let got = store.select(&[req.clone()], 15, 30);
+    let got = store.select(std::slice::from_ref(&req), 15, 30);
     let names: Vec<&str> = got.iter().map(|(s, _)| s.get("i").unwrap()).collect();
     assert_eq!(names, vec!["a", "b", "c"]);
     assert!(got
