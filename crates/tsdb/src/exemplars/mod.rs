@@ -10,9 +10,10 @@
 //! smaller value, or the same time and value with labels of a smaller hash),
 //! ignored when it is exactly the newest one (a duplicate: a retried write
 //! or a re-scraped exemplar), and refused when its labels are longer than
-//! 128 characters. Durability is the caller's: [`Db::append_exemplars`]
-//! (`crate::Db`) logs accepted exemplars in the WAL (record type 8,
-//! [`walrec`]) before adding them, and a checkpoint holds the whole buffer.
+//! 128 characters. Durability is the caller's:
+//! [`Db::append_exemplars`](crate::Db::append_exemplars) logs accepted
+//! exemplars in the WAL (record type 8, [`walrec`]) before adding them, and
+//! a checkpoint holds the whole buffer.
 
 mod append;
 pub mod walrec;
