@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use argus_ingest::remote_write::{encode_v1, encode_v2};
 use argus_model::{
-    CounterResetHint, FloatHistogram, HistogramSample, Labels, Sample, Span, StoredSeries,
-    TimeSeries,
+    CounterResetHint, Exemplar, FloatHistogram, HistogramSample, Labels, Sample, Span,
+    StoredSeries, TimeSeries,
 };
 use argus_tsdb::block::{write_block, Compaction, INDEX_FILE};
 use argus_tsdb::chunk::{encode_compact, HistogramAppender, XorAppender};
@@ -114,6 +114,11 @@ fn series() -> Vec<TimeSeries> {
                     h: custom_hist(),
                 }])
                 .collect(),
+            exemplars: vec![Exemplar::new(
+                labels(&[("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")]),
+                0.25,
+                T0,
+            )],
         },
     ]
 }
@@ -239,6 +244,18 @@ fn wal_records() -> Vec<Vec<u8>> {
         }],
     };
     walrec::encode_chunks(&[chunks], &mut b);
+    recs.push(std::mem::take(&mut b));
+    let ex: Vec<(Labels, Exemplar)> = series()
+        .into_iter()
+        .flat_map(|s| {
+            let l = s.labels.clone();
+            (0..3).map(move |i| {
+                let trace = labels(&[("trace_id", &format!("{i:032x}"))]);
+                (l.clone(), Exemplar::new(trace, i as f64, T0 + i))
+            })
+        })
+        .collect();
+    argus_tsdb::exemplars::walrec::encode_exemplars(ex.iter().map(|(s, e)| (s, e)), &mut b);
     recs.push(std::mem::take(&mut b));
     recs
 }

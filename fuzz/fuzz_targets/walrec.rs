@@ -1,6 +1,6 @@
 //! Metrics WAL record payloads (`argus_tsdb::walrec::decode`): series (plain
 //! and compressed), samples, delta samples, minimum valid time, histogram
-//! samples and checkpoint chunks records. A record that decodes must encode
+//! samples, checkpoint chunks and exemplars records. A record that decodes must encode
 //! back to bytes that decode to the same record (compared as encoded bytes,
 //! so NaN values compare by their bits); delta samples, which have no encoder
 //! from their decoded form, are resolved instead, and the chunks a
@@ -8,6 +8,7 @@
 #![no_main]
 
 use argus_tsdb::chunk::{decode_compact, HistogramIter, XorIter};
+use argus_tsdb::exemplars::walrec::encode_exemplars;
 use argus_tsdb::walrec::{self, Record};
 use libfuzzer_sys::fuzz_target;
 
@@ -47,6 +48,9 @@ fn encode(r: &Record) -> Option<Vec<u8>> {
                 }
             }
             walrec::encode_chunks(c, &mut b);
+        }
+        Record::Exemplars(e) => {
+            encode_exemplars(e.iter().map(|(s, x)| (s, x)), &mut b);
         }
     }
     Some(b)

@@ -1,7 +1,7 @@
 //! The gRPC surface: one tonic server (OTLP/gRPC, default port 4317) that
 //! every gRPC service registers on. It serves `Export` of
 //! `opentelemetry.proto.collector.{metrics,logs,trace}.v1.{Metrics,Logs,Trace}Service`,
-//! one generic service each ([`Export`]).
+//! one generic service each (`Export`).
 //!
 //! Semantics are those of OTLP/HTTP at `/v1/metrics`, `/v1/logs` and
 //! `/v1/traces`: the body is decoded by

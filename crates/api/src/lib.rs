@@ -5,6 +5,7 @@
 
 mod elastic;
 mod error;
+mod exemplars;
 pub mod gate;
 pub mod grpc;
 mod jaeger_api;
@@ -329,7 +330,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/metadata", get(query::metadata))
         .route(
             "/api/v1/query_exemplars",
-            get(query::query_exemplars).post(query::query_exemplars),
+            get(exemplars::query_exemplars).post(exemplars::query_exemplars),
         )
         .route("/api/v1/rules", get(query::rules))
         .route("/api/v1/alerts", get(query::alerts))

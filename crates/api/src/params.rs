@@ -204,27 +204,38 @@ pub fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, ApiError> {
         Ok(_) => Err(bad(format!("{s:?} is not a series selector"))),
         Err(e) => Err(bad(e.to_string())),
     })?;
-    let mut sets = Vec::new();
+    let sets = selector_matchers(&vs).map_err(|e| bad(e.to_string()))?;
+    if sets.iter().any(|set| set.iter().all(|m| m.matches_empty())) {
+        return Err(bad(
+            "match[] must contain at least one non-empty matcher".into()
+        ));
+    }
+    Ok(sets)
+}
+
+/// A vector selector's matcher sets, its metric name as a `__name__`
+/// matcher in each (Prometheus's `LabelMatchers`): one set, or one per
+/// alternative of `{a="1" or b="2"}`.
+pub(crate) fn selector_matchers(
+    vs: &promql_parser::parser::VectorSelector,
+) -> Result<Vec<Vec<Matcher>>, argus_model::MatcherError> {
     let groups: Vec<&Vec<promql_parser::label::Matcher>> = if vs.matchers.or_matchers.is_empty() {
         vec![&vs.matchers.matchers]
     } else {
         vs.matchers.or_matchers.iter().collect()
     };
+    let mut sets = Vec::with_capacity(groups.len());
     for g in groups {
-        let mut set = Vec::new();
+        let mut set = Vec::with_capacity(g.len() + 1);
         if let Some(n) = &vs.name {
             set.push(Matcher::equal(argus_model::METRIC_NAME, n.clone()));
         }
         for m in g {
-            set.push(
-                Matcher::new(convert_op(&m.op), m.name.clone(), m.value.clone())
-                    .map_err(|e| bad(e.to_string()))?,
-            );
-        }
-        if set.iter().all(|m| m.matches_empty()) {
-            return Err(bad(
-                "match[] must contain at least one non-empty matcher".into()
-            ));
+            set.push(Matcher::new(
+                convert_op(&m.op),
+                m.name.clone(),
+                m.value.clone(),
+            )?);
         }
         sets.push(set);
     }

@@ -225,12 +225,8 @@ pub(crate) async fn metadata(
     Ok(success(Value::Object(data)))
 }
 
-/// Endpoints Grafana calls that Argus has no data for yet: exemplars,
-/// rules and alerts answer empty, in Prometheus's shape.
-pub(crate) async fn query_exemplars() -> Response {
-    success(json!([]))
-}
-
+/// Endpoints Grafana calls that Argus has no data for yet: rules and
+/// alerts answer empty, in Prometheus's shape.
 pub(crate) async fn rules() -> Response {
     success(json!({"groups": []}))
 }

@@ -140,7 +140,10 @@ pub(crate) async fn remote_write(
             "X-Prometheus-Remote-Write-Histograms-Written",
             outcome.report.histograms_accepted.into(),
         );
-        h.insert("X-Prometheus-Remote-Write-Exemplars-Written", 0.into());
+        h.insert(
+            "X-Prometheus-Remote-Write-Exemplars-Written",
+            outcome.exemplars.written.into(),
+        );
     }
     Ok(resp)
 }

@@ -78,6 +78,8 @@ pub(crate) struct RawTsdb {
     pub wal_fsync: Option<String>,
     pub wal_segment_size: Option<u64>,
     pub maintenance_interval: Option<String>,
+    /// Exemplars kept in memory per tenant (default 100000; 0 turns them off).
+    pub max_exemplars: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -302,6 +304,7 @@ pub(crate) struct Config {
     pub ooo_window_ms: i64,
     pub retention_ms: i64,
     pub retention_bytes: u64,
+    pub max_exemplars: usize,
     pub wal: argus_wal::WalOptions,
     pub logs: StoreConfig,
     pub traces: StoreConfig,
@@ -503,6 +506,7 @@ impl Config {
                 "tsdb.retention",
             )?,
             retention_bytes: t.retention_size.unwrap_or(0),
+            max_exemplars: t.max_exemplars.unwrap_or(100_000),
             wal,
             logs: StoreConfig::resolve(&raw.logs, "logs")?,
             traces: StoreConfig::resolve(&raw.traces, "traces")?,

@@ -186,6 +186,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     opts.out_of_order_window_ms = cfg.ooo_window_ms;
     opts.retention_ms = cfg.retention_ms;
     opts.retention_bytes = cfg.retention_bytes;
+    opts.max_exemplars = cfg.max_exemplars;
     opts.wal = cfg.wal.clone();
     let started = std::time::Instant::now();
     let logs_storage = storage.clone();

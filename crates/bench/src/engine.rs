@@ -72,6 +72,7 @@ pub(crate) fn run(args: HeadMemArgs) -> Result<()> {
                 .iter()
                 .zip(values)
                 .map(|(l, v)| TimeSeries {
+                    exemplars: Vec::new(),
                     labels: l.clone(),
                     samples: vec![Sample { t, v }],
                     histograms: Vec::new(),
@@ -183,6 +184,7 @@ pub(crate) fn replay(args: ReplayArgs) -> Result<()> {
                 for g in chunk {
                     let values = *g.step(15.0);
                     batch.extend(g.labels.iter().zip(values).map(|(l, v)| TimeSeries {
+                        exemplars: Vec::new(),
                         labels: l.clone(),
                         samples: vec![Sample { t, v }],
                         histograms: Vec::new(),

@@ -5,6 +5,7 @@
 //! - [`LogStream`], [`LogEntry`]: log lines with a nanosecond timestamp and structured
 //!   metadata, grouped by stream labels (Loki's model).
 //! - [`Sample`]: a millisecond timestamp and an `f64` (Prometheus's staleness NaN included).
+//! - [`Exemplar`]: a series' sample annotated with labels (a trace id), as Prometheus keeps them.
 //! - [`ParseError`]: where and why a query (LogQL, TraceQL) was refused.
 //! - [`Matcher`]: `=`, `!=`, `=~`, `!~` label matchers, as in PromQL.
 //! - [`traces`]: spans with typed attributes, their resource and scope (OpenTelemetry's model).
@@ -13,6 +14,7 @@
 
 pub mod civil;
 mod duration;
+mod exemplar;
 mod histogram;
 mod labels;
 mod logs;
@@ -40,6 +42,7 @@ pub fn clip(s: &str, max: usize) -> String {
 pub use duration::{
     format_duration, format_seconds, parse_duration, parse_go_duration, parse_size, DurationError,
 };
+pub use exemplar::{Exemplar, EXEMPLAR_MAX_LABEL_SET_LENGTH};
 pub use histogram::{
     CounterResetHint, FloatHistogram, HistogramSample, Span, StoredSeries, CUSTOM_BUCKETS_SCHEMA,
 };

@@ -38,6 +38,9 @@ pub struct TimeSeries {
     pub samples: Vec<Sample>,
     /// Native histogram samples (sorted by time, like `samples`).
     pub histograms: Vec<crate::HistogramSample>,
+    /// Exemplars of the series (remote write, OTLP, OpenMetrics scrapes),
+    /// stored apart from the samples (`MetricsWriter::append_exemplars`).
+    pub exemplars: Vec<crate::Exemplar>,
 }
 
 impl TimeSeries {
@@ -46,6 +49,7 @@ impl TimeSeries {
             labels,
             samples,
             histograms: Vec::new(),
+            exemplars: Vec::new(),
         }
     }
 }

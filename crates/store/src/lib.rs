@@ -6,8 +6,10 @@
 //!
 //! - [`MetricsReader`]: the reads of `/api/v1/*` and of the PromQL engine
 //!   ([`MetricsReader::select`] gives a [`SeriesSet`]);
-//! - [`MetricsWriter`]: the append (with its [`AppendReport`]) and the
-//!   metric metadata senders report;
+//! - [`MetricsWriter`]: the append (with its [`AppendReport`]), the
+//!   metric metadata senders report and exemplars
+//!   ([`MetricsWriter::append_exemplars`], read back by
+//!   [`MetricsReader::select_exemplars`]);
 //! - [`Queryable`]: one tenant's storage as the PromQL engine sees it
 //!   (`argus-promql` re-exports it);
 //! - [`LogsWriter`] and [`LogsReader`]: the logs store's push and its
@@ -28,9 +30,9 @@ pub use logs::{
     LogCursor, LogRejectReason, LogSelect, LogsReader, LogsWriter, MemLogs, PushReport, RunBatch,
     ScanStats, StreamLimits, StreamStats,
 };
-pub use report::{AppendReport, SeriesLimits};
+pub use report::{AppendReport, ExemplarReport, SeriesLimits};
 
-use argus_model::{Labels, Matcher, StoredSeries, TenantId, TimeSeries};
+use argus_model::{Exemplar, Labels, Matcher, StoredSeries, TenantId, TimeSeries};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -160,6 +162,18 @@ pub trait MetricsReader: Send + Sync + std::fmt::Debug {
         limit: usize,
         limit_per_metric: usize,
     ) -> BTreeMap<String, Vec<MetricMeta>>;
+
+    /// Exemplars in [start, end] (ms, inclusive) of the series matching any
+    /// of `matcher_sets` (each set: all its matchers), as Prometheus's
+    /// exemplar querier gives them: one entry per series that has some,
+    /// sorted by series labels, each series' exemplars oldest first.
+    fn select_exemplars(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Labels, Vec<Exemplar>)>, StorageError>;
 }
 
 /// What the write pipeline needs from a metrics store.
@@ -177,6 +191,16 @@ pub trait MetricsWriter: Send + Sync + std::fmt::Debug {
 
     /// Records metric metadata a sender reported.
     fn record_metadata(&self, tenant: &TenantId, entries: Vec<(String, MetricMeta)>);
+
+    /// Stores exemplars, each with its series' labels, durably as
+    /// [`MetricsWriter::append`] stores samples. Refusals (out of order,
+    /// labels too long) are in the report; an `Err` means none was stored.
+    /// Blocking: call it from a blocking thread.
+    fn append_exemplars(
+        &self,
+        tenant: &TenantId,
+        exemplars: Vec<(Labels, Exemplar)>,
+    ) -> Result<ExemplarReport, StorageError>;
 }
 
 /// One tenant of a [`MetricsReader`] as a [`Queryable`].

@@ -54,3 +54,21 @@ pub struct SeriesLimits {
     pub max_series: usize,
     pub max_labels: usize,
 }
+
+/// What an exemplar append did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExemplarReport {
+    /// Exemplars stored, exact duplicates of a series' newest one included
+    /// (what Prometheus counts as written: a duplicate is a no-op).
+    pub written: usize,
+    /// Exemplars refused, by reason: `out_of_order` (older than its
+    /// series' newest), `label_too_long` (over 128 characters of labels),
+    /// `disabled` (the store keeps none).
+    pub rejected: BTreeMap<&'static str, usize>,
+}
+
+impl ExemplarReport {
+    pub fn rejected_total(&self) -> usize {
+        self.rejected.values().sum()
+    }
+}

@@ -42,6 +42,9 @@ pub struct DbOptions {
     pub retention_ms: i64,
     /// Delete oldest blocks while a tenant's blocks exceed this. 0 = no size limit.
     pub retention_bytes: u64,
+    /// Exemplars kept in memory per tenant (a circular buffer, as
+    /// Prometheus's `--storage.exemplars.max-exemplars`). 0 = off. Default 100,000.
+    pub max_exemplars: usize,
     pub wal: WalOptions,
     pub clock: Clock,
 }
@@ -71,6 +74,7 @@ impl DbOptions {
             compaction_ranges: vec![2 * h, 6 * h, 24 * h],
             retention_ms: 15 * 24 * h,
             retention_bytes: 0,
+            max_exemplars: 100_000,
             wal: WalOptions::default(),
             clock: system_clock(),
         }

@@ -6,12 +6,14 @@
 //! `argus-objstore` → compaction into larger blocks → retention.
 //! Series hold float samples (XOR chunks) and native histogram samples
 //! (histogram chunks). Reads: [`Db::select_series`] (floats and
-//! histograms) merges head and blocks.
+//! histograms) merges head and blocks. Exemplars: per tenant, a circular
+//! buffer as Prometheus's ([`exemplars`]), logged in the same WAL.
 
 pub mod block;
 pub mod chunk;
 mod db;
 mod error;
+pub mod exemplars;
 pub mod head;
 pub mod layout;
 mod lifecycle;

@@ -223,7 +223,10 @@ impl SegmentSource for Blocks {
             let (chunks, series) = t2.head.truncate(end);
             let _g = t2.head.append_lock.lock();
             let upto = t2.wal.cut_segment()?;
-            let records = t2.head.checkpoint_records();
+            // The exemplars go along whole: the WAL segments that logged
+            // them are about to be deleted.
+            let exemplars = crate::exemplars::walrec::checkpoint_records(&t2.exemplars);
+            let records = t2.head.checkpoint_records().chain(exemplars);
             t2.wal.checkpoint(upto, records)?;
             tracing::debug!(tenant = %t2.tenant, chunks, series, upto, "head truncated, wal checkpointed");
             Ok(())

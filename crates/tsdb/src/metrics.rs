@@ -31,6 +31,8 @@ struct RejectedLabels {
 pub struct DbMetrics {
     samples_appended: Family<TenantLabels, Counter>,
     samples_rejected: Family<RejectedLabels, Counter>,
+    exemplars_appended: Family<TenantLabels, Counter>,
+    exemplars_rejected: Family<RejectedLabels, Counter>,
     pub series_created: Counter,
     pub blocks_cut: Counter,
     pub compactions: Counter,
@@ -57,6 +59,26 @@ impl DbMetrics {
             .inc_by(n as u64);
     }
 
+    /// Counts an exemplar append: written (duplicates included) and
+    /// rejected by reason.
+    pub fn record_exemplars(&self, tenant: &str, r: &argus_store::ExemplarReport) {
+        if r.written > 0 {
+            self.exemplars_appended
+                .get_or_create(&TenantLabels {
+                    tenant: tenant.to_string(),
+                })
+                .inc_by(r.written as u64);
+        }
+        for (reason, n) in &r.rejected {
+            self.exemplars_rejected
+                .get_or_create(&RejectedLabels {
+                    reason: reason.to_string(),
+                    tenant: tenant.to_string(),
+                })
+                .inc_by(*n as u64);
+        }
+    }
+
     /// Registers the counters as `argus_tsdb_*_total` (the encoder adds
     /// `_total`).
     pub fn register(&self, registry: &mut Registry) {
@@ -69,6 +91,16 @@ impl DbMetrics {
             "argus_tsdb_samples_rejected",
             "Samples the storage engine rejected, by reason",
             self.samples_rejected.clone(),
+        );
+        registry.register(
+            "argus_tsdb_exemplars_appended",
+            "Exemplars stored (exact duplicates of a series' newest included)",
+            self.exemplars_appended.clone(),
+        );
+        registry.register(
+            "argus_tsdb_exemplars_rejected",
+            "Exemplars the storage engine refused, by reason",
+            self.exemplars_rejected.clone(),
         );
         for (name, help, c) in [
             (
@@ -119,6 +151,7 @@ struct Row {
     head_chunks: u64,
     blocks: u64,
     block_bytes: u64,
+    exemplars: u64,
     wal: argus_wal::WalStats,
 }
 
@@ -139,13 +172,14 @@ impl Collector for TenantGauges {
                     head_chunks: t.head.chunk_count() as u64,
                     blocks: blocks.len() as u64,
                     block_bytes: blocks.iter().map(|b| b.meta.stats.num_bytes).sum(),
+                    exemplars: t.exemplars.len() as u64,
                     wal: t.wal.stats(),
                 }
             })
             .collect();
         drop(tenants);
         type Get = fn(&Row) -> f64;
-        let gauges: [(&str, &str, Get); 6] = [
+        let gauges: [(&str, &str, Get); 7] = [
             (
                 "argus_tsdb_head_series",
                 "Active series in the head.",
@@ -160,6 +194,11 @@ impl Collector for TenantGauges {
             ("argus_tsdb_blocks_bytes", "Bytes of loaded blocks.", |r| {
                 r.block_bytes as f64
             }),
+            (
+                "argus_tsdb_exemplars",
+                "Exemplars held in memory (at most tsdb.max_exemplars per tenant).",
+                |r| r.exemplars as f64,
+            ),
             ("argus_wal_bytes", "Bytes of WAL on disk.", |r| {
                 r.wal.disk_bytes as f64
             }),

@@ -2,9 +2,10 @@
 //! pipeline hold it as `Arc<dyn MetricsReader>` / `Arc<dyn MetricsWriter>`.
 
 use crate::Db;
-use argus_model::{Labels, Matcher, TenantId, TimeSeries};
+use argus_model::{Exemplar, Labels, Matcher, TenantId, TimeSeries};
 use argus_store::{
-    AppendReport, MetricMeta, MetricsReader, MetricsWriter, SeriesLimits, SeriesSet, StorageError,
+    AppendReport, ExemplarReport, MetricMeta, MetricsReader, MetricsWriter, SeriesLimits,
+    SeriesSet, StorageError,
 };
 use std::collections::BTreeMap;
 
@@ -66,6 +67,16 @@ impl MetricsReader for Db {
     ) -> BTreeMap<String, Vec<MetricMeta>> {
         self.metadata.query(tenant, metric, limit, limit_per_metric)
     }
+
+    fn select_exemplars(
+        &self,
+        tenant: &TenantId,
+        matcher_sets: &[Vec<Matcher>],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Labels, Vec<Exemplar>)>, StorageError> {
+        Ok(Db::select_exemplars(self, tenant, matcher_sets, start, end))
+    }
 }
 
 impl MetricsWriter for Db {
@@ -80,6 +91,14 @@ impl MetricsWriter for Db {
 
     fn record_metadata(&self, tenant: &TenantId, entries: Vec<(String, MetricMeta)>) {
         self.metadata.record(tenant, entries);
+    }
+
+    fn append_exemplars(
+        &self,
+        tenant: &TenantId,
+        exemplars: Vec<(Labels, Exemplar)>,
+    ) -> Result<ExemplarReport, StorageError> {
+        Ok(Db::append_exemplars(self, tenant, exemplars)?)
     }
 }
 

@@ -1,7 +1,9 @@
 //! One tenant's storage: its WAL, head and blocks.
 
 use crate::block::BlockReader;
+use crate::exemplars::Exemplars;
 use crate::head::Head;
+use crate::walrec;
 use crate::{DbError, DbOptions};
 use argus_model::{Signal, TenantId};
 use argus_wal::Wal;
@@ -14,6 +16,8 @@ use tracing::{info, warn};
 pub struct TenantDb {
     pub tenant: TenantId,
     pub head: Head,
+    /// The tenant's exemplars (in memory, logged in `wal`).
+    pub exemplars: Exemplars,
     pub wal: Wal,
     /// Sorted by min_time.
     pub blocks: RwLock<Vec<Arc<BlockReader>>>,
@@ -44,14 +48,29 @@ impl TenantDb {
         // Replay is bound by memory latency (every sample touches another
         // series), so it spreads the appends over the cores.
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+        let exemplars = Exemplars::new(opts.max_exemplars);
+        let mut bad_exemplars = 0u64;
         let mut stats = None;
         let (unknown, bad) = head.replay_parallel(workers, |apply| {
             stats = Some(wal.replay(|rec| {
-                apply(rec);
+                // Exemplars go to their own store; the head takes the rest.
+                if rec.first() == Some(&walrec::REC_EXEMPLARS) {
+                    match walrec::decode(rec) {
+                        Ok(walrec::Record::Exemplars(items)) => {
+                            for (series, e) in items {
+                                exemplars.add(&series, e);
+                            }
+                        }
+                        _ => bad_exemplars += 1,
+                    }
+                } else {
+                    apply(rec);
+                }
                 Ok(())
             })?);
             Ok::<(), DbError>(())
         })?;
+        let bad = bad + bad_exemplars;
         let stats = stats.expect("replay ran");
         if unknown > 0 || bad > 0 {
             warn!(tenant = %tenant, unknown_series_refs = unknown, malformed_records = bad, "wal replay skipped samples");
@@ -65,6 +84,7 @@ impl TenantDb {
         Ok(TenantDb {
             tenant,
             head,
+            exemplars,
             wal,
             blocks: RwLock::new(blocks),
             dir,

@@ -6,12 +6,15 @@
 //! version 2 new series are written as type 6 (type 1's body, compressed)
 //! and float samples as type 5 (columns, values as decimal deltas from the
 //! series' previous WAL value, compressed); checkpoints hold the head's
-//! chunks as type 7.
+//! chunks as type 7. Type 8 holds exemplars (`crate::exemplars::walrec`),
+//! written since exemplars are stored; a WAL without them reads as before.
 
 use crate::chunk::{mantissa, min_exp, MAX_EXP, MAX_MANTISSA, POW10};
 use crate::head::{HeadChunk, PackedLabels};
 use crate::varint::{get_uvarint, get_varint, put_uvarint, put_varint};
-use argus_model::{CounterResetHint, FloatHistogram, HistogramSample, Sample, Span};
+use argus_model::{
+    CounterResetHint, Exemplar, FloatHistogram, HistogramSample, Labels, Sample, Span,
+};
 use std::borrow::Cow;
 use std::cell::RefCell;
 
@@ -22,6 +25,8 @@ pub const REC_HISTOGRAM_SAMPLES: u8 = 4;
 pub const REC_DELTA_SAMPLES: u8 = 5;
 pub const REC_SERIES_COMPRESSED: u8 = 6;
 pub const REC_CHUNKS: u8 = 7;
+/// Exemplars with their series' labels (`crate::exemplars::walrec`).
+pub const REC_EXEMPLARS: u8 = 8;
 
 /// Payload codecs of types 5 and 6.
 const CODEC_NONE: u8 = 0;
@@ -138,6 +143,8 @@ pub enum Record {
     HistogramSamples(Vec<(u64, HistogramSample)>),
     DeltaSamples(Vec<DeltaSample>),
     Chunks(Vec<SeriesChunks>),
+    /// Exemplars with their series' labels, in the order stored (type 8).
+    Exemplars(Vec<(Labels, Exemplar)>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,7 +178,7 @@ pub fn encode_series(series: &[(u64, &PackedLabels)], buf: &mut Vec<u8>) {
 
 /// Appends `codec` and `payload`, zstd-compressed when that makes it
 /// smaller and stays within the reader's limits.
-fn put_payload(buf: &mut Vec<u8>, payload: &[u8]) {
+pub(crate) fn put_payload(buf: &mut Vec<u8>, payload: &[u8]) {
     if payload.len() <= MAX_PAYLOAD {
         let z = COMPRESSOR.with(|c| match &mut *c.borrow_mut() {
             Some(c) => c.compress(payload),
@@ -190,7 +197,7 @@ fn put_payload(buf: &mut Vec<u8>, payload: &[u8]) {
 }
 
 /// The payload after a codec byte, decompressed.
-fn get_payload(buf: &[u8]) -> Result<Cow<'_, [u8]>, RecordError> {
+pub(crate) fn get_payload(buf: &[u8]) -> Result<Cow<'_, [u8]>, RecordError> {
     let (&codec, body) = buf.split_first().ok_or(RecordError("missing codec"))?;
     match codec {
         CODEC_NONE => Ok(Cow::Borrowed(body)),
@@ -598,6 +605,7 @@ pub fn decode(mut buf: &[u8]) -> Result<Record, RecordError> {
         REC_SERIES_COMPRESSED => decode_series(&get_payload(buf)?).map(Record::Series),
         REC_DELTA_SAMPLES => decode_delta_samples(&get_payload(buf)?).map(Record::DeltaSamples),
         REC_CHUNKS => decode_chunks(buf).map(Record::Chunks),
+        REC_EXEMPLARS => crate::exemplars::walrec::decode_exemplars(buf).map(Record::Exemplars),
         REC_SAMPLES => {
             let n = get_uvarint(&mut buf).ok_or(RecordError("truncated count"))? as usize;
             let mut out = Vec::with_capacity(n.min(buf.len() / 10 + 1));

@@ -10,8 +10,12 @@
 //! 2. rejects series whose label names or values exceed the tenant's
 //!    length limits (reason `label_too_long`), keeping the others;
 //! 3. appends the rest to the store with the tenant's series limits;
-//! 4. counts samples received and rejected by reason per tenant
-//!    ([`IngestMetrics`]).
+//! 4. stores the exemplars of the series it kept
+//!    ([`argus_store::MetricsWriter::append_exemplars`]), dropping (and
+//!    counting) those whose labels pass 128 characters; an exemplar never
+//!    fails a write, as in Prometheus;
+//! 5. counts samples and exemplars received and rejected by reason per
+//!    tenant ([`IngestMetrics`]).
 //!
 //! What an entry point answers (HTTP status, a scrape's error) is its own
 //! business; the pipeline reports what happened in a [`WriteOutcome`].
@@ -37,8 +41,10 @@ pub use metrics::{IngestMetrics, ItemIngestMetrics, LogsIngestMetrics, TracesIng
 pub use traces::{TracesOutcome, TracesPipeline, TracesRejectReason, TracesWriteError};
 
 use argus_limits::{LimitsConfig, MetricsLimits, RateLimiter};
-use argus_model::{clip, Signal, TenantId, TimeSeries};
-use argus_store::{AppendReport, MetricMeta, MetricsWriter, SeriesLimits, StorageError};
+use argus_model::{clip, Exemplar, Labels, Signal, TenantId, TimeSeries};
+use argus_store::{
+    AppendReport, ExemplarReport, MetricMeta, MetricsWriter, SeriesLimits, StorageError,
+};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -81,6 +87,10 @@ pub struct WriteOutcome {
     pub invalid: Vec<(String, usize)>,
     /// Samples rejected before the store.
     pub invalid_samples: usize,
+    /// What became of the kept series' exemplars: written (the remote write
+    /// 2.0 `X-Prometheus-Remote-Write-Exemplars-Written`) and dropped by
+    /// reason, the pipeline's `label_too_long` included.
+    pub exemplars: ExemplarReport,
 }
 
 impl WriteOutcome {
@@ -248,6 +258,10 @@ impl WritePipeline {
                         ));
                     }
                     self.metrics.rejected(tenant, "label_too_long", n);
+                    if !ts.exemplars.is_empty() {
+                        let e = outcome.exemplars.rejected.entry("invalid_series");
+                        *e.or_default() += ts.exemplars.len();
+                    }
                 }
                 None => valid.push(ts),
             }
@@ -257,10 +271,63 @@ impl WritePipeline {
             max_series: unlimited(limits.max_series),
             max_labels: unlimited(limits.max_labels_per_series),
         };
+        let exemplars = take_exemplars(&mut valid, &mut outcome.exemplars);
         outcome.report = self.store.append(tenant, valid, sl)?;
         self.metrics.received(tenant, total);
+        self.store_exemplars(tenant, exemplars, &mut outcome.exemplars);
         Ok(outcome)
     }
+
+    /// Stores exemplars after their series' samples (the store takes
+    /// exemplars of series it has). A store failure is logged and counted
+    /// (`storage`), never the write's failure: its samples are stored.
+    fn store_exemplars(
+        &self,
+        tenant: &TenantId,
+        exemplars: Vec<(Labels, Exemplar)>,
+        report: &mut ExemplarReport,
+    ) {
+        let n = exemplars.len();
+        self.metrics
+            .exemplars_received(tenant, n + report.rejected_total());
+        if n > 0 {
+            match self.store.append_exemplars(tenant, exemplars) {
+                Ok(r) => {
+                    report.written += r.written;
+                    for (reason, k) in r.rejected {
+                        *report.rejected.entry(reason).or_default() += k;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant, %error, exemplars = n, "storing exemplars failed");
+                    *report.rejected.entry("storage").or_default() += n;
+                }
+            }
+        }
+        for (reason, k) in &report.rejected {
+            self.metrics.exemplars_rejected(tenant, reason, *k);
+        }
+    }
+}
+
+/// Moves the exemplars out of `series`, each with its series' labels;
+/// those with labels over 128 characters are dropped and counted in
+/// `report` (`label_too_long`).
+fn take_exemplars(
+    series: &mut [TimeSeries],
+    report: &mut ExemplarReport,
+) -> Vec<(Labels, Exemplar)> {
+    let mut out = Vec::new();
+    for ts in series {
+        for e in std::mem::take(&mut ts.exemplars) {
+            if e.labels_too_long() {
+                *report.rejected.entry("label_too_long").or_default() += 1;
+            } else {
+                out.push((ts.labels.clone(), e));
+            }
+        }
+    }
+    out
 }
 
 /// Why a series breaks the label length limits, if it does.

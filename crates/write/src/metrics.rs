@@ -24,6 +24,8 @@ struct RejectedLabels {
 pub struct IngestMetrics {
     received: Family<TenantLabels, Counter>,
     rejected: Family<RejectedLabels, Counter>,
+    exemplars_received: Family<TenantLabels, Counter>,
+    exemplars_rejected: Family<RejectedLabels, Counter>,
 }
 
 impl IngestMetrics {
@@ -44,8 +46,33 @@ impl IngestMetrics {
             .inc_by(n as u64);
     }
 
-    /// Registers `argus_ingest_samples_received_total` and
-    /// `argus_ingest_samples_rejected_total` (the encoder adds `_total`).
+    /// Counts exemplars received (of series the pipeline kept).
+    pub fn exemplars_received(&self, t: &TenantId, n: usize) {
+        if n > 0 {
+            self.exemplars_received
+                .get_or_create(&TenantLabels {
+                    tenant: t.to_string(),
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Counts exemplars dropped, by reason (the pipeline's and the store's).
+    pub fn exemplars_rejected(&self, t: &TenantId, reason: &str, n: usize) {
+        if n > 0 {
+            self.exemplars_rejected
+                .get_or_create(&RejectedLabels {
+                    reason: reason.to_string(),
+                    tenant: t.to_string(),
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Registers `argus_ingest_samples_received_total`,
+    /// `argus_ingest_samples_rejected_total`,
+    /// `argus_ingest_exemplars_received_total` and
+    /// `argus_ingest_exemplars_rejected_total` (the encoder adds `_total`).
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
             "argus_ingest_samples_received",
@@ -56,6 +83,16 @@ impl IngestMetrics {
             "argus_ingest_samples_rejected",
             "Samples rejected before storage, by reason",
             self.rejected.clone(),
+        );
+        registry.register(
+            "argus_ingest_exemplars_received",
+            "Exemplars received by write endpoints and scrapes, of series kept",
+            self.exemplars_received.clone(),
+        );
+        registry.register(
+            "argus_ingest_exemplars_rejected",
+            "Exemplars dropped, by reason (label_too_long, out_of_order, unknown_series, disabled, storage)",
+            self.exemplars_rejected.clone(),
         );
     }
 }

@@ -143,3 +143,62 @@ fn too_long_labels_reject_only_their_series() {
         "{m}"
     );
 }
+
+#[test]
+fn exemplars_of_kept_series_are_stored_long_labels_dropped() {
+    use argus_model::{Exemplar, Matcher};
+    use argus_store::MetricsReader;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = ObjectStorage::new(
+        Backend::Local(dir.path().join("objects")),
+        dir.path().join("cache"),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = Arc::new(
+        rt.block_on(Db::open(
+            argus_tsdb::DbOptions::new(dir.path().to_path_buf()),
+            storage,
+        ))
+        .unwrap(),
+    );
+    let p = WritePipeline::new(db.clone(), LimitsConfig::default());
+    let t = tenant("t");
+    let trace = |v: &str| Labels::from_pairs([("trace_id", v)]);
+    let mut s = floats("m", 0, 2);
+    s.exemplars = vec![
+        Exemplar::new(trace("abc"), 6.0, 1000),
+        Exemplar::new(trace(&"x".repeat(200)), 1.0, 1001),
+        // Older than the one before: the store refuses it.
+        Exemplar::new(trace("old"), 1.0, 10),
+    ];
+    let o = p.write(&t, vec![s.clone()]).unwrap();
+    assert_eq!(o.report.accepted, 2);
+    assert_eq!(o.exemplars.written, 1);
+    assert_eq!(o.exemplars.rejected.get("label_too_long"), Some(&1));
+    assert_eq!(o.exemplars.rejected.get("out_of_order"), Some(&1));
+    // A retry: the exemplar is a duplicate, written again as Prometheus counts it.
+    s.exemplars.truncate(1);
+    let o = p.write(&t, vec![s]).unwrap();
+    assert_eq!((o.exemplars.written, o.exemplars.rejected_total()), (1, 0));
+    let reader: &dyn MetricsReader = &*db;
+    let got = reader
+        .select_exemplars(&t, &[vec![Matcher::equal("__name__", "m")]], 0, 2000)
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, vec![Exemplar::new(trace("abc"), 6.0, 1000)]);
+    let m = rendered(&p);
+    assert!(
+        m.contains("argus_ingest_exemplars_received_total{tenant=\"t\"} 4"),
+        "{m}"
+    );
+    assert!(
+        m.contains(
+            "argus_ingest_exemplars_rejected_total{reason=\"label_too_long\",tenant=\"t\"} 1"
+        ),
+        "{m}"
+    );
+}

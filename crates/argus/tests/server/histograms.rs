@@ -73,6 +73,7 @@ fn native_histograms_are_written_queried_and_survive_restart() {
     // 2.0: a float histogram with custom buckets; the response says how
     // many histograms were written.
     let nhcb = TimeSeries {
+        exemplars: Vec::new(),
         labels: Labels::from_pairs([("__name__", "nhcb"), ("job", "api")]),
         samples: vec![],
         histograms: vec![HistogramSample {
@@ -244,6 +245,7 @@ fn export_returns_native_histograms() {
     assert_eq!(r.status(), 204, "{}", r.text().unwrap());
     // 2.0: a float histogram with custom buckets.
     let nhcb = TimeSeries {
+        exemplars: Vec::new(),
         labels: Labels::from_pairs([("__name__", "nhcb"), ("job", "api")]),
         samples: vec![],
         histograms: vec![HistogramSample {

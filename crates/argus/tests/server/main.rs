@@ -5,6 +5,7 @@ mod harness;
 mod api;
 mod blocks;
 mod crash;
+mod exemplars;
 mod faults;
 mod histograms;
 mod hostile;

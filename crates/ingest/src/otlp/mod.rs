@@ -20,6 +20,8 @@
 //! - Gauges and cumulative sums → one sample per point; histograms →
 //!   `_sum` (when set), `_count`, cumulative `_bucket{le}` and `le="+Inf"`;
 //!   summaries → `_sum`, `_count`, `{quantile}`. `NO_RECORDED_VALUE` → stale NaN.
+//! - Exemplars of sums and histograms → [`TimeSeries::exemplars`] (`trace_id`,
+//!   `span_id` in hex; see `exemplars`).
 //! - Cumulative exponential histograms → native histogram samples
 //!   ([`TimeSeries::histograms`], see `exphist`); scales above 8 are merged
 //!   down to schema 8, scales below -4 are rejected.
@@ -29,6 +31,7 @@
 //! with OTLP partial success.
 
 mod attrs;
+mod exemplars;
 mod exphist;
 mod json;
 pub mod logs;
@@ -139,6 +142,11 @@ impl Converted {
     /// Total float samples produced.
     pub fn samples(&self) -> usize {
         self.series.iter().map(|s| s.samples.len()).sum()
+    }
+
+    /// Total exemplars produced.
+    pub fn exemplars(&self) -> usize {
+        self.series.iter().map(|s| s.exemplars.len()).sum()
     }
 
     /// Total native histogram samples produced.
@@ -297,6 +305,7 @@ impl Converter<'_> {
                     labels,
                     samples: Vec::new(),
                     histograms: Vec::new(),
+                    exemplars: Vec::new(),
                 });
                 i
             }
@@ -307,6 +316,10 @@ impl Converter<'_> {
         for (i, s) in self.out.series.iter_mut().enumerate() {
             s.samples.sort_by_key(|s| s.t);
             s.histograms.sort_by_key(|s| s.t);
+            // In time order (then value), as a scrape sorts them: the store
+            // refuses one older than its series' newest.
+            s.exemplars
+                .sort_by(|a, b| a.ts_ms.cmp(&b.ts_ms).then(a.value.total_cmp(&b.value)));
             if self.target_info.contains(&i) {
                 s.samples.dedup_by_key(|s| s.t);
             }
@@ -455,13 +468,13 @@ impl Converter<'_> {
         extra: Option<(&str, String)>,
         t: i64,
         v: f64,
-    ) {
+    ) -> usize {
         let mut b = base.clone();
         if let Some((n, val)) = extra {
             b.set(n, val);
         }
         b.set(METRIC_NAME, name);
-        self.push(b.build(), t, v);
+        self.push(b.build(), t, v)
     }
 
     fn metric(&mut self, m: &Metric, res: &ResourceCtx, scope: Option<&[(String, String)]>) {
@@ -504,8 +517,8 @@ impl Converter<'_> {
             }
         };
         match data {
-            Data::Gauge(g) => self.number_points(m, &name, &g.data_points, res, scope),
-            Data::Sum(s) => self.number_points(m, &name, &s.data_points, res, scope),
+            Data::Gauge(g) => self.number_points(m, &name, &g.data_points, res, scope, false),
+            Data::Sum(s) => self.number_points(m, &name, &s.data_points, res, scope, true),
             Data::Histogram(h) => {
                 for p in &h.data_points {
                     let Some(base) =
@@ -528,27 +541,35 @@ impl Converter<'_> {
                     );
                     let bucket = format!("{name}_bucket");
                     let mut cumulative: u64 = 0;
+                    let mut buckets = Vec::with_capacity(p.explicit_bounds.len() + 1);
                     for (bound, count) in p.explicit_bounds.iter().zip(&p.bucket_counts) {
                         cumulative = cumulative.wrapping_add(*count);
                         // A +Inf bound would duplicate the le="+Inf" series below.
                         if *bound == f64::INFINITY {
                             continue;
                         }
-                        self.emit(
+                        let i = self.emit(
                             &base,
                             &bucket,
                             Some(("le", format_go_float(*bound))),
                             t,
                             val(cumulative as f64),
                         );
+                        buckets.push((*bound, i));
                     }
-                    self.emit(
+                    let i = self.emit(
                         &base,
                         &bucket,
                         Some(("le", "+Inf".into())),
                         t,
                         val(p.count as f64),
                     );
+                    buckets.push((f64::INFINITY, i));
+                    for e in exemplars::convert_all(&p.exemplars) {
+                        if let Some(i) = exemplars::bucket_for(&buckets, e.value) {
+                            self.out.series[i].exemplars.push(e);
+                        }
+                    }
                 }
             }
             Data::Summary(s) => {
@@ -593,6 +614,8 @@ impl Converter<'_> {
                             b.set(METRIC_NAME, name.as_str());
                             let i = self.series_index(b.build());
                             self.out.series[i].histograms.push(sample);
+                            let es = exemplars::convert_all(&p.exemplars);
+                            self.out.series[i].exemplars.extend(es);
                         }
                         Err(reason) => self.reject(&m.name, reason, 1),
                     }
@@ -608,6 +631,7 @@ impl Converter<'_> {
         points: &[opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
         res: &ResourceCtx,
         scope: Option<&[(String, String)]>,
+        with_exemplars: bool,
     ) {
         for p in points {
             let Some(base) =
@@ -626,7 +650,11 @@ impl Converter<'_> {
             } else {
                 v
             };
-            self.emit(&base, name, None, ns_to_ms(p.time_unix_nano), v);
+            let i = self.emit(&base, name, None, ns_to_ms(p.time_unix_nano), v);
+            if with_exemplars {
+                let es = exemplars::convert_all(&p.exemplars);
+                self.out.series[i].exemplars.extend(es);
+            }
         }
     }
 

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 
 use argus_model::{
-    validate_label_name, validate_metric_name, HistogramSample, Label, Labels, Sample, TimeSeries,
-    METRIC_NAME,
+    validate_label_name, validate_metric_name, Exemplar, HistogramSample, Label, Labels, Sample,
+    TimeSeries, METRIC_NAME,
 };
 use prost::Message as _;
 
@@ -206,25 +206,35 @@ impl Out {
         }
     }
 
-    /// Adds a decoded series: kept, rejected, or (without samples and
-    /// histograms) dropped. True when its labels are valid, so that its
-    /// metadata may be used. `hist` holds the valid histograms, and the
-    /// total count with the first problem when some were invalid.
-    fn add_series(&mut self, labels: LabelCheck, samples: Vec<Sample>, hist: Histograms) -> bool {
+    /// Adds a decoded series: kept, rejected, or (without samples,
+    /// histograms and exemplars) dropped. True when its labels are valid,
+    /// so that its metadata may be used. `hist` holds the valid histograms,
+    /// and the total count with the first problem when some were invalid.
+    /// A series with only exemplars is kept for them (the store takes
+    /// exemplars of series it has, as Prometheus's does).
+    fn add_series(
+        &mut self,
+        labels: LabelCheck,
+        samples: Vec<Sample>,
+        hist: Histograms,
+        exemplars: Vec<Exemplar>,
+    ) -> bool {
         let stats = &mut self.req.stats;
         stats.samples += samples.len();
         stats.histograms += hist.total;
-        if samples.is_empty() && hist.total == 0 {
-            // Only exemplars or metadata: nothing to store, nothing lost.
+        if samples.is_empty() && hist.total == 0 && exemplars.is_empty() {
+            // Only metadata: nothing to store, nothing lost.
             return labels.finish().is_ok();
         }
         match labels.finish() {
             Err((reason, shown)) => {
+                self.req.stats.rejected_exemplars += exemplars.len();
                 self.reject(|| shown, reason, samples.len(), hist.total);
                 false
             }
             Ok(labels) => {
                 if let Some(reason) = hist.problem {
+                    self.req.stats.rejected_exemplars += exemplars.len();
                     self.reject(
                         || display_labels(&labels),
                         reason,
@@ -237,6 +247,7 @@ impl Out {
                     labels,
                     samples,
                     histograms: hist.valid,
+                    exemplars,
                 });
                 true
             }
@@ -325,7 +336,8 @@ fn v1_series(bytes: &[u8], out: &mut Out) -> Result<(), SeriesError> {
     let mut labels = LabelCheck::default();
     let mut samples = Vec::new();
     let mut histograms = Histograms::default();
-    let (mut exemplars, mut n_labels) = (0usize, 0usize);
+    let mut exemplars = Vec::new();
+    let mut n_labels = 0usize;
     let mut r = Reader::new(bytes);
     while let Some((tag, value)) = r
         .next_field()
@@ -354,8 +366,13 @@ fn v1_series(bytes: &[u8], out: &mut Out) -> Result<(), SeriesError> {
                 samples.push(sample(s.timestamp, s.value));
             }
             3 => {
-                v1::Exemplar::decode(b).map_err(|e| SeriesError::Prost(field, exemplars, e))?;
-                exemplars += 1;
+                let e = v1::Exemplar::decode(b)
+                    .map_err(|e| SeriesError::Prost(field, exemplars.len(), e))?;
+                exemplars.push(Exemplar::new(
+                    Labels::from_pairs(e.labels.into_iter().map(|l| (l.name, l.value))),
+                    e.value,
+                    e.timestamp,
+                ));
             }
             _ => {
                 let h = v1::Histogram::decode(b)
@@ -364,8 +381,8 @@ fn v1_series(bytes: &[u8], out: &mut Out) -> Result<(), SeriesError> {
             }
         }
     }
-    out.req.stats.exemplars += exemplars;
-    out.add_series(labels, samples, histograms);
+    out.req.stats.exemplars += exemplars.len();
+    out.add_series(labels, samples, histograms, exemplars);
     Ok(())
 }
 
@@ -433,7 +450,7 @@ fn v2_series<'s>(
     let mut samples = Vec::new();
     let mut metadata = v2::Metadata::default();
     let mut histograms = Histograms::default();
-    let mut exemplars = 0usize;
+    let mut exemplars = Vec::new();
     let mut r = Reader::new(bytes);
     while let Some((tag, value)) = r
         .next_field()
@@ -464,17 +481,19 @@ fn v2_series<'s>(
                 histograms.add(histogram::from_v2(&h));
             }
             4 => {
-                v2::Exemplar::decode(b).map_err(|e| SeriesError::Prost(field, exemplars, e))?;
-                exemplars += 1;
+                let e = v2::Exemplar::decode(b)
+                    .map_err(|e| SeriesError::Prost(field, exemplars.len(), e))?;
+                exemplars.push(e);
             }
             _ => metadata
                 .merge(b)
                 .map_err(|e| SeriesError::Prost(field, 0, e))?,
         }
     }
-    out.req.stats.exemplars += exemplars;
+    out.req.stats.exemplars += exemplars.len();
 
     let symbol = |i: u32| symbols.get(i as usize).copied();
+    let exemplars = v2_exemplars(exemplars, symbols, &mut out.req.stats.rejected_exemplars);
     let mut labels = LabelCheck::default();
     let mut name_symbol = None;
     for pair in refs.chunks(2) {
@@ -506,7 +525,7 @@ fn v2_series<'s>(
             });
         }
     }
-    if !out.add_series(labels, samples, histograms) {
+    if !out.add_series(labels, samples, histograms, exemplars) {
         return Ok(());
     }
     let (Some(name), Some(help), Some(unit)) = (
@@ -529,4 +548,35 @@ fn v2_series<'s>(
         });
     }
     Ok(())
+}
+
+/// A 2.0 series' exemplars with their labels resolved; one whose
+/// `labels_refs` has odd length or points outside the symbols table is
+/// dropped and counted in `rejected`.
+fn v2_exemplars(
+    exemplars: Vec<v2::Exemplar>,
+    symbols: &[&str],
+    rejected: &mut usize,
+) -> Vec<Exemplar> {
+    let symbol = |i: u32| symbols.get(i as usize).copied();
+    let mut out = Vec::with_capacity(exemplars.len());
+    for e in exemplars {
+        let pairs: Option<Vec<(&str, &str)>> = if e.labels_refs.len() % 2 == 0 {
+            e.labels_refs
+                .chunks(2)
+                .map(|p| Some((symbol(p[0])?, symbol(p[1])?)))
+                .collect()
+        } else {
+            None
+        };
+        match pairs {
+            Some(pairs) => out.push(Exemplar::new(
+                Labels::from_pairs(pairs),
+                e.value,
+                e.timestamp,
+            )),
+            None => *rejected += 1,
+        }
+    }
+    out
 }

@@ -29,9 +29,13 @@
 //! -4..=8 or -53, spans consistent with the bucket counts, no negative
 //! counts, integer counts adding up, custom bounds increasing), and an
 //! invalid one rejects its series ([`RejectReason::InvalidHistogram`]).
-//! A series with no samples and no histograms (only exemplars or metadata)
-//! is dropped silently. Exemplars
-//! are checked and counted but not returned. 2.0 start timestamps are not
+//! Exemplars (1.0 `TimeSeries.exemplars`, field 3; 2.0 field 4, labels as
+//! `labels_refs`) become [`TimeSeries::exemplars`], their labels sorted
+//! with empty values dropped (as Prometheus's `WithoutEmpty`); a 2.0
+//! exemplar with bad `labels_refs` is dropped and counted
+//! ([`DecodeStats::rejected_exemplars`]). Their label length and order are
+//! the store's to check. A series with only exemplars is kept for them; one
+//! with only metadata is dropped silently. 2.0 start timestamps are not
 //! kept (the model has no place for them).
 
 mod decode;
@@ -44,6 +48,8 @@ mod wire;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_exemplars;
 #[cfg(test)]
 mod tests_histogram;
 #[cfg(test)]
@@ -253,6 +259,9 @@ pub struct DecodeStats {
     pub histograms: usize,
     /// Exemplars in the request.
     pub exemplars: usize,
+    /// Exemplars dropped: of rejected series, or (2.0) with labels_refs
+    /// that are odd or outside the symbols table.
+    pub rejected_exemplars: usize,
     /// Rejections, listed or not.
     pub rejected_series: usize,
     /// Float samples in rejected series.
@@ -508,7 +517,22 @@ pub fn encode_v1(series: &[TimeSeries], buf: &mut Vec<u8>) {
                     timestamp: x.t,
                 })
                 .collect(),
-            exemplars: Vec::new(),
+            exemplars: s
+                .exemplars
+                .iter()
+                .map(|e| v1::Exemplar {
+                    labels: e
+                        .labels
+                        .iter()
+                        .map(|l| v1::Label {
+                            name: l.name.clone(),
+                            value: l.value.clone(),
+                        })
+                        .collect(),
+                    value: e.value,
+                    timestamp: e.ts_ms,
+                })
+                .collect(),
             histograms: s.histograms.iter().map(histogram::to_v1).collect(),
         })
         .collect();
@@ -539,7 +563,15 @@ pub fn encode_v2(series: &[TimeSeries], buf: &mut Vec<u8>) {
                 })
                 .collect(),
             histograms: s.histograms.iter().map(histogram::to_v2).collect(),
-            exemplars: Vec::new(),
+            exemplars: s
+                .exemplars
+                .iter()
+                .map(|e| v2::Exemplar {
+                    labels_refs: symbols.label_refs(&e.labels),
+                    value: e.value,
+                    timestamp: e.ts_ms,
+                })
+                .collect(),
             metadata: None,
         });
     }

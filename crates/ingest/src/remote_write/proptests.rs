@@ -180,10 +180,12 @@ fn check_accounting(out: &WriteRequest) -> Result<(), TestCaseError> {
     prop_assert_eq!(kept + out.stats.rejected_samples, out.stats.samples);
     let kept: usize = out.series.iter().map(|s| s.histograms.len()).sum();
     prop_assert_eq!(kept + out.stats.rejected_histograms, out.stats.histograms);
+    let kept: usize = out.series.iter().map(|s| s.exemplars.len()).sum();
+    prop_assert_eq!(kept + out.stats.rejected_exemplars, out.stats.exemplars);
     prop_assert_eq!(out.rejected.len(), out.stats.rejected_series);
     for s in &out.series {
         prop_assert!(s.labels.metric_name().is_some());
-        prop_assert!(!s.samples.is_empty() || !s.histograms.is_empty());
+        prop_assert!(!s.samples.is_empty() || !s.histograms.is_empty() || !s.exemplars.is_empty());
     }
     for r in &out.rejected {
         prop_assert!(r.series.len() <= 200 + '…'.len_utf8());

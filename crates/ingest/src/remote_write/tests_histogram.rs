@@ -71,6 +71,7 @@ fn histograms_round_trip_through_both_encoders() {
     stale.sum = STALE_NAN;
     let series = vec![
         TimeSeries {
+            exemplars: Vec::new(),
             labels: Labels::from_pairs([("__name__", "h"), ("job", "a")]),
             samples: vec![],
             histograms: vec![
@@ -82,6 +83,7 @@ fn histograms_round_trip_through_both_encoders() {
             ],
         },
         TimeSeries {
+            exemplars: Vec::new(),
             labels: Labels::from_pairs([("__name__", "c")]),
             samples: vec![argus_model::Sample::new(5, 1.0)],
             histograms: vec![HistogramSample { t: 10, h: nhcb() }],
@@ -197,6 +199,7 @@ fn each_histogram_rule() {
 
     let mut buf = Vec::new();
     let ts = |h: FloatHistogram| TimeSeries {
+        exemplars: Vec::new(),
         labels: Labels::from_pairs([("__name__", "x")]),
         samples: vec![],
         histograms: vec![HistogramSample { t: 1, h }],
@@ -276,6 +279,7 @@ proptest! {
             custom_values: vec![],
         };
         let series = vec![TimeSeries {
+            exemplars: Vec::new(),
             labels: Labels::from_pairs([("__name__", "p")]),
             samples: vec![],
             histograms: vec![HistogramSample { t, h: h.clone() }],

@@ -1,11 +1,10 @@
 //! A minimal protobuf wire-format reader over a byte slice.
 //!
 //! The decoder walks the outer messages (request, series) with this reader
-//! so that one series at a time is materialised, and so that exemplars and
-//! histograms are checked and counted without being kept: decoding a whole
-//! request into prost structs first would let a few bytes on the wire (an
-//! empty histogram is 2 bytes) become a struct of ~200 bytes, a 100x memory
-//! amplification on top of the snappy limit. Leaf messages are decoded with
+//! so that one series at a time is materialised straight into the model:
+//! decoding a whole request into prost structs first would let a few bytes
+//! on the wire (an empty histogram is 2 bytes) become a struct of ~200
+//! bytes, a 100x memory amplification on top of the snappy limit. Leaf messages are decoded with
 //! prost. Acceptance mirrors prost's decoder exactly (varint overflow rule,
 //! key checks, group skipping, wire-type checks); a proptest checks that
 //! the two agree.

@@ -195,6 +195,14 @@ impl Head {
         }
     }
 
+    /// True when the head holds a series with exactly these labels.
+    pub fn contains(&self, labels: &Labels) -> bool {
+        self.series
+            .read()
+            .find(labels, labels.stable_hash())
+            .is_some()
+    }
+
     /// How many truncations have begun (see the field).
     pub fn truncations(&self) -> u64 {
         self.truncations.load(Ordering::Acquire)
