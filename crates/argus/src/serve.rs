@@ -67,12 +67,9 @@ async fn write_generated(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        for (tenant, series) in p.collect(now) {
-            if series.is_empty() {
-                continue;
-            }
-            if let Err(e) = sink.write(&tenant, series) {
-                tracing::warn!(tenant = %tenant, error = %e, "writing span metrics failed");
+        for m in p.collect(now) {
+            if let Err(e) = sink.write(&m.tenant, m.series) {
+                tracing::warn!(tenant = %m.tenant, error = %e, "writing span metrics failed");
             }
         }
     })

@@ -187,3 +187,105 @@ fn a_traces_id_finds_its_logs_with_logql() {
     assert_eq!(lines, ["charging card", "card charged"], "{resp}");
     a.stop();
 }
+
+/// `/api/v1/query_exemplars` over the last hour for `query`.
+fn exemplars(a: &Argus, query: &str) -> Value {
+    let now = now_ms() / 1000;
+    let resp = client()
+        .get(a.url("/api/v1/query_exemplars"))
+        .header("X-Scope-OrgID", TENANT)
+        .query(&[
+            ("query", query),
+            ("start", &(now - 3600).to_string()),
+            ("end", &(now + 60).to_string()),
+        ])
+        .send()
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().unwrap();
+    assert!(status.is_success(), "{query}: {status}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The values of label `name` of every exemplar of a query_exemplars answer.
+fn exemplar_labels(v: &Value, name: &str) -> Vec<String> {
+    v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["exemplars"].as_array().into_iter().flatten())
+        .filter_map(|e| e["labels"][name].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn exemplars_lead_from_a_metric_to_its_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Argus::start(
+        dir.path(),
+        "metrics_generator:\n  collection_interval: 1s\n",
+    );
+    let t0 = now_ms() * 1_000_000;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    post_json(
+        &a,
+        "/v1/traces",
+        &otlp_traces(
+            "cart",
+            &[(
+                trace,
+                "00f067aa0ba902b7",
+                "",
+                "add item",
+                t0,
+                3_000_000,
+                "POST",
+            )],
+        ),
+    );
+    // An application's metric (OTLP, a sum) with an exemplar of the trace.
+    post_json(
+        &a,
+        "/v1/metrics",
+        &json!({"resourceMetrics": [{
+            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cart"}}]},
+            "scopeMetrics": [{"metrics": [{
+                "name": "cart_items_added", "sum": {
+                    "aggregationTemporality": 2, "isMonotonic": true,
+                    "dataPoints": [{"asDouble": 1, "timeUnixNano": t0.to_string(),
+                        "exemplars": [{"asDouble": 1, "timeUnixNano": t0.to_string(),
+                            "traceId": trace, "spanId": "00f067aa0ba902b7"}]}]}
+            }]}]
+        }]}),
+    );
+    let found = exemplar_labels(&exemplars(&a, "cart_items_added_total"), "trace_id");
+    assert_eq!(found, [trace]);
+    // Every hop is an API call: exemplar → trace by id.
+    let t = a.get_json(Some(TENANT), &format!("/api/v2/traces/{}", found[0]));
+    assert_eq!(
+        t["trace"]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"], "add item",
+        "{t}"
+    );
+    // The span metrics' latency buckets carry the trace too (Tempo's
+    // `traceID` label, leading zeros trimmed).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let generated = loop {
+        let ids = exemplar_labels(
+            &exemplars(&a, r#"traces_spanmetrics_latency_bucket{service="cart"}"#),
+            "traceID",
+        );
+        if !ids.is_empty() || std::time::Instant::now() > deadline {
+            break ids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(generated, [trace]);
+    let t = a.get_json(Some(TENANT), &format!("/api/traces/{}", generated[0]));
+    assert_eq!(
+        t["batches"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    a.stop();
+}

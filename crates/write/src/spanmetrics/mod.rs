@@ -30,8 +30,9 @@
 //! (`service`, `span_name`, `span_kind`, `status_code`, `status_message`).
 //!
 //! Histogram buckets carry exemplars (`{traceID="<hex, leading zeros
-//! trimmed>"}`, the observed value in seconds), returned beside the series
-//! ([`TenantMetrics::exemplars`]) since [`TimeSeries`] has no exemplars.
+//! trimmed>"}`, the observed value in seconds) in their series'
+//! [`TimeSeries::exemplars`], stored with the samples by the write
+//! pipeline.
 //!
 //! Tempo's own counters about the processing (edges, expired edges,
 //! dropped spans, series over the cap) are [`SpanMetricsStats`]. Tempo's
@@ -51,7 +52,7 @@ mod size;
 mod tests;
 
 use argus_model::traces::{hex_id, Span, SpanKind, TraceId};
-use argus_model::{Labels, LabelsBuilder, TenantId, TimeSeries};
+use argus_model::{LabelsBuilder, TenantId, TimeSeries};
 use attrs::{clip_value, sanitize_label_name, span_kind_label, status_code_label};
 use graph::{Edge, EdgeStore, Upsert};
 use parking_lot::Mutex;
@@ -147,29 +148,12 @@ pub enum SpanMetricsConfigError {
     EmptyDimension,
 }
 
-/// An exemplar: labels (`traceID`), the observed value, its timestamp (ms).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Exemplar {
-    pub labels: Labels,
-    pub value: f64,
-    pub ts: i64,
-}
-
-/// An exemplar of the series `series` (its full labels, `__name__` and `le`
-/// included).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeriesExemplar {
-    pub series: Labels,
-    pub exemplar: Exemplar,
-}
-
-/// A tenant's series at a collection, and the exemplars observed since the
-/// previous one.
+/// A tenant's series at a collection; the latency histograms' buckets
+/// carry the exemplars observed since the previous one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantMetrics {
     pub tenant: TenantId,
     pub series: Vec<TimeSeries>,
-    pub exemplars: Vec<SeriesExemplar>,
 }
 
 /// Counters about the processing of a tenant's spans (Tempo's
@@ -391,7 +375,7 @@ impl TenantState {
         }
     }
 
-    fn collect(&mut self, p: &Prepared, now_ms: i64) -> (Vec<TimeSeries>, Vec<SeriesExemplar>) {
+    fn collect(&mut self, p: &Prepared, now_ms: i64) -> Vec<TimeSeries> {
         self.expire_edges(p, now_ms);
         let before = now_ms.saturating_sub(p.policy.stale_ms);
         let budget = &mut self.budget;
@@ -411,7 +395,6 @@ impl TenantState {
             h.remove_stale(before, budget);
         }
         let mut series = Vec::new();
-        let mut exemplars = Vec::new();
         for c in [
             &mut self.calls,
             &mut self.size,
@@ -425,9 +408,9 @@ impl TenantState {
             &mut self.server_secs,
             &mut self.client_secs,
         ] {
-            h.collect(now_ms, &mut series, &mut exemplars);
+            h.collect(now_ms, &mut series);
         }
-        (series, exemplars)
+        series
     }
 
     /// Nothing kept: the tenant can be forgotten.
@@ -495,11 +478,11 @@ impl SpanMetricsProcessor {
     }
 
     /// Every tenant's current series, each with one sample at `now_ms`
-    /// (preceded by a 0 when the series is new), and the exemplars
-    /// observed since the previous collection. Expires the edges whose wait
-    /// is over and drops stale series first. Tenants with no series are
-    /// left out.
-    pub fn collect_with_exemplars(&self, now_ms: i64) -> Vec<TenantMetrics> {
+    /// (preceded by a 0 when the series is new), the histograms' buckets
+    /// with the exemplars observed since the previous collection. Expires
+    /// the edges whose wait is over and drops stale series first. Tenants
+    /// with no series are left out.
+    pub fn collect(&self, now_ms: i64) -> Vec<TenantMetrics> {
         let tenants: Vec<(TenantId, Arc<Mutex<TenantState>>)> = self
             .tenants
             .lock()
@@ -508,13 +491,9 @@ impl SpanMetricsProcessor {
             .collect();
         let mut out = Vec::new();
         for (tenant, state) in tenants {
-            let (series, exemplars) = state.lock().collect(&self.p, now_ms);
+            let series = state.lock().collect(&self.p, now_ms);
             if !series.is_empty() {
-                out.push(TenantMetrics {
-                    tenant,
-                    series,
-                    exemplars,
-                });
+                out.push(TenantMetrics { tenant, series });
             }
         }
         // Forget tenants that keep nothing. A tenant's state is only
@@ -525,15 +504,6 @@ impl SpanMetricsProcessor {
             .retain(|_, s| Arc::strong_count(s) > 1 || !s.lock().is_empty());
         out.sort_by(|a, b| a.tenant.cmp(&b.tenant));
         out
-    }
-
-    /// [`Self::collect_with_exemplars`] without the exemplars (they are
-    /// consumed all the same).
-    pub fn collect(&self, now_ms: i64) -> Vec<(TenantId, Vec<TimeSeries>)> {
-        self.collect_with_exemplars(now_ms)
-            .into_iter()
-            .map(|m| (m.tenant, m.series))
-            .collect()
     }
 
     /// Every tenant's processing counters.

@@ -14,7 +14,7 @@
 //! - A series not updated for the stale duration is dropped.
 
 use super::attrs::format_float;
-use super::{Exemplar, SeriesExemplar};
+use argus_model::Exemplar;
 use argus_model::{Label, Labels, Sample, TimeSeries, METRIC_NAME};
 use std::collections::HashMap;
 
@@ -227,12 +227,7 @@ impl Histogram {
         s.last_updated = now_ms;
     }
 
-    pub(super) fn collect(
-        &mut self,
-        now_ms: i64,
-        out: &mut Vec<TimeSeries>,
-        exemplars: &mut Vec<SeriesExemplar>,
-    ) {
+    pub(super) fn collect(&mut self, now_ms: i64, out: &mut Vec<TimeSeries>) {
         let (sum_name, count_name, bucket_name) = (
             format!("{}_sum", self.name),
             format!("{}_count", self.name),
@@ -246,18 +241,16 @@ impl Histogram {
             b.set(METRIC_NAME, bucket_name.as_str());
             for (i, le) in self.le.iter().enumerate() {
                 b.set("le", le.as_str());
-                let series = b.build();
+                push_series(out, b.build(), s.new, now_ms, s.buckets[i]);
                 if let Some((trace_id, value)) = s.exemplars[i].take() {
-                    exemplars.push(SeriesExemplar {
-                        series: series.clone(),
-                        exemplar: Exemplar {
-                            labels: Labels::from_pairs([(TRACE_ID_LABEL, trace_id)]),
+                    if let Some(last) = out.last_mut() {
+                        last.exemplars.push(Exemplar::new(
+                            Labels::from_pairs([(TRACE_ID_LABEL, trace_id)]),
                             value,
-                            ts: now_ms,
-                        },
-                    });
+                            now_ms,
+                        ));
+                    }
                 }
-                push_series(out, series, s.new, now_ms, s.buckets[i]);
             }
             s.new = false;
         }

@@ -1,6 +1,6 @@
 use super::*;
 use argus_model::traces::{Attr, SpanOrigin, StatusCode};
-use argus_model::{validate_label_name, validate_metric_name, Sample};
+use argus_model::{validate_label_name, validate_metric_name, Exemplar, Labels, Sample};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -49,27 +49,22 @@ fn labels(name: &str, pairs: &[(&str, &str)]) -> Labels {
 }
 
 /// The samples of series `name{pairs}` in a collection of one tenant.
-fn samples(out: &[(TenantId, Vec<TimeSeries>)], name: &str, pairs: &[(&str, &str)]) -> Vec<Sample> {
+fn samples(out: &[TenantMetrics], name: &str, pairs: &[(&str, &str)]) -> Vec<Sample> {
     let want = labels(name, pairs);
     out.iter()
-        .flat_map(|(_, s)| s)
+        .flat_map(|m| &m.series)
         .find(|s| s.labels == want)
         .map(|s| s.samples.clone())
         .unwrap_or_default()
 }
 
 /// The latest value of series `name{pairs}`, if collected.
-fn value(out: &[(TenantId, Vec<TimeSeries>)], name: &str, pairs: &[(&str, &str)]) -> Option<f64> {
+fn value(out: &[TenantMetrics], name: &str, pairs: &[(&str, &str)]) -> Option<f64> {
     samples(out, name, pairs).last().map(|s| s.v)
 }
 
 /// The cumulative bucket counts of histogram `name{pairs}`, by `le`.
-fn buckets(
-    out: &[(TenantId, Vec<TimeSeries>)],
-    name: &str,
-    pairs: &[(&str, &str)],
-    les: &[&str],
-) -> Vec<f64> {
+fn buckets(out: &[TenantMetrics], name: &str, pairs: &[(&str, &str)], les: &[&str]) -> Vec<f64> {
     les.iter()
         .map(|le| {
             let mut p = pairs.to_vec();
@@ -192,7 +187,7 @@ fn an_unpaired_client_expires_after_the_wait() {
     let s = &p.stats()[0].1;
     assert_eq!(s.pending_edges, 0);
     assert_eq!(s.expired_edges.get("SPAN_KIND_CLIENT"), Some(&1));
-    let graph = out[0].1.iter().filter(|s| {
+    let graph = out[0].series.iter().filter(|s| {
         s.labels
             .metric_name()
             .is_some_and(|n| n.starts_with("traces_service_graph"))
@@ -375,43 +370,41 @@ fn exemplars_carry_the_trace_id_once() {
     s.trace_id[14] = 0x0a;
     s.trace_id[15] = 0xbc;
     p.observe(&t, &[s], T0);
-    let out = p.collect_with_exemplars(T0 + 1);
-    let ex: Vec<_> = out[0]
-        .exemplars
-        .iter()
-        .filter(|e| e.series.metric_name() == Some("traces_spanmetrics_latency_bucket"))
+    let out = p.collect(T0 + 1);
+    // (series, exemplar) of every exemplar collected.
+    let exemplars = |out: &[TenantMetrics]| -> Vec<(Labels, Exemplar)> {
+        out.iter()
+            .flat_map(|m| &m.series)
+            .flat_map(|s| s.exemplars.iter().map(|e| (s.labels.clone(), e.clone())))
+            .collect()
+    };
+    let ex: Vec<_> = exemplars(&out)
+        .into_iter()
+        .filter(|(l, _)| l.metric_name() == Some("traces_spanmetrics_latency_bucket"))
         .collect();
     assert_eq!(ex.len(), 1, "{ex:?}");
     // In the bucket the value first falls in; leading zeros trimmed.
-    assert_eq!(ex[0].series.get("le"), Some("0.004"));
-    assert_eq!(ex[0].series.get("service"), Some("api"));
+    assert_eq!(ex[0].0.get("le"), Some("0.004"));
+    assert_eq!(ex[0].0.get("service"), Some("api"));
     assert_eq!(
-        ex[0].exemplar,
-        Exemplar {
-            labels: Labels::from_pairs([("traceID", "abc")]),
-            value: 0.003,
-            ts: T0 + 1,
-        }
+        ex[0].1,
+        Exemplar::new(Labels::from_pairs([("traceID", "abc")]), 0.003, T0 + 1)
     );
     // Emitted once.
-    assert!(p.collect_with_exemplars(T0 + 2)[0].exemplars.is_empty());
+    assert!(exemplars(&p.collect(T0 + 2)).is_empty());
     // Service graph histograms carry the client's trace id.
     let c = span("a", SpanKind::Client, 0x11, 10, None, 5);
     let sv = span("b", SpanKind::Server, 0x11, 11, Some(10), 5);
     p.observe(&t, &[sv, c], T0 + 3);
-    let out = p.collect_with_exemplars(T0 + 4);
-    let graph: Vec<_> = out[0]
-        .exemplars
-        .iter()
-        .filter(|e| e.series.get("client") == Some("a"))
+    let out = p.collect(T0 + 4);
+    let graph: Vec<_> = exemplars(&out)
+        .into_iter()
+        .filter(|(l, _)| l.get("client") == Some("a"))
         .collect();
     assert_eq!(graph.len(), 2);
-    for e in graph {
-        assert_eq!(
-            e.exemplar.labels.get("traceID"),
-            Some("11".repeat(16).as_str())
-        );
-        assert_eq!(e.series.get("le"), Some("0.1"));
+    for (l, e) in graph {
+        assert_eq!(e.labels.get("traceID"), Some("11".repeat(16).as_str()));
+        assert_eq!(l.get("le"), Some("0.1"));
     }
 }
 
@@ -443,7 +436,7 @@ fn the_series_cap_sends_new_series_to_overflow() {
     assert_eq!(s.active_series, 19);
     assert_eq!(s.series_limited, 2 * 19);
     // 19 series, 19 overflow series.
-    assert_eq!(out[0].1.len(), 38);
+    assert_eq!(out[0].series.len(), 38);
 }
 
 #[test]
@@ -474,12 +467,12 @@ fn stale_series_and_idle_tenants_are_dropped() {
     );
     let out = p.collect(T0 + 60_000);
     assert_eq!(
-        out.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        out.iter().map(|m| m.tenant.as_str()).collect::<Vec<_>>(),
         ["t1", "t2"]
     );
     let out = p.collect(T0 + 60_001);
     assert_eq!(
-        out.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        out.iter().map(|m| m.tenant.as_str()).collect::<Vec<_>>(),
         ["t2"]
     );
     assert_eq!(p.stats().len(), 1);
@@ -505,14 +498,9 @@ fn collected_labels_are_sorted_and_valid() {
         &[client, span("b", SpanKind::Server, 1, 11, Some(10), 5)],
         T0,
     );
-    let out = p.collect_with_exemplars(T0);
+    let out = p.collect(T0);
     assert!(!out[0].series.is_empty());
-    let all = out[0]
-        .series
-        .iter()
-        .map(|s| &s.labels)
-        .chain(out[0].exemplars.iter().map(|e| &e.series));
-    for l in all {
+    for l in out[0].series.iter().map(|s| &s.labels) {
         let names: Vec<&str> = l.iter().map(|l| l.name.as_str()).collect();
         assert!(names.windows(2).all(|w| w[0] < w[1]), "{l}");
         assert!(names.iter().all(|n| validate_label_name(n)), "{l}");
