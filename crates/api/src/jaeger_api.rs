@@ -9,7 +9,7 @@ use crate::tempo::jaeger::{
     operations_response, services_response, traces_response, DependencyLink, JaegerTrace,
     Operation, StructuredError,
 };
-use crate::tempo_api::MAX_TRACE_READ_BYTES;
+use crate::tempo_api::{json_reply, MAX_TRACE_READ_BYTES};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_model::traces::{parse_trace_id, Span, SpanId, SpanKind};
@@ -39,10 +39,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/jaeger/api/dependencies", get(dependencies))
 }
 
-fn json(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 /// A Jaeger error: `{"data":null,…,"errors":[{"code","msg"}]}` with the
 /// status.
 fn jaeger_error(e: ApiError) -> Response {
@@ -57,7 +53,7 @@ fn jaeger_error(e: ApiError) -> Response {
 
 fn reply(r: Result<String, ApiError>) -> Response {
     match r {
-        Ok(body) => json(body),
+        Ok(body) => json_reply(body),
         Err(e) => jaeger_error(e),
     }
 }

@@ -204,30 +204,36 @@ pub(crate) async fn otlp_logs(
 ) -> Response {
     let ct = media_type(&headers);
     let json = ct == "application/json";
-    match otlp_logs_inner(&s, &headers, body, json, &ct).await {
-        Ok(resp) => {
-            let body_json = match &resp.partial_success {
-                Some(p) => serde_json::json!({"partialSuccess": {
-                    "rejectedLogRecords": p.rejected_log_records.to_string(),
-                    "errorMessage": p.error_message}}),
-                None => serde_json::json!({}),
-            };
-            otlp_reply(json, StatusCode::OK, resp, body_json)
-        }
-        Err(e) => otlp_error(json, &e),
-    }
+    let r = async {
+        let pipeline = s.logs_pipeline()?;
+        let tenant = tenant_of(&s, &headers)?;
+        pipeline.check_rate(&tenant)?;
+        let data = otlp_body(&s, &headers, body, json, &ct).await?;
+        let streams = blocking(move || {
+            let req = otlp::logs::decode_logs_request(&data, json)?;
+            Ok(otlp::logs::convert_logs(&req, now_ns()))
+        })
+        .await?;
+        ingest_otlp_logs(&s, &tenant, streams).await
+    };
+    otlp_answer(json, r.await, |resp: &ExportLogsServiceResponse| {
+        resp.partial_success.as_ref().map(|p| {
+            serde_json::json!({"rejectedLogRecords": p.rejected_log_records.to_string(),
+                "errorMessage": p.error_message})
+        })
+    })
 }
 
-async fn otlp_logs_inner(
+/// The body of an OTLP/HTTP export (`json` from its `Content-Type`,
+/// `ct`): protobuf or JSON, gzip or none (415 otherwise), read within
+/// `max_request_bytes` and decompressed within `max_decompressed_bytes`.
+pub(crate) async fn otlp_body(
     s: &AppState,
     headers: &HeaderMap,
     body: Body,
     json: bool,
     ct: &str,
-) -> Result<ExportLogsServiceResponse, ApiError> {
-    let pipeline = s.logs_pipeline()?;
-    let tenant = tenant_of(s, headers)?;
-    pipeline.check_rate(&tenant)?;
+) -> Result<Bytes, ApiError> {
     if !json && ct != "application/x-protobuf" {
         return Err(ApiError::UnsupportedMediaType(format!("unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json")));
     }
@@ -241,13 +247,27 @@ async fn otlp_logs_inner(
     };
     let raw = read_body(body, headers, s.config.max_request_bytes).await?;
     let max = s.config.max_decompressed_bytes;
-    let streams = blocking(move || {
-        let data = decompress(raw, enc, max)?;
-        let req = otlp::logs::decode_logs_request(&data, json)?;
-        Ok(otlp::logs::convert_logs(&req, now_ns()))
-    })
-    .await?;
-    ingest_otlp_logs(s, &tenant, streams).await
+    blocking(move || decompress(raw, enc, max)).await
+}
+
+/// An OTLP/HTTP answer: 200 with the export's reply (in JSON, with
+/// `partialSuccess` as `partial` gives it), or the error's status and
+/// `google.rpc.Status`.
+pub(crate) fn otlp_answer<R: prost::Message>(
+    json: bool,
+    r: Result<R, ApiError>,
+    partial: impl FnOnce(&R) -> Option<serde_json::Value>,
+) -> Response {
+    match r {
+        Ok(resp) => {
+            let body_json = match partial(&resp) {
+                Some(p) => serde_json::json!({ "partialSuccess": p }),
+                None => serde_json::json!({}),
+            };
+            otlp_reply(json, StatusCode::OK, resp, body_json)
+        }
+        Err(e) => otlp_error(json, &e),
+    }
 }
 
 /// Stores converted OTLP logs: the step OTLP/HTTP and OTLP/gRPC

@@ -47,8 +47,13 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 /// A Tempo error: its status, the message as plain text.
-fn tempo_error(e: ApiError) -> Response {
+pub(crate) fn tempo_error(e: ApiError) -> Response {
     (e.status(), e.to_string()).into_response()
+}
+
+/// A JSON body, 200.
+pub(crate) fn json_reply(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn echo() -> &'static str {
@@ -64,7 +69,7 @@ async fn buildinfo(State(s): State<Arc<AppState>>) -> Response {
         build_date: String::new(),
         go_version: String::new(),
     };
-    ([(header::CONTENT_TYPE, "application/json")], info.to_json()).into_response()
+    json_reply(info.to_json())
 }
 
 fn wants_protobuf(headers: &HeaderMap) -> bool {
@@ -191,7 +196,7 @@ async fn trace_v2(
         )
             .into_response()
     } else {
-        ([(header::CONTENT_TYPE, "application/json")], resp.to_json()).into_response()
+        json_reply(resp.to_json())
     }
 }
 
@@ -340,7 +345,7 @@ async fn search_traces(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     match search_inner(&s, &headers, &q).await {
-        Ok(r) => ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response(),
+        Ok(r) => json_reply(r.to_json()),
         Err(e) => tempo_error(e),
     }
 }
@@ -487,7 +492,7 @@ async fn tags_v1(
                 names.into_iter().collect(),
                 metadata_metrics(t.inspected_bytes),
             );
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
         Err(e) => tempo_error(e),
     }
@@ -522,7 +527,7 @@ async fn tags_v2(
                 }
             }
             let r = SearchTagsV2Response::new(scopes, metadata_metrics(t.inspected_bytes));
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
         Err(e) => tempo_error(e),
     }
@@ -616,7 +621,7 @@ async fn tag_values_v1(
                 strings.into_iter().collect(),
                 metadata_metrics(bytes),
             );
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
         Err(e) => tempo_error(e),
     }
@@ -639,7 +644,7 @@ async fn tag_values_v2(
                 })
                 .collect();
             let r = SearchTagValuesV2Response::new(typed, metadata_metrics(bytes));
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
         Err(e) => tempo_error(e),
     }

@@ -8,15 +8,15 @@ use crate::query::blocking;
 use crate::tempo::search::{
     InstantSeries, QueryInstantResponse, QueryRangeResponse, Sample, SearchMetrics, TimeSeries,
 };
-use crate::tempo_api::MAX_TRACE_READ_BYTES;
+use crate::tempo_api::{json_reply, tempo_error, MAX_TRACE_READ_BYTES};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_model::traces::{Attr, AttrValue};
 use argus_store::traces::{TraceScan, Visit};
 use argus_traceql::{MetricsEvaluator, MetricsRequest, MetricsSeries, Value};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use std::collections::HashMap;
@@ -169,10 +169,6 @@ async fn evaluate(
     .await
 }
 
-fn plain_error(e: ApiError) -> Response {
-    (e.status(), e.to_string()).into_response()
-}
-
 /// `GET /api/metrics/query_range`.
 async fn query_range(
     State(s): State<Arc<AppState>>,
@@ -197,9 +193,9 @@ async fn query_range(
                 })
                 .collect();
             let r = QueryRangeResponse::new(series, metrics);
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
-        Err(e) => plain_error(e),
+        Err(e) => tempo_error(e),
     }
 }
 
@@ -219,9 +215,9 @@ async fn query_instant(
                 })
                 .collect();
             let r = QueryInstantResponse::new(series, metrics);
-            ([(header::CONTENT_TYPE, "application/json")], r.to_json()).into_response()
+            json_reply(r.to_json())
         }
-        Err(e) => plain_error(e),
+        Err(e) => tempo_error(e),
     }
 }
 

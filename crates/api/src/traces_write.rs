@@ -4,10 +4,10 @@
 //! `argus-ingest`, hands the spans to the traces pipeline
 //! ([`argus_write::TracesPipeline`]) and answers in its protocol's terms.
 
-use crate::logs_write::{content_encoding, decompress, media_type, Encoding};
+use crate::logs_write::{content_encoding, decompress, media_type, otlp_answer, otlp_body};
 use crate::query::blocking;
 use crate::tenant::tenant_of;
-use crate::write::{otlp_error, otlp_reply, read_body};
+use crate::write::read_body;
 use crate::{ApiError, AppState};
 use argus_ingest::otlp::traces::{convert_traces, decode_traces_request, ConvertedSpans};
 use argus_model::TenantId;
@@ -91,45 +91,19 @@ pub(crate) async fn otlp_traces(
 ) -> Response {
     let ct = media_type(&headers);
     let json = ct == "application/json";
-    match otlp_traces_inner(&s, &headers, body, json, &ct).await {
-        Ok(resp) => {
-            let body_json = match &resp.partial_success {
-                Some(p) => serde_json::json!({"partialSuccess": {
-                    "rejectedSpans": p.rejected_spans.to_string(),
-                    "errorMessage": p.error_message}}),
-                None => serde_json::json!({}),
-            };
-            otlp_reply(json, StatusCode::OK, resp, body_json)
-        }
-        Err(e) => otlp_error(json, &e),
-    }
-}
-
-async fn otlp_traces_inner(
-    s: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-    json: bool,
-    ct: &str,
-) -> Result<ExportTraceServiceResponse, ApiError> {
-    let pipeline = s.traces_pipeline()?;
-    let tenant = tenant_of(s, headers)?;
-    pipeline.check_rate(&tenant)?;
-    if !json && ct != "application/x-protobuf" {
-        return Err(ApiError::UnsupportedMediaType(format!("unsupported Content-Type {ct:?}: OTLP/HTTP takes application/x-protobuf or application/json")));
-    }
-    let enc = match content_encoding(headers)? {
-        Encoding::Deflate => {
-            return Err(ApiError::UnsupportedMediaType(
-                "unsupported Content-Encoding \"deflate\": OTLP/HTTP takes gzip or none".into(),
-            ))
-        }
-        e => e,
+    let r = async {
+        let pipeline = s.traces_pipeline()?;
+        let tenant = tenant_of(&s, &headers)?;
+        pipeline.check_rate(&tenant)?;
+        let data = otlp_body(&s, &headers, body, json, &ct).await?;
+        ingest_otlp_traces(&s, &tenant, data, json).await
     };
-    let raw = read_body(body, headers, s.config.max_request_bytes).await?;
-    let max = s.config.max_decompressed_bytes;
-    let data = blocking(move || decompress(raw, enc, max)).await?;
-    ingest_otlp_traces(s, &tenant, data, json).await
+    otlp_answer(json, r.await, |resp: &ExportTraceServiceResponse| {
+        resp.partial_success.as_ref().map(|p| {
+            serde_json::json!({"rejectedSpans": p.rejected_spans.to_string(),
+                "errorMessage": p.error_message})
+        })
+    })
 }
 
 /// `POST /api/v2/spans` (Zipkin v2 JSON, optionally gzip): 202 when every
