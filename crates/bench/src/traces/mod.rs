@@ -183,13 +183,14 @@ pub(crate) fn run(a: TracesArgs) -> Result<()> {
         threads,
     )?;
     eprintln!(
-        "    {} spans in {} traces ({} with an error), {} requests, {:.1} MB of protobuf ({:.1} MB on the wire), in {:.1}s",
+        "    {} spans in {} traces ({} with an error), {} requests, {:.1} MB of protobuf ({:.1} MB on the wire, {:.1} MB held), in {:.1}s",
         p.spans,
         p.traces,
         p.error_traces,
         p.requests,
         p.proto_bytes as f64 / 1e6,
         p.wire_bytes as f64 / 1e6,
+        p.held_bytes as f64 / 1e6,
         p.gen_s
     );
     let searches = queries::searches();

@@ -72,6 +72,8 @@ pub(crate) struct Prepared {
     pub proto_bytes: u64,
     /// Bytes on the wire (the protobuf, or gzip of it).
     pub wire_bytes: u64,
+    /// Bytes of the prepared bodies held in memory.
+    pub held_bytes: u64,
     /// Trace ids sent (an even sample) with their span counts.
     pub sample: Vec<(TraceId, u32)>,
     /// Seconds to generate and encode (before the clock).
@@ -209,6 +211,7 @@ pub(crate) fn prepare(
         requests: 0,
         proto_bytes: 0,
         wire_bytes: 0,
+        held_bytes: 0,
         sample: Vec::new(),
         gen_s: 0.0,
     };
@@ -221,6 +224,7 @@ pub(crate) fn prepare(
         p.wire_bytes += out.wire_bytes;
         p.sample.extend(out.sample);
         for b in out.bodies {
+            p.held_bytes += b.len() as u64;
             let w = (p.requests % senders as u64) as usize;
             p.per_sender[w].push(b);
             p.requests += 1;

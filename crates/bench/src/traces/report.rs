@@ -143,7 +143,7 @@ pub(crate) fn render(a: &TracesArgs, p: &Prepared, searches: &[Search], runs: &[
     // Load.
     let _ = writeln!(
         o,
-        "Load: {} spans in {} traces ({:.1} spans per trace; {} traces, {:.1}%, with an error status) from the bench's trace generator (seed {}: a shop of 12 services, requests fanning out over server and client spans with database calls at the leaves, about 500 bytes of span attributes, resources with Kubernetes and SDK attributes, 2% failing traces, 1% slow outliers), starting over the {} before the load was generated. Sent over OTLP/HTTP (`POST /v1/traces`, protobuf `ExportTraceServiceRequest`, compression {}) in {} requests of whole traces, about {} spans each, grouped by resource ({:.1} MB of protobuf, {:.1} MB on the wire), traces in time order, {} concurrent senders; generated and encoded before the clock starts ({:.1}s); a request answered 429 or 5xx is sent again after a backoff (0.5 s, doubling up to 5 s, 10 attempts), as the OpenTelemetry Collector's exporters do. Argus `wal_fsync: {}`, traces store defaults (`flush_size: 128 MiB`, `max_head_size: 256 MiB`, `max_head_age: 15m`), metrics generator {} (span metrics and service graphs from every span, the default); then `POST /flush` (answers once the heads are written into segments, uploaded and installed). Per-core figures divide spans by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time during `POST /flush` (the target uses the latter); peak RSS is `VmHWM`. {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
+        "Load: {} spans in {} traces ({:.1} spans per trace; {} traces, {:.1}%, with an error status) from the bench's trace generator (seed {}: a shop of 12 services, requests fanning out over server and client spans with database calls at the leaves, about 500 bytes of span attributes, resources with Kubernetes and SDK attributes, 2% failing traces, 1% slow outliers), starting over the {} before the load was generated. Sent over OTLP/HTTP (`POST /v1/traces`, protobuf `ExportTraceServiceRequest`, compression {}) in {} requests of whole traces, about {} spans each, grouped by resource ({:.1} MB of protobuf, {:.1} MB on the wire), traces in time order, {} concurrent senders; generated and encoded before the clock starts ({:.1}s); a request answered 429 or 5xx is sent again after a backoff (0.5 s, doubling up to 5 s, 10 attempts), as the OpenTelemetry Collector's exporters do. Argus `wal_fsync: {}`, traces store defaults (`flush_size: 128 MiB`, `max_head_size: 256 MiB`, `max_head_age: 15m`), metrics generator {}; then `POST /flush` (answers once the heads are written into segments, uploaded and installed). Per-core figures divide spans by Argus's CPU time (utime + stime from `/proc/<pid>/stat`) during ingest, and, \"final flush included\", plus its CPU time during `POST /flush` (the target uses the latter); peak RSS is `VmHWM`. {} runs, each with a fresh data directory; cells are median (min – max) over runs.\n",
         p.spans,
         p.traces,
         n / p.traces as f64,
@@ -159,7 +159,11 @@ pub(crate) fn render(a: &TracesArgs, p: &Prepared, searches: &[Search], runs: &[
         a.concurrency,
         p.gen_s,
         a.argus_fsync,
-        if a.no_metrics_generator { "**off**" } else { "on" },
+        if a.no_metrics_generator {
+            "**off** (`metrics_generator: {enabled: false}`: the store alone)"
+        } else {
+            "on (span metrics and service graphs from every span, Argus's default)"
+        },
         runs.len()
     );
     let av = |f: &dyn Fn(&ArgusRun) -> f64| mmm(&vals(runs, |r| f(&r.argus)));
@@ -267,10 +271,9 @@ pub(crate) fn render(a: &TracesArgs, p: &Prepared, searches: &[Search], runs: &[
     // Queries.
     let _ = writeln!(
         o,
-        "Queries without a time range, after the flush. Trace by id: `GET /api/v2/traces/<id>`, {} lookups of different traces picked at random among those sent (after one untimed lookup), each answer checked to hold the trace's spans; DuckDB runs `{BY_ID_SQL}` for the same ids. Searches: `GET /api/search?q=<TraceQL>&limit={LIMIT}`, one untimed run then {} timed; DuckDB runs the SQL below as many times ({}`LIMIT {LIMIT}` on the distinct matching trace ids; Argus answers each trace's root, duration and matching spans, DuckDB only the ids). The count of all matching traces is Argus's answer with `limit=1000000` (first run) beside DuckDB's `count(*)` of the ids. p50 and p99 are nearest-rank over the repetitions, then the median over runs.\n",
+        "Queries without a time range, after the flush. Trace by id: `GET /api/v2/traces/<id>`, {} lookups of different traces picked at random among those sent (after one untimed lookup), each answer checked to hold the trace's spans; DuckDB runs `{BY_ID_SQL}` for the same ids. Searches: `GET /api/search?q=<TraceQL>&limit={LIMIT}`, one untimed run then {} timed; DuckDB runs the SQL below as many times (default threads, results fetched; `LIMIT {LIMIT}` on the distinct matching trace ids; Argus answers each trace's root, duration and matching spans, DuckDB only the ids). The count of all matching traces is Argus's answer with `limit=1000000` (first run) beside DuckDB's `count(*)` of the ids. p50 and p99 are nearest-rank over the repetitions, then the median over runs.\n",
         a.by_id_reps(),
         a.search_reps(),
-        "default threads, results fetched; "
     );
     let _ = writeln!(
         o,
