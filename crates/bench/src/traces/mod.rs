@@ -421,10 +421,13 @@ fn argus_run(
             Err(e) => sr.error = Some(format!("{e:#}")),
         }
         eprintln!(
-            "    ({}) {} traces (of {} in all), median {:.1} ms{}",
+            "    ({}) {} traces (all matches: {}), median {:.1} ms{}",
             s.name,
             sr.first.as_ref().map_or(0, |x| x.traces),
-            sr.all.as_ref().map_or("?".into(), |x| x.traces.to_string()),
+            sr.all.as_ref().map_or("?".into(), |x| format!(
+                "{} traces, counted in {:.1}s",
+                x.traces, x.secs
+            )),
             crate::report::median(&sr.secs) * 1e3,
             sr.error
                 .as_ref()
