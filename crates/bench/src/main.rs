@@ -2,9 +2,11 @@
 //! loopback, sends both the same deterministic remote-write load, and
 //! compares ingest throughput, CPU, memory, disk, query latency and restart
 //! time. `argus-bench logs`: a generated logs corpus through Loki push,
-//! beside `zstd`/`grep` and DuckDB ([`logs`]). See `bench/run` and
+//! beside `zstd`/`grep` and DuckDB ([`logs`]). `argus-bench traces`:
+//! generated traces over OTLP/HTTP, beside DuckDB ([`traces`]). See `bench/run` and
 //! BENCHMARKS.md.
 
+mod duckpy;
 mod engine;
 mod gen;
 mod load;
@@ -13,8 +15,8 @@ mod longq;
 mod queries;
 mod report;
 mod rng;
+mod send;
 mod server;
-#[allow(dead_code)] // used by its tests until `bench/run traces` lands
 mod traces;
 mod wire;
 
@@ -43,6 +45,9 @@ enum Cmd {
     /// Logs: a generated corpus through Loki push; stored bytes and LogQL
     /// latency beside zstd/grep and DuckDB.
     Logs(logs::LogsArgs),
+    /// Traces: generated traces over OTLP/HTTP; ingest per core, bytes per
+    /// span, trace by id and TraceQL latency beside DuckDB.
+    Traces(traces::TracesArgs),
     /// Heap held by the in-memory head per series, without a server.
     HeadMemory(engine::HeadMemArgs),
     /// Only send the workload to a running server's remote-write URL (for
@@ -111,6 +116,7 @@ fn main() -> Result<()> {
     match cli.cmd {
         Cmd::Metrics(a) => metrics(a),
         Cmd::Logs(a) => logs::run(a),
+        Cmd::Traces(a) => traces::run(a),
         Cmd::HeadMemory(a) => engine::run(a),
         Cmd::WalReplay(a) => engine::replay(a),
         Cmd::Load(a) => load_only(a),

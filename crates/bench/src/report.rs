@@ -78,7 +78,7 @@ fn mmm(v: &[f64]) -> String {
     format!("{} ({} – {})", num(med), num(lo), num(hi))
 }
 
-fn sh(cmd: &str) -> String {
+pub(crate) fn sh(cmd: &str) -> String {
     Command::new("sh")
         .arg("-c")
         .arg(cmd)
@@ -98,6 +98,55 @@ fn cpu_model() -> String {
                 .map(|m| m.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Median of the finite values (mean of the middle two for an even
+/// count); NaN for none.
+pub(crate) fn median(v: &[f64]) -> f64 {
+    let s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    min_med_max(&s).1
+}
+
+/// "median (min – max)" of the finite values (over runs), or the one value.
+pub(crate) fn over_runs(v: &[f64]) -> String {
+    let s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    mmm(&s)
+}
+
+/// The command that reproduces a run: `ARGUS_BENCH_COMMAND` (set by
+/// `bench/run`), else this process's arguments.
+pub(crate) fn command() -> String {
+    std::env::var("ARGUS_BENCH_COMMAND").unwrap_or_else(|_| {
+        std::env::args()
+            .map(|s| if s.contains(' ') { format!("'{s}'") } else { s })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// The "Machine: …" line of a report.
+pub(crate) fn machine() -> String {
+    format!(
+        "Machine: {} · {} CPUs (`nproc`) · kernel {} · memory (`free -g`): {}",
+        cpu_model(),
+        sh("nproc"),
+        sh("uname -r"),
+        sh("free -g | awk '/^Mem:/ {print $2\" GiB total, \"$7\" GiB available\"}'")
+    )
+}
+
+/// Argus's version for a report: the commit, and whether the tree had
+/// uncommitted changes.
+pub(crate) fn argus_version() -> String {
+    format!(
+        "`{}`{}",
+        sh("git rev-parse --short HEAD"),
+        if sh("git status --porcelain --untracked-files=no").is_empty() {
+            ""
+        } else {
+            " (with uncommitted changes)"
+        }
+    )
 }
 
 type Row = (&'static str, fn(&SysRun, &Workload) -> f64);
@@ -374,7 +423,7 @@ pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Pat
 /// the latest result of each benchmark.
 const HISTORY: &str = "## History";
 
-const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics` and `bench/run logs` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
+const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics`, `bench/run logs` and `bench/run traces` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
 
 /// Appends `text` (one run's report, headed `## <date> — <benchmark>`) to
 /// the history in `path`, and replaces that benchmark's block under

@@ -159,6 +159,22 @@ impl Server {
         bail!("{} did not stop within 120s of SIGTERM", self.kind.name())
     }
 
+    /// `POST /flush` (Argus; Loki's ingester endpoint): answers 204 once
+    /// every head is written into segments, uploaded and installed.
+    /// Returns (seconds, the server's CPU seconds meanwhile).
+    pub(crate) fn flush(&self, client: &reqwest::blocking::Client) -> Result<(f64, f64)> {
+        let pid = self.pid().context("not running")?.to_string();
+        let cpu0 = cpu_seconds(&pid)?;
+        let t0 = Instant::now();
+        let resp = client.post(self.url("/flush")).send()?;
+        anyhow::ensure!(
+            resp.status().as_u16() == 204,
+            "POST /flush: {}",
+            resp.status()
+        );
+        Ok((t0.elapsed().as_secs_f64(), cpu_seconds(&pid)? - cpu0))
+    }
+
     /// The server's self-metrics in text format.
     pub(crate) fn metrics(&self, client: &reqwest::blocking::Client) -> Result<String> {
         Ok(client.get(self.url("/metrics")).send()?.text()?)

@@ -325,16 +325,7 @@ fn argus_run(
     // Everything into segments: `POST /flush` (Loki's ingester endpoint)
     // answers once the head is written, uploaded and installed; then wait
     // until compaction has settled (segments, staging and WAL unchanged).
-    let cpu1 = server::cpu_seconds(&pid)?;
-    let t_flush = Instant::now();
-    let resp = client.post(srv.url("/flush")).send()?;
-    anyhow::ensure!(
-        resp.status().as_u16() == 204,
-        "POST /flush: {}",
-        resp.status()
-    );
-    r.flush_s = t_flush.elapsed().as_secs_f64();
-    r.flush_cpu_s = server::cpu_seconds(&pid)? - cpu1;
+    (r.flush_s, r.flush_cpu_s) = srv.flush(client)?;
     let cpu1 = server::cpu_seconds(&pid)?;
     let t_ready = Instant::now();
     let state = || {

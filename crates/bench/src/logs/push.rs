@@ -9,13 +9,9 @@
 
 use std::collections::HashMap;
 use std::io::BufRead;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use argus_model::{Labels, LogEntry, LogStream};
-use parking_lot::Mutex;
 
 use super::corpus::{parse_tsv, Corpus, StreamDef};
 
@@ -116,83 +112,27 @@ pub(crate) fn prepare(
     Ok(out)
 }
 
-#[derive(Debug, Default, Clone)]
-pub(crate) struct PushResult {
-    pub wall: Duration,
-    pub requests: u64,
-    /// Requests that failed for good (after the retries).
-    pub failed: u64,
-    /// Retries of requests answered 429 or 5xx (a request retried twice
-    /// counts twice).
-    pub retries: u64,
-    pub first_error: Option<String>,
-}
+pub(crate) use crate::send::PushResult;
 
-/// Attempts of one request answered 429 or 5xx before it counts as failed.
-const ATTEMPTS: u32 = 10;
-/// First wait before a retry; doubled for each further one.
-const MIN_BACKOFF: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-
-/// Sends every prepared request to `url`; each sender in its own thread.
-/// A request answered 429 or 5xx is sent again after a backoff, as Loki's
-/// clients (Promtail, Alloy) do; other answers are final.
+/// Sends every prepared request to `url` ([`crate::send::drive`]): each
+/// sender in its own thread, a request answered 429 or 5xx sent again
+/// after a backoff, as Loki's clients (Promtail, Alloy) do.
 pub(crate) fn drive(
     url: &str,
     p: &Prepared,
     client: &reqwest::blocking::Client,
 ) -> Result<PushResult> {
-    let failed = Arc::new(AtomicU64::new(0));
-    let requests = Arc::new(AtomicU64::new(0));
-    let retries = Arc::new(AtomicU64::new(0));
-    let first_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let t0 = Instant::now();
-    std::thread::scope(|sc| {
-        for bodies in &p.per_sender {
-            let (failed, requests, retries, first_error) =
-                (&failed, &requests, &retries, &first_error);
-            sc.spawn(move || {
-                for body in bodies {
-                    requests.fetch_add(1, Ordering::Relaxed);
-                    let mut backoff = MIN_BACKOFF;
-                    for attempt in 1..=ATTEMPTS {
-                        let (err, retryable) = match client
-                            .post(url)
-                            .header("Content-Type", "application/x-protobuf")
-                            .body(body.clone())
-                            .send()
-                        {
-                            Ok(resp) if resp.status().is_success() => break,
-                            Ok(resp) => {
-                                let st = resp.status();
-                                let text = resp.text().unwrap_or_default();
-                                let e =
-                                    format!("{st}: {}", text.chars().take(300).collect::<String>());
-                                (e, st.as_u16() == 429 || st.is_server_error())
-                            }
-                            Err(e) => (e.to_string(), false),
-                        };
-                        if !retryable || attempt == ATTEMPTS {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            first_error.lock().get_or_insert(err);
-                            break;
-                        }
-                        retries.fetch_add(1, Ordering::Relaxed);
-                        std::thread::sleep(backoff);
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                    }
-                }
-            });
-        }
-    });
-    let first_error = first_error.lock().clone();
-    Ok(PushResult {
-        wall: t0.elapsed(),
-        requests: requests.load(Ordering::Relaxed),
-        failed: failed.load(Ordering::Relaxed),
-        retries: retries.load(Ordering::Relaxed),
-        first_error,
-    })
+    let wire = crate::send::Wire {
+        content_type: "application/x-protobuf",
+        content_encoding: None,
+    };
+    Ok(crate::send::drive(
+        url,
+        wire,
+        &p.per_sender,
+        Vec::clone,
+        client,
+    ))
 }
 
 #[cfg(test)]

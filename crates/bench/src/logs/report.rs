@@ -3,7 +3,6 @@
 //! their SQL, and how it was measured.
 
 use std::fmt::Write;
-use std::process::Command;
 
 use super::corpus::{Corpus, NEEDLE, NEEDLE_LINES};
 use super::push::Prepared;
@@ -11,40 +10,8 @@ use super::queries::{LogQuery, ALL};
 use super::{ArgusRun, LogsArgs, Run};
 use crate::report::num;
 
-/// Median (mean of the middle two for an even count); NaN for none.
-pub(crate) fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return f64::NAN;
-    }
-    s.sort_by(f64::total_cmp);
-    if s.len() % 2 == 1 {
-        s[s.len() / 2]
-    } else {
-        (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
-    }
-}
-
-/// "median (min – max)" over runs, or the one value.
-fn mmm(v: &[f64]) -> String {
-    let s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.len() <= 1 {
-        return num(median(&s));
-    }
-    let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{} ({} – {})", num(median(&s)), num(lo), num(hi))
-}
-
-fn sh(cmd: &str) -> String {
-    Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
+pub(crate) use crate::report::median;
+use crate::report::{over_runs as mmm, sh};
 
 const MIB: f64 = 1048576.0;
 
@@ -86,12 +53,7 @@ pub(crate) fn render(
     let m = &c.meta;
     let raw = m.raw_bytes as f64;
     let mut o = String::new();
-    let command = std::env::var("ARGUS_BENCH_COMMAND").unwrap_or_else(|_| {
-        std::env::args()
-            .map(|s| if s.contains(' ') { format!("'{s}'") } else { s })
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
+    let command = crate::report::command();
     let _ = writeln!(
         o,
         "## {} — logs: {} raw, {} streams over {}{}\n",
@@ -106,34 +68,15 @@ pub(crate) fn render(
         }
     );
     let _ = writeln!(o, "Command: `{command}`\n");
-    let _ = writeln!(
-        o,
-        "Machine: {} · {} CPUs (`nproc`) · kernel {} · memory (`free -g`): {}\n",
-        std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| s
-                .lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|x| x.trim().to_string()))
-            .unwrap_or_else(|| "unknown".into()),
-        sh("nproc"),
-        sh("uname -r"),
-        sh("free -g | awk '/^Mem:/ {print $2\" GiB total, \"$7\" GiB available\"}'")
-    );
+    let _ = writeln!(o, "{}\n", crate::report::machine());
     let duck_version = runs
         .first()
         .map(|r| r.duck.version.clone())
         .unwrap_or_default();
     let _ = writeln!(
         o,
-        "Versions: Argus `{}`{} · {} · {} · DuckDB {duck_version} (Python)\n",
-        sh("git rev-parse --short HEAD"),
-        if sh("git status --porcelain --untracked-files=no").is_empty() {
-            ""
-        } else {
-            " (with uncommitted changes)"
-        },
+        "Versions: Argus {} · {} · {} · DuckDB {duck_version} (Python)\n",
+        crate::report::argus_version(),
         sh("zstd --version | head -1").trim_matches(|c: char| c == '*' || c == ' '),
         sh("grep --version | head -1")
     );

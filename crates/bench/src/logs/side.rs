@@ -2,15 +2,15 @@
 //! lines, `zstd -dc | grep -F` (and plain `grep -F`) for the needle, and
 //! DuckDB (Python package) holding the same lines in a table.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::corpus::{Corpus, NEEDLE};
 use super::queries::LogQuery;
+use crate::duckpy::{f64s, f64s2, u64s};
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ZstdRun {
@@ -142,61 +142,18 @@ pub(crate) fn duckdb(
         "queries": queries.iter().map(|q| q.sql.clone()).collect::<Vec<_>>(),
         "reps": reps.max(1),
     });
-    let mut child = Command::new(python)
-        .arg("-c")
-        .arg(SCRIPT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {python}"))?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(cfg.to_string().as_bytes())?;
-    let out = child.wait_with_output()?;
+    let v = crate::duckpy::run(python, SCRIPT, &cfg);
     let _ = std::fs::remove_file(&db);
     let _ = std::fs::remove_file(dir.join("logs.duckdb.wal"));
-    if !out.status.success() {
-        bail!(
-            "DuckDB script failed ({}); is the duckdb package installed (`python3 -m pip install duckdb`)? {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    // The answer is the last line (DuckDB may print other things first).
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or("");
-    let v: serde_json::Value = serde_json::from_str(last).with_context(|| {
-        format!(
-            "DuckDB output: {}",
-            stdout.chars().take(500).collect::<String>()
-        )
-    })?;
-    let f64s = |x: &serde_json::Value| -> Vec<f64> {
-        x.as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-            .unwrap_or_default()
-    };
+    let v = v?;
     Ok(DuckRun {
         version: v["version"].as_str().unwrap_or("?").to_string(),
         load_s: v["load_s"].as_f64().unwrap_or(f64::NAN),
         file_bytes: v["file_bytes"].as_u64().unwrap_or(0),
         rows: v["rows"].as_u64().unwrap_or(0),
         peak_rss: v["peak_rss"].as_u64().unwrap_or(0),
-        query_s: v["query_s"]
-            .as_array()
-            .map(|a| a.iter().map(f64s).collect())
-            .unwrap_or_default(),
-        query_rows: v["query_rows"]
-            .as_array()
-            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
-            .unwrap_or_default(),
+        query_s: f64s2(&v["query_s"]),
+        query_rows: u64s(&v["query_rows"]),
         query_sum: f64s(&v["query_sum"]),
         error: None,
     })
@@ -205,6 +162,7 @@ pub(crate) fn duckdb(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Stdio;
 
     fn have(cmd: &str) -> bool {
         Command::new("sh")

@@ -164,6 +164,17 @@ impl TraceGen {
     }
 }
 
+impl TraceGen {
+    /// Only traces `range` of the run (the same traces as the whole run
+    /// gives at those positions), so that several threads can generate one
+    /// run.
+    pub(crate) fn range(mut self, range: std::ops::Range<u64>) -> Self {
+        self.traces = range.end.min(self.traces);
+        self.next = range.start.min(self.traces);
+        self
+    }
+}
+
 impl Iterator for TraceGen {
     type Item = Vec<Span>;
 
@@ -548,6 +559,10 @@ mod tests {
             again[..] == traces[..20],
             "the same seed gives the same traces"
         );
+        let part: Vec<Vec<Span>> = TraceGen::new(1, 2000, 0, 3_600_000_000_000)
+            .range(100..120)
+            .collect();
+        assert!(part[..] == traces[100..120], "a range is the same traces");
     }
 }
 
