@@ -122,7 +122,7 @@ async fn scan_operations(
             ..TraceScan::default()
         };
         let mut ops = BTreeSet::new();
-        reader.scan(&tenant, &scan, &mut |spans| {
+        reader.scan(&tenant, &scan, &mut |spans, _| {
             for sp in spans.iter().filter(|sp| sp.origin.service == service) {
                 if !ops
                     .iter()
@@ -405,7 +405,7 @@ async fn dependencies(
                 ..TraceScan::default()
             };
             let mut links = BTreeMap::new();
-            reader.scan(&tenant, &scan, &mut |spans| {
+            reader.scan(&tenant, &scan, &mut |spans, _| {
                 add_links(spans, &mut links);
                 Visit::Continue
             })?;

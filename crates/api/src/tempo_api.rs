@@ -418,7 +418,7 @@ async fn scan_tags(
             resource: BTreeSet::new(),
             inspected_bytes: 0,
         };
-        let st = reader.scan(&tenant, &scan, &mut |spans| {
+        let st = reader.scan(&tenant, &scan, &mut |spans, _| {
             for sp in spans {
                 for a in &sp.attrs {
                     if !out.span.contains(&a.key) {
@@ -552,7 +552,7 @@ async fn scan_values(
     let tag = tag.to_string();
     blocking(move || {
         let mut values: BTreeSet<(String, String)> = BTreeSet::new();
-        let st = reader.scan(&tenant, &scan, &mut |spans| {
+        let st = reader.scan(&tenant, &scan, &mut |spans, _| {
             for sp in spans {
                 for v in tag_values_of(&tag, sp) {
                     values.insert(v);

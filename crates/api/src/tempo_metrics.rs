@@ -145,7 +145,7 @@ async fn evaluate(
             max_trace_bytes: MAX_TRACE_READ_BYTES,
         };
         let mut failure = None;
-        let st = reader.scan(&tenant, &scan, &mut |spans| match eval.observe(spans) {
+        let st = reader.scan(&tenant, &scan, &mut |spans, _| match eval.observe(spans) {
             Ok(()) => Visit::Continue,
             Err(e) => {
                 failure = Some(e);

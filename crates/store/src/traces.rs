@@ -135,13 +135,14 @@ pub trait TracesReader: Send + Sync + std::fmt::Debug {
         range_ns: Option<(i64, i64)>,
     ) -> Result<Vec<String>, StorageError>;
 
-    /// Visits traces that may match `scan`, one at a time (a trace whose
-    /// spans are in several segments may be visited once per segment),
-    /// newest data first.
+    /// Visits traces that may match `scan`, one at a time, newest data
+    /// first: their spans and whether they are all of the trace's stored
+    /// spans. A trace whose spans are in several segments (or heads) is
+    /// visited once per segment with the part it holds (`false`).
     fn scan(
         &self,
         tenant: &TenantId,
         scan: &TraceScan,
-        visit: &mut dyn FnMut(&[Span]) -> Visit,
+        visit: &mut dyn FnMut(&[Span], bool) -> Visit,
     ) -> Result<ScanStats, StorageError>;
 }

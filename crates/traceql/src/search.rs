@@ -3,10 +3,11 @@
 //!
 //! The store scans traces newest data first ([`TracesReader::scan`]),
 //! skipping segments whose stats rule out the query's required values
-//! ([`required_values`]); each trace (or the part of it one segment or
-//! head holds) is evaluated, and a trace that matches is read whole by id
-//! and evaluated again, so its root, duration and spansets are those of
-//! the whole trace. The scan stops once `limit` traces matched or
+//! ([`required_values`]); a trace the scan gives whole is evaluated at
+//! once; the part of a trace that one segment or head holds is evaluated,
+//! and when it matches the trace is read whole by id and evaluated again,
+//! so a hit's root, duration and spansets are always those of the whole
+//! trace. The scan stops once `limit` traces matched or
 //! `max_traces` were inspected. Results are sorted newest first.
 
 use crate::ast::Query;
@@ -94,29 +95,35 @@ pub fn search(
         max_traces: req.max_traces,
         max_trace_bytes: req.max_trace_bytes,
     };
+    // Traces the scan gives whole are evaluated at once; a part of a trace
+    // that matches makes it a candidate, read whole by id afterwards.
+    let mut hits: Vec<TraceHit> = Vec::new();
     let mut candidates: Vec<TraceId> = Vec::new();
     let mut seen: HashSet<TraceId> = HashSet::new();
     let mut failure: Option<EvalError> = None;
     let limit = req.limit.max(1);
-    let stats = reader.scan(tenant, &scan, &mut |spans| {
+    let stats = reader.scan(tenant, &scan, &mut |spans, whole| {
         let id = spans[0].trace_id;
         if seen.contains(&id) {
             return Visit::Continue;
         }
-        match eval_spansets(&req.query, spans) {
-            Ok(sets) if !sets.is_empty() => {
-                seen.insert(id);
-                candidates.push(id);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                failure = Some(e);
-                return Visit::Stop;
-            }
+        let step = if whole {
+            seen.insert(id);
+            evaluate(req, spans).map(|hit| hits.extend(hit))
+        } else {
+            eval_spansets(&req.query, spans).map(|sets| {
+                if !sets.is_empty() {
+                    seen.insert(id);
+                    candidates.push(id);
+                }
+            })
+        };
+        if let Err(e) = step {
+            failure = Some(e);
+            return Visit::Stop;
         }
-        // Extra candidates make up for those the whole trace rules out
-        // (a trace duration bound).
-        if candidates.len() >= limit * 2 {
+        // Extra candidates make up for those the whole trace rules out.
+        if hits.len() >= limit || hits.len() + candidates.len() >= limit * 2 {
             Visit::Stop
         } else {
             Visit::Continue
@@ -125,7 +132,6 @@ pub fn search(
     if let Some(e) = failure {
         return Err(e.into());
     }
-    let mut hits = Vec::new();
     for id in candidates {
         let read = reader.trace(tenant, &id, None, req.max_trace_bytes)?;
         if let Some(hit) = evaluate(req, &read.spans)? {

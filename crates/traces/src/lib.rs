@@ -253,7 +253,7 @@ impl TracesDb {
         &self,
         tenant: &TenantId,
         scan: &TraceScan,
-        visit: &mut dyn FnMut(&[Span]) -> Visit,
+        visit: &mut dyn FnMut(&[Span], bool) -> Visit,
     ) -> Result<ScanStats, TracesError> {
         let mut stats = ScanStats::default();
         let Some(t) = self.tenants.tenant(tenant) else {
@@ -269,13 +269,15 @@ impl TracesDb {
             scan,
             stats: &mut stats,
             visit,
+            heads: heads.clone(),
+            segments: segments.clone(),
         };
-        for h in heads {
-            if scanner.head(&h) == Visit::Stop {
+        for (i, h) in heads.iter().enumerate() {
+            if scanner.head(h, i) == Visit::Stop {
                 return Ok(stats);
             }
         }
-        for s in segments {
+        for (j, s) in segments.iter().enumerate() {
             scanner.stats.total_blocks += 1;
             if !overlaps(&s.meta.stats, scan.range_ns)
                 || !stats_may_match(&s.meta.stats, &scan.hints)
@@ -294,7 +296,7 @@ impl TracesDb {
                 let spans = read_row_group_where(&s.data, &s.index.origins, rg, &scan.hints)
                     .map_err(|e| TracesError::io(&s.data.path, e))?;
                 for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
-                    if scanner.trace(trace) == Visit::Stop {
+                    if scanner.trace(trace, Source::Segment(j)) == Visit::Stop {
                         return Ok(stats);
                     }
                 }
@@ -308,7 +310,18 @@ impl TracesDb {
 struct Scanner<'a> {
     scan: &'a TraceScan,
     stats: &'a mut ScanStats,
-    visit: &'a mut dyn FnMut(&[Span]) -> Visit,
+    visit: &'a mut dyn FnMut(&[Span], bool) -> Visit,
+    /// Every source of the scan, to tell whether a trace has spans in
+    /// another.
+    heads: Vec<Arc<SharedHead>>,
+    segments: Vec<Arc<Segment>>,
+}
+
+/// Where a scanned trace was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Head(usize),
+    Segment(usize),
 }
 
 /// Whether a scan goes on, and whether a trace is to be visited.
@@ -355,19 +368,38 @@ impl Scanner<'_> {
         Check::Visit(within)
     }
 
-    /// A trace whose spans are at hand.
-    fn trace(&mut self, spans: &[Span]) -> Visit {
+    /// True when no source but `from` may hold spans of trace `id` (the
+    /// heads by their index, the segments by their Bloom filters).
+    fn only_in(&self, id: &TraceId, from: Source) -> bool {
+        let in_head = self
+            .heads
+            .iter()
+            .enumerate()
+            .any(|(i, h)| from != Source::Head(i) && h.head.read().has_trace(id));
+        let in_segment = self
+            .segments
+            .iter()
+            .enumerate()
+            .any(|(j, s)| from != Source::Segment(j) && !s.index.row_groups_of(id).is_empty());
+        !in_head && !in_segment
+    }
+
+    /// A trace of a segment (all of its spans there).
+    fn trace(&mut self, spans: &[Span], from: Source) -> Visit {
         match self.check(spans.iter()) {
             Check::Stop => Visit::Stop,
             Check::Skip => Visit::Continue,
-            Check::Visit(n) => (self.visit)(&spans[..n]),
+            Check::Visit(n) => {
+                let whole = n == spans.len() && self.only_in(&spans[0].trace_id, from);
+                (self.visit)(&spans[..n], whole)
+            }
         }
     }
 
     /// The traces of a head: checked under its lock, those to visit
     /// cloned a few at a time and visited without it (pushes wait for a
     /// chunk, not for the whole scan).
-    fn head(&mut self, h: &SharedHead) -> Visit {
+    fn head(&mut self, h: &SharedHead, i: usize) -> Visit {
         self.stats.total_blocks += 1;
         let mut ids: Vec<TraceId> = {
             let head = h.head.read();
@@ -375,30 +407,41 @@ impl Scanner<'_> {
         };
         ids.sort();
         for chunk in ids.chunks(256) {
-            let mut batch: Vec<Vec<Span>> = Vec::new();
+            let mut batch: Vec<(Vec<Span>, bool)> = Vec::new();
+            let mut then = Visit::Continue;
             {
                 let head = h.head.read();
                 for id in chunk {
                     match self.check(head.trace(id)) {
                         Check::Stop => {
-                            drop(head);
-                            return self.visit_all(batch, Visit::Stop);
+                            then = Visit::Stop;
+                            break;
                         }
                         Check::Skip => {}
-                        Check::Visit(n) => batch.push(head.trace(id).take(n).cloned().collect()),
+                        Check::Visit(n) => {
+                            let spans: Vec<Span> = head.trace(id).take(n).cloned().collect();
+                            let all = head.trace(id).count() == n;
+                            batch.push((spans, all));
+                        }
                     }
                 }
             }
-            if self.visit_all(batch, Visit::Continue) == Visit::Stop {
+            // Checked without this head's lock held (the others' are taken).
+            for (spans, all) in &mut batch {
+                if let Some(first) = spans.first() {
+                    *all = *all && self.only_in(&first.trace_id, Source::Head(i));
+                }
+            }
+            if self.visit_all(batch, then) == Visit::Stop {
                 return Visit::Stop;
             }
         }
         Visit::Continue
     }
 
-    fn visit_all(&mut self, batch: Vec<Vec<Span>>, then: Visit) -> Visit {
-        for spans in batch {
-            if (self.visit)(&spans) == Visit::Stop {
+    fn visit_all(&mut self, batch: Vec<(Vec<Span>, bool)>, then: Visit) -> Visit {
+        for (spans, whole) in batch {
+            if (self.visit)(&spans, whole) == Visit::Stop {
                 return Visit::Stop;
             }
         }
@@ -529,7 +572,7 @@ impl TracesReader for TracesDb {
         &self,
         tenant: &TenantId,
         scan: &TraceScan,
-        visit: &mut dyn FnMut(&[Span]) -> Visit,
+        visit: &mut dyn FnMut(&[Span], bool) -> Visit,
     ) -> Result<ScanStats, StorageError> {
         Ok(self.scan_traces(tenant, scan, visit)?)
     }

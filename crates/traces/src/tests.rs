@@ -251,7 +251,7 @@ async fn scans_visit_traces_and_skip_segments_by_their_stats() {
             ..TraceScan::default()
         };
         let st = db
-            .scan(&tenant(), &scan, &mut |spans| {
+            .scan(&tenant(), &scan, &mut |spans, _| {
                 seen.push(spans[0].trace_id[0]);
                 Visit::Continue
             })
