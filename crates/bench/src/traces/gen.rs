@@ -572,7 +572,8 @@ mod segment_bytes {
 
     /// Bytes per span of a traces segment of generated traces, per column
     /// (run by hand: `cargo test --release -p argus-bench segment_bytes --
-    /// --ignored --nocapture`; `SEGMENT_TRACES` sets the trace count).
+    /// --ignored --nocapture`; `SEGMENT_TRACES` sets the trace count,
+    /// `SEGMENT_ZSTD` and `SEGMENT_ROW_GROUP_BYTES` the writer's options).
     #[test]
     #[ignore]
     fn segment_bytes_per_span() {
@@ -587,7 +588,15 @@ mod segment_bytes {
         let refs: Vec<&Span> = spans.iter().collect();
         let dir = tempfile::tempdir().unwrap();
         let t = std::time::Instant::now();
-        let w = argus_traces::segment::write_segment(dir.path(), &refs, &Default::default())
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<i64>().ok());
+        let mut opts = argus_traces::segment::WriterOptions::default();
+        if let Some(l) = env("SEGMENT_ZSTD") {
+            opts.zstd_level = l as i32;
+        }
+        if let Some(b) = env("SEGMENT_ROW_GROUP_BYTES") {
+            opts.row_group_bytes = b as usize;
+        }
+        let w = argus_traces::segment::write_segment(dir.path(), &refs, &opts)
             .unwrap()
             .unwrap();
         let el = t.elapsed();
