@@ -1,8 +1,9 @@
 //! DuckDB beside Argus (Python package, [`crate::duckpy`]): the spans of
 //! Argus's segments loaded into a DuckDB database file (`CREATE TABLE
-//! spans AS SELECT * FROM read_parquet(<segments' data.parquet>)`, the same
-//! columns and rows), its size after `CHECKPOINT`, and the SQL of each
-//! query timed as many times as Argus's.
+//! spans AS SELECT … FROM read_parquet(<segments' data.parquet>)`, the
+//! same rows and columns, every parent as its id: Argus's `parent_row`
+//! resolved), its size after `CHECKPOINT`, and the SQL of each query timed
+//! as many times as Argus's.
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,16 @@ con.execute("SET preserve_insertion_order = true")
 con.execute("SET enable_progress_bar = false")
 files = ", ".join("'" + f.replace("'", "''") + "'" for f in cfg["files"])
 t0 = time.time()
-con.execute(f"CREATE TABLE spans AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
+# Argus writes a parent in the trace's rows as its row (parent_row, an
+# offset): the table gets every parent's id back, as DuckDB would hold it.
+con.execute(
+    f"CREATE TABLE spans AS WITH s AS (SELECT * FROM read_parquet([{files}], union_by_name = true, "
+    "filename = true, file_row_number = true)) "
+    "SELECT s.* EXCLUDE (parent_span_id, parent_row, filename, file_row_number), "
+    "coalesce(s.parent_span_id, p.span_id) AS parent_span_id "
+    "FROM s LEFT JOIN s p ON p.filename = s.filename AND p.file_row_number = s.file_row_number + s.parent_row "
+    "ORDER BY s.filename, s.file_row_number"
+)
 con.execute("CHECKPOINT")
 load_s = time.time() - t0
 size = os.path.getsize(db) + (os.path.getsize(db + ".wal") if os.path.exists(db + ".wal") else 0)

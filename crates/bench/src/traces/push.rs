@@ -179,11 +179,15 @@ pub(crate) fn prepare(
     threads: usize,
 ) -> Result<Prepared> {
     let t0 = std::time::Instant::now();
-    // Traces for `spans` spans: the mean trace size of the first traces.
+    // Traces for at least `spans` spans: the mean trace size of the first
+    // traces, with a margin (trace sizes vary; the report gives the count
+    // sent).
     let probe: u64 = TraceGen::new(seed, 2000, start_ns, end_ns)
         .map(|t| t.len() as u64)
         .sum();
-    let traces = (spans as f64 / (probe as f64 / 2000.0)).ceil().max(1.0) as u64;
+    let traces = (spans as f64 * 1.04 / (probe as f64 / 2000.0))
+        .ceil()
+        .max(1.0) as u64;
     let chunks = traces.div_ceil(CHUNK);
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<Option<Result<ChunkOut>>>> =

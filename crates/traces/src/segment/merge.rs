@@ -87,24 +87,32 @@ pub fn merge_segments(
         }
         heads.push(s);
     }
-    let mut trace: Option<TraceId> = None;
+    // The current trace's spans, each once, written when the next begins.
+    let mut trace: Vec<Span> = Vec::new();
     let mut seen: HashSet<SpanId> = HashSet::new();
+    let flush = |trace: &mut Vec<Span>, w: &mut SegmentWriter| -> io::Result<()> {
+        let refs: Vec<&Span> = trace.iter().collect();
+        w.push_trace(&refs)?;
+        trace.clear();
+        Ok(())
+    };
     while let Some(Reverse((_, _, _, i))) = heap.pop() {
         let Some(s) = heads[i].take() else {
             continue;
         };
-        if trace != Some(s.trace_id) {
-            trace = Some(s.trace_id);
+        if trace.first().is_some_and(|t| t.trace_id != s.trace_id) {
+            flush(&mut trace, &mut w)?;
             seen.clear();
-        }
-        if seen.insert(s.span_id) {
-            w.push(&s)?;
         }
         let next = cursors[i].pop()?;
         if let Some(n) = &next {
             heap.push(Reverse((n.trace_id, n.start_ns, n.span_id, i)));
         }
         heads[i] = next;
+        if seen.insert(s.span_id) {
+            trace.push(s);
+        }
     }
+    flush(&mut trace, &mut w)?;
     w.finish()
 }

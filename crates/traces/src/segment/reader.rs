@@ -178,18 +178,39 @@ pub fn read_row_group_where(
     if hints.is_empty() {
         return read_row_group(data, origins, rg);
     }
-    let traces = matching_traces(data, rg, hints)?;
+    let (traces, rows) = matching_traces(data, rg, hints)?;
     if traces.is_empty() {
         return Ok(Vec::new());
     }
-    read(data, origins, Some(vec![rg]), None, Rows::Traces(&traces))
+    read(
+        data,
+        origins,
+        Some(vec![rg]),
+        Some(rows),
+        Rows::Traces(&traces),
+    )
 }
 
 /// The traces of row group `rg` that meet every hint with some span.
-fn matching_traces(data: &DataFile, rg: usize, hints: &[SpanHint]) -> io::Result<HashSet<TraceId>> {
+/// The traces of row group `rg` that meet every hint with some span, and
+/// the selection of their rows. Only the trace id column and those the
+/// hints look at are read.
+fn matching_traces(
+    data: &DataFile,
+    rg: usize,
+    hints: &[SpanHint],
+) -> io::Result<(HashSet<TraceId>, RowSelection)> {
     data.check(&[rg])?;
     let b = data.builder()?;
-    let wanted = ["trace_id", "service", "name", "status", "duration"];
+    let mut wanted = vec!["trace_id"];
+    for h in hints {
+        wanted.push(match h {
+            SpanHint::Service(_) => "service",
+            SpanHint::Name(_) => "name",
+            SpanHint::Error => "status",
+            SpanHint::MinDuration(_) | SpanHint::MaxDuration(_) => "duration",
+        });
+    }
     let schema = b.parquet_schema();
     let leaves: Vec<usize> = (0..schema.num_columns())
         .filter(|&i| wanted.contains(&schema.column(i).name()))
@@ -201,58 +222,76 @@ fn matching_traces(data: &DataFile, rg: usize, hints: &[SpanHint]) -> io::Result
         .build()
         .map_err(io::Error::other)?;
     let mut out = HashSet::new();
-    // Per trace (rows are sorted by trace): which hints some span met.
-    let mut current: Option<(TraceId, Vec<bool>)> = None;
-    let close = |cur: Option<(TraceId, Vec<bool>)>, out: &mut HashSet<TraceId>| {
-        if let Some((id, met)) = cur {
-            if met.iter().all(|m| *m) {
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    // The trace being read (rows are sorted by trace): its id, first row,
+    // rows, and which hints some span met.
+    let mut current: Option<(TraceId, usize, usize, Vec<bool>)> = None;
+    let mut close = |cur: Option<(TraceId, usize, usize, Vec<bool>)>,
+                     out: &mut HashSet<TraceId>| {
+        if let Some((id, _, rows, met)) = cur {
+            let hit = met.iter().all(|m| *m);
+            if hit {
                 out.insert(id);
+            }
+            match selectors.last_mut() {
+                Some(last) if last.skip != hit => last.row_count += rows,
+                _ => selectors.push(if hit {
+                    RowSelector::select(rows)
+                } else {
+                    RowSelector::skip(rows)
+                }),
             }
         }
     };
+    let mut row0 = 0;
     for batch in reader {
         let batch = batch.map_err(io::Error::other)?;
-        let col = |name: &str| batch.column_by_name(name).ok_or_else(|| bad(name));
-        let trace_id = col("trace_id")?
-            .as_fixed_size_binary_opt()
+        let col = |name: &str| batch.column_by_name(name);
+        let trace_id = col("trace_id")
+            .and_then(|c| c.as_fixed_size_binary_opt())
             .ok_or_else(|| bad("trace_id"))?
             .clone();
-        let service = Strs::column(col("service")?, "service")?;
-        let name = Strs::column(col("name")?, "name")?;
-        let status = col("status")?
-            .as_primitive_opt::<Int32Type>()
-            .ok_or_else(|| bad("status"))?
-            .clone();
-        let duration = col("duration")?
-            .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| bad("duration"))?
-            .clone();
+        let service = col("service").and_then(Strs::of);
+        let name = col("name").and_then(Strs::of);
+        let status = col("status").and_then(|c| c.as_primitive_opt::<Int32Type>());
+        let duration = col("duration").and_then(|c| c.as_primitive_opt::<Int64Type>());
         for row in 0..batch.num_rows() {
             let Ok(id) = <TraceId>::try_from(trace_id.value(row)) else {
                 return Err(bad("trace_id"));
             };
-            if current.as_ref().is_none_or(|(c, _)| *c != id) {
+            if current.as_ref().is_none_or(|c| c.0 != id) {
                 close(current.take(), &mut out);
-                current = Some((id, vec![false; hints.len()]));
+                current = Some((id, row0 + row, 0, vec![false; hints.len()]));
             }
-            let Some((_, met)) = current.as_mut() else {
+            let Some((_, _, rows, met)) = current.as_mut() else {
                 continue;
             };
-            let d = duration.value(row) as u64;
+            *rows += 1;
             for (m, h) in met.iter_mut().zip(hints) {
                 *m = *m
                     || match h {
-                        SpanHint::Service(x) => service.get(row) == Some(x.as_str()),
-                        SpanHint::Name(x) => name.get(row) == Some(x.as_str()),
-                        SpanHint::MinDuration(x) => d >= *x,
-                        SpanHint::MaxDuration(x) => d <= *x,
-                        SpanHint::Error => status.value(row) == StatusCode::Error as i32,
+                        SpanHint::Service(x) => {
+                            service.as_ref().and_then(|c| c.get(row)) == Some(x.as_str())
+                        }
+                        SpanHint::Name(x) => {
+                            name.as_ref().and_then(|c| c.get(row)) == Some(x.as_str())
+                        }
+                        SpanHint::MinDuration(x) => {
+                            duration.is_some_and(|c| c.value(row) as u64 >= *x)
+                        }
+                        SpanHint::MaxDuration(x) => {
+                            duration.is_some_and(|c| c.value(row) as u64 <= *x)
+                        }
+                        SpanHint::Error => {
+                            status.is_some_and(|c| c.value(row) == StatusCode::Error as i32)
+                        }
                     };
             }
         }
+        row0 += batch.num_rows();
     }
     close(current.take(), &mut out);
-    Ok(out)
+    Ok((out, RowSelection::from(selectors)))
 }
 
 fn read(
@@ -272,9 +311,19 @@ fn read(
     }
     let reader = b.build().map_err(io::Error::other)?;
     let mut out = Vec::new();
+    let mut parents = Vec::new();
     for batch in reader {
         let batch = batch.map_err(io::Error::other)?;
-        decode_batch(&batch, origins, only, &mut out)?;
+        decode_batch(&batch, origins, only, &mut out, &mut parents)?;
+    }
+    // A parent given as a row of the trace: every row of a trace read is
+    // in `out`, in file order.
+    for (i, offset) in parents {
+        let j = usize::try_from(i as i64 + offset)
+            .ok()
+            .filter(|&j| j < out.len() && out[j].trace_id == out[i].trace_id)
+            .ok_or_else(|| bad("parent_row"))?;
+        out[i].parent_span_id = Some(out[j].span_id);
     }
     Ok(out)
 }
@@ -326,7 +375,13 @@ fn decode_batch(
     origins: &[Arc<SpanOrigin>],
     only: Rows<'_>,
     out: &mut Vec<Span>,
+    parents: &mut Vec<(usize, i64)>,
 ) -> io::Result<()> {
+    // Absent from segments written before it.
+    let parent_row = b
+        .column_by_name("parent_row")
+        .and_then(|c| c.as_primitive_opt::<Int32Type>())
+        .cloned();
     let col = |name: &str| b.column_by_name(name).ok_or_else(|| bad(name));
     let fixed = |name: &str| {
         col(name)?
@@ -459,6 +514,9 @@ fn decode_batch(
             let mut r = Reader::new(links.value(row));
             span.links = read_links(&mut r).map_err(record)?;
             r.finish().map_err(|e| record(e.into()))?;
+        }
+        if let Some(p) = parent_row.as_ref().filter(|p| p.is_valid(row)) {
+            parents.push((out.len(), i64::from(p.value(row))));
         }
         out.push(span);
     }

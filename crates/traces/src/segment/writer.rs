@@ -2,7 +2,10 @@
 //! start time: one row per span, one row group at a time.
 //!
 //! Columns: `trace_id` (16 bytes, dictionary: a trace's spans are one run),
-//! `span_id`, `parent_span_id` (8 bytes; null for a root), `start` and
+//! `span_id`, `parent_span_id` (8 bytes; null for a root and for a span
+//! whose parent is in the trace's rows: `parent_row` is then the parent's
+//! row as an offset from the span's own, a few bits where an id takes 8
+//! random bytes), `start` and
 //! `duration` (delta-packed), `name`, `service`, `kind`, `status`,
 //! `status_message` (dictionaries), `origin` (the span's resource and
 //! scope: an index into the segment index's origins), the most common span
@@ -103,6 +106,7 @@ fn schema(attr_columns: &[(String, AttrType)]) -> SchemaRef {
         Field::new("trace_id", DataType::FixedSizeBinary(16), false),
         Field::new("span_id", DataType::FixedSizeBinary(8), false),
         Field::new("parent_span_id", DataType::FixedSizeBinary(8), true),
+        Field::new("parent_row", DataType::Int32, true),
         Field::new(
             "start",
             DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
@@ -215,6 +219,7 @@ struct Batch {
     trace_id: FixedSizeBinaryBuilder,
     span_id: FixedSizeBinaryBuilder,
     parent: FixedSizeBinaryBuilder,
+    parent_row: Int32Builder,
     start: Vec<i64>,
     duration: Int64Builder,
     name: StringDictionaryBuilder<Int32Type>,
@@ -243,6 +248,7 @@ impl Batch {
             trace_id: FixedSizeBinaryBuilder::new(16),
             span_id: FixedSizeBinaryBuilder::new(8),
             parent: FixedSizeBinaryBuilder::new(8),
+            parent_row: Int32Builder::new(),
             start: Vec::new(),
             duration: Int64Builder::new(),
             name: StringDictionaryBuilder::new(),
@@ -270,6 +276,7 @@ impl Batch {
     fn push(
         &mut self,
         s: &Span,
+        parent_row: Option<i32>,
         origin: i32,
         attr_columns: &[(String, AttrType)],
         scratch: &mut Vec<u8>,
@@ -277,9 +284,19 @@ impl Batch {
         let err = io::Error::other;
         self.trace_id.append_value(s.trace_id).map_err(err)?;
         self.span_id.append_value(s.span_id).map_err(err)?;
-        match &s.parent_span_id {
-            Some(p) => self.parent.append_value(p).map_err(err)?,
-            None => self.parent.append_null(),
+        match (&s.parent_span_id, parent_row) {
+            (Some(_), Some(r)) => {
+                self.parent.append_null();
+                self.parent_row.append_value(r);
+            }
+            (Some(p), None) => {
+                self.parent.append_value(p).map_err(err)?;
+                self.parent_row.append_null();
+            }
+            (None, _) => {
+                self.parent.append_null();
+                self.parent_row.append_null();
+            }
         }
         self.start.push(s.start_ns);
         self.duration
@@ -366,6 +383,7 @@ impl Batch {
             Arc::new(self.trace_id.finish()),
             Arc::new(self.span_id.finish()),
             Arc::new(self.parent.finish()),
+            Arc::new(self.parent_row.finish()),
             Arc::new(start),
             Arc::new(self.duration.finish()),
             Arc::new(self.name.finish()),
@@ -415,6 +433,35 @@ fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
     Ok(b.build())
 }
 
+/// For each span of a trace, its parent's row as an offset from its own
+/// (`parent - row`), when the parent is one of the trace's spans.
+fn parent_rows(spans: &[&Span]) -> Vec<Option<i32>> {
+    let index: HashMap<argus_model::traces::SpanId, usize> = if spans.len() > 16 {
+        spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.span_id, i))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let find = |p: &argus_model::traces::SpanId| -> Option<usize> {
+        if spans.len() > 16 {
+            index.get(p).copied()
+        } else {
+            spans.iter().position(|s| s.span_id == *p)
+        }
+    };
+    spans
+        .iter()
+        .enumerate()
+        .map(|(row, s)| {
+            let parent = find(s.parent_span_id.as_ref()?)?;
+            i32::try_from(parent as i64 - row as i64).ok()
+        })
+        .collect()
+}
+
 /// Writes `spans` (sorted by trace id, then start) as `dir/data.parquet`
 /// and `dir/index`, with the attribute columns their spans call for.
 /// `None` when there are none.
@@ -431,14 +478,15 @@ pub fn write_segment(
         .filter(|w| w[0].trace_id != w[1].trace_id)
         .count();
     let mut w = SegmentWriter::new(dir, choose_attr_columns(spans, opts), traces, opts)?;
-    for s in spans {
-        w.push(s)?;
+    for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
+        w.push_trace(trace)?;
     }
     w.finish()
 }
 
-/// A segment being written span by span (sorted by trace id, then start),
-/// a row group at a time: what a merge streams its inputs into.
+/// A segment being written a trace at a time (by trace id; a trace's
+/// spans by start), a row group at a time: what a merge streams its inputs
+/// into.
 pub struct SegmentWriter {
     dir: std::path::PathBuf,
     opts: WriterOptions,
@@ -451,7 +499,7 @@ pub struct SegmentWriter {
     batch: Batch,
     scratch: Vec<u8>,
     rg_bytes: usize,
-    last: Option<(argus_model::traces::TraceId, i64)>,
+    last: Option<argus_model::traces::TraceId>,
 }
 
 impl std::fmt::Debug for SegmentWriter {
@@ -512,13 +560,40 @@ impl SegmentWriter {
         })
     }
 
-    /// Appends a span: not before the previous in (trace id, start) order.
-    pub fn push(&mut self, s: &Span) -> io::Result<()> {
-        if self.last.is_some_and(|l| l > (s.trace_id, s.start_ns)) {
+    /// Appends a trace's spans (sorted by start): its trace id after the
+    /// previous trace's. A span whose parent is a span of the trace is
+    /// written with the parent's row (as an offset) instead of its id.
+    pub fn push_trace(&mut self, spans: &[&Span]) -> io::Result<()> {
+        let Some(first) = spans.first() else {
+            return Ok(());
+        };
+        let id = first.trace_id;
+        let ordered = spans.windows(2).all(|w| w[0].start_ns <= w[1].start_ns);
+        if !ordered || spans.iter().any(|s| s.trace_id != id) || self.last.is_some_and(|l| l >= id)
+        {
             return Err(io::Error::other(
                 "segment spans out of (trace id, start) order",
             ));
         }
+        self.last = Some(id);
+        self.out.traces += 1;
+        self.out.index.filter.insert(&id);
+        // A row group ends between traces.
+        if self.rg_bytes >= self.opts.row_group_bytes {
+            let b = self.batch.finish(&self.schema)?;
+            self.writer.write(&b).map_err(io::Error::other)?;
+            self.writer.flush().map_err(io::Error::other)?;
+            self.out.index.row_groups.extend(self.rg.take());
+            self.rg_bytes = 0;
+        }
+        let rows = parent_rows(spans);
+        for (s, parent_row) in spans.iter().zip(rows) {
+            self.push_row(s, parent_row)?;
+        }
+        Ok(())
+    }
+
+    fn push_row(&mut self, s: &Span, parent_row: Option<i32>) -> io::Result<()> {
         let out = &mut self.out;
         let o = *self
             .origin_index
@@ -527,19 +602,6 @@ impl SegmentWriter {
                 out.index.origins.push(s.origin.clone());
                 (out.index.origins.len() - 1) as i32
             });
-        if self.last.map(|l| l.0) != Some(s.trace_id) {
-            self.out.traces += 1;
-            self.out.index.filter.insert(&s.trace_id);
-            // A row group ends between traces.
-            if self.rg_bytes >= self.opts.row_group_bytes {
-                let b = self.batch.finish(&self.schema)?;
-                self.writer.write(&b).map_err(io::Error::other)?;
-                self.writer.flush().map_err(io::Error::other)?;
-                self.out.index.row_groups.extend(self.rg.take());
-                self.rg_bytes = 0;
-            }
-        }
-        self.last = Some((s.trace_id, s.start_ns));
         let r = self.rg.get_or_insert(RowGroupIndex {
             min_trace: s.trace_id,
             max_trace: s.trace_id,
@@ -552,7 +614,7 @@ impl SegmentWriter {
         r.min_start = r.min_start.min(s.start_ns);
         r.max_end = r.max_end.max(s.end_ns);
         self.batch
-            .push(s, o, &self.attr_columns, &mut self.scratch)?;
+            .push(s, parent_row, o, &self.attr_columns, &mut self.scratch)?;
         self.rg_bytes += span_bytes(s);
         self.out.spans += 1;
         self.out.min_start = self.out.min_start.min(s.start_ns);
@@ -698,8 +760,16 @@ mod tests {
         assert!(attrs.is_null(1));
         let events = b.column_by_name("events").unwrap();
         assert_eq!(events.null_count(), 9);
+        // A root has no parent; a parent in the trace is its row (span 1
+        // is row 0 of trace 0); a parent elsewhere (trace 1's) its id.
         let parent = b.column_by_name("parent_span_id").unwrap();
-        assert!(parent.is_null(0) && !parent.is_null(1));
+        let row = b
+            .column_by_name("parent_row")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        assert!(parent.is_null(0) && row.is_null(0));
+        assert!(parent.is_null(1) && row.value(1) == -1 && row.value(2) == -2);
+        assert!(!parent.is_null(4) && row.is_null(4));
     }
 
     #[test]
