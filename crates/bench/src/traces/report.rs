@@ -266,7 +266,7 @@ pub(crate) fn render(a: &TracesArgs, p: &Prepared, searches: &[Search], runs: &[
     }
     let _ = writeln!(
         o,
-        "\nStored bytes: Argus's segments after the flush, the sizes of each segment's `data.parquet`, `index` and `meta.json` under `<data>/objects/tenants/anonymous/traces/blocks/` (the WAL, emptied by the flush, is reported apart); DuckDB's database file after `CHECKPOINT`, holding the same rows and columns: `CREATE TABLE spans AS SELECT * FROM read_parquet([<every segment's data.parquet>], union_by_name = true)` (trace and span ids as BLOBs, `start`, `duration`, `name`, `service`, `kind`, `status`, the encoded `attrs`, `events`, `links`, and Argus's per-attribute columns `span.<key>`), loaded in the segments' order (by trace id).\n"
+        "\nStored bytes: Argus's segments after the flush, the sizes of each segment's `data.parquet`, `index` and `meta.json` under `<data>/objects/tenants/anonymous/traces/blocks/` (the WAL, emptied by the flush, is reported apart); DuckDB's database file after `CHECKPOINT`, holding the same rows and columns, every parent as its id: `CREATE TABLE spans AS` the rows of `read_parquet([<every segment's data.parquet>], union_by_name = true, filename = true, file_row_number = true)` without `parent_row`, their `parent_span_id` or, for a parent Argus writes as a row of the trace (`parent_row`), the id of the span at that row (a self-join on file and row number) — trace, span and parent ids as BLOBs, `start`, `duration`, `name`, `service`, `kind`, `status`, the encoded `attrs`, `events`, `links`, and Argus's per-attribute columns `span.<key>` — loaded in the segments' order (by trace id).\n"
     );
     // Queries.
     let _ = writeln!(
