@@ -141,7 +141,9 @@ const QUERIES: &[&str] = &[
     "sum without (code) (rate(argus_http_request_duration_seconds_sum[4s]))",
     "histogram_quantile(0.9, sum by (le) (rate(argus_http_request_duration_seconds_bucket[5s])))",
     "histogram_quantile(0.5, sum by (le, handler) (rate(argus_http_request_duration_seconds_bucket[5s])))",
-    "topk(3, argus_http_request_duration_seconds_count)",
+    // Over sums of durations: request counts tie (two handlers polled as
+    // often), and which of tied series topk keeps is not specified.
+    "topk(3, argus_http_request_duration_seconds_sum)",
     "bottomk(2, argus_http_request_duration_seconds_sum)",
     "count by (job) ({__name__=~\"argus_.*\"})",
     "max_over_time(scrape_duration_seconds[5s])",
