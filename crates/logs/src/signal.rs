@@ -51,15 +51,6 @@ impl HeadData for Head {
     }
 }
 
-fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
-    let path = dir.join(META_FILE);
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(meta).map_err(io::Error::other)?,
-    )?;
-    std::fs::File::open(&path)?.sync_all()
-}
-
 /// Lines of each stream a flush looks at to choose its JSON columns.
 const JSON_SAMPLE_PER_STREAM: usize = 16;
 
@@ -198,7 +189,7 @@ impl Signal for Logs {
             json_streams: w.json_streams(),
             json_keys: w.json_keys,
         };
-        write_meta(dir, &meta)?;
+        tenants::write_meta(&dir.join(META_FILE), &meta)?;
         Ok(Some(meta))
     }
 
@@ -240,7 +231,7 @@ impl Signal for Logs {
             json_streams: w.json_streams(),
             json_keys: w.json_keys.clone(),
         };
-        write_meta(dir, &meta)?;
+        tenants::write_meta(&dir.join(META_FILE), &meta)?;
         Ok(meta)
     }
 

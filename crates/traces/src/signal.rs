@@ -39,15 +39,6 @@ pub(crate) struct Batch {
     spans: Vec<Span>,
 }
 
-fn write_meta(dir: &Path, meta: &SegmentMeta) -> io::Result<()> {
-    let path = dir.join(META_FILE);
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(meta).map_err(io::Error::other)?,
-    )?;
-    std::fs::File::open(&path)?.sync_all()
-}
-
 /// Sorts spans as a segment holds them and drops repeats of a span (a push
 /// retried after its first copy was flushed is in two segments).
 pub(crate) fn sort_dedup(spans: &mut Vec<&Span>) {
@@ -87,7 +78,7 @@ impl Traces {
             flushes,
             stats: SpanStats::of(spans.iter().copied()),
         };
-        write_meta(dir, &meta)?;
+        tenants::write_meta(&dir.join(META_FILE), &meta)?;
         Ok(Some(meta))
     }
 }
@@ -240,7 +231,7 @@ impl Signal for Traces {
                 .collect(),
             stats: SpanStats::merge(inputs.iter().map(|s| &s.meta.stats)),
         };
-        write_meta(dir, &meta)?;
+        tenants::write_meta(&dir.join(META_FILE), &meta)?;
         Ok(meta)
     }
 }

@@ -246,6 +246,16 @@ impl StoreOptions {
     }
 }
 
+/// Writes a segment's meta file at `path` (JSON) and syncs it: what
+/// [`Signal::cut`] and [`Signal::merge`] write last.
+pub fn write_meta(path: &Path, meta: &impl SegmentMeta) -> std::io::Result<()> {
+    std::fs::write(
+        path,
+        serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::File::open(path)?.sync_all()
+}
+
 /// Milliseconds of a nanosecond time (floor).
 pub fn ms(ns: i64) -> i64 {
     ns.div_euclid(1_000_000)
