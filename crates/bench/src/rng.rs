@@ -20,6 +20,15 @@ impl Rng {
         r
     }
 
+    /// A generator for stream `key` of `seed` that shares no draws with
+    /// another key's. [`Rng::derive`]'s streams for consecutive keys are
+    /// one sequence shifted by a draw (SplitMix64's state steps by the
+    /// constant a key is multiplied by): per-trace streams made from it
+    /// repeated span ids across neighbouring traces.
+    pub(crate) fn stream(seed: u64, key: u64) -> Self {
+        Rng(Rng::derive(seed, &[key]).next_u64())
+    }
+
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -47,6 +56,15 @@ mod tests {
     fn deterministic() {
         let a: Vec<u64> = (0..4).map(|_| Rng::new(7).next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
+        let draws = |key| {
+            let mut r = Rng::stream(1, key);
+            (0..8).map(|_| r.next_u64()).collect::<Vec<_>>()
+        };
+        let (a, b) = (draws(7), draws(8));
+        assert!(
+            a.iter().all(|x| !b.contains(x)),
+            "streams 7 and 8 share draws"
+        );
         let mut r = Rng::derive(1, &[2, 3]);
         let mut s = Rng::derive(1, &[2, 3]);
         assert_eq!(r.next_u64(), s.next_u64());

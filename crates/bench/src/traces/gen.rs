@@ -184,7 +184,7 @@ impl Iterator for TraceGen {
         }
         let i = self.next;
         self.next += 1;
-        let mut r = Rng::derive(self.seed, &[i]);
+        let mut r = Rng::stream(self.seed, i);
         let mut trace_id = [0u8; 16];
         trace_id[..8].copy_from_slice(&r.next_u64().to_be_bytes());
         trace_id[8..].copy_from_slice(&r.next_u64().to_be_bytes());
