@@ -13,7 +13,7 @@ use crate::tempo_api::{json_reply, MAX_TRACE_READ_BYTES};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_model::traces::{parse_trace_id, Span, SpanId, SpanKind};
-use argus_store::traces::{SpanHint, TraceScan, Visit};
+use argus_store::traces::{SpanFields, SpanHint, TraceScan, Visit};
 use argus_traceql::search::{search, SearchRequest};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -119,6 +119,8 @@ async fn scan_operations(
             hints: vec![SpanHint::Service(service.clone())],
             max_traces: SCAN_TRACES,
             max_trace_bytes: MAX_TRACE_READ_BYTES,
+            // Names and kinds only.
+            fields: SpanFields::Intrinsics,
             ..TraceScan::default()
         };
         let mut ops = BTreeSet::new();
@@ -402,6 +404,8 @@ async fn dependencies(
                 range_ns,
                 max_traces: SCAN_TRACES,
                 max_trace_bytes: MAX_TRACE_READ_BYTES,
+                // Parents, kinds and services only.
+                fields: SpanFields::Intrinsics,
                 ..TraceScan::default()
             };
             let mut links = BTreeMap::new();

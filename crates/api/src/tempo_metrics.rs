@@ -12,7 +12,7 @@ use crate::tempo_api::{json_reply, tempo_error, MAX_TRACE_READ_BYTES};
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_model::traces::{Attr, AttrValue};
-use argus_store::traces::{TraceScan, Visit};
+use argus_store::traces::{SpanFields, TraceScan, Visit};
 use argus_traceql::{MetricsEvaluator, MetricsRequest, MetricsSeries, Value};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -141,8 +141,10 @@ async fn evaluate(
         let scan = TraceScan {
             range_ns: Some((req.start_ns, req.end_ns)),
             hints,
+            hints_same_span: false,
             max_traces: 0,
             max_trace_bytes: MAX_TRACE_READ_BYTES,
+            fields: SpanFields::All,
         };
         let mut failure = None;
         let st = reader.scan(&tenant, &scan, &mut |spans, _| match eval.observe(spans) {

@@ -102,6 +102,9 @@ pub(crate) struct RawStore {
     /// Unflushed bytes a tenant may hold (default twice `flush_size`); pushes
     /// beyond wait for a flush, then get 429.
     pub max_head_size: Option<u64>,
+    /// Traces only: bytes of decoded segment columns kept in memory for
+    /// searches (default 128 MiB; 0 turns it off).
+    pub cache_size: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,6 +181,7 @@ pub(crate) struct StoreConfig {
     pub max_head_age: Duration,
     pub max_head_bytes: u64,
     pub flush_tail_bytes: u64,
+    pub cache_bytes: u64,
 }
 
 impl StoreConfig {
@@ -195,6 +199,9 @@ impl StoreConfig {
         if flush_bytes == 0 {
             bail!("{section}.flush_size must be more than 0");
         }
+        if section != "traces" && r.cache_size.is_some() {
+            bail!("{section}.cache_size: only traces: has a cache");
+        }
         Ok(StoreConfig {
             segment_range_ms,
             retention_ms: dur_ms(
@@ -206,6 +213,9 @@ impl StoreConfig {
             flush_bytes,
             max_head_bytes: r.max_head_size.unwrap_or(flush_bytes.saturating_mul(2)),
             flush_tail_bytes: r.flush_tail_size.unwrap_or(4 << 20),
+            cache_bytes: r
+                .cache_size
+                .unwrap_or(argus_traces::DEFAULT_CACHE_BYTES as u64),
             max_head_age: Duration::from_millis(dur_ms(
                 &r.max_head_age,
                 Duration::from_secs(900),
@@ -248,6 +258,7 @@ impl StoreConfig {
     ) -> argus_traces::TracesOptions {
         let mut o = argus_traces::TracesOptions::new(data_dir);
         self.apply(&mut o.store, wal);
+        o.cache_bytes = usize::try_from(self.cache_bytes).unwrap_or(usize::MAX);
         let r = self.segment_range_ms;
         o.store.compaction_ranges = vec![r, r * 4, r * 24];
         o
@@ -564,6 +575,15 @@ mod tests {
         assert_eq!(c.limits.defaults, argus_limits::Limits::default());
         assert_eq!(c.engine.max_samples, 50_000_000);
         assert_eq!((c.max_concurrency, c.max_concurrency_per_tenant), (20, 10));
+        assert_eq!(c.traces.cache_bytes, 128 << 20);
+    }
+
+    #[test]
+    fn only_traces_has_a_cache() {
+        let c = resolve("traces:\n  cache_size: 0\n").unwrap();
+        assert_eq!(c.traces.cache_bytes, 0);
+        let err = resolve("logs:\n  cache_size: 1000\n").unwrap_err();
+        assert!(format!("{err:#}").contains("logs.cache_size"), "{err:#}");
     }
 
     fn resolve(yaml: &str) -> Result<Config> {

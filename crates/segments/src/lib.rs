@@ -18,6 +18,7 @@
 //!   back-pressure, the maintenance passes; a signal plugs in its records,
 //!   heads and segment files ([`tenants::Signal`]).
 
+pub mod ahead;
 mod lifecycle;
 pub mod policy;
 mod store;

@@ -63,11 +63,30 @@ pub struct TraceScan {
     /// segments (by their stats) and traces before evaluation; empty =
     /// none.
     pub hints: Vec<SpanHint>,
+    /// One span of every matching trace meets all of `hints` (a query of
+    /// one spanset filter whose conditions are joined by `&&`); otherwise
+    /// each hint is met by some span.
+    pub hints_same_span: bool,
     /// Stop after this many traces have been inspected (0 = no limit).
     pub max_traces: usize,
     /// Bytes of one trace passed to the visitor at most; a larger one is
     /// passed partially.
     pub max_trace_bytes: usize,
+    /// What of each span the visitor reads.
+    pub fields: SpanFields,
+}
+
+/// What of each span a scan's visitor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpanFields {
+    /// Everything.
+    #[default]
+    All,
+    /// The ids, parent, name, kind, status and its message, start, end
+    /// and origin (resource and scope): a store may leave out a span's
+    /// own attributes, events, links, trace state, flags and dropped
+    /// counts.
+    Intrinsics,
 }
 
 /// A condition some span of every matching trace meets.

@@ -162,9 +162,9 @@ pub mod search;
 pub use argus_model::ParseError;
 pub use ast::*;
 pub use eval::{
-    eval_pipeline, eval_spansets, required_values, EvalError, MetricsEvaluator, MetricsRequest,
-    MetricsSeries, Requirement, SpanSet, TraceView, Value, DEFAULT_MAX_METRICS_SERIES,
-    MAX_METRICS_STEPS,
+    eval_pipeline, eval_spansets, reads_span_attributes, required_values, EvalError,
+    MetricsEvaluator, MetricsRequest, MetricsSeries, Requirement, SpanSet, TraceView, Value,
+    DEFAULT_MAX_METRICS_SERIES, MAX_METRICS_STEPS,
 };
 
 /// Longest query accepted, in bytes.

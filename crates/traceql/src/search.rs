@@ -8,13 +8,17 @@
 //! and when it matches the trace is read whole by id and evaluated again,
 //! so a hit's root, duration and spansets are always those of the whole
 //! trace. The scan stops once `limit` traces matched or
-//! `max_traces` were inspected. Results are sorted newest first.
+//! `max_traces` were inspected; the first `limit` matches in scan order
+//! are returned (a part read whole only when needed for them), sorted
+//! newest first.
 
-use crate::ast::Query;
-use crate::eval::{eval_spansets, required_values, EvalError, Requirement, TraceView, Value};
+use crate::ast::{Query, SpansetExpr, Stage};
+use crate::eval::{
+    eval_spansets, reads_span_attributes, required_values, EvalError, Requirement, TraceView, Value,
+};
 use argus_model::traces::{Span, StatusCode, TraceId};
 use argus_model::TenantId;
-use argus_store::traces::{ScanStats, SpanHint, TraceScan, TracesReader, Visit};
+use argus_store::traces::{ScanStats, SpanFields, SpanHint, TraceScan, TracesReader, Visit};
 use argus_store::StorageError;
 use std::collections::HashSet;
 
@@ -92,13 +96,27 @@ pub fn search(
     let scan = TraceScan {
         range_ns: req.range_ns,
         hints: hints(&req.query),
+        // The requirements of one spanset filter are `&&`-joined
+        // conditions: one span meets them all.
+        hints_same_span: req.query.metrics.is_none()
+            && matches!(
+                req.query.pipeline.stages.first(),
+                Some(Stage::Spanset(SpansetExpr::Filter(_)))
+            ),
         max_traces: req.max_traces,
         max_trace_bytes: req.max_trace_bytes,
+        fields: if reads_span_attributes(&req.query) {
+            SpanFields::All
+        } else {
+            SpanFields::Intrinsics
+        },
     };
     // Traces the scan gives whole are evaluated at once; a part of a trace
-    // that matches makes it a candidate, read whole by id afterwards.
-    let mut hits: Vec<TraceHit> = Vec::new();
-    let mut candidates: Vec<TraceId> = Vec::new();
+    // that matches makes it a candidate, read whole by id afterwards. The
+    // first `limit` matches in scan order are kept: a candidate is read
+    // only when the hits before it are fewer.
+    let mut found: Vec<Found> = Vec::new();
+    let (mut hits, mut candidates) = (0, 0);
     let mut seen: HashSet<TraceId> = HashSet::new();
     let mut failure: Option<EvalError> = None;
     let limit = req.limit.max(1);
@@ -109,12 +127,18 @@ pub fn search(
         }
         let step = if whole {
             seen.insert(id);
-            evaluate(req, spans).map(|hit| hits.extend(hit))
+            evaluate(req, spans).map(|hit| {
+                if let Some(hit) = hit {
+                    hits += 1;
+                    found.push(Found::Hit(hit));
+                }
+            })
         } else {
             eval_spansets(&req.query, spans).map(|sets| {
                 if !sets.is_empty() {
                     seen.insert(id);
-                    candidates.push(id);
+                    candidates += 1;
+                    found.push(Found::Candidate(id));
                 }
             })
         };
@@ -123,7 +147,7 @@ pub fn search(
             return Visit::Stop;
         }
         // Extra candidates make up for those the whole trace rules out.
-        if hits.len() >= limit || hits.len() + candidates.len() >= limit * 2 {
+        if hits >= limit || hits + candidates >= limit * 2 {
             Visit::Stop
         } else {
             Visit::Continue
@@ -132,10 +156,17 @@ pub fn search(
     if let Some(e) = failure {
         return Err(e.into());
     }
-    for id in candidates {
-        let read = reader.trace(tenant, &id, None, req.max_trace_bytes)?;
-        if let Some(hit) = evaluate(req, &read.spans)? {
-            hits.push(hit);
+    let mut hits: Vec<TraceHit> = Vec::new();
+    for f in found {
+        if hits.len() >= limit {
+            break;
+        }
+        match f {
+            Found::Hit(hit) => hits.push(hit),
+            Found::Candidate(id) => {
+                let read = reader.trace(tenant, &id, None, req.max_trace_bytes)?;
+                hits.extend(evaluate(req, &read.spans)?);
+            }
         }
     }
     hits.sort_by(|a, b| {
@@ -145,6 +176,14 @@ pub fn search(
     });
     hits.truncate(limit);
     Ok((hits, stats))
+}
+
+/// A match of a scan, in scan order.
+enum Found {
+    /// A whole trace that matches.
+    Hit(TraceHit),
+    /// Part of a trace that matches: the whole trace is read to tell.
+    Candidate(TraceId),
 }
 
 /// The hit of a whole trace, if it matches.

@@ -36,6 +36,7 @@ pub mod walrec;
 use argus_model::traces::{Span, TraceId};
 use argus_model::TenantId;
 use argus_objstore::ObjectStorage;
+use argus_segments::ahead::read_ahead;
 use argus_segments::tenants::{StoreOptions, Tenants};
 use argus_store::traces::{
     ScanStats, SpanHint, SpanPushReport, SpanRejectReason, TraceLimits, TraceRead, TraceScan,
@@ -43,10 +44,14 @@ use argus_store::traces::{
 };
 use argus_store::{StorageError, StorageErrorKind};
 use head::{span_bytes, SharedHead};
-use segment::{read_row_group_where, read_trace, Segment, SpanStats, WriterOptions};
+use segment::{read_row_group_where, read_trace, ColumnCache, Segment, SpanStats, WriterOptions};
 use signal::Traces;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The default of [`TracesOptions::cache_bytes`]: 128 MiB, the
+/// intrinsic columns of about 2M spans.
+pub const DEFAULT_CACHE_BYTES: usize = 128 << 20;
 
 /// How the traces store runs.
 #[derive(Debug, Clone)]
@@ -54,6 +59,9 @@ pub struct TracesOptions {
     /// What every signal's store has.
     pub store: StoreOptions,
     pub writer: WriterOptions,
+    /// Bytes of decoded columns kept in memory for searches
+    /// ([`segment::ColumnCache`]; 0 keeps none).
+    pub cache_bytes: usize,
 }
 
 impl TracesOptions {
@@ -63,6 +71,7 @@ impl TracesOptions {
         TracesOptions {
             store: StoreOptions::new(data_dir),
             writer: WriterOptions::default(),
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -125,6 +134,8 @@ impl From<TracesError> for StorageError {
 #[derive(Debug)]
 pub struct TracesDb {
     pub(crate) tenants: Tenants<Traces>,
+    /// Decoded columns for searches; `None` when off.
+    cache: Option<ColumnCache>,
 }
 
 impl TracesDb {
@@ -141,7 +152,8 @@ impl TracesDb {
         // Every flush adds a segment to its arrival window and nothing
         // arrives late in it: plain compaction, no tiers.
         tenants.size_tiered = false;
-        Ok(TracesDb { tenants })
+        let cache = (opts.cache_bytes > 0).then(|| ColumnCache::new(opts.cache_bytes));
+        Ok(TracesDb { tenants, cache })
     }
 
     /// Flushes every tenant whose head is due. Cheap when nothing is due.
@@ -169,6 +181,24 @@ impl TracesDb {
         self.tenants
             .counters
             .register(registry, "traces", ("spans", "Spans"));
+        if let Some(c) = &self.cache {
+            let c = &c.counters;
+            registry.register(
+                "argus_traces_cache_hits",
+                "Decoded columns a search found in the cache",
+                c.hits.clone(),
+            );
+            registry.register(
+                "argus_traces_cache_misses",
+                "Decoded columns a search read from segments into the cache",
+                c.misses.clone(),
+            );
+            registry.register(
+                "argus_traces_cache_bytes",
+                "Bytes of decoded columns in the cache",
+                c.bytes.clone(),
+            );
+        }
     }
 
     fn push_spans(
@@ -277,6 +307,8 @@ impl TracesDb {
                 return Ok(stats);
             }
         }
+        // The row groups to read, newest segment first.
+        let mut jobs: Vec<(usize, usize)> = Vec::new();
         for (j, s) in segments.iter().enumerate() {
             scanner.stats.total_blocks += 1;
             if !overlaps(&s.meta.stats, scan.range_ns)
@@ -285,22 +317,52 @@ impl TracesDb {
                 scanner.stats.skipped_blocks += 1;
                 continue;
             }
-            for rg in 0..s.index.row_groups.len() {
-                let r = &s.index.row_groups[rg];
+            for (rg, r) in s.index.row_groups.iter().enumerate() {
                 if scan
                     .range_ns
-                    .is_some_and(|(a, b)| r.min_start > b || r.max_end < a)
+                    .is_none_or(|(a, b)| r.min_start <= b && r.max_end >= a)
                 {
-                    continue;
-                }
-                let spans = read_row_group_where(&s.data, &s.index.origins, rg, &scan.hints)
-                    .map_err(|e| TracesError::io(&s.data.path, e))?;
-                for trace in spans.chunk_by(|a, b| a.trace_id == b.trace_id) {
-                    if scanner.trace(trace, Source::Segment(j)) == Visit::Stop {
-                        return Ok(stats);
-                    }
+                    jobs.push((j, rg));
                 }
             }
+        }
+        // The first row groups on this thread (a selective search often
+        // ends there), the rest on every core, a few ahead of the visits.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let read = |i: usize| {
+            let (j, rg) = jobs[i];
+            let s = &segments[j];
+            read_row_group_where(
+                &s.data,
+                &s.index.origins,
+                rg,
+                &scan.hints,
+                scan.hints_same_span,
+                scan.fields,
+                self.cache.as_ref(),
+            )
+            .map_err(|e| TracesError::io(&s.data.path, e))
+            .map(|spans| (j, spans))
+        };
+        let mut failure = None;
+        read_ahead(
+            jobs.len(),
+            8,
+            threads,
+            2 * threads,
+            &read,
+            &mut |got| match got {
+                Ok((j, spans)) => spans
+                    .chunk_by(|a, b| a.trace_id == b.trace_id)
+                    .all(|trace| scanner.trace(trace, Source::Segment(j)) == Visit::Continue),
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            },
+        );
+        if let Some(e) = failure {
+            return Err(e);
         }
         Ok(stats)
     }

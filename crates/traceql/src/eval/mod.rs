@@ -4,6 +4,7 @@
 mod field;
 mod metrics;
 mod pipeline;
+mod reads;
 mod requirements;
 mod structural;
 mod trace;
@@ -13,6 +14,7 @@ mod value;
 pub use metrics::{
     MetricsEvaluator, MetricsRequest, MetricsSeries, DEFAULT_MAX_METRICS_SERIES, MAX_METRICS_STEPS,
 };
+pub use reads::reads_span_attributes;
 pub use requirements::{required_values, Requirement};
 pub use trace::TraceView;
 pub use value::Value;

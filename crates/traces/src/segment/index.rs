@@ -23,8 +23,12 @@ use std::sync::Arc;
 pub const INDEX_MAGIC: &[u8; 8] = b"ARGTRCIX";
 const VERSION: u8 = 1;
 const MAX_INDEX_BYTES: usize = 1 << 30;
-const BITS_PER_TRACE: usize = 10;
-const PROBES: u32 = 7;
+// A search asks every other segment's filter whether it holds a trace
+// it found (to tell whether it has the whole trace): with tens of
+// segments, 1 % false positives each made one trace in ten a needless
+// read by id (BENCHMARKS.md, traces notes).
+const BITS_PER_TRACE: usize = 20;
+const PROBES: u32 = 10;
 /// A filter never has more words than this (2^26 bits, 8 MiB).
 const MAX_WORDS: usize = 1 << 20;
 
@@ -210,7 +214,7 @@ mod tests {
         }
         assert!((0..10_000).all(|i| f.may_contain(&id(i))));
         let false_positives = (10_000..110_000).filter(|&i| f.may_contain(&id(i))).count();
-        assert!(false_positives < 1_000, "{false_positives} of 100000");
+        assert!(false_positives < 50, "{false_positives} of 100000");
         // 64-bit ids (upper half zero) spread as well.
         let mut z = TraceIdFilter::with_capacity(1_000);
         let zid = |i: u64| {
@@ -222,7 +226,7 @@ mod tests {
             z.insert(&zid(i));
         }
         let fp = (1_000..101_000).filter(|&i| z.may_contain(&zid(i))).count();
-        assert!(fp < 1_000, "{fp} of 100000");
+        assert!(fp < 50, "{fp} of 100000");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! time range, immutable, sorted by trace id. Being built in steps: the
 //! data file's writer and reader first.
 
+mod cache;
 mod index;
 mod merge;
 mod meta;
 mod reader;
 mod writer;
 
+pub use cache::{CacheCounters, ColumnCache};
 pub use index::{RowGroupIndex, SegmentIndex, TraceIdFilter, INDEX_MAGIC};
 pub use merge::{merge_segments, MergeInput};
 pub use meta::{Segment, SegmentMeta, SpanStats, MAX_STAT_NAMES, META_FILE, META_VERSION};

@@ -5,10 +5,11 @@
 //! the order they were pushed): OTLP attribute keys are unique, so this
 //! is the same set.
 
+use super::cache::ColumnCache;
 use super::SegmentIndex;
 use crate::walrec::{attrs, read_events, read_links, RecordError};
 use argus_model::traces::{Attr, AttrValue, Span, SpanKind, SpanOrigin, StatusCode, TraceId};
-use argus_store::traces::SpanHint;
+use argus_store::traces::{SpanFields, SpanHint};
 use argus_wal::codec::Reader;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt32Type};
@@ -62,12 +63,22 @@ impl DataFile {
         self.parquet.schema()
     }
 
-    fn builder(&self) -> io::Result<ParquetRecordBatchReaderBuilder<std::fs::File>> {
+    pub(crate) fn builder(&self) -> io::Result<ParquetRecordBatchReaderBuilder<std::fs::File>> {
         let file = std::fs::File::open(&self.path)?;
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
             file,
             self.parquet.clone(),
         ))
+    }
+
+    /// Rows of row group `rg` (0 beyond the last).
+    pub(crate) fn rows_of(&self, rg: usize) -> usize {
+        let md = self.parquet.metadata();
+        if rg < md.num_row_groups() {
+            usize::try_from(md.row_group(rg).num_rows()).unwrap_or(0)
+        } else {
+            0
+        }
     }
 
     fn check(&self, rgs: &[usize]) -> io::Result<()> {
@@ -85,7 +96,7 @@ impl DataFile {
 /// Every span of the data file, in file order; `origins` are the
 /// segment's (what its `origin` column indexes).
 pub fn read_spans(data: &DataFile, origins: &[Arc<SpanOrigin>]) -> io::Result<Vec<Span>> {
-    read(data, origins, None, None, Rows::All)
+    read(data, origins, None, None, Rows::All, SpanFields::All)
 }
 
 /// The spans of row group `rg` of the data file.
@@ -94,7 +105,14 @@ pub fn read_row_group(
     origins: &[Arc<SpanOrigin>],
     rg: usize,
 ) -> io::Result<Vec<Span>> {
-    read(data, origins, Some(vec![rg]), None, Rows::All)
+    read(
+        data,
+        origins,
+        Some(vec![rg]),
+        None,
+        Rows::All,
+        SpanFields::All,
+    )
 }
 
 /// The spans of trace `id` in the segment: only the row groups `index`
@@ -144,6 +162,7 @@ pub fn read_trace(data: &DataFile, index: &SegmentIndex, id: &TraceId) -> io::Re
         Some(row_groups),
         Some(RowSelection::from(selectors)),
         Rows::Trace(id),
+        SpanFields::All,
     )
 }
 
@@ -153,6 +172,8 @@ enum Rows<'a> {
     All,
     Trace(&'a TraceId),
     Traces(&'a HashSet<TraceId>),
+    /// These row ranges of the batch (ascending), and no others.
+    Ranges(&'a [(usize, usize)]),
 }
 
 impl Rows<'_> {
@@ -161,24 +182,33 @@ impl Rows<'_> {
             Rows::All => true,
             Rows::Trace(t) => id == &t[..],
             Rows::Traces(set) => <[u8; 16]>::try_from(id).is_ok_and(|t| set.contains(&t)),
+            Rows::Ranges(_) => true,
         }
     }
 }
 
 /// The spans of row group `rg` whose traces have, for each of `hints`, a
-/// span meeting it. The row group's trace id, service, name, status and
-/// duration columns are read first; the rest only when some trace may
-/// match, and only its rows are decoded.
+/// span meeting it, with `fields` of them at least. The row group's
+/// trace id column and those the hints name are read first; the rest
+/// only when some trace may match, and only its rows are decoded. With
+/// a cache, intrinsics are read whole from it (or into it).
 pub fn read_row_group_where(
     data: &DataFile,
     origins: &[Arc<SpanOrigin>],
     rg: usize,
     hints: &[SpanHint],
+    same_span: bool,
+    fields: SpanFields,
+    cache: Option<&ColumnCache>,
 ) -> io::Result<Vec<Span>> {
-    if hints.is_empty() {
-        return read_row_group(data, origins, rg);
+    data.check(&[rg])?;
+    if let Some(cache) = cache.filter(|_| fields == SpanFields::Intrinsics) {
+        return read_cached(data, origins, rg, (hints, same_span), cache);
     }
-    let (traces, rows) = matching_traces(data, rg, hints)?;
+    if hints.is_empty() {
+        return read(data, origins, Some(vec![rg]), None, Rows::All, fields);
+    }
+    let (traces, rows) = matching_traces(data, rg, (hints, same_span))?;
     if traces.is_empty() {
         return Ok(Vec::new());
     }
@@ -188,110 +218,239 @@ pub fn read_row_group_where(
         Some(vec![rg]),
         Some(rows),
         Rows::Traces(&traces),
+        fields,
     )
 }
 
-/// The traces of row group `rg` that meet every hint with some span.
+/// [`read_row_group_where`] of intrinsics through `cache`.
+fn read_cached(
+    data: &DataFile,
+    origins: &[Arc<SpanOrigin>],
+    rg: usize,
+    (hints, same_span): (&[SpanHint], bool),
+    cache: &ColumnCache,
+) -> io::Result<Vec<Span>> {
+    let mut ranges = Vec::new();
+    if hints.is_empty() {
+        ranges.push((0, data.rows_of(rg)));
+    } else {
+        let mut names = vec!["trace_id"];
+        names.extend(hints.iter().map(hint_column));
+        let batch = cache.batch(data, rg, &names)?;
+        hits_in_batch(
+            &batch,
+            (hints, same_span),
+            0,
+            &mut HashSet::new(),
+            &mut ranges,
+        )?;
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    let batch = cache.batch(data, rg, INTRINSIC_COLUMNS)?;
+    let mut out = Vec::new();
+    let mut parents = Vec::new();
+    decode_batch(
+        &batch,
+        origins,
+        Rows::Ranges(&ranges),
+        SpanFields::Intrinsics,
+        &mut out,
+        &mut parents,
+    )?;
+    link_parents(&mut out, parents)?;
+    Ok(out)
+}
+
+/// The column hint `h` looks at.
+fn hint_column(h: &SpanHint) -> &'static str {
+    match h {
+        SpanHint::Service(_) => "service",
+        SpanHint::Name(_) => "name",
+        SpanHint::Error => "status",
+        SpanHint::MinDuration(_) | SpanHint::MaxDuration(_) => "duration",
+    }
+}
+
+/// The columns holding a span's intrinsics, ids and origin: what
+/// [`SpanFields::Intrinsics`] reads.
+const INTRINSIC_COLUMNS: &[&str] = &[
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "parent_row",
+    "start",
+    "duration",
+    "name",
+    "kind",
+    "status",
+    "status_message",
+    "origin",
+];
+
 /// The traces of row group `rg` that meet every hint with some span, and
 /// the selection of their rows. Only the trace id column and those the
-/// hints look at are read.
+/// hints look at are read; each hint's rows are found by a pass over its
+/// column, and only the traces around the rarest hint's rows are looked
+/// at further.
 fn matching_traces(
     data: &DataFile,
     rg: usize,
-    hints: &[SpanHint],
+    (hints, same_span): (&[SpanHint], bool),
 ) -> io::Result<(HashSet<TraceId>, RowSelection)> {
     data.check(&[rg])?;
     let b = data.builder()?;
     let mut wanted = vec!["trace_id"];
-    for h in hints {
-        wanted.push(match h {
-            SpanHint::Service(_) => "service",
-            SpanHint::Name(_) => "name",
-            SpanHint::Error => "status",
-            SpanHint::MinDuration(_) | SpanHint::MaxDuration(_) => "duration",
-        });
-    }
+    wanted.extend(hints.iter().map(hint_column));
     let schema = b.parquet_schema();
     let leaves: Vec<usize> = (0..schema.num_columns())
         .filter(|&i| wanted.contains(&schema.column(i).name()))
         .collect();
     let mask = ProjectionMask::leaves(schema, leaves);
+    let rows = data.rows_of(rg);
     let reader = b
         .with_row_groups(vec![rg])
         .with_projection(mask)
+        // The whole row group in one batch: traces do not straddle two.
+        .with_batch_size(rows.max(1))
         .build()
         .map_err(io::Error::other)?;
     let mut out = HashSet::new();
-    let mut selectors: Vec<RowSelector> = Vec::new();
-    // The trace being read (rows are sorted by trace): its id, first row,
-    // rows, and which hints some span met.
-    let mut current: Option<(TraceId, usize, usize, Vec<bool>)> = None;
-    let mut close = |cur: Option<(TraceId, usize, usize, Vec<bool>)>,
-                     out: &mut HashSet<TraceId>| {
-        if let Some((id, _, rows, met)) = cur {
-            let hit = met.iter().all(|m| *m);
-            if hit {
-                out.insert(id);
-            }
-            match selectors.last_mut() {
-                Some(last) if last.skip != hit => last.row_count += rows,
-                _ => selectors.push(if hit {
-                    RowSelector::select(rows)
-                } else {
-                    RowSelector::skip(rows)
-                }),
-            }
-        }
-    };
+    // The matching traces' row ranges, in order.
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
     let mut row0 = 0;
     for batch in reader {
         let batch = batch.map_err(io::Error::other)?;
-        let col = |name: &str| batch.column_by_name(name);
-        let trace_id = col("trace_id")
-            .and_then(|c| c.as_fixed_size_binary_opt())
-            .ok_or_else(|| bad("trace_id"))?
-            .clone();
-        let service = col("service").and_then(Strs::of);
-        let name = col("name").and_then(Strs::of);
-        let status = col("status").and_then(|c| c.as_primitive_opt::<Int32Type>());
-        let duration = col("duration").and_then(|c| c.as_primitive_opt::<Int64Type>());
-        for row in 0..batch.num_rows() {
-            let Ok(id) = <TraceId>::try_from(trace_id.value(row)) else {
-                return Err(bad("trace_id"));
-            };
-            if current.as_ref().is_none_or(|c| c.0 != id) {
-                close(current.take(), &mut out);
-                current = Some((id, row0 + row, 0, vec![false; hints.len()]));
-            }
-            let Some((_, _, rows, met)) = current.as_mut() else {
-                continue;
-            };
-            *rows += 1;
-            for (m, h) in met.iter_mut().zip(hints) {
-                *m = *m
-                    || match h {
-                        SpanHint::Service(x) => {
-                            service.as_ref().and_then(|c| c.get(row)) == Some(x.as_str())
-                        }
-                        SpanHint::Name(x) => {
-                            name.as_ref().and_then(|c| c.get(row)) == Some(x.as_str())
-                        }
-                        SpanHint::MinDuration(x) => {
-                            duration.is_some_and(|c| c.value(row) as u64 >= *x)
-                        }
-                        SpanHint::MaxDuration(x) => {
-                            duration.is_some_and(|c| c.value(row) as u64 <= *x)
-                        }
-                        SpanHint::Error => {
-                            status.is_some_and(|c| c.value(row) == StatusCode::Error as i32)
-                        }
-                    };
-            }
-        }
+        hits_in_batch(&batch, (hints, same_span), row0, &mut out, &mut ranges)?;
         row0 += batch.num_rows();
     }
-    close(current.take(), &mut out);
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    let mut at = 0;
+    for (lo, hi) in ranges {
+        if lo > at {
+            selectors.push(RowSelector::skip(lo - at));
+        }
+        selectors.push(RowSelector::select(hi - lo));
+        at = hi;
+    }
+    if row0 > at {
+        selectors.push(RowSelector::skip(row0 - at));
+    }
     Ok((out, RowSelection::from(selectors)))
+}
+
+/// Adds to `out` and `ranges` the traces of `batch` (its first row being
+/// row `row0` of the row group) that meet every hint with some span (with
+/// `same_span`, one span meeting them all). Each hint's rows are found by
+/// a pass over its column; only the traces around the rarest hint's rows
+/// are looked at further.
+fn hits_in_batch(
+    batch: &RecordBatch,
+    (hints, same_span): (&[SpanHint], bool),
+    row0: usize,
+    out: &mut HashSet<TraceId>,
+    ranges: &mut Vec<(usize, usize)>,
+) -> io::Result<()> {
+    let ids = batch
+        .column_by_name("trace_id")
+        .and_then(|c| c.as_fixed_size_binary_opt())
+        .filter(|c| c.value_length() == 16)
+        .ok_or_else(|| bad("trace_id"))?;
+    // Each hint's rows, ascending.
+    let mut per_hint: Vec<Vec<u32>> = Vec::with_capacity(hints.len());
+    for h in hints {
+        per_hint.push(hint_rows(batch, h)?);
+    }
+    per_hint.sort_by_key(Vec::len);
+    let Some((rarest, others)) = per_hint.split_first() else {
+        return Ok(());
+    };
+    let has = |rows: &[u32], r: u32| rows.binary_search(&r).is_ok();
+    let both: Vec<u32>;
+    let rarest = if same_span {
+        both = rarest
+            .iter()
+            .copied()
+            .filter(|&r| others.iter().all(|o| has(o, r)))
+            .collect();
+        &both
+    } else {
+        rarest
+    };
+    let id_at = |r: usize| ids.value(r);
+    let mut done = 0; // rows below this are in a trace already looked at
+    for &r in rarest {
+        let r = r as usize;
+        if r < done {
+            continue;
+        }
+        let id = id_at(r);
+        let mut lo = r;
+        while lo > 0 && id_at(lo - 1) == id {
+            lo -= 1;
+        }
+        let mut hi = r + 1;
+        while hi < batch.num_rows() && id_at(hi) == id {
+            hi += 1;
+        }
+        done = hi;
+        let met = same_span
+            || others.iter().all(|rows| {
+                let i = rows.partition_point(|&x| (x as usize) < lo);
+                rows.get(i).is_some_and(|&x| (x as usize) < hi)
+            });
+        if met {
+            out.insert(<TraceId>::try_from(id).map_err(|_| bad("trace_id"))?);
+            ranges.push((row0 + lo, row0 + hi));
+        }
+    }
+    Ok(())
+}
+
+/// The rows of `a` whose value meets `keep`, ascending.
+fn rows_where<T: arrow_array::ArrowPrimitiveType>(
+    a: &arrow_array::PrimitiveArray<T>,
+    keep: impl Fn(T::Native) -> bool,
+) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (r, v) in a.values().iter().enumerate() {
+        if keep(*v) {
+            out.push(r as u32);
+        }
+    }
+    if a.null_count() > 0 {
+        out.retain(|&r| a.is_valid(r as usize));
+    }
+    out
+}
+
+/// The rows of `batch` meeting `hint`, ascending.
+fn hint_rows(batch: &RecordBatch, hint: &SpanHint) -> io::Result<Vec<u32>> {
+    let col = |name: &str| batch.column_by_name(name).ok_or_else(|| bad(name));
+    let ints = |name: &str| -> io::Result<Vec<u32>> {
+        let c = col(name)?;
+        if let Some(a) = c.as_primitive_opt::<Int32Type>() {
+            Ok(match hint {
+                SpanHint::Error => rows_where(a, |v| v == StatusCode::Error as i32),
+                _ => Vec::new(),
+            })
+        } else if let Some(a) = c.as_primitive_opt::<Int64Type>() {
+            Ok(match *hint {
+                SpanHint::MinDuration(x) => rows_where(a, |v| v as u64 >= x),
+                SpanHint::MaxDuration(x) => rows_where(a, |v| v as u64 <= x),
+                _ => Vec::new(),
+            })
+        } else {
+            Err(bad(name))
+        }
+    };
+    match hint {
+        SpanHint::Service(x) => Ok(Strs::column(col("service")?, "service")?.rows_equal(x)),
+        SpanHint::Name(x) => Ok(Strs::column(col("name")?, "name")?.rows_equal(x)),
+        SpanHint::Error => ints("status"),
+        SpanHint::MinDuration(_) | SpanHint::MaxDuration(_) => ints("duration"),
+    }
 }
 
 fn read(
@@ -300,6 +459,7 @@ fn read(
     row_groups: Option<Vec<usize>>,
     selection: Option<RowSelection>,
     only: Rows<'_>,
+    fields: SpanFields,
 ) -> io::Result<Vec<Span>> {
     let mut b = data.builder()?;
     if let Some(rgs) = row_groups {
@@ -309,15 +469,28 @@ fn read(
     if let Some(sel) = selection {
         b = b.with_row_selection(sel);
     }
+    if fields == SpanFields::Intrinsics {
+        let schema = b.parquet_schema();
+        let leaves: Vec<usize> = (0..schema.num_columns())
+            .filter(|&i| INTRINSIC_COLUMNS.contains(&schema.column(i).name()))
+            .collect();
+        let mask = ProjectionMask::leaves(schema, leaves);
+        b = b.with_projection(mask);
+    }
     let reader = b.build().map_err(io::Error::other)?;
     let mut out = Vec::new();
     let mut parents = Vec::new();
     for batch in reader {
         let batch = batch.map_err(io::Error::other)?;
-        decode_batch(&batch, origins, only, &mut out, &mut parents)?;
+        decode_batch(&batch, origins, only, fields, &mut out, &mut parents)?;
     }
-    // A parent given as a row of the trace: every row of a trace read is
-    // in `out`, in file order.
+    link_parents(&mut out, parents)?;
+    Ok(out)
+}
+
+/// Sets the parents given as a row of the trace (`(span, offset)`): every
+/// row of a trace read is in `out`, in file order.
+fn link_parents(out: &mut [Span], parents: Vec<(usize, i64)>) -> io::Result<()> {
     for (i, offset) in parents {
         let j = usize::try_from(i as i64 + offset)
             .ok()
@@ -325,7 +498,7 @@ fn read(
             .ok_or_else(|| bad("parent_row"))?;
         out[i].parent_span_id = Some(out[j].span_id);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A string column, plain or dictionary-encoded, read row by row without
@@ -363,6 +536,31 @@ impl<'a> Strs<'a> {
         }
     }
 
+    /// The rows whose value is `x`, ascending: a dictionary column's
+    /// keys are compared, not its strings.
+    fn rows_equal(&self, x: &str) -> Vec<u32> {
+        match self {
+            Strs::Plain(a) => (0..a.len())
+                .filter(|&r| a.is_valid(r) && a.value(r) == x)
+                .map(|r| r as u32)
+                .collect(),
+            Strs::Dict(keys, values) => {
+                let wanted: Vec<i32> = (0..values.len())
+                    .filter(|&k| values.is_valid(k) && values.value(k) == x)
+                    .filter_map(|k| i32::try_from(k).ok())
+                    .collect();
+                let Some(&first) = wanted.first() else {
+                    return Vec::new();
+                };
+                if wanted.len() == 1 {
+                    rows_where(keys, |k| k == first)
+                } else {
+                    rows_where(keys, |k| wanted.contains(&k))
+                }
+            }
+        }
+    }
+
     /// Row `row`'s value, empty when null.
     fn string(&self, row: usize) -> String {
         self.get(row).unwrap_or_default().to_string()
@@ -374,6 +572,7 @@ fn decode_batch(
     b: &RecordBatch,
     origins: &[Arc<SpanOrigin>],
     only: Rows<'_>,
+    fields: SpanFields,
     out: &mut Vec<Span>,
     parents: &mut Vec<(usize, i64)>,
 ) -> io::Result<()> {
@@ -412,18 +611,27 @@ fn decode_batch(
     };
     let duration = int64("duration")?;
     let (kind, status, origin) = (int32("kind")?, int32("status")?, int32("origin")?);
-    let flags = col("flags")?
-        .as_primitive_opt::<UInt32Type>()
-        .cloned()
-        .ok_or_else(|| bad("flags"))?;
+    // The columns a read of intrinsics leaves out: `None` then.
+    let opt = |name: &str| match fields {
+        SpanFields::All => col(name).map(Some),
+        SpanFields::Intrinsics => Ok(b.column_by_name(name)),
+    };
+    let flags = opt("flags")?
+        .map(|c| {
+            c.as_primitive_opt::<UInt32Type>()
+                .cloned()
+                .ok_or_else(|| bad("flags"))
+        })
+        .transpose()?;
     let name = Strs::column(col("name")?, "name")?;
     let status_message = Strs::column(col("status_message")?, "status_message")?;
-    let trace_state = Strs::column(col("trace_state")?, "trace_state")?;
+    let trace_state = opt("trace_state")?
+        .map(|c| Strs::column(c, "trace_state"))
+        .transpose()?;
     let binary = |name: &str| {
-        col(name)?
-            .as_binary_opt::<i32>()
-            .cloned()
-            .ok_or_else(|| bad(name))
+        opt(name)?
+            .map(|c| c.as_binary_opt::<i32>().cloned().ok_or_else(|| bad(name)))
+            .transpose()
     };
     let (dropped, rest, events, links) = (
         binary("dropped")?,
@@ -440,7 +648,15 @@ fn decode_batch(
         .filter_map(|(f, c)| Some((f.name().strip_prefix("span.")?.to_string(), c.clone())))
         .collect();
     let attr_strings: Vec<Option<Strs<'_>>> = attr_cols.iter().map(|(_, c)| Strs::of(c)).collect();
-    for row in 0..b.num_rows() {
+    let all = [(0, b.num_rows())];
+    let ranges = match only {
+        Rows::Ranges(r) => r,
+        _ => &all[..],
+    };
+    let rows = ranges
+        .iter()
+        .flat_map(|&(lo, hi)| lo.min(b.num_rows())..hi.min(b.num_rows()));
+    for row in rows {
         if !only.keeps(trace_id.value(row)) {
             continue;
         }
@@ -466,7 +682,7 @@ fn decode_batch(
             };
             span_attrs.push(Attr::new(key.clone(), v));
         }
-        if rest.is_valid(row) {
+        if let Some(rest) = rest.as_ref().filter(|c| c.is_valid(row)) {
             let mut r = Reader::new(rest.value(row));
             span_attrs.extend(attrs(&mut r, 0).map_err(record)?);
         }
@@ -488,8 +704,11 @@ fn decode_batch(
             } else {
                 None
             },
-            trace_state: trace_state.string(row),
-            flags: flags.value(row),
+            trace_state: trace_state
+                .as_ref()
+                .map(|c| c.string(row))
+                .unwrap_or_default(),
+            flags: flags.as_ref().map_or(0, |c| c.value(row)),
             name: name.string(row),
             kind: SpanKind::from_i32(kind.value(row)),
             start_ns,
@@ -499,18 +718,18 @@ fn decode_batch(
             status_message: status_message.string(row),
             ..Span::default()
         };
-        if dropped.is_valid(row) {
+        if let Some(dropped) = dropped.as_ref().filter(|c| c.is_valid(row)) {
             let mut r = Reader::new(dropped.value(row));
             span.dropped_attrs = r.u32().map_err(|e| record(e.into()))?;
             span.dropped_events = r.u32().map_err(|e| record(e.into()))?;
             span.dropped_links = r.u32().map_err(|e| record(e.into()))?;
         }
-        if events.is_valid(row) {
+        if let Some(events) = events.as_ref().filter(|c| c.is_valid(row)) {
             let mut r = Reader::new(events.value(row));
             span.events = read_events(&mut r, start_ns).map_err(record)?;
             r.finish().map_err(|e| record(e.into()))?;
         }
-        if links.is_valid(row) {
+        if let Some(links) = links.as_ref().filter(|c| c.is_valid(row)) {
             let mut r = Reader::new(links.value(row));
             span.links = read_links(&mut r).map_err(record)?;
             r.finish().map_err(|e| record(e.into()))?;
@@ -551,12 +770,14 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
         /// A filtered read keeps exactly the spans of the traces that have,
-        /// for each hint, a span meeting it.
+        /// for each hint, a span meeting it (one span meeting them all when
+        /// asked), whichever way it reads.
         #[test]
         fn filtered_reads_keep_the_traces_that_meet_every_hint(
             spans in proptest::collection::vec(span_strategy(origins()), 1..60),
             hints in proptest::collection::vec(hint_strategy(), 0..3),
             traces in 1u8..6,
+            same_span in proptest::bool::ANY,
         ) {
             let mut spans: Vec<Span> = spans
                 .into_iter()
@@ -574,7 +795,8 @@ mod tests {
             spans.sort_by_key(|s| (s.trace_id, s.start_ns));
             let refs: Vec<&Span> = spans.iter().collect();
             let dir = tempfile::tempdir().unwrap();
-            let opts = WriterOptions { row_group_bytes: 300, ..WriterOptions::default() };
+            // Small row groups and pages: reads select pages.
+            let opts = WriterOptions { row_group_bytes: 300, page_bytes: 64, ..WriterOptions::default() };
             let w = write_segment(dir.path(), &refs, &opts).unwrap().unwrap();
             let holds = |h: &SpanHint, s: &Span| match h {
                 SpanHint::Service(x) => s.origin.service == *x,
@@ -587,16 +809,47 @@ mod tests {
                 .iter()
                 .filter(|s| {
                     let t: Vec<&Span> = spans.iter().filter(|x| x.trace_id == s.trace_id).collect();
-                    hints.iter().all(|h| t.iter().any(|x| holds(h, x)))
+                    if same_span {
+                        t.iter().any(|x| hints.iter().all(|h| holds(h, x)))
+                    } else {
+                        hints.iter().all(|h| t.iter().any(|x| holds(h, x)))
+                    }
                 })
                 .collect();
-            let mut got = Vec::new();
+            let data = DataFile::open(&dir.path().join(DATA_FILE)).unwrap();
+            let (mut got, mut intrinsics) = (Vec::new(), Vec::new());
+            // Through caches: one keeping everything (read twice: the
+            // second from memory), one too small to keep much.
+            let (big, small) = (ColumnCache::new(1 << 30), ColumnCache::new(300));
+            let mut cached = vec![Vec::new(); 3];
             for rg in 0..w.index.row_groups.len() {
-                got.extend(read_row_group_where(&DataFile::open(&dir.path().join(DATA_FILE)).unwrap(), &w.index.origins, rg, &hints).unwrap());
+                got.extend(read_row_group_where(&data, &w.index.origins, rg, &hints, same_span, SpanFields::All, None).unwrap());
+                intrinsics.extend(read_row_group_where(&data, &w.index.origins, rg, &hints, same_span, SpanFields::Intrinsics, None).unwrap());
+                for (i, c) in [&big, &big, &small].into_iter().enumerate() {
+                    cached[i].extend(read_row_group_where(&data, &w.index.origins, rg, &hints, same_span, SpanFields::Intrinsics, Some(c)).unwrap());
+                }
+            }
+            prop_assert!(big.counters.hits.get() > 0);
+            for c in cached {
+                prop_assert_eq!(&c, &intrinsics);
             }
             prop_assert_eq!(got.len(), want.len());
-            for (g, s) in got.into_iter().zip(want) {
+            prop_assert_eq!(intrinsics.len(), want.len());
+            for ((g, i), s) in got.into_iter().zip(intrinsics).zip(want) {
                 prop_assert_eq!(normalized(g), normalized(s.clone()));
+                // What a read of intrinsics leaves out.
+                let bare = Span {
+                    attrs: Vec::new(),
+                    events: Vec::new(),
+                    links: Vec::new(),
+                    trace_state: String::new(),
+                    flags: 0,
+                    dropped_attrs: 0,
+                    dropped_events: 0,
+                    dropped_links: 0,
+                    ..s.clone()
+                };
+                prop_assert_eq!(i, bare);
             }
         }
 

@@ -45,6 +45,10 @@ pub struct WriterOptions {
     pub attr_columns: usize,
     /// An attribute gets a column when at least this share of spans has it.
     pub attr_column_share: f64,
+    /// A column's data page is closed once its encoded values reach this
+    /// many bytes: a read of a few traces' rows decompresses only the
+    /// pages holding them.
+    pub page_bytes: usize,
 }
 
 impl Default for WriterOptions {
@@ -54,6 +58,7 @@ impl Default for WriterOptions {
             zstd_level: 3,
             attr_columns: 48,
             attr_column_share: 0.005,
+            page_bytes: 8 << 10,
         }
     }
 }
@@ -410,12 +415,15 @@ fn properties(opts: &WriterOptions) -> io::Result<WriterProperties> {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
         .set_max_row_group_size(usize::MAX)
+        .set_data_page_size_limit(opts.page_bytes.max(1))
         .set_statistics_enabled(EnabledStatistics::Chunk);
-    // Random ids: a dictionary would only add its indexes.
+    // Random ids: a dictionary would only add its indexes, and zstd
+    // nothing but the time to decompress.
     for col in ["span_id", "parent_span_id"] {
         b = b
             .set_column_dictionary_enabled(ColumnPath::from(col), false)
-            .set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
+            .set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None)
+            .set_column_compression(ColumnPath::from(col), Compression::UNCOMPRESSED);
     }
     // Starts are sorted within a trace: deltas are small. Durations are
     // not: their bytes split by significance compress best (measured on
