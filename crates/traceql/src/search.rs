@@ -8,9 +8,9 @@
 //! and when it matches the trace is read whole by id and evaluated again,
 //! so a hit's root, duration and spansets are always those of the whole
 //! trace. The scan stops once `limit` traces matched or
-//! `max_traces` were inspected; the first `limit` matches in scan order
-//! are returned (a part read whole only when needed for them), sorted
-//! newest first.
+//! `max_traces` were inspected; the whole traces that match come first,
+//! then parts read whole while fewer than `limit` matched (a read by id
+//! for nothing is then rare); sorted newest first.
 
 use crate::ast::{Query, SpansetExpr, Stage};
 use crate::eval::{
@@ -112,9 +112,8 @@ pub fn search(
         },
     };
     // Traces the scan gives whole are evaluated at once; a part of a trace
-    // that matches makes it a candidate, read whole by id afterwards. The
-    // first `limit` matches in scan order are kept: a candidate is read
-    // only when the hits before it are fewer.
+    // that matches makes it a candidate, read whole by id afterwards, and
+    // only while the hits are fewer than the limit.
     let mut found: Vec<Found> = Vec::new();
     let (mut hits, mut candidates) = (0, 0);
     let mut seen: HashSet<TraceId> = HashSet::new();
@@ -156,6 +155,10 @@ pub fn search(
     if let Some(e) = failure {
         return Err(e.into());
     }
+    let (mut hits, parts): (Vec<Found>, Vec<Found>) =
+        found.into_iter().partition(|f| matches!(f, Found::Hit(_)));
+    hits.extend(parts);
+    let found = hits;
     let mut hits: Vec<TraceHit> = Vec::new();
     for f in found {
         if hits.len() >= limit {
@@ -178,7 +181,7 @@ pub fn search(
     Ok((hits, stats))
 }
 
-/// A match of a scan, in scan order.
+/// A match of a scan.
 enum Found {
     /// A whole trace that matches.
     Hit(TraceHit),
@@ -237,4 +240,121 @@ fn evaluate(req: &SearchRequest, spans: &[Span]) -> Result<Option<TraceHit>, Eva
         duration_ns: duration,
         spansets,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argus_model::traces::SpanOrigin;
+    use argus_store::traces::TraceRead;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A store whose scan visits `visits` (spans, whole) in order and
+    /// whose reads by id count themselves.
+    #[derive(Debug)]
+    struct Fake {
+        visits: Vec<(Vec<Span>, bool)>,
+        reads: AtomicUsize,
+    }
+
+    impl TracesReader for Fake {
+        fn trace(
+            &self,
+            _: &TenantId,
+            id: &TraceId,
+            _: Option<(i64, i64)>,
+            _: usize,
+        ) -> Result<TraceRead, StorageError> {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            let spans = self
+                .visits
+                .iter()
+                .flat_map(|(s, _)| s)
+                .filter(|s| s.trace_id == *id)
+                .cloned()
+                .collect();
+            Ok(TraceRead {
+                spans,
+                partial: false,
+            })
+        }
+
+        fn services(
+            &self,
+            _: &TenantId,
+            _: Option<(i64, i64)>,
+        ) -> Result<Vec<String>, StorageError> {
+            Ok(Vec::new())
+        }
+
+        fn scan(
+            &self,
+            _: &TenantId,
+            _: &TraceScan,
+            visit: &mut dyn FnMut(&[Span], bool) -> Visit,
+        ) -> Result<ScanStats, StorageError> {
+            for (spans, whole) in &self.visits {
+                if visit(spans, *whole) == Visit::Stop {
+                    break;
+                }
+            }
+            Ok(ScanStats::default())
+        }
+    }
+
+    fn error_span(trace: u8, start_ns: i64) -> Span {
+        Span {
+            origin: Arc::new(SpanOrigin::default()),
+            trace_id: [trace; 16],
+            span_id: [trace; 8],
+            start_ns,
+            end_ns: start_ns + 1,
+            status: StatusCode::Error,
+            ..Span::default()
+        }
+    }
+
+    fn run(visits: Vec<(Vec<Span>, bool)>, limit: usize) -> (Vec<u8>, usize) {
+        let fake = Fake {
+            visits,
+            reads: AtomicUsize::new(0),
+        };
+        let req = SearchRequest {
+            query: crate::parse("{ status = error }").unwrap(),
+            range_ns: None,
+            limit,
+            spans_per_spanset: 3,
+            min_trace_duration_ns: None,
+            max_trace_duration_ns: None,
+            max_traces: 0,
+            max_trace_bytes: 0,
+        };
+        let (hits, _) = search(&fake, &TenantId::new("t").unwrap(), &req).unwrap();
+        let ids = hits.iter().map(|h| h.trace_id[0]).collect();
+        (ids, fake.reads.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn a_part_of_a_trace_is_read_whole_only_when_needed_for_the_limit() {
+        // Whole traces meet the limit: the part is not read.
+        let (ids, reads) = run(
+            vec![
+                (vec![error_span(1, 10)], false),
+                (vec![error_span(2, 20)], true),
+                (vec![error_span(3, 30)], true),
+            ],
+            2,
+        );
+        assert_eq!((ids, reads), (vec![3, 2], 0));
+        // They do not: it is read whole, and matches.
+        let (ids, reads) = run(
+            vec![
+                (vec![error_span(1, 10)], false),
+                (vec![error_span(2, 20)], true),
+            ],
+            2,
+        );
+        assert_eq!((ids, reads), (vec![2, 1], 1));
+    }
 }

@@ -182,22 +182,7 @@ impl TracesDb {
             .counters
             .register(registry, "traces", ("spans", "Spans"));
         if let Some(c) = &self.cache {
-            let c = &c.counters;
-            registry.register(
-                "argus_traces_cache_hits",
-                "Decoded columns a search found in the cache",
-                c.hits.clone(),
-            );
-            registry.register(
-                "argus_traces_cache_misses",
-                "Decoded columns a search read from segments into the cache",
-                c.misses.clone(),
-            );
-            registry.register(
-                "argus_traces_cache_bytes",
-                "Bytes of decoded columns in the cache",
-                c.bytes.clone(),
-            );
+            c.counters.register(registry);
         }
     }
 

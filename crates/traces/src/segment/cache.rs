@@ -11,8 +11,6 @@ use super::reader::DataFile;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::Schema;
 use parking_lot::Mutex;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ProjectionMask;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use std::collections::HashMap;
@@ -48,6 +46,27 @@ pub struct CacheCounters {
     pub hits: Counter,
     pub misses: Counter,
     pub bytes: Gauge,
+}
+
+impl CacheCounters {
+    /// Registers the counters as `argus_traces_cache_*`.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "argus_traces_cache_hits",
+            "Decoded columns a search found in the cache",
+            self.hits.clone(),
+        );
+        registry.register(
+            "argus_traces_cache_misses",
+            "Decoded columns a search read from segments into the cache",
+            self.misses.clone(),
+        );
+        registry.register(
+            "argus_traces_cache_bytes",
+            "Bytes of decoded columns in the cache",
+            self.bytes.clone(),
+        );
+    }
 }
 
 /// Decoded columns, at most `budget` bytes of them.
@@ -109,7 +128,7 @@ impl ColumnCache {
             .inc_by((wanted.len() - missing.len()) as u64);
         if !missing.is_empty() {
             self.counters.misses.inc_by(missing.len() as u64);
-            let read = read_columns(data, rg, &missing)?;
+            let read = data.read_whole(rg, &missing)?.columns().to_vec();
             let mut inner = self.inner.lock();
             let tick = inner.tick;
             for (column, array) in missing.iter().zip(read) {
@@ -160,35 +179,5 @@ impl ColumnCache {
                 inner.bytes -= e.bytes;
             }
         }
-    }
-}
-
-/// Columns `leaves` (ascending) of row group `rg`, whole.
-fn read_columns(data: &DataFile, rg: usize, leaves: &[usize]) -> io::Result<Vec<ArrayRef>> {
-    let b: ParquetRecordBatchReaderBuilder<std::fs::File> = data.builder()?;
-    let mask = ProjectionMask::leaves(b.parquet_schema(), leaves.iter().copied());
-    let rows = data.rows_of(rg);
-    let reader = b
-        .with_row_groups(vec![rg])
-        .with_projection(mask)
-        .with_batch_size(rows.max(1))
-        .build()
-        .map_err(io::Error::other)?;
-    let mut batches = Vec::new();
-    for batch in reader {
-        batches.push(batch.map_err(io::Error::other)?);
-    }
-    match batches.len() {
-        1 => Ok(batches.remove(0).columns().to_vec()),
-        0 => Err(io::Error::other(format!(
-            "{}: row group {rg} has no rows",
-            data.path.display()
-        ))),
-        // A batch holds the whole row group.
-        _ => Err(io::Error::other(format!(
-            "{}: row group {rg} read in {} batches",
-            data.path.display(),
-            batches.len()
-        ))),
     }
 }

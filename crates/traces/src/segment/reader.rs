@@ -81,6 +81,33 @@ impl DataFile {
         }
     }
 
+    /// Columns `leaves` (ascending; the schema is flat: a field is a
+    /// leaf) of row group `rg`, whole, in one batch (traces never
+    /// straddle two).
+    pub(crate) fn read_whole(&self, rg: usize, leaves: &[usize]) -> io::Result<RecordBatch> {
+        self.check(&[rg])?;
+        let b = self.builder()?;
+        let mask = ProjectionMask::leaves(b.parquet_schema(), leaves.iter().copied());
+        let reader = b
+            .with_row_groups(vec![rg])
+            .with_projection(mask)
+            .with_batch_size(self.rows_of(rg).max(1))
+            .build()
+            .map_err(io::Error::other)?;
+        let mut batches = Vec::new();
+        for batch in reader {
+            batches.push(batch.map_err(io::Error::other)?);
+        }
+        if batches.len() != 1 {
+            return Err(io::Error::other(format!(
+                "{}: row group {rg} read in {} batches, not one",
+                self.path.display(),
+                batches.len()
+            )));
+        }
+        Ok(batches.remove(0))
+    }
+
     fn check(&self, rgs: &[usize]) -> io::Result<()> {
         if let Some(rg) = rgs.iter().find(|&&rg| rg >= self.num_row_groups()) {
             return Err(io::Error::other(format!(
@@ -299,32 +326,18 @@ fn matching_traces(
     rg: usize,
     (hints, same_span): (&[SpanHint], bool),
 ) -> io::Result<(HashSet<TraceId>, RowSelection)> {
-    data.check(&[rg])?;
-    let b = data.builder()?;
     let mut wanted = vec!["trace_id"];
     wanted.extend(hints.iter().map(hint_column));
-    let schema = b.parquet_schema();
-    let leaves: Vec<usize> = (0..schema.num_columns())
-        .filter(|&i| wanted.contains(&schema.column(i).name()))
+    let schema = data.schema().clone();
+    let leaves: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| wanted.contains(&schema.field(i).name().as_str()))
         .collect();
-    let mask = ProjectionMask::leaves(schema, leaves);
-    let rows = data.rows_of(rg);
-    let reader = b
-        .with_row_groups(vec![rg])
-        .with_projection(mask)
-        // The whole row group in one batch: traces do not straddle two.
-        .with_batch_size(rows.max(1))
-        .build()
-        .map_err(io::Error::other)?;
+    let batch = data.read_whole(rg, &leaves)?;
     let mut out = HashSet::new();
     // The matching traces' row ranges, in order.
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    let mut row0 = 0;
-    for batch in reader {
-        let batch = batch.map_err(io::Error::other)?;
-        hits_in_batch(&batch, (hints, same_span), row0, &mut out, &mut ranges)?;
-        row0 += batch.num_rows();
-    }
+    hits_in_batch(&batch, (hints, same_span), 0, &mut out, &mut ranges)?;
+    let row0 = batch.num_rows();
     let mut selectors: Vec<RowSelector> = Vec::new();
     let mut at = 0;
     for (lo, hi) in ranges {
