@@ -155,10 +155,8 @@ pub fn search(
     if let Some(e) = failure {
         return Err(e.into());
     }
-    let (mut hits, parts): (Vec<Found>, Vec<Found>) =
-        found.into_iter().partition(|f| matches!(f, Found::Hit(_)));
-    hits.extend(parts);
-    let found = hits;
+    // Whole hits first (stable: each kind stays in scan order).
+    found.sort_by_key(|f| matches!(f, Found::Candidate(_)));
     let mut hits: Vec<TraceHit> = Vec::new();
     for f in found {
         if hits.len() >= limit {

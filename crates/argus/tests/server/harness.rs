@@ -93,6 +93,23 @@ pub(crate) fn have(program: &str) -> bool {
     ok
 }
 
+/// Runs `python3 <script> <args>` and parses what it prints as JSON; a
+/// failing script fails the test with its output.
+pub(crate) fn python_json(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python3 {script} {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
 /// Like [`have`], for Python modules (`python3 -c "import …"`).
 pub(crate) fn have_python(modules: &[&str]) -> bool {
     let ok = Command::new("python3")

@@ -11,7 +11,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/server/logs_clients.py");
@@ -92,18 +91,7 @@ fn one<'a>(found: &'a [Found], line: &str) -> &'a Found {
 }
 
 fn python(args: &[&str]) -> Value {
-    let out = Command::new("python3")
-        .arg(SCRIPT)
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "python3 logs_clients.py {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    python_json(SCRIPT, args)
 }
 
 fn otel_sdk(protocol: &str) {

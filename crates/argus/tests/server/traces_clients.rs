@@ -17,7 +17,6 @@ use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, 
 use prost::Message as _;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 mod jaeger;
 mod metrics;
@@ -676,18 +675,7 @@ fn post_zipkin(a: &Argus) -> SentTrace {
 }
 
 fn python(args: &[&str]) -> Value {
-    let out = Command::new("python3")
-        .arg(SCRIPT)
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "python3 traces_clients.py {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    python_json(SCRIPT, args)
 }
 
 fn check_all(a: &Argus, sent: &[SentTrace], phase: &str) {

@@ -498,17 +498,18 @@ impl Symbols {
 /// Appends `series` to `buf` as a snappy-compressed 1.0 `WriteRequest`
 /// (native histograms as float histograms).
 pub fn encode_v1(series: &[TimeSeries], buf: &mut Vec<u8>) {
+    let labels = |ls: &Labels| -> Vec<v1::Label> {
+        ls.iter()
+            .map(|l| v1::Label {
+                name: l.name.clone(),
+                value: l.value.clone(),
+            })
+            .collect()
+    };
     let timeseries = series
         .iter()
         .map(|s| v1::TimeSeries {
-            labels: s
-                .labels
-                .iter()
-                .map(|l| v1::Label {
-                    name: l.name.clone(),
-                    value: l.value.clone(),
-                })
-                .collect(),
+            labels: labels(&s.labels),
             samples: s
                 .samples
                 .iter()
@@ -521,14 +522,7 @@ pub fn encode_v1(series: &[TimeSeries], buf: &mut Vec<u8>) {
                 .exemplars
                 .iter()
                 .map(|e| v1::Exemplar {
-                    labels: e
-                        .labels
-                        .iter()
-                        .map(|l| v1::Label {
-                            name: l.name.clone(),
-                            value: l.value.clone(),
-                        })
-                        .collect(),
+                    labels: labels(&e.labels),
                     value: e.value,
                     timestamp: e.ts_ms,
                 })

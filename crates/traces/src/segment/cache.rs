@@ -97,9 +97,7 @@ impl ColumnCache {
         names: &[&str],
     ) -> io::Result<RecordBatch> {
         let schema = data.schema().clone();
-        let wanted: Vec<usize> = (0..schema.fields().len())
-            .filter(|&i| names.contains(&schema.field(i).name().as_str()))
-            .collect();
+        let wanted = data.columns_named(names);
         let mut arrays: Vec<Option<ArrayRef>> = vec![None; wanted.len()];
         {
             let mut inner = self.inner.lock();

@@ -20,7 +20,6 @@ use parquet::arrow::arrow_reader::{
     RowSelector,
 };
 use parquet::arrow::ProjectionMask;
-use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,6 +78,15 @@ impl DataFile {
         } else {
             0
         }
+    }
+
+    /// The indexes (ascending) of the columns named `names` that the file
+    /// has: leaves as much as fields, the schema being flat.
+    pub(crate) fn columns_named(&self, names: &[&str]) -> Vec<usize> {
+        let schema = self.schema();
+        (0..schema.fields().len())
+            .filter(|&i| names.contains(&schema.field(i).name().as_str()))
+            .collect()
     }
 
     /// Columns `leaves` (ascending; the schema is flat: a field is a
@@ -198,7 +206,6 @@ pub fn read_trace(data: &DataFile, index: &SegmentIndex, id: &TraceId) -> io::Re
 enum Rows<'a> {
     All,
     Trace(&'a TraceId),
-    Traces(&'a HashSet<TraceId>),
     /// These row ranges of the batch (ascending), and no others.
     Ranges(&'a [(usize, usize)]),
 }
@@ -208,7 +215,6 @@ impl Rows<'_> {
         match self {
             Rows::All => true,
             Rows::Trace(t) => id == &t[..],
-            Rows::Traces(set) => <[u8; 16]>::try_from(id).is_ok_and(|t| set.contains(&t)),
             Rows::Ranges(_) => true,
         }
     }
@@ -235,18 +241,44 @@ pub fn read_row_group_where(
     if hints.is_empty() {
         return read(data, origins, Some(vec![rg]), None, Rows::All, fields);
     }
-    let (traces, rows) = matching_traces(data, rg, (hints, same_span))?;
-    if traces.is_empty() {
+    let batch = data.read_whole(rg, &data.columns_named(&hint_columns(hints)))?;
+    let ranges = hits_in_batch(&batch, (hints, same_span))?;
+    if ranges.is_empty() {
         return Ok(Vec::new());
     }
+    let selection = selection_of(&ranges, batch.num_rows());
     read(
         data,
         origins,
         Some(vec![rg]),
-        Some(rows),
-        Rows::Traces(&traces),
+        Some(selection),
+        Rows::All,
         fields,
     )
+}
+
+/// The trace id column and those `hints` look at.
+fn hint_columns(hints: &[SpanHint]) -> Vec<&'static str> {
+    let mut names = vec!["trace_id"];
+    names.extend(hints.iter().map(hint_column));
+    names
+}
+
+/// The selection of row ranges `ranges` (ascending) of `rows` rows.
+fn selection_of(ranges: &[(usize, usize)], rows: usize) -> RowSelection {
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    let mut at = 0;
+    for &(lo, hi) in ranges {
+        if lo > at {
+            selectors.push(RowSelector::skip(lo - at));
+        }
+        selectors.push(RowSelector::select(hi - lo));
+        at = hi;
+    }
+    if rows > at {
+        selectors.push(RowSelector::skip(rows - at));
+    }
+    RowSelection::from(selectors)
 }
 
 /// [`read_row_group_where`] of intrinsics through `cache`.
@@ -257,23 +289,14 @@ fn read_cached(
     (hints, same_span): (&[SpanHint], bool),
     cache: &ColumnCache,
 ) -> io::Result<Vec<Span>> {
-    let mut ranges = Vec::new();
-    if hints.is_empty() {
-        ranges.push((0, data.rows_of(rg)));
+    let ranges = if hints.is_empty() {
+        vec![(0, data.rows_of(rg))]
     } else {
-        let mut names = vec!["trace_id"];
-        names.extend(hints.iter().map(hint_column));
-        let batch = cache.batch(data, rg, &names)?;
-        hits_in_batch(
-            &batch,
-            (hints, same_span),
-            0,
-            &mut HashSet::new(),
-            &mut ranges,
-        )?;
-        if ranges.is_empty() {
-            return Ok(Vec::new());
-        }
+        let batch = cache.batch(data, rg, &hint_columns(hints))?;
+        hits_in_batch(&batch, (hints, same_span))?
+    };
+    if ranges.is_empty() {
+        return Ok(Vec::new());
     }
     let batch = cache.batch(data, rg, INTRINSIC_COLUMNS)?;
     let mut out = Vec::new();
@@ -316,55 +339,16 @@ const INTRINSIC_COLUMNS: &[&str] = &[
     "origin",
 ];
 
-/// The traces of row group `rg` that meet every hint with some span, and
-/// the selection of their rows. Only the trace id column and those the
-/// hints look at are read; each hint's rows are found by a pass over its
-/// column, and only the traces around the rarest hint's rows are looked
-/// at further.
-fn matching_traces(
-    data: &DataFile,
-    rg: usize,
-    (hints, same_span): (&[SpanHint], bool),
-) -> io::Result<(HashSet<TraceId>, RowSelection)> {
-    let mut wanted = vec!["trace_id"];
-    wanted.extend(hints.iter().map(hint_column));
-    let schema = data.schema().clone();
-    let leaves: Vec<usize> = (0..schema.fields().len())
-        .filter(|&i| wanted.contains(&schema.field(i).name().as_str()))
-        .collect();
-    let batch = data.read_whole(rg, &leaves)?;
-    let mut out = HashSet::new();
-    // The matching traces' row ranges, in order.
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    hits_in_batch(&batch, (hints, same_span), 0, &mut out, &mut ranges)?;
-    let row0 = batch.num_rows();
-    let mut selectors: Vec<RowSelector> = Vec::new();
-    let mut at = 0;
-    for (lo, hi) in ranges {
-        if lo > at {
-            selectors.push(RowSelector::skip(lo - at));
-        }
-        selectors.push(RowSelector::select(hi - lo));
-        at = hi;
-    }
-    if row0 > at {
-        selectors.push(RowSelector::skip(row0 - at));
-    }
-    Ok((out, RowSelection::from(selectors)))
-}
-
-/// Adds to `out` and `ranges` the traces of `batch` (its first row being
-/// row `row0` of the row group) that meet every hint with some span (with
-/// `same_span`, one span meeting them all). Each hint's rows are found by
-/// a pass over its column; only the traces around the rarest hint's rows
-/// are looked at further.
+/// The row ranges (ascending) of the traces of `batch`, a whole row
+/// group, that meet every hint with some span (with `same_span`, one span
+/// meeting them all). Each hint's rows are found by a pass over its
+/// column; only the traces around the rarest hint's rows are looked at
+/// further.
 fn hits_in_batch(
     batch: &RecordBatch,
     (hints, same_span): (&[SpanHint], bool),
-    row0: usize,
-    out: &mut HashSet<TraceId>,
-    ranges: &mut Vec<(usize, usize)>,
-) -> io::Result<()> {
+) -> io::Result<Vec<(usize, usize)>> {
+    let mut ranges = Vec::new();
     let ids = batch
         .column_by_name("trace_id")
         .and_then(|c| c.as_fixed_size_binary_opt())
@@ -377,7 +361,7 @@ fn hits_in_batch(
     }
     per_hint.sort_by_key(Vec::len);
     let Some((rarest, others)) = per_hint.split_first() else {
-        return Ok(());
+        return Ok(ranges);
     };
     let has = |rows: &[u32], r: u32| rows.binary_search(&r).is_ok();
     let both: Vec<u32>;
@@ -414,11 +398,10 @@ fn hits_in_batch(
                 rows.get(i).is_some_and(|&x| (x as usize) < hi)
             });
         if met {
-            out.insert(<TraceId>::try_from(id).map_err(|_| bad("trace_id"))?);
-            ranges.push((row0 + lo, row0 + hi));
+            ranges.push((lo, hi));
         }
     }
-    Ok(())
+    Ok(ranges)
 }
 
 /// The rows of `a` whose value meets `keep`, ascending.
