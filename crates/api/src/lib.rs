@@ -20,6 +20,7 @@ mod tempo_api;
 mod tempo_metrics;
 pub mod tenant;
 mod traces_write;
+pub mod ui;
 mod write;
 
 pub use error::{otlp_code, ApiError, JsonError};
@@ -55,6 +56,9 @@ pub struct ApiConfig {
     pub max_concurrency_per_tenant: usize,
     /// Retention as shown by `/api/v1/status/runtimeinfo` (e.g. `15d`).
     pub retention: String,
+    /// Serve the web UI's assets from this directory instead of those
+    /// embedded in the binary (`ARGUS_UI_DIR`, for working on the UI).
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 pub struct AppState {
@@ -66,6 +70,8 @@ pub struct AppState {
     logs: OnceLock<Arc<LogsPipeline>>,
     traces: OnceLock<Arc<TracesPipeline>>,
     traces_reader: OnceLock<Arc<dyn argus_store::traces::TracesReader>>,
+    /// Tenants, usage and saved dashboards, for the web UI ([`ui`]).
+    catalog: OnceLock<Arc<dyn argus_store::catalog::Catalog>>,
     pub config: ApiConfig,
     pub http_metrics: HttpMetrics,
     pub grpc_metrics: GrpcMetrics,
@@ -107,6 +113,7 @@ impl AppState {
             logs: OnceLock::new(),
             traces: OnceLock::new(),
             traces_reader: OnceLock::new(),
+            catalog: OnceLock::new(),
             http_metrics,
             grpc_metrics,
             registry: parking_lot::Mutex::new(registry),
@@ -168,6 +175,11 @@ impl AppState {
         }
         let _ = self.traces.set(pipeline);
         let _ = self.traces_reader.set(reader);
+    }
+
+    /// Sets what the web UI lists tenants, usage and dashboards from.
+    pub fn set_catalog(&self, catalog: Arc<dyn argus_store::catalog::Catalog>) {
+        let _ = self.catalog.set(catalog);
     }
 
     /// The traces write pipeline, or 503 while the traces store is not open.
@@ -281,10 +293,19 @@ async fn self_metrics(State(s): State<Arc<AppState>>, headers: HeaderMap) -> imp
     ([(header::CONTENT_TYPE, content_type)], out)
 }
 
+/// `GET /`: the web UI for a browser (which asks for HTML), else
+/// Elasticsearch's info (its clients check the product here first).
+async fn root(state: State<Arc<AppState>>, headers: HeaderMap) -> axum::response::Response {
+    if ui::wants_html(&headers) {
+        ui::page(state, headers).await
+    } else {
+        elastic::product_header(elastic::info(state).await).await
+    }
+}
+
 /// The Elasticsearch routes, each response with `X-Elastic-Product`.
 fn elastic_routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/", get(elastic::info))
         .route("/_bulk", post(elastic::bulk).put(elastic::bulk))
         .route(
             "/{index}/_bulk",
@@ -296,6 +317,7 @@ fn elastic_routes() -> Router<Arc<AppState>> {
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(root))
         .route("/-/ready", get(ready))
         .route("/-/healthy", get(healthy))
         .route("/flush", post(flush))
@@ -340,6 +362,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(jaeger_api::routes())
         .merge(tempo_metrics::routes())
         .merge(elastic_routes())
+        .merge(ui::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -51,6 +51,7 @@ fn config() -> ApiConfig {
         max_concurrency: 2,
         max_concurrency_per_tenant: 1,
         retention: "15d".into(),
+        ui_dir: None,
     }
 }
 

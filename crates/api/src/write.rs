@@ -108,22 +108,7 @@ pub(crate) async fn remote_write(
         .map(|r| (r.to_string(), r.samples))
         .collect();
     pipeline.count_rejected(&tenant, "invalid_series", invalid_samples);
-    if !req.metadata.is_empty() {
-        pipeline.record_metadata(
-            &tenant,
-            req.metadata
-                .iter()
-                .map(|m| {
-                    let meta = argus_store::MetricMeta {
-                        metric_type: m.metric_type.as_str().to_string(),
-                        help: m.help.clone(),
-                        unit: m.unit.clone(),
-                    };
-                    (m.metric_family_name.clone(), meta)
-                })
-                .collect(),
-        );
-    }
+    record_metadata(&pipeline, &tenant, &req.metadata);
     let received = req.stats.samples + req.stats.histograms;
     let outcome = ingest(&s, &tenant, req.series)
         .await?
@@ -264,6 +249,32 @@ async fn otlp_metrics_inner(
     Ok(otlp_reply(json, StatusCode::OK, resp, body_json))
 }
 
+/// Records metric metadata a sender reported (remote write's metadata,
+/// OTLP's description and unit).
+fn record_metadata(
+    pipeline: &argus_write::WritePipeline,
+    tenant: &TenantId,
+    metadata: &[rw::MetricMetadata],
+) {
+    if metadata.is_empty() {
+        return;
+    }
+    pipeline.record_metadata(
+        tenant,
+        metadata
+            .iter()
+            .map(|m| {
+                let meta = argus_store::MetricMeta {
+                    metric_type: m.metric_type.as_str().to_string(),
+                    help: m.help.clone(),
+                    unit: m.unit.clone(),
+                };
+                (m.metric_family_name.clone(), meta)
+            })
+            .collect(),
+    );
+}
+
 /// Stores converted OTLP metrics: the step OTLP/HTTP (`/v1/metrics`) and
 /// OTLP/gRPC (`MetricsService/Export`, `grpc.rs`) share. What was not stored
 /// is an OTLP partial success; a limit is an error (retry later).
@@ -281,6 +292,7 @@ pub(crate) async fn ingest_otlp(
         .map(|r| format!("{}: {} ({} points)", r.metric, r.reason, r.points))
         .collect();
     pipeline.count_rejected(tenant, "otlp_unsupported", rejected_points);
+    record_metadata(&pipeline, tenant, &conv.metadata);
     let received = conv.samples();
     let outcome = ingest(s, tenant, conv.series).await?;
     match partial_write(&outcome, received) {

@@ -139,6 +139,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_concurrency: cfg.max_concurrency,
         max_concurrency_per_tenant: cfg.max_concurrency_per_tenant,
         retention: cfg.retention_text.clone(),
+        ui_dir: std::env::var_os("ARGUS_UI_DIR").map(Into::into),
     };
     let state = Arc::new(AppState::new(api_cfg, env!("CARGO_PKG_VERSION")));
     let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -188,6 +189,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let logs_storage = storage.clone();
     let traces_storage = storage.clone();
+    state.set_catalog(Arc::new(argus_segments::catalog::ObjectCatalog::new(
+        storage.clone(),
+        argus_model::paths::DataDir::new(cfg.data_dir.clone()),
+    )));
     let open = tokio::select! {
         r = open_with_retry(opts, storage) => Some(r),
         _ = shutdown_signal() => None,

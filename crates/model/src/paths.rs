@@ -122,6 +122,17 @@ pub mod key {
         format!("{TENANTS}{tenant}/{signal}/blocks/{block}/")
     }
 
+    /// `tenants/<tenant>/<kind>/`: lists a tenant's documents of a kind
+    /// (`dashboards`), which sit beside its signals.
+    pub fn documents(tenant: &TenantId, kind: &str) -> String {
+        format!("{TENANTS}{tenant}/{kind}/")
+    }
+
+    /// `tenants/<tenant>/<kind>/<id>.json`.
+    pub fn document(tenant: &TenantId, kind: &str, id: &str) -> String {
+        format!("{TENANTS}{tenant}/{kind}/{id}.json")
+    }
+
     /// `tenants/<tenant>/<signal>/blocks/<block>/<file>`.
     pub fn block_file(tenant: &TenantId, signal: Signal, block: &str, file: &str) -> String {
         format!("{TENANTS}{tenant}/{signal}/blocks/{block}/{file}")

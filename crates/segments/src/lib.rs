@@ -19,6 +19,7 @@
 //!   heads and segment files ([`tenants::Signal`]).
 
 pub mod ahead;
+pub mod catalog;
 mod lifecycle;
 pub mod policy;
 mod store;

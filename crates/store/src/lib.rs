@@ -19,6 +19,7 @@
 //! - [`StorageError`]: every failure crossing the seam, with a
 //!   protocol-neutral [`StorageErrorKind`] the API maps to a status.
 
+pub mod catalog;
 mod error;
 pub mod logs;
 mod report;

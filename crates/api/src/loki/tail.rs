@@ -18,7 +18,7 @@ use super::params::{bounds, int_param, now_ns, positive};
 use super::pipeline::{apply_pipeline, LogQuery};
 use super::{bad, LokiError};
 use crate::query::{blocking, params};
-use crate::tenant::tenant_of;
+use crate::tenant::{tenant_of, TENANT_HEADER};
 use crate::AppState;
 use argus_model::{Labels, LogEntry, TenantId};
 use argus_store::{Direction, LogsReader, StorageError};
@@ -168,7 +168,9 @@ pub(crate) fn frame(entries: &[(Arc<Labels>, LogEntry)]) -> String {
     json!({"streams": streams}).to_string()
 }
 
-/// `GET /loki/api/v1/tail?query&limit&start&delay_for` (WebSocket).
+/// `GET /loki/api/v1/tail?query&limit&start&delay_for` (WebSocket). A
+/// browser cannot set headers on a WebSocket, so the tenant may also come
+/// as the query parameter `X-Scope-OrgID` (the header wins).
 pub(crate) async fn tail(
     State(s): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -190,6 +192,14 @@ pub(crate) async fn tail(
         return Err(bad(format!(
             "delay_for can't be greater than {MAX_DELAY_FOR}"
         )));
+    }
+    let mut headers = headers;
+    if !headers.contains_key(TENANT_HEADER) {
+        if let Some(v) = p.get(TENANT_HEADER) {
+            let v = axum::http::HeaderValue::from_str(v)
+                .map_err(|_| bad(format!("{TENANT_HEADER} is not a valid tenant id")))?;
+            headers.insert(TENANT_HEADER, v);
+        }
     }
     let tenant = tenant_of(&s, &headers)?;
     let reader = s.logs_reader()?;

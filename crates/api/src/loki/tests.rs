@@ -28,6 +28,7 @@ fn state(logs: Arc<MemLogs>) -> Arc<AppState> {
         max_concurrency: 4,
         max_concurrency_per_tenant: 0,
         retention: "15d".into(),
+        ui_dir: None,
     };
     let s = Arc::new(AppState::new(config, "test"));
     s.set_logs_reader(logs);
@@ -610,4 +611,53 @@ async fn query_range_streams_metrics_health_check_and_errors() {
         (status, body.as_str()),
         (StatusCode::BAD_REQUEST, "invalid direction 'up'")
     );
+}
+
+/// A browser's tail names its tenant as a query parameter: another
+/// tenant's tail sees nothing of `fake`'s history, `fake`'s sees it, and a
+/// bad tenant is a 400 naming the parameter.
+#[tokio::test]
+async fn tail_takes_the_tenant_as_a_query_parameter() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let logs = Arc::new(MemLogs::new());
+    let now = super::params::now_ns();
+    push(&logs, &[("app", "t")], vec![LogEntry::new(now - S, "mine")]);
+    let s = state(logs);
+    let (status, body) = get(
+        &s,
+        &format!(
+            "/loki/api/v1/tail?query={}&X-Scope-OrgID=a%7Cb",
+            enc(r#"{app="t"}"#)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("X-Scope-OrgID"), "{body}");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(s)).await });
+    // The first text frame each tenant's tail sends within 1.5 s: the
+    // number of streams in it, or None.
+    let mut first = Vec::new();
+    for tenant in ["other", "fake"] {
+        let url = format!(
+            "ws://{addr}/loki/api/v1/tail?query={}&X-Scope-OrgID={tenant}",
+            enc(r#"{app="t"}"#)
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
+        let mut got = None;
+        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, ws.next()).await {
+            if let Message::Text(text) = msg.unwrap() {
+                let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                got = Some(v["streams"].as_array().map_or(0, Vec::len));
+                break;
+            }
+        }
+        first.push(got);
+    }
+    assert_eq!(first, [None, Some(1)]);
 }

@@ -23,3 +23,4 @@ mod scrape;
 mod traces_clients;
 mod traces_crash;
 mod traces_links;
+mod ui;

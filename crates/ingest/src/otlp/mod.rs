@@ -131,6 +131,10 @@ pub struct Converted {
     pub rejected: Vec<OtlpRejection>,
     /// How many of `series` are `target_info` series.
     pub target_info: usize,
+    /// Type, help (the OTel description) and unit of each metric family
+    /// converted, once per name (first seen wins), as Prometheus's OTLP
+    /// receiver records them.
+    pub metadata: Vec<crate::remote_write::MetricMetadata>,
 }
 
 impl Converted {
@@ -477,6 +481,31 @@ impl Converter<'_> {
         self.push(b.build(), t, v)
     }
 
+    /// Records a family's metadata the first time its name is seen.
+    fn metadata(&mut self, name: &str, kind: MetricKind, m: &Metric) {
+        use crate::remote_write::{MetricMetadata, MetricType};
+        if self
+            .out
+            .metadata
+            .iter()
+            .any(|e| e.metric_family_name == name)
+        {
+            return;
+        }
+        let metric_type = match kind {
+            MetricKind::Gauge | MetricKind::NonMonotonicCounter => MetricType::Gauge,
+            MetricKind::MonotonicCounter => MetricType::Counter,
+            MetricKind::Histogram | MetricKind::ExponentialHistogram => MetricType::Histogram,
+            MetricKind::Summary => MetricType::Summary,
+        };
+        self.out.metadata.push(MetricMetadata {
+            metric_family_name: name.to_string(),
+            metric_type,
+            help: m.description.clone(),
+            unit: prometheus_unit(&m.unit),
+        });
+    }
+
     fn metric(&mut self, m: &Metric, res: &ResourceCtx, scope: Option<&[(String, String)]>) {
         let n = point_count(m);
         let Some(data) = &m.data else {
@@ -516,6 +545,7 @@ impl Converter<'_> {
                 return;
             }
         };
+        self.metadata(&name, kind, m);
         match data {
             Data::Gauge(g) => self.number_points(m, &name, &g.data_points, res, scope, false),
             Data::Sum(s) => self.number_points(m, &name, &s.data_points, res, scope, true),

@@ -524,3 +524,44 @@ pub(super) fn hist_point(
         ..Default::default()
     }
 }
+
+/// Each family's type, description and unit become its metadata, once per
+/// name, under the name its samples get.
+#[test]
+fn metadata_of_each_family() {
+    use crate::remote_write::{MetricMetadata, MetricType};
+    let mut latency = gauge(
+        "queue_latency",
+        "s",
+        vec![point(vec![], 1_000_000_000, 1.0)],
+    );
+    latency.description = "Time a job waits.".into();
+    let counter = sum("jobs", "", true, 2, vec![point(vec![], 1_000_000_000, 3.0)]);
+    let again = gauge(
+        "queue_latency",
+        "s",
+        vec![point(vec![kv("q", "b")], 1_000_000_000, 2.0)],
+    );
+    let c = convert(
+        &request(vec![], vec![latency, counter, again]),
+        &OtlpOptions::default(),
+    );
+    let meta = |name: &str, metric_type, help: &str, unit: &str| MetricMetadata {
+        metric_family_name: name.into(),
+        metric_type,
+        help: help.into(),
+        unit: unit.into(),
+    };
+    assert_eq!(
+        c.metadata,
+        [
+            meta(
+                "queue_latency_seconds",
+                MetricType::Gauge,
+                "Time a job waits.",
+                "seconds"
+            ),
+            meta("jobs_total", MetricType::Counter, "", ""),
+        ]
+    );
+}

@@ -1,0 +1,274 @@
+//! The web UI: its assets (embedded by `argus-ui`, or read from
+//! `ApiConfig::ui_dir` while developing it) at `/ui/static/<path>`, its
+//! page (`index.html`) at `/` for browsers and at every other `/ui/…`
+//! path (the page routes in the browser), and the few reads and writes it
+//! needs beyond the query APIs, under `/ui/api/`: the tenants, the status
+//! page's usage, and saved dashboards.
+
+use crate::tenant::tenant_of;
+use crate::{ApiError, AppState};
+use argus_store::catalog::{valid_document_id, Catalog, DocumentKind};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Largest dashboard accepted (bytes of JSON), 413 beyond.
+pub const MAX_DASHBOARD_BYTES: usize = 1 << 20;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
+        .route("/ui/", get(page))
+        .route("/ui/static/{*path}", get(static_asset))
+        .route("/ui/api/tenants", get(tenants))
+        .route("/ui/api/status", get(status))
+        .route("/ui/api/dashboards", get(list_dashboards))
+        .route(
+            "/ui/api/dashboards/{id}",
+            get(get_dashboard)
+                .put(put_dashboard)
+                .delete(delete_dashboard),
+        )
+        .route("/ui/{*page}", get(page))
+}
+
+/// Whether a `GET /` comes from a browser (which asks for HTML) rather
+/// than from an Elasticsearch client (which asks for JSON).
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
+}
+
+/// `index.html`, for `/` and every UI page.
+pub(crate) async fn page(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    serve(&s, argus_ui::INDEX, &headers).await
+}
+
+async fn static_asset(
+    State(s): State<Arc<AppState>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&s, &path, &headers).await
+}
+
+async fn serve(s: &AppState, path: &str, headers: &HeaderMap) -> Response {
+    if !argus_ui::is_clean_path(path) {
+        return ApiError::NotFound(format!("no UI asset {path:?}")).into_response();
+    }
+    let content_type = argus_ui::content_type(path);
+    if let Some(dir) = &s.config.ui_dir {
+        // Development: read the file each time, no caching.
+        return match tokio::fs::read(dir.join(path)).await {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => ApiError::NotFound(format!("no UI asset {path:?}")).into_response(),
+        };
+    }
+    let Some(asset) = argus_ui::asset(path) else {
+        return ApiError::NotFound(format!("no UI asset {path:?}")).into_response();
+    };
+    let etag = HeaderValue::from_static(asset.etag);
+    let cache = HeaderValue::from_static("no-cache");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == asset.etag.as_bytes())
+    {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        asset.bytes,
+    )
+        .into_response()
+}
+
+fn success(data: Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"status": "success", "data": data}).to_string(),
+    )
+        .into_response()
+}
+
+fn catalog(s: &AppState) -> Result<Arc<dyn Catalog>, ApiError> {
+    s.catalog.get().cloned().ok_or_else(|| {
+        ApiError::NotReady("Argus is starting up (opening storage); try again shortly".into())
+    })
+}
+
+/// `GET /ui/api/tenants`: every tenant with data, and the default one.
+async fn tenants(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let mut names: Vec<String> = catalog(&s)?
+        .tenants()
+        .await?
+        .into_iter()
+        .map(|t| t.to_string())
+        .collect();
+    let default = s.config.default_tenant.to_string();
+    if !names.contains(&default) {
+        names.push(default.clone());
+        names.sort();
+    }
+    Ok(success(json!({
+        "tenants": names,
+        "default": default,
+        "required": s.config.require_tenant,
+    })))
+}
+
+/// `GET /ui/api/status`: build, start time, configuration the UI shows,
+/// and storage per tenant and signal. Ingest rates and limits come from
+/// `/metrics`, which the page reads itself.
+async fn status(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let usage: Vec<Value> = catalog(&s)?
+        .usage()
+        .await?
+        .into_iter()
+        .map(|u| {
+            json!({
+                "tenant": u.tenant.to_string(),
+                "signal": u.signal.as_str(),
+                "objects": u.objects,
+                "objectBytes": u.object_bytes,
+                "walBytes": u.wal_bytes,
+            })
+        })
+        .collect();
+    Ok(success(json!({
+        "version": s.version,
+        "revision": option_env!("ARGUS_GIT_REVISION").unwrap_or(""),
+        "startTime": s.start_time,
+        "retention": s.retention_text,
+        "defaultTenant": s.config.default_tenant.to_string(),
+        "requireTenant": s.config.require_tenant,
+        "signals": {
+            "metrics": s.reader.get().is_some(),
+            "logs": s.logs_reader.get().is_some(),
+            "traces": s.traces_reader.get().is_some(),
+        },
+        "usage": usage,
+    })))
+}
+
+fn dashboard_id(id: &str) -> Result<&str, ApiError> {
+    if valid_document_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::BadData(format!(
+            "dashboard id {id:?} is not valid: use 1 to 64 of A-Z a-z 0-9 _ -"
+        )))
+    }
+}
+
+/// `GET /ui/api/dashboards`: the tenant's dashboards, `{id, title}` each.
+async fn list_dashboards(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_of(&s, &headers)?;
+    let c = catalog(&s)?;
+    let mut out = Vec::new();
+    for id in c.list(&tenant, DocumentKind::Dashboard).await? {
+        let Some(body) = c.get(&tenant, DocumentKind::Dashboard, &id).await? else {
+            continue; // deleted meanwhile
+        };
+        let title = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("title").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| id.clone());
+        out.push(json!({"id": id, "title": title}));
+    }
+    Ok(success(Value::Array(out)))
+}
+
+/// `GET /ui/api/dashboards/<id>`: the dashboard as saved.
+async fn get_dashboard(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_of(&s, &headers)?;
+    let id = dashboard_id(&id)?;
+    match catalog(&s)?
+        .get(&tenant, DocumentKind::Dashboard, id)
+        .await?
+    {
+        Some(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        None => Err(ApiError::NotFound(format!("no dashboard {id:?}"))),
+    }
+}
+
+/// `PUT /ui/api/dashboards/<id>`: saves a dashboard, a JSON object with a
+/// string `title` and a `panels` array.
+async fn put_dashboard(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_of(&s, &headers)?;
+    let id = dashboard_id(&id)?;
+    if body.len() > MAX_DASHBOARD_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "dashboard is {} bytes, more than the {MAX_DASHBOARD_BYTES} allowed",
+            body.len()
+        )));
+    }
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadData(format!("dashboard is not valid JSON: {e}")))?;
+    if !v.get("title").is_some_and(Value::is_string) {
+        return Err(ApiError::BadData(
+            "dashboard has no string \"title\"".into(),
+        ));
+    }
+    if !v.get("panels").is_some_and(Value::is_array) {
+        return Err(ApiError::BadData(
+            "dashboard has no \"panels\" array".into(),
+        ));
+    }
+    catalog(&s)?
+        .put(&tenant, DocumentKind::Dashboard, id, body.to_vec())
+        .await?;
+    Ok(success(json!({"id": id})))
+}
+
+/// `DELETE /ui/api/dashboards/<id>`.
+async fn delete_dashboard(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_of(&s, &headers)?;
+    let id = dashboard_id(&id)?;
+    if catalog(&s)?
+        .delete(&tenant, DocumentKind::Dashboard, id)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::NotFound(format!("no dashboard {id:?}")))
+    }
+}
