@@ -8,7 +8,7 @@
 use crate::tenant::tenant_of;
 use crate::{ApiError, AppState};
 use argus_store::catalog::{valid_document_id, Catalog, DocumentKind};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -227,16 +227,12 @@ async fn put_dashboard(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let tenant = tenant_of(&s, &headers)?;
     let id = dashboard_id(&id)?;
-    if body.len() > MAX_DASHBOARD_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "dashboard is {} bytes, more than the {MAX_DASHBOARD_BYTES} allowed",
-            body.len()
-        )));
-    }
+    // Read no more than the limit, whatever the body's size.
+    let body = crate::write::read_body(body, &headers, MAX_DASHBOARD_BYTES).await?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadData(format!("dashboard is not valid JSON: {e}")))?;
     if !v.get("title").is_some_and(Value::is_string) {
