@@ -134,7 +134,7 @@ async function ingestMetrics(base, tenant, now) {
   };
   await post(base, '/v1/metrics', body, tenant);
   // ui_perf_wave{i=0..49}: a point every 5 minutes over the last 42 hours, for the
-  // 50-series × 10k-point chart (`ui_perf_wave * (1.5 + sin(time() / 3000))`, step 15s).
+  // 50-series × 10k-point chart (`perfQuery`, step 15s).
   const wave = [];
   for (let i = 0; i < 50; i++) {
     for (let t = end - 42 * 60 * MIN; t <= end; t += 5 * MIN) wave.push(point(t, i + 1, { i: String(i).padStart(2, '0') }));
@@ -142,7 +142,7 @@ async function ingestMetrics(base, tenant, now) {
   await post(base, '/v1/metrics', {
     resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: {}, metrics: [gauge('ui_perf_wave', 'Synthetic series for the chart benchmark.', '', wave)] }] }],
   }, tenant);
-  return { metricsEndMs: end, queues, perfSeries: 50, perfQuery: 'ui_perf_wave * (1.5 + sin(time() / 3000))' };
+  return { metricsEndMs: end, queues, perfSeries: 50, perfQuery: 'ui_perf_wave * on() group_left() (1.5 + sin(vector(time()) / 3000))' };
 }
 
 // ---------------------------------------------------------------- logs
