@@ -8,7 +8,8 @@
 // Each scenario is a module `scenarios/<name>.mjs` exporting
 // `run(t)`; `t` has the page, the facts, `t.shot(name)` (a screenshot into
 // the artifacts), `t.measure(name, value, unit)` and `t.log(...)`. Any
-// console error or uncaught page error fails the scenario. Prints one
+// console error, uncaught page error or request to anything but Argus
+// fails the scenario. Prints one
 // line per scenario and `N passed, M failed`; exits 1 on a failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,11 @@ async function runOne(browser, name, opts, measurements) {
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // The page works with what the binary serves: no request leaves it.
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(opts.base) && !/^(data|blob):/.test(u)) problems.push(`request outside Argus: ${u}`);
+  });
   page.on('requestfailed', (r) => {
     const f = r.failure();
     if (f && f.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${f.errorText}`);
