@@ -71,11 +71,9 @@ async function ingestTraces(base, tenant, now) {
   const ids = [];
   for (let i = 0; i < 20; i++) {
     const id = hex(0xabc00000 + i, 4) + hex(Math.floor(r() * 2 ** 32), 4) + hex(i, 8);
-    const spans = TRACE_SPANS.map(([sid, parent, ...rest]) => [
-      sid.replace(/^a/, 'b').slice(0, 12) + hex(i, 2),
-      parent ? parent.replace(/^a/, 'b').slice(0, 12) + hex(i, 2) : '',
-      ...rest.slice(0, 5), false,
-    ]);
+    // Span ids `b<i as 2 hex digits><the known span's last 13>`: 8 bytes, distinct.
+    const other = (sid) => (sid ? `b${hex(i, 1)}${sid.slice(3)}` : '');
+    const spans = TRACE_SPANS.map(([sid, parent, ...rest]) => [other(sid), other(parent), ...rest.slice(0, 5), false]);
     await post(base, '/v1/traces', traceRequest(id, now - (30 - i) * MIN, spans, { 'user.id': `u-${i}` }), tenant);
     ids.push(id);
   }

@@ -481,7 +481,8 @@ impl Converter<'_> {
         self.push(b.build(), t, v)
     }
 
-    /// Records a family's metadata the first time its name is seen.
+    /// Records a family's metadata the first time its name is seen with
+    /// points.
     fn metadata(&mut self, name: &str, kind: MetricKind, m: &Metric) {
         use crate::remote_write::{MetricMetadata, MetricType};
         if self
@@ -545,7 +546,9 @@ impl Converter<'_> {
                 return;
             }
         };
-        self.metadata(&name, kind, m);
+        if n > 0 {
+            self.metadata(&name, kind, m);
+        }
         match data {
             Data::Gauge(g) => self.number_points(m, &name, &g.data_points, res, scope, false),
             Data::Sum(s) => self.number_points(m, &name, &s.data_points, res, scope, true),
