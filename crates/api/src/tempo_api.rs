@@ -21,7 +21,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Bytes of one trace a query reads at most; a larger trace is partial.
@@ -321,7 +321,17 @@ fn hit_metadata(h: &TraceHit) -> TraceSearchMetadata {
         duration_ms: u32::try_from(h.duration_ns / 1_000_000).unwrap_or(u32::MAX),
         span_set: span_sets.first().cloned(),
         span_sets,
-        service_stats: BTreeMap::new(),
+        service_stats: h
+            .service_stats
+            .iter()
+            .map(|(service, c)| {
+                let stats = crate::tempo::search::ServiceStats {
+                    span_count: c.spans,
+                    error_count: c.errors,
+                };
+                (service.clone(), stats)
+            })
+            .collect(),
     }
 }
 

@@ -50,6 +50,29 @@ pub struct TraceHit {
     pub start_ns: i64,
     pub duration_ns: i64,
     pub spansets: Vec<HitSpanSet>,
+    /// Per service of the trace: its spans and how many have status error
+    /// (Tempo's `serviceStats`).
+    pub service_stats: std::collections::BTreeMap<String, ServiceCounts>,
+}
+
+/// Spans of one service in a trace, and those with status error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceCounts {
+    pub spans: u32,
+    pub errors: u32,
+}
+
+/// Counts each service's spans and error spans.
+fn service_stats(spans: &[Span]) -> std::collections::BTreeMap<String, ServiceCounts> {
+    let mut out = std::collections::BTreeMap::<String, ServiceCounts>::new();
+    for s in spans {
+        let c = out.entry(s.origin.service.clone()).or_default();
+        c.spans = c.spans.saturating_add(1);
+        if s.status == argus_model::traces::StatusCode::Error {
+            c.errors = c.errors.saturating_add(1);
+        }
+    }
+    out
 }
 
 /// A spanset of a hit: up to `spans_per_spanset` spans with their
@@ -237,6 +260,7 @@ fn evaluate(req: &SearchRequest, spans: &[Span]) -> Result<Option<TraceHit>, Eva
         start_ns: spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
         duration_ns: duration,
         spansets,
+        service_stats: service_stats(spans),
     }))
 }
 
@@ -354,5 +378,48 @@ mod tests {
             2,
         );
         assert_eq!((ids, reads), (vec![2, 1], 1));
+    }
+
+    /// Tempo's `serviceStats`: each service's spans and error spans.
+    #[test]
+    fn a_hit_counts_spans_and_errors_per_service() {
+        let origin = |service: &str| {
+            Arc::new(SpanOrigin {
+                service: service.into(),
+                ..SpanOrigin::default()
+            })
+        };
+        let span = |id: u8, service: &str, status| Span {
+            origin: origin(service),
+            trace_id: [9; 16],
+            span_id: [id; 8],
+            start_ns: 10,
+            end_ns: 20,
+            status,
+            ..Span::default()
+        };
+        let spans = vec![
+            span(1, "api", StatusCode::Ok),
+            span(2, "api", StatusCode::Error),
+            span(3, "db", StatusCode::Unset),
+            span(4, "api", StatusCode::Error),
+        ];
+        let req = SearchRequest {
+            query: crate::parse("{ }").unwrap(),
+            range_ns: None,
+            limit: 20,
+            spans_per_spanset: 3,
+            min_trace_duration_ns: None,
+            max_trace_duration_ns: None,
+            max_traces: 0,
+            max_trace_bytes: 0,
+        };
+        let hit = evaluate(&req, &spans).unwrap().unwrap();
+        let stats: Vec<_> = hit
+            .service_stats
+            .iter()
+            .map(|(s, c)| (s.as_str(), c.spans, c.errors))
+            .collect();
+        assert_eq!(stats, [("api", 3, 2), ("db", 1, 0)]);
     }
 }
