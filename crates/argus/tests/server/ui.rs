@@ -101,7 +101,12 @@ fn ui_assets_and_api() {
         ("queues", r#"{"panels": []}"#, 400, "title"),
         ("queues", r#"{"title": "x"}"#, 400, "panels"),
         ("a.b", r#"{"title": "x", "panels": []}"#, 400, "not valid"),
-        ("big", &format!(r#"{{"title": "{}", "panels": []}}"#, "x".repeat(1 << 20)), 413, "larger than the limit"),
+        (
+            "big",
+            &format!(r#"{{"title": "{}", "panels": []}}"#, "x".repeat(1 << 20)),
+            413,
+            "larger than the limit",
+        ),
     ] {
         let r = put("team-a", id, body);
         assert_eq!(r.status(), status, "{id} {body}");
