@@ -35,6 +35,10 @@ pub enum ApiError {
     NotReady(String),
     #[error("{0}")]
     NotFound(String),
+    /// A conditional write's precondition (`If-Match`, `If-None-Match`)
+    /// does not hold: the resource changed since it was read.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A query could not be evaluated (too many samples, a store limit, an
     /// evaluation error).
     #[error("{0}")]
@@ -62,6 +66,7 @@ impl ApiError {
             ApiError::StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "internal"),
             ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "bad_data"),
             ApiError::Execution(_) => (StatusCode::UNPROCESSABLE_ENTITY, "execution"),
             ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -89,6 +94,7 @@ impl ApiError {
             }
             ApiError::NotReady(_) => Code::Unavailable,
             ApiError::NotFound(_) => Code::NotFound,
+            ApiError::PreconditionFailed(_) => Code::FailedPrecondition,
             ApiError::Timeout(_) => Code::DeadlineExceeded,
             ApiError::Execution(_) | ApiError::Internal(_) => Code::Internal,
         }

@@ -216,13 +216,65 @@ async fn get_dashboard(
         .get(&tenant, DocumentKind::Dashboard, id)
         .await?
     {
-        Some(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Some(body) => Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::ETAG, argus_ui::etag(&body)),
+            ],
+            body,
+        )
+            .into_response()),
         None => Err(ApiError::NotFound(format!("no dashboard {id:?}"))),
     }
 }
 
+/// Checks a save's preconditions against the dashboard stored now
+/// (`current`): `If-None-Match: *` creates only, `If-Match: *` replaces
+/// only, `If-Match: <etag>…` replaces only the version of that ETag (what
+/// the editor read), so a save does not silently undo another's.
+fn check_preconditions(
+    id: &str,
+    headers: &HeaderMap,
+    current: Option<&[u8]>,
+) -> Result<(), ApiError> {
+    let values = |name| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let (if_match, if_none_match) = (values(header::IF_MATCH), values(header::IF_NONE_MATCH));
+    if if_none_match.iter().any(|t| t == "*") && current.is_some() {
+        return Err(ApiError::PreconditionFailed(format!(
+            "dashboard {id:?} already exists"
+        )));
+    }
+    if if_match.is_empty() {
+        return Ok(());
+    }
+    let Some(current) = current else {
+        return Err(ApiError::PreconditionFailed(format!(
+            "dashboard {id:?} no longer exists"
+        )));
+    };
+    let now = argus_ui::etag(current);
+    if if_match.iter().any(|t| t == "*" || *t == now) {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "dashboard {id:?} was changed since it was read (its ETag is now {now})"
+        )))
+    }
+}
+
 /// `PUT /ui/api/dashboards/<id>`: saves a dashboard, a JSON object with a
-/// string `title` and a `panels` array.
+/// string `title` and a `panels` array; conditional with `If-Match` /
+/// `If-None-Match` ([`check_preconditions`], 412 when they fail). Answers
+/// the saved version's ETag.
 async fn put_dashboard(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -245,10 +297,19 @@ async fn put_dashboard(
             "dashboard has no \"panels\" array".into(),
         ));
     }
-    catalog(&s)?
-        .put(&tenant, DocumentKind::Dashboard, id, body.to_vec())
+    let c = catalog(&s)?;
+    if headers.contains_key(header::IF_MATCH) || headers.contains_key(header::IF_NONE_MATCH) {
+        let current = c.get(&tenant, DocumentKind::Dashboard, id).await?;
+        check_preconditions(id, &headers, current.as_deref())?;
+    }
+    let etag = argus_ui::etag(&body);
+    c.put(&tenant, DocumentKind::Dashboard, id, body.to_vec())
         .await?;
-    Ok(success(json!({"id": id})))
+    let mut resp = success(json!({"id": id}));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(resp)
 }
 
 /// `DELETE /ui/api/dashboards/<id>`.

@@ -119,6 +119,39 @@ fn ui_assets_and_api() {
             .clone()
     };
     assert_eq!(list("team-a"), json!([{"id": "queues", "title": "Queues"}]));
+
+    // Saves are conditional on the version read: a stale ETag is 412, the
+    // current one saves, `If-None-Match: *` only creates.
+    let read = get(
+        &a,
+        "/ui/api/dashboards/queues",
+        &[("X-Scope-OrgID", "team-a")],
+    );
+    let etag = read.headers()["etag"].to_str().unwrap().to_string();
+    let save = |headers: &[(&str, &str)], body: &Value| {
+        let mut r = client()
+            .put(a.url("/ui/api/dashboards/queues"))
+            .header("X-Scope-OrgID", "team-a")
+            .body(body.to_string());
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.send().unwrap()
+    };
+    let mine = json!({"title": "Queues", "panels": [], "version": 2});
+    let saved = save(&[("If-Match", &etag)], &mine);
+    assert_eq!(saved.status(), 200);
+    let new_etag = saved.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(new_etag, etag);
+    let theirs = json!({"title": "Queues", "panels": [], "version": 3});
+    let stale = save(&[("If-Match", &etag)], &theirs);
+    assert_eq!(stale.status(), 412);
+    assert!(stale
+        .text()
+        .unwrap()
+        .contains("was changed since it was read"));
+    assert_eq!(save(&[("If-None-Match", "*")], &theirs).status(), 412);
+    assert_eq!(save(&[("If-Match", &new_etag)], &dash).status(), 200);
     assert_eq!(list("team-b"), json!([]));
     assert_eq!(
         get(

@@ -243,6 +243,36 @@ async function checkExport(t, id, title) {
   await dialog.getByRole('button', { name: 'Close' }).last().click();
 }
 
+/**
+ * Two editors: a save over another's save since the page read the
+ * dashboard is refused (412) with a clear message; a second Save replaces it.
+ */
+async function checkConcurrentSave(t, id) {
+  const { page } = t;
+  await page.goto(t.url(`/ui/dashboards/${id}?edit=1`));
+  await page.locator('.dash-grid .dash-panel h3').first().waitFor();
+  const theirs = await page.evaluate(async (p) => {
+    const d = await (await fetch(p)).json();
+    d.description = 'saved by someone else';
+    const r = await fetch(p, { method: 'PUT', body: JSON.stringify(d) });
+    return r.status;
+  }, `/ui/api/dashboards/${id}`);
+  check(theirs === 200, `the other save: ${theirs}`);
+  // An edit of this page's own, then Save.
+  await page.getByRole('button', { name: 'Move later Total depth', exact: true }).click();
+  const before = t.problems.length;
+  const save = page.getByRole('button', { name: 'Save', exact: true });
+  await save.click();
+  await page.getByText('Someone else saved this dashboard since you opened it').waitFor();
+  const extra = t.problems.splice(before);
+  check(extra.length === 1 && extra[0].includes('412'), `only the expected 412 was logged: ${extra.join('; ')}`);
+  await t.shot('concurrent-save');
+  await save.click();
+  await page.getByText('Saved.').waitFor();
+  const got = await api(page, `/ui/api/dashboards/${id}`);
+  check(got.body.description !== 'saved by someone else', 'the second Save replaced the other version');
+}
+
 /** The server refuses a dashboard over 1 MiB: its message is shown in the import dialog. */
 async function importTooLarge(t) {
   const { page } = t;
@@ -311,6 +341,7 @@ export async function run(t) {
   t.log('saved as', id);
   await checkReload(t, id, title);
   await checkZoomAndThemes(t);
+  await checkConcurrentSave(t, id);
   await checkExport(t, id, title);
   const imported = await importGrafana(t);
   await page.goto(t.url('/ui/dashboards'));

@@ -55,12 +55,17 @@ async function errorOf(resp) {
  * answer, null for 204).
  * @param {string} method
  * @param {string} path e.g. `/api/v1/query`
- * @param {{params?: object, body?: any, form?: object, signal?: AbortSignal, accept?: string}} [opts]
+ * `headers` adds request headers (e.g. `If-Match`); `onHeaders` is called
+ * with the response's headers (e.g. to keep an `ETag`).
+ * @param {{params?: object, body?: any, form?: object, signal?: AbortSignal, accept?: string,
+ *   headers?: object, onHeaders?: (h: Headers) => void}} [opts]
  */
 export async function request(method, path, opts = {}) {
   const sp = query(opts.params);
   const url = sp.toString() ? `${path}?${sp}` : path;
-  const init = { method, headers: headers(opts.accept ? { Accept: opts.accept } : {}), signal: opts.signal };
+  const extra = { ...(opts.headers || {}) };
+  if (opts.accept) extra.Accept = opts.accept;
+  const init = { method, headers: headers(extra), signal: opts.signal };
   if (opts.form) {
     init.body = query(opts.form);
     init.headers.set('Content-Type', 'application/x-www-form-urlencoded');
@@ -76,6 +81,7 @@ export async function request(method, path, opts = {}) {
     throw new ApiError(0, `cannot reach Argus: ${e.message}`);
   }
   if (!resp.ok) throw await errorOf(resp);
+  if (opts.onHeaders) opts.onHeaders(resp.headers);
   if (resp.status === 204) return null;
   const type = resp.headers.get('Content-Type') || '';
   return type.includes('json') ? resp.json() : resp.text();

@@ -149,7 +149,7 @@ function importDialog(ctx, items) {
     try {
       const list = await ctx.api.data(ctx.api.get('/ui/api/dashboards'));
       const id = uniqueId(slugify(t), list.map((x) => x.id));
-      await ctx.api.sendJson('PUT', `/ui/api/dashboards/${id}`, dash);
+      await ctx.api.sendJson('PUT', `/ui/api/dashboards/${id}`, dash, { headers: { 'If-None-Match': '*' } });
       d.close();
       ctx.navigate(ctx.href(`/ui/dashboards/${id}`));
     } catch (e) {

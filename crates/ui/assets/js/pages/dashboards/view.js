@@ -83,7 +83,11 @@ class DashboardView {
       this.grid.append(h('p', { class: 'loading' }, 'Loading dashboard…'));
       let raw;
       try {
-        raw = await this.ctx.api.get(`/ui/api/dashboards/${encodeURIComponent(this.id)}`, {}, { signal: ctl.signal });
+        raw = await this.ctx.api.get(`/ui/api/dashboards/${encodeURIComponent(this.id)}`, {}, {
+          signal: ctl.signal,
+          // The version read: a save replaces only it (If-Match), not another's save since.
+          onHeaders: (hs) => { this.etag = hs.get('ETag'); this.overwrite = false; },
+        });
       } catch (e) {
         if (e.name === 'AbortError') return;
         this.showLoadError(e);
@@ -339,9 +343,19 @@ class DashboardView {
     if (this.isNew) { await this.saveAs(); return; }
     clear(this.messages);
     const d = this.toStore();
+    const cond = this.etag && !this.overwrite ? { 'If-Match': this.etag } : {};
     try {
-      await this.ctx.api.sendJson('PUT', `/ui/api/dashboards/${encodeURIComponent(this.id)}`, d);
+      await this.ctx.api.sendJson('PUT', `/ui/api/dashboards/${encodeURIComponent(this.id)}`, d, {
+        headers: cond,
+        onHeaders: (hs) => { this.etag = hs.get('ETag'); this.overwrite = false; },
+      });
     } catch (e) {
+      if (e.status === 412) {
+        // Someone saved it since it was read: say so; a second Save overwrites.
+        this.overwrite = true;
+        this.message('error', 'Someone else saved this dashboard since you opened it. Reload the page to see their version, or press Save again to replace it with yours.');
+        return;
+      }
       this.message('error', `Could not save: ${e.message}`);
       return;
     }
@@ -366,7 +380,7 @@ class DashboardView {
     const id = idFor(title);
     const d = { ...this.toStore(), title };
     try {
-      await this.ctx.api.sendJson('PUT', `/ui/api/dashboards/${id}`, d);
+      await this.ctx.api.sendJson('PUT', `/ui/api/dashboards/${id}`, d, { headers: { 'If-None-Match': '*' } });
     } catch (e) {
       this.message('error', `Could not save: ${e.message}`);
       return;
