@@ -18,6 +18,7 @@ mod rng;
 mod send;
 mod server;
 mod traces;
+mod ui;
 mod wire;
 
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ enum Cmd {
     /// Traces: generated traces over OTLP/HTTP; ingest per core, bytes per
     /// span, trace by id and TraceQL latency beside DuckDB.
     Traces(traces::TracesArgs),
+    /// The web UI in headless Chromium: page load, the 50 × 10k chart,
+    /// scrolling 5,000 log lines, the waterfall (the end-to-end scenarios'
+    /// measurements over a release build).
+    Ui(ui::UiArgs),
     /// Heap held by the in-memory head per series, without a server.
     HeadMemory(engine::HeadMemArgs),
     /// Only send the workload to a running server's remote-write URL (for
@@ -117,6 +122,7 @@ fn main() -> Result<()> {
         Cmd::Metrics(a) => metrics(a),
         Cmd::Logs(a) => logs::run(a),
         Cmd::Traces(a) => traces::run(a),
+        Cmd::Ui(a) => ui::run(a),
         Cmd::HeadMemory(a) => engine::run(a),
         Cmd::WalReplay(a) => engine::replay(a),
         Cmd::Load(a) => load_only(a),
