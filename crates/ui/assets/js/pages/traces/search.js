@@ -312,15 +312,10 @@ class SearchView {
     this.resultsBox.setAttribute('aria-busy', 'true');
     this.summary.textContent = 'Searching…';
     const started = performance.now();
-    const errorsQ = `(${q}) && { status = error }`;
     try {
-      const [res, errs] = await Promise.all([
-        this.api.get('/api/search', { ...base, q, limit: this.limit }, { signal: controller.signal }),
-        this.api.get('/api/search', { ...base, q: errorsQ, limit: Math.min(5000, this.limit * 5) }, { signal: controller.signal }).catch(() => null),
-      ]);
+      const res = await this.api.get('/api/search', { ...base, q, limit: this.limit }, { signal: controller.signal });
       if (controller.signal.aborted) return;
-      const errorIds = new Set(((errs && errs.traces) || []).map((x) => String(x.traceID || x.traceId || '').toLowerCase()));
-      this.results = (res.traces || []).map((t) => traceRow(t, errs ? errorIds : null));
+      this.results = (res.traces || []).map(traceRow);
       this.inspected = res.metrics && res.metrics.inspectedTraces;
       this.tookMs = performance.now() - started;
       this.showResults();
@@ -414,11 +409,10 @@ function statusBadge(r) {
 }
 
 /**
- * One search result as the list shows it. `errorIds`: the traces the same
- * query with an error span found (null: unknown) — used when the server
- * does not send per-service stats.
+ * One search result as the list shows it; its span and error counts come
+ * from Tempo's per-service stats (`serviceStats`).
  */
-function traceRow(t, errorIds) {
+function traceRow(t) {
   const sets = t.spanSets || (t.spanSet ? [t.spanSet] : []);
   const matched = sets.reduce((n, s) => n + (s.matched || (s.spans || []).length), 0);
   const stats = t.serviceStats || null;
@@ -433,6 +427,6 @@ function traceRow(t, errorIds) {
     id, rootService: t.rootServiceName || '<root span not yet received>', rootName: t.rootTraceName || '',
     startMs: startNs.length > 6 ? Number(startNs.slice(0, -6)) : 0,
     durationMs: Number(t.durationMs || 0), matched, spanCount,
-    errorCount, error: errorCount !== undefined ? errorCount > 0 : (errorIds ? errorIds.has(id) : null),
+    errorCount, error: errorCount !== undefined ? errorCount > 0 : null,
   };
 }
