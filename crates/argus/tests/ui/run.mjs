@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SCENARIOS = ['metrics', 'logs', 'traces', 'dashboards', 'status'];
+export const SCENARIOS = ['metrics', 'logs', 'traces', 'dashboards', 'status', 'tenants', 'a11y'];
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function args() {
