@@ -48,6 +48,20 @@ fn ui_assets_and_api() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    // Only Argus itself: the browser enforces it.
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().unwrap();
     assert_eq!(get(&a, "/ui/traces/abc?x=1", &[]).text().unwrap(), html);
     let es = get(
