@@ -160,7 +160,6 @@ const themeButton = document.getElementById('theme-toggle');
 function showTheme() {
   const dark = document.documentElement.dataset.theme === 'dark';
   themeButton.setAttribute('aria-label', dark ? 'Switch to light theme' : 'Switch to dark theme');
-  themeButton.setAttribute('aria-pressed', String(dark));
 }
 themeButton.addEventListener('click', () => {
   const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';

@@ -323,17 +323,34 @@ async function runLogs(queries, range, step, signal) {
   const note = errorNote(errors, this.panel);
   if (note) this.body.append(h('div', { class: 'dash-panel-note is-error' }, note));
   if (!shown.length) { this.body.append(h('div', { class: 'dash-panel-empty' }, 'No log lines in this range')); return { status: '' }; }
-  const list = h('ol', { class: 'dash-logs', 'aria-label': `${this.panel.title || 'Log'} lines, newest first` });
+  // One tab stop for the whole list (roving tabindex): ↑/↓/Home/End move between lines, Enter/Space unfold one.
+  const list = h('ol', { class: 'dash-logs', 'aria-label': `${this.panel.title || 'Log'} lines, newest first (arrow keys move, Enter unfolds)` });
   for (const l of shown) {
     const lvl = String(l.labels.level || l.labels.detected_level || l.labels.severity || '').toLowerCase();
     const labelText = Object.entries(l.labels).map(([k, v]) => `${k}="${v}"`).join(', ');
-    list.append(h('li', { class: ['dash-log', LEVEL_CLASS[lvl] ? `lvl-${LEVEL_CLASS[lvl]}` : null], title: `{${labelText}}`, tabindex: '0', 'aria-expanded': 'false' },
+    list.append(h('li', { class: ['dash-log', LEVEL_CLASS[lvl] ? `lvl-${LEVEL_CLASS[lvl]}` : null], title: `{${labelText}}`, tabindex: list.childElementCount ? '-1' : '0', 'aria-expanded': 'false' },
       h('time', { class: 'dash-log-time', title: formatTime(Number(l.ns / 1000000n)) }, shortTime(Number(l.ns / 1000000n))),
       h('span', { class: 'dash-log-line' }, l.line)));
   }
   const toggle = (li) => li && li.setAttribute('aria-expanded', String(li.getAttribute('aria-expanded') !== 'true'));
-  list.addEventListener('click', (e) => { if (!getSelection().toString()) toggle(e.target.closest('.dash-log')); });
-  list.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(e.target.closest('.dash-log')); } });
+  const makeStop = (li) => {
+    for (const x of list.querySelectorAll('.dash-log[tabindex="0"]')) x.tabIndex = -1;
+    li.tabIndex = 0;
+  };
+  list.addEventListener('click', (e) => {
+    const li = e.target.closest('.dash-log');
+    if (li) makeStop(li);
+    if (!getSelection().toString()) toggle(li);
+  });
+  list.addEventListener('keydown', (e) => {
+    const li = e.target.closest('.dash-log');
+    if (!li) return;
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(li); return; }
+    const to = { ArrowDown: li.nextElementSibling, ArrowUp: li.previousElementSibling, Home: list.firstElementChild, End: list.lastElementChild }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    if (to) { makeStop(to); to.focus(); }
+  });
   this.body.append(list);
   return { status: `${shown.length}${lines.length >= limit ? '+' : ''} lines` };
 }

@@ -280,7 +280,7 @@ class SearchView {
     try { names = await loadOperations(this.api, service); } catch (e) { /* the field keeps "Any" */ }
     if (service !== this.form.service) return;
     clear(this.names);
-    this.names.append(h('option', { value: '' }, 'Any span name'), names.map((n) => h('option', { value: n }, n)));
+    this.names.append(h('option', { value: '' }, 'Any span name'), ...names.map((n) => h('option', { value: n }, n)));
     this.ensureOption(this.names, this.form.name);
     this.names.value = this.form.name;
   }
