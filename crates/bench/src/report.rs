@@ -423,7 +423,7 @@ pub(crate) fn render(a: &MetricsArgs, w: &Workload, runs: &[Run], prom_bin: &Pat
 /// the latest result of each benchmark.
 const HISTORY: &str = "## History";
 
-const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics`, `bench/run logs` and `bench/run traces` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
+const INTRO: &str = "# Benchmarks\n\nMeasured with `bench/run metrics`, `bench/run logs`, `bench/run traces` and `bench/run ui` (crate `crates/bench`). The latest result of each benchmark comes first, one table each; the harness keeps it current. Below it, the history: every invocation's full report, appended by the harness, oldest first. Nothing here is copied from elsewhere.\n\n## Latest results\n";
 
 /// Appends `text` (one run's report, headed `## <date> — <benchmark>`) to
 /// the history in `path`, and replaces that benchmark's block under
