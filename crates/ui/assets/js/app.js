@@ -10,13 +10,13 @@
  */
 import * as api from './lib/api.js';
 import { h, clear, notice } from './lib/dom.js';
-import { resolveRange } from './lib/time.js';
+import { parseDuration, resolveRange } from './lib/time.js';
 import { TimePicker } from './components/timepicker.js';
 
 const PAGES = ['metrics', 'logs', 'traces', 'dashboards', 'status'];
 const DEFAULT_RANGE = { from: 'now-1h', to: 'now' };
 /** Query parameters the shell owns; every other one is the page's. */
-const GLOBAL = ['tenant', 'from', 'to'];
+const GLOBAL = ['tenant', 'from', 'to', 'refresh'];
 
 const view = document.getElementById('view');
 let current = null; // { name, instance, key }
@@ -102,6 +102,8 @@ async function render() {
   });
   document.title = `${name[0].toUpperCase()}${name.slice(1)} · Argus`;
   picker.setRange(timeRange());
+  picker.setAutoRefresh(params().get('refresh') || '');
+  scheduleAutoRefresh();
   syncTenantFromUrl();
   if (current && current.instance && current.instance.unmount) current.instance.unmount();
   current = { name, key, instance: null };
@@ -121,6 +123,15 @@ async function render() {
 
 function refresh() {
   if (current && current.instance && current.instance.refresh) current.instance.refresh();
+}
+
+// ---- auto-refresh: `refresh=<interval>` in the URL; paused while the tab is hidden ----
+let autoTimer = null;
+function scheduleAutoRefresh() {
+  clearInterval(autoTimer);
+  autoTimer = null;
+  const ms = parseDuration(params().get('refresh') || '');
+  if (ms >= 1000) autoTimer = setInterval(() => { if (!document.hidden) refresh(); }, ms);
 }
 
 // ---- tenant ----
@@ -190,6 +201,8 @@ picker = new TimePicker(document.getElementById('timepicker'), {
   range: timeRange(),
   onChange: (range) => { setParams({ from: range.from, to: range.to }, { push: true }); refresh(); },
   onRefresh: refresh,
+  refresh: params().get('refresh') || '',
+  onAutoRefresh: (interval) => { setParams({ refresh: interval || null }); scheduleAutoRefresh(); },
 });
 
 if (!location.pathname.startsWith('/ui/') || location.pathname === '/ui/') {

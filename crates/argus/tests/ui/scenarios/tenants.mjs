@@ -6,7 +6,8 @@
 //  2. the selector lists ui-team-b; choosing it puts tenant=ui-team-b in the URL;
 //  3. the metrics explorer finds the metric there, not under the default tenant;
 //  4. the logs explorer finds the line there; a reload keeps the tenant;
-//  5. the default tenant's data (ui_queue_depth) is not under ui-team-b.
+//  5. the default tenant's data (ui_queue_depth) is not under ui-team-b;
+//  6. the header's auto-refresh: in the URL, re-runs the page's query, kept across pages.
 
 const TENANT = 'ui-team-b';
 
@@ -81,4 +82,20 @@ export async function run(t) {
   await page.getByText('hello from team b').first().waitFor();
   check(await select.inputValue() === TENANT, `after a reload the selector shows ${await select.inputValue()}`);
   await t.shot('logs-team-b');
+
+  // Auto-refresh: the header's interval goes in the URL and runs the page's
+  // query again every interval; navigation keeps it; Off stops it.
+  let runs = 0;
+  page.on('request', (r) => { if (r.url().includes('/loki/api/v1/query_range')) runs += 1; });
+  await page.getByLabel('Auto-refresh').selectOption('5s');
+  await page.waitForURL((u) => new URL(u).searchParams.get('refresh') === '5s');
+  const runsBefore = runs;
+  await page.waitForTimeout(5_600);
+  check(runs > runsBefore, `auto-refresh every 5s ran the query again (${runs - runsBefore} requests in 5.6 s)`);
+  await page.locator('.mainnav a[data-page=metrics]').click();
+  await page.waitForURL((u) => new URL(u).pathname === '/ui/metrics');
+  check(new URL(page.url()).searchParams.get('refresh') === '5s', `the navigation keeps refresh=5s: ${page.url()}`);
+  check(await page.getByLabel('Auto-refresh').inputValue() === '5s', 'the picker shows 5s after navigating');
+  await page.getByLabel('Auto-refresh').selectOption('');
+  await page.waitForURL((u) => !new URL(u).searchParams.has('refresh'));
 }

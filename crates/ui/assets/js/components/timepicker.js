@@ -1,11 +1,15 @@
 /**
  * The time range picker of the header: quick relative ranges and an
- * absolute from/to form. Calls `onChange({from, to})` with the texts the
- * URL carries (see lib/time.js).
+ * absolute from/to form, a refresh button and the auto-refresh interval.
+ * Calls `onChange({from, to})` with the texts the URL carries (see
+ * lib/time.js) and `onAutoRefresh(interval)` ('' = off).
  * @module components/timepicker
  */
 import { h, clear } from '../lib/dom.js';
 import { describeRange, resolveRange } from '../lib/time.js';
+
+/** Auto-refresh intervals offered ('' = off). */
+export const AUTO_REFRESH = ['', '5s', '10s', '30s', '1m', '5m', '15m'];
 
 const QUICK = [
   ['now-5m', 'Last 5 minutes'], ['now-15m', 'Last 15 minutes'], ['now-30m', 'Last 30 minutes'],
@@ -17,12 +21,14 @@ const QUICK = [
 export class TimePicker {
   /**
    * @param {HTMLElement} root
-   * @param {{range: {from: string, to: string}, onChange: Function, onRefresh?: Function}} opts
+   * @param {{range: {from: string, to: string}, refresh?: string, onChange: Function,
+   *   onRefresh?: Function, onAutoRefresh?: Function}} opts
    */
   constructor(root, opts) {
     this.root = root;
     this.opts = opts;
     this.range = opts.range;
+    this.auto = opts.refresh || '';
     this.open = false;
     this.onDocClick = (e) => { if (this.open && !this.root.contains(e.target)) this.close(); };
     document.addEventListener('mousedown', this.onDocClick);
@@ -32,6 +38,12 @@ export class TimePicker {
   /** Shows another range (after a zoom or a URL change) without calling onChange. */
   setRange(range) {
     this.range = range;
+    this.render();
+  }
+
+  /** Shows another auto-refresh interval ('' = off) without calling onAutoRefresh. */
+  setAutoRefresh(interval) {
+    this.auto = AUTO_REFRESH.includes(interval || '') ? interval || '' : '';
     this.render();
   }
 
@@ -58,7 +70,11 @@ export class TimePicker {
       type: 'button', class: 'icon-button', 'aria-label': 'Refresh', title: 'Refresh (run again)',
       onclick: () => this.opts.onRefresh && this.opts.onRefresh(),
     }, '⟳');
-    this.root.append(button, refresh);
+    const auto = h('select', {
+      class: 'timepicker-auto', 'aria-label': 'Auto-refresh', title: 'Auto-refresh',
+      onchange: (e) => { this.auto = e.target.value; this.opts.onAutoRefresh && this.opts.onAutoRefresh(this.auto); },
+    }, AUTO_REFRESH.map((v) => h('option', { value: v, selected: v === this.auto }, v ? `Every ${v}` : 'Auto off')));
+    this.root.append(button, refresh, auto);
     if (this.open) this.root.append(this.popover());
   }
 
