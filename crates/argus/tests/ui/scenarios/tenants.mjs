@@ -69,6 +69,8 @@ export async function run(t) {
   check(found === 'done', `team_b_only under ui-team-b: ${found}`);
   const names = await legend(page);
   check(names.length === 1 && names[0].includes('who="b"'), `ui-team-b's series: ${JSON.stringify(names)}`);
+  // Its metadata (help) is ui-team-b's.
+  await page.locator('.metrics-meta-help', { hasText: 'Only in tenant ui-team-b.' }).waitFor();
   await t.shot('metrics-team-b');
   // ...and the default tenant's ui_queue_depth is not.
   const other = await runMetrics(page, 'ui_queue_depth');

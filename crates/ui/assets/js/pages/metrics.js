@@ -235,6 +235,8 @@ class MetricsPage {
     if (this.ctx.tenant() !== this.lastTenant) {
       this.lastTenant = this.ctx.tenant();
       this.source.reset();
+      // Another tenant: another metadata.
+      for (const r of this.rows) r.showMeta();
     }
     if (this.activeQueries().length) this.run({ push: false, keepUrl: true });
     else this.showBrowser();
